@@ -1,0 +1,71 @@
+import type { Allocator, Tensor } from '../tensor/tensor.js';
+import type { Shape } from '../tensor/shape.js';
+import type { Conv2dAttrs } from '../ops/conv2d.js';
+import type { PoolAttrs } from '../ops/maxpool2d.js';
+import type { AvgPoolAttrs } from '../ops/avgpool2d.js';
+import type { LrnAttrs } from '../ops/lrn.js';
+
+/**
+ * The arithmetic every op runs through: one typed method per kernel. The reference backend
+ * (plain TypeScript loops) defines what is correct; a fast backend implements the same contract and
+ * must pass the same tests. Kernels allocate their outputs with `Tensor.zeros`, which goes to the
+ * active backend's allocator. Shapes in comments: x is (N, C, H, W) unless stated.
+ */
+export interface Backend {
+  readonly name: string;
+  readonly allocator: Allocator;
+
+  /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */
+  conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor;
+  /** dx (N, C, H, W) from dy (N, O, OH, OW) and weight. */
+  conv2dGradInput(dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor;
+  /** dweight (O, C/groups, KH, KW) from dy and the forward input x. */
+  conv2dGradWeight(dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor;
+  /** dbias (C): dy summed over every axis but axis 1. */
+  biasGrad(dy: Tensor): Tensor;
+
+  /** y (N, C, OH, OW) and, for backward, the flat index in its (H, W) plane of each maximum. */
+  maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
+  maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor;
+  avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor;
+  avgPool2dGrad(dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor;
+
+  /** y (N, M) = x (N, K) weight(M, K)^T + bias (M). */
+  linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor;
+  /** dx (N, K) = dy (N, M) weight (M, K). */
+  linearGradInput(dy: Tensor, weight: Tensor): Tensor;
+  /** dweight (M, K) = dy^T (M, N) x (N, K). */
+  linearGradWeight(dy: Tensor, x: Tensor): Tensor;
+
+  relu(x: Tensor): Tensor;
+  /** dx = dy where the forward output y was positive, else 0. */
+  reluGrad(dy: Tensor, y: Tensor): Tensor;
+
+  /** Batch statistics over (N, H, W) per channel; mean and invStd = 1/sqrt(var + eps) are (C). */
+  batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor };
+  batchNormGrad(
+    dy: Tensor,
+    x: Tensor,
+    gamma: Tensor,
+    mean: Tensor,
+    invStd: Tensor,
+  ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+  batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor;
+
+  /** Local response normalisation across channels; `scale` is k + alpha/size * sum(x^2) per value. */
+  lrn(x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor };
+  lrnGrad(dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: LrnAttrs): Tensor;
+
+  /** y = a + b, same shapes. */
+  add(a: Tensor, b: Tensor): Tensor;
+  /** y = x * mask * scale, element-wise (inverted dropout, forward and backward). */
+  mulMask(x: Tensor, mask: Tensor, scale: number): Tensor;
+
+  /** Concatenates (N, Ci, H, W) tensors along channels. */
+  concatChannels(xs: readonly Tensor[]): Tensor;
+  /** Splits dy (N, sum Ci, H, W) back into (N, Ci, H, W) parts. */
+  splitChannels(dy: Tensor, channels: readonly number[]): Tensor[];
+
+  /** Softmax over axis 1 of x (N, K). */
+  softmax(x: Tensor): Tensor;
+}

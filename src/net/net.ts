@@ -1,0 +1,247 @@
+import type { Backend } from '../backends/backend.js';
+import { referenceBackend } from '../backends/reference/index.js';
+import { ops, type OpType } from '../ops/index.js';
+import type { ForwardContext, Op, ParamSpec } from '../ops/op.js';
+import { ShapeError, SizingError } from '../ops/errors.js';
+import { Rng } from '../tensor/rng.js';
+import { formatShape, sameShape, type Shape } from '../tensor/shape.js';
+import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
+import { initialise } from './init.js';
+import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
+
+/** A trainable tensor (or a buffer such as BN's running mean) and, after backward, its gradient. */
+export interface Parameter {
+  readonly name: string;
+  readonly value: Tensor;
+  grad: Tensor | null;
+  readonly trainable: boolean;
+}
+
+export interface NetOptions {
+  backend?: Backend;
+  /** Seeds weight initialisation and dropout; the same seed gives the same net. */
+  seed?: number;
+  dtype?: DType;
+}
+
+/** A layer could not be built: names the node, where it was written, and why. */
+export class NetError extends Error {
+  override name = 'NetError';
+  constructor(
+    readonly node: NodeSpec,
+    readonly index: number,
+    readonly reason: Error,
+  ) {
+    const where = node.source ? ` at line ${node.source.line}, column ${node.source.column} (${node.source.text})` : '';
+    super(`layer ${index} '${node.name}'${where}: ${reason.message}`);
+  }
+}
+
+interface Step {
+  node: NodeSpec;
+  op: Op<unknown, unknown>;
+  inputIndices: number[];
+  params: Record<string, Tensor>;
+  paramNames: string[];
+}
+
+interface TapeEntry {
+  saved: unknown;
+}
+
+/**
+ * A net built from a NetSpec: any DAG of ops, run in the listed (topological) order. In inference
+ * each activation is freed as soon as its last reader has run; in training the tape keeps what
+ * backward needs until `backward` has consumed it.
+ */
+export class Net {
+  readonly spec: NetSpec;
+  readonly backend: Backend;
+  readonly dtype: DType;
+  /** Parameters and buffers by state_dict name, in the order of the layers. */
+  readonly params: Map<string, Parameter> = new Map();
+  /** Each node's output shape for one image, [C, H, W] or [F]; index 0 is the input. */
+  readonly shapes: Shape[];
+  private readonly steps: Step[] = [];
+  /** For each value (0 = input, i + 1 = step i), the index of the last step that reads it. */
+  private readonly lastUse: number[];
+  private readonly rng: Rng;
+  private activations: (Tensor | null)[] = [];
+  private tape: TapeEntry[] | null = null;
+
+  constructor(spec: NetSpec, options: NetOptions = {}) {
+    this.spec = spec;
+    this.backend = options.backend ?? referenceBackend;
+    this.dtype = options.dtype ?? 'float32';
+    this.rng = new Rng(options.seed ?? 0);
+    setAllocator(this.backend.allocator);
+    this.shapes = [spec.input];
+    const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
+    spec.nodes.forEach((node, i) => {
+      const inputIndices = node.inputs.map((name) => {
+        const index = indexOf.get(name);
+        if (index === undefined) throw new NetError(node, i, new Error(`reads '${name}', which no earlier layer produces`));
+        return index;
+      });
+      if (indexOf.has(node.name)) throw new NetError(node, i, new Error(`the name '${node.name}' is used twice`));
+      const op = ops[node.op as OpType] as Op<unknown, unknown>;
+      const inShapes = inputIndices.map((j) => this.shapes[j] as Shape);
+      let outShape: Shape;
+      let paramSpecs: ParamSpec[];
+      try {
+        outShape = op.outputShape(inShapes, node.attrs);
+        paramSpecs = op.params(inShapes, node.attrs);
+      } catch (error) {
+        if (error instanceof ShapeError || error instanceof SizingError) throw new NetError(node, i, error);
+        throw error;
+      }
+      this.shapes.push(outShape);
+      indexOf.set(node.name, i + 1);
+      this.steps.push({ node, op, inputIndices, params: this.createParams(node.name, paramSpecs), paramNames: paramSpecs.map((p) => p.name) });
+    });
+    this.lastUse = this.shapes.map(() => -1);
+    this.steps.forEach((step, i) => step.inputIndices.forEach((j) => (this.lastUse[j] = i)));
+  }
+
+  private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
+    const tensors: Record<string, Tensor> = {};
+    for (const spec of specs) {
+      const value = Tensor.zeros(spec.shape, this.dtype);
+      initialise(value, spec.init, this.rng);
+      tensors[spec.name] = value;
+      const name = `${prefix}.${spec.name}`;
+      this.params.set(name, { name, value, grad: null, trainable: spec.trainable });
+    }
+    return tensors;
+  }
+
+  /** The output shape of one image, [F] for a classifier. */
+  get outputShape(): Shape {
+    return this.shapes[this.shapes.length - 1] as Shape;
+  }
+
+  /** The trainable parameters, in layer order. */
+  trainableParams(): Parameter[] {
+    return [...this.params.values()].filter((p) => p.trainable);
+  }
+
+  /**
+   * Runs x (N, C, H, W) through the net and returns the output, which the caller owns. With
+   * `training`, keeps the tape for `backward` and updates BN running statistics.
+   */
+  forward(x: Tensor, { training = false }: { training?: boolean } = {}): Tensor {
+    if (!sameShape(x.shape.slice(1), this.spec.input)) {
+      throw new ShapeError('input', `the net takes images of shape ${formatShape(this.spec.input)}, got a batch of ${formatShape(x.shape.slice(1))}`, [x.shape]);
+    }
+    this.clearTape();
+    setAllocator(this.backend.allocator);
+    const ctx = this.context(training);
+    const values: (Tensor | null)[] = [x];
+    const tape: TapeEntry[] = [];
+    this.steps.forEach((step, i) => {
+      const inputs = step.inputIndices.map((j) => values[j] as Tensor);
+      const { output, saved } = step.op.forward(ctx, inputs, step.params, step.node.attrs);
+      values.push(output);
+      if (training) {
+        tape.push({ saved });
+        return;
+      }
+      step.op.release(saved);
+      for (const j of new Set(step.inputIndices)) if (j > 0 && this.lastUse[j] === i) (values[j] as Tensor).dispose();
+      // An output nobody reads (an auxiliary head left unused) is freed at once, unless it is the net's.
+      if (this.lastUse[i + 1] === -1 && i < this.steps.length - 1) output.dispose();
+    });
+    const output = values[values.length - 1] as Tensor;
+    if (training) {
+      this.activations = values;
+      this.tape = tape;
+    }
+    return output;
+  }
+
+  /**
+   * Back-propagates dLoss/doutput through the tape of the last training forward, leaving each
+   * parameter's gradient in `param.grad`, and frees the tape. Returns dLoss/dinput when asked.
+   */
+  backward(dy: Tensor, { inputGrad = false }: { inputGrad?: boolean } = {}): Tensor | null {
+    const tape = this.tape;
+    if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
+    setAllocator(this.backend.allocator);
+    const ctx = this.context(true);
+    const grads: (Tensor | null)[] = this.activations.map(() => null);
+    grads[grads.length - 1] = dy.clone();
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const step = this.steps[i] as Step;
+      const entry = tape[i] as TapeEntry;
+      const gradOut = grads[i + 1];
+      if (gradOut == null) {
+        step.op.release(entry.saved);
+        continue;
+      }
+      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.node.attrs);
+      step.op.release(entry.saved);
+      gradOut.dispose();
+      grads[i + 1] = null;
+      for (const name of step.paramNames) {
+        const g = result.params[name];
+        if (g === undefined) continue;
+        const param = this.params.get(`${step.node.name}.${name}`) as Parameter;
+        param.grad?.dispose();
+        param.grad = g;
+      }
+      step.inputIndices.forEach((j, k) => {
+        const g = result.inputs[k] as Tensor;
+        if (j === 0 && !inputGrad) return g.dispose();
+        grads[j] = accumulate(this.backend, grads[j] ?? null, g);
+      });
+    }
+    this.clearTape();
+    return grads[0] ?? null;
+  }
+
+  /** Drops the tape of a training forward that will not be followed by backward. */
+  clearTape(): void {
+    if (this.tape === null) return;
+    this.tape.forEach((entry, i) => this.steps[i]?.op.release(entry.saved));
+    // Values 1..n-1 belong to the net; the input belongs to the caller and the output was returned.
+    for (let j = 1; j < this.activations.length - 1; j++) this.activations[j]?.dispose();
+    this.activations = [];
+    this.tape = null;
+  }
+
+  /** Copies values into the named parameters (e.g. from a weights file), checking every shape. */
+  loadState(state: ReadonlyMap<string, Tensor>, { strict = true }: { strict?: boolean } = {}): void {
+    for (const [name, param] of this.params) {
+      const source = state.get(name);
+      if (source === undefined) {
+        if (strict) throw new Error(`weights: no tensor named '${name}' (shape ${formatShape(param.value.shape)})`);
+        continue;
+      }
+      if (!sameShape(source.shape, param.value.shape)) {
+        throw new Error(`weights: '${name}' has shape ${formatShape(source.shape)}, the net expects ${formatShape(param.value.shape)}`);
+      }
+      param.value.data.set(source.data);
+    }
+  }
+
+  private context(training: boolean): ForwardContext {
+    return { backend: this.backend, training, rng: this.rng };
+  }
+
+  /** The dropout generator's state, saved in checkpoints so a resumed run draws the same masks. */
+  get rngState(): number {
+    return this.rng.getState();
+  }
+
+  set rngState(state: number) {
+    this.rng.setState(state);
+  }
+}
+
+function accumulate(backend: Backend, sum: Tensor | null, g: Tensor): Tensor {
+  if (sum === null) return g;
+  const total = backend.add(sum, g);
+  sum.dispose();
+  g.dispose();
+  return total;
+}

@@ -1,0 +1,30 @@
+import type { Op } from './op.js';
+import { ShapeError } from './errors.js';
+import { sameShape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Element-wise sum of two volumes of one shape: the join of a residual connection. */
+export type AddAttrs = Record<string, never>;
+
+export const add: Op<AddAttrs, null> = {
+  type: 'add',
+  outputShape(inputs) {
+    const [a, b] = inputs;
+    if (inputs.length !== 2 || a === undefined || b === undefined || !sameShape(a, b)) {
+      throw new ShapeError('add', 'expects two volumes of the same shape', inputs);
+    }
+    return a;
+  },
+  params: () => [],
+  macs: () => 0,
+
+  forward(ctx, [a, b]) {
+    return { output: ctx.backend.add(a as Tensor, b as Tensor), saved: null };
+  },
+
+  backward(_ctx, _saved, dy) {
+    return { inputs: [dy.clone(), dy.clone()], params: {} };
+  },
+
+  release() {},
+};

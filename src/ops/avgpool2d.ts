@@ -1,0 +1,36 @@
+import type { Op } from './op.js';
+import { pooledShape } from './maxpool2d.js';
+import type { WindowAttrs } from './window.js';
+import type { Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * POOL (average). `countIncludePad` divides by the whole window, padding included (PyTorch's
+ * default); otherwise by the values inside the input.
+ */
+export interface AvgPoolAttrs extends WindowAttrs {
+  countIncludePad: boolean;
+}
+
+interface Saved {
+  xShape: Shape;
+}
+
+export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
+  type: 'avgpool',
+  outputShape: (inputs, attrs) => pooledShape('avgpool', inputs, attrs),
+  params: () => [],
+  // NOTE: additions only; multiply-adds count the weighted layers (CONV, FC), as published figures do.
+  macs: () => 0,
+
+  forward(ctx, [x], _params, attrs) {
+    const input = x as Tensor;
+    return { output: ctx.backend.avgPool2d(input, attrs), saved: { xShape: input.shape } };
+  },
+
+  backward(ctx, { xShape }, dy, _params, attrs) {
+    return { inputs: [ctx.backend.avgPool2dGrad(dy, xShape, attrs)], params: {} };
+  },
+
+  release() {},
+};

@@ -1,0 +1,76 @@
+import type { Op } from './op.js';
+import { param } from './op.js';
+import { ShapeError } from './errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * BN: per-channel normalisation. Training uses the batch's statistics and updates the running
+ * averages (running = (1 - momentum) * running + momentum * batch, with the unbiased batch variance,
+ * as PyTorch does); inference uses the running averages. Shape: (N, C, H, W) or (N, C), unchanged.
+ */
+export interface BatchNormAttrs {
+  eps: number;
+  momentum: number;
+}
+
+type Saved = { x: Tensor; mean: Tensor; invStd: Tensor } | null;
+
+export const batchNorm: Op<BatchNormAttrs, Saved> = {
+  type: 'bn',
+  outputShape(inputs) {
+    const x = inputs[0];
+    if (inputs.length !== 1 || x === undefined || (x.length !== 3 && x.length !== 1)) {
+      throw new ShapeError('bn', 'expects one [C, H, W] volume or [F] vector', inputs);
+    }
+    return x;
+  },
+
+  params(inputs) {
+    const c = inputs[0]?.[0] ?? 0;
+    return [
+      param('weight', [c], { kind: 'ones' }),
+      param('bias', [c], { kind: 'zeros' }),
+      param('running_mean', [c], { kind: 'zeros' }, false),
+      param('running_var', [c], { kind: 'ones' }, false),
+    ];
+  },
+
+  macs: () => 0,
+
+  forward(ctx, [x], params, attrs) {
+    const input = x as Tensor;
+    const gamma = params['weight'] as Tensor;
+    const beta = params['bias'] as Tensor;
+    const runningMean = params['running_mean'] as Tensor;
+    const runningVar = params['running_var'] as Tensor;
+    if (!ctx.training) {
+      return { output: ctx.backend.batchNormInfer(input, gamma, beta, runningMean, runningVar, attrs.eps), saved: null };
+    }
+    const { y, mean, invStd } = ctx.backend.batchNormTrain(input, gamma, beta, attrs.eps);
+    updateRunningStats(input, mean, invStd, runningMean, runningVar, attrs);
+    return { output: y, saved: { x: input, mean, invStd } };
+  },
+
+  backward(ctx, saved, dy, params) {
+    if (saved === null) throw new Error('bn: backward after an inference-mode forward');
+    const { dx, dgamma, dbeta } = ctx.backend.batchNormGrad(dy, saved.x, params['weight'] as Tensor, saved.mean, saved.invStd);
+    return { inputs: [dx], params: { weight: dgamma, bias: dbeta } };
+  },
+
+  release(saved) {
+    saved?.mean.dispose();
+    saved?.invStd.dispose();
+  },
+};
+
+function updateRunningStats(x: Tensor, mean: Tensor, invStd: Tensor, runningMean: Tensor, runningVar: Tensor, attrs: BatchNormAttrs): void {
+  const count = x.size / (x.shape[1] as number);
+  const unbias = count > 1 ? count / (count - 1) : 1;
+  const m = attrs.momentum;
+  for (let c = 0; c < mean.size; c++) {
+    const inv = invStd.data[c] as number;
+    const biasedVar = 1 / (inv * inv) - attrs.eps;
+    runningMean.data[c] = (1 - m) * (runningMean.data[c] as number) + m * (mean.data[c] as number);
+    runningVar.data[c] = (1 - m) * (runningVar.data[c] as number) + m * biasedVar * unbias;
+  }
+}

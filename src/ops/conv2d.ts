@@ -1,0 +1,78 @@
+import type { Op } from './op.js';
+import { param } from './op.js';
+import { ShapeError } from './errors.js';
+import { windowOutput, type WindowAttrs } from './window.js';
+import type { Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * CONV: `outChannels` filters of size kernel[0] x kernel[1] over C/groups input channels.
+ * Shape: (N, C, H, W) -> (N, outChannels, OH, OW), OH = (H - FH + 2PH)/SH + 1 (likewise OW).
+ */
+export interface Conv2dAttrs extends WindowAttrs {
+  outChannels: number;
+  groups: number;
+  bias: boolean;
+}
+
+interface Saved {
+  x: Tensor;
+}
+
+function checkedInput(inputs: readonly Shape[], attrs: Conv2dAttrs): [number, number, number] {
+  const x = inputs[0];
+  if (inputs.length !== 1 || x === undefined || x.length !== 3) {
+    throw new ShapeError('conv', 'expects one [C, H, W] volume', inputs);
+  }
+  const [c, h, w] = x as [number, number, number];
+  if (c % attrs.groups !== 0 || attrs.outChannels % attrs.groups !== 0) {
+    throw new ShapeError('conv', `${c} input and ${attrs.outChannels} output channels do not split into ${attrs.groups} groups`, inputs);
+  }
+  return [c, h, w];
+}
+
+export const conv2d: Op<Conv2dAttrs, Saved> = {
+  type: 'conv',
+
+  outputShape(inputs, attrs) {
+    const [, h, w] = checkedInput(inputs, attrs);
+    const [fh, fw] = attrs.kernel;
+    const [sh, sw] = attrs.stride;
+    const [ph, pw] = attrs.padding;
+    return [
+      attrs.outChannels,
+      windowOutput('conv', 'height', h, fh, sh, ph, attrs.rounding),
+      windowOutput('conv', 'width', w, fw, sw, pw, attrs.rounding),
+    ];
+  },
+
+  params(inputs, attrs) {
+    const [c] = checkedInput(inputs, attrs);
+    const fanIn = (c / attrs.groups) * attrs.kernel[0] * attrs.kernel[1];
+    const specs = [param('weight', [attrs.outChannels, c / attrs.groups, attrs.kernel[0], attrs.kernel[1]], { kind: 'he', fanIn })];
+    if (attrs.bias) specs.push(param('bias', [attrs.outChannels], { kind: 'zeros' }));
+    return specs;
+  },
+
+  macs(inputs, output, attrs) {
+    const [c] = checkedInput(inputs, attrs);
+    const [o, oh, ow] = output as [number, number, number];
+    return o * oh * ow * (c / attrs.groups) * attrs.kernel[0] * attrs.kernel[1];
+  },
+
+  forward(ctx, [x], params, attrs) {
+    const input = x as Tensor;
+    const weight = params['weight'] as Tensor;
+    const y = ctx.backend.conv2d(input, weight, params['bias'] ?? null, attrs);
+    return { output: y, saved: { x: input } };
+  },
+
+  backward(ctx, { x }, dy, params, attrs) {
+    const weight = params['weight'] as Tensor;
+    const grads: Record<string, Tensor> = { weight: ctx.backend.conv2dGradWeight(dy, x, attrs) };
+    if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    return { inputs: [ctx.backend.conv2dGradInput(dy, weight, x.shape, attrs)], params: grads };
+  },
+
+  release() {},
+};

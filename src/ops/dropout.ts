@@ -1,0 +1,43 @@
+import type { Op } from './op.js';
+import { ShapeError } from './errors.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * DROPOUT (inverted): in training each value is zeroed with probability p and the survivors are
+ * scaled by 1/(1-p), so inference is the identity. The mask is drawn from the seeded generator.
+ */
+export interface DropoutAttrs {
+  p: number;
+}
+
+type Saved = Tensor | null;
+
+export const dropout: Op<DropoutAttrs, Saved> = {
+  type: 'dropout',
+  outputShape(inputs, attrs) {
+    const x = inputs[0];
+    if (inputs.length !== 1 || x === undefined) throw new ShapeError('dropout', 'expects one input', inputs);
+    if (!(attrs.p >= 0 && attrs.p < 1)) throw new ShapeError('dropout', `p must be in [0, 1), got ${attrs.p}`);
+    return x;
+  },
+  params: () => [],
+  macs: () => 0,
+
+  forward(ctx, [x], _params, attrs) {
+    const input = x as Tensor;
+    // NOTE: a copy, not the input itself, so that every node owns its output; FC-sized, so cheap.
+    if (!ctx.training || attrs.p === 0) return { output: input.clone(), saved: null };
+    const mask = Tensor.zeros(input.shape, input.dtype);
+    for (let i = 0; i < mask.size; i++) mask.data[i] = ctx.rng.next() >= attrs.p ? 1 : 0;
+    return { output: ctx.backend.mulMask(input, mask, 1 / (1 - attrs.p)), saved: mask };
+  },
+
+  backward(ctx, mask, dy, _params, attrs) {
+    if (mask === null) return { inputs: [dy.clone()], params: {} };
+    return { inputs: [ctx.backend.mulMask(dy, mask, 1 / (1 - attrs.p))], params: {} };
+  },
+
+  release(mask) {
+    mask?.dispose();
+  },
+};

@@ -1,0 +1,34 @@
+import type { Op } from './op.js';
+import { ShapeError } from './errors.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Flattens each image's volume to a vector in C, H, W order: (N, C, H, W) -> (N, C*H*W). */
+export type FlattenAttrs = Record<string, never>;
+
+interface Saved {
+  xShape: Shape;
+}
+
+export const flatten: Op<FlattenAttrs, Saved> = {
+  type: 'flatten',
+  outputShape(inputs) {
+    const x = inputs[0];
+    if (inputs.length !== 1 || x === undefined) throw new ShapeError('flatten', 'expects one input', inputs);
+    return [sizeOf(x)];
+  },
+  params: () => [],
+  macs: () => 0,
+
+  forward(_ctx, [x]) {
+    const input = x as Tensor;
+    const copy = input.clone();
+    return { output: copy.reshape([input.shape[0] as number, sizeOf(input.shape.slice(1))]), saved: { xShape: input.shape } };
+  },
+
+  backward(_ctx, { xShape }, dy) {
+    return { inputs: [dy.clone().reshape(xShape)], params: {} };
+  },
+
+  release() {},
+};

@@ -1,0 +1,62 @@
+import type { Op } from './op.js';
+import { param } from './op.js';
+import { ShapeError } from './errors.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * FC: every output connected to every input value. A [C, H, W] input is flattened in C, H, W
+ * order first, as `torch.flatten(x, 1)` does, so weights map one to one with PyTorch's.
+ * Shape: (N, K) or (N, C, H, W) with K = C*H*W -> (N, outFeatures).
+ */
+export interface LinearAttrs {
+  outFeatures: number;
+  bias: boolean;
+}
+
+interface Saved {
+  x: Tensor;
+  xShape: Shape;
+}
+
+function inputFeatures(inputs: readonly Shape[]): number {
+  const x = inputs[0];
+  if (inputs.length !== 1 || x === undefined) throw new ShapeError('fc', 'expects one input', inputs);
+  return sizeOf(x);
+}
+
+export const linear: Op<LinearAttrs, Saved> = {
+  type: 'fc',
+  outputShape(inputs, attrs) {
+    inputFeatures(inputs);
+    return [attrs.outFeatures];
+  },
+
+  params(inputs, attrs) {
+    const k = inputFeatures(inputs);
+    const specs = [param('weight', [attrs.outFeatures, k], { kind: 'he', fanIn: k })];
+    if (attrs.bias) specs.push(param('bias', [attrs.outFeatures], { kind: 'zeros' }));
+    return specs;
+  },
+
+  macs: (inputs, _output, attrs) => inputFeatures(inputs) * attrs.outFeatures,
+
+  forward(ctx, [x], params) {
+    const input = x as Tensor;
+    const weight = params['weight'] as Tensor;
+    const flat = input.reshape([input.shape[0] as number, sizeOf(input.shape.slice(1))]);
+    if ((flat.shape[1] as number) !== (weight.shape[1] as number)) {
+      throw new ShapeError('fc', `input has ${flat.shape[1]} features, weights expect ${weight.shape[1]}`, [input.shape, weight.shape]);
+    }
+    return { output: ctx.backend.linear(flat, weight, params['bias'] ?? null), saved: { x: flat, xShape: input.shape } };
+  },
+
+  backward(ctx, { x, xShape }, dy, params, attrs) {
+    const grads: Record<string, Tensor> = { weight: ctx.backend.linearGradWeight(dy, x) };
+    if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    const dx = ctx.backend.linearGradInput(dy, params['weight'] as Tensor);
+    return { inputs: [dx.reshape(xShape)], params: grads };
+  },
+
+  release() {},
+};

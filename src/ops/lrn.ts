@@ -1,0 +1,46 @@
+import type { Op } from './op.js';
+import { ShapeError } from './errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * LRN across channels, as AlexNet and GoogLeNet use it (PyTorch's LocalResponseNorm):
+ * y = x / (k + alpha/size * sum of x^2 over the `size` channels around c)^beta, where the window for
+ * channel c spans c - floor(size/2) .. c + floor((size-1)/2), clipped to the volume.
+ */
+export interface LrnAttrs {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}
+
+interface Saved {
+  x: Tensor;
+  y: Tensor;
+  scale: Tensor;
+}
+
+export const lrn: Op<LrnAttrs, Saved> = {
+  type: 'lrn',
+  outputShape(inputs) {
+    const x = inputs[0];
+    if (inputs.length !== 1 || x === undefined || x.length !== 3) throw new ShapeError('lrn', 'expects one [C, H, W] volume', inputs);
+    return x;
+  },
+  params: () => [],
+  macs: () => 0,
+
+  forward(ctx, [x], _params, attrs) {
+    const input = x as Tensor;
+    const { y, scale } = ctx.backend.lrn(input, attrs);
+    return { output: y, saved: { x: input, y, scale } };
+  },
+
+  backward(ctx, { x, y, scale }, dy, _params, attrs) {
+    return { inputs: [ctx.backend.lrnGrad(dy, x, y, scale, attrs)], params: {} };
+  },
+
+  release({ scale }) {
+    scale.dispose();
+  },
+};

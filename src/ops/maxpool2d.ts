@@ -1,0 +1,51 @@
+import type { Op } from './op.js';
+import { ShapeError } from './errors.js';
+import { windowOutput, type WindowAttrs } from './window.js';
+import type { Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
+export type PoolAttrs = WindowAttrs;
+
+interface Saved {
+  argmax: Int32Array;
+  xShape: Shape;
+}
+
+/** The pooled [C, OH, OW] volume of a [C, H, W] input; shared by max and average pooling. */
+export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowAttrs): Shape {
+  const x = inputs[0];
+  if (inputs.length !== 1 || x === undefined || x.length !== 3) {
+    throw new ShapeError(op, 'expects one [C, H, W] volume', inputs);
+  }
+  const [c, h, w] = x as [number, number, number];
+  const [fh, fw] = attrs.kernel;
+  if (attrs.padding[0] * 2 > fh || attrs.padding[1] * 2 > fw) {
+    throw new ShapeError(op, `padding ${attrs.padding.join('x')} must be at most half of the ${fh}x${fw} window`, inputs);
+  }
+  return [
+    c,
+    windowOutput(op, 'height', h, fh, attrs.stride[0], attrs.padding[0], attrs.rounding),
+    windowOutput(op, 'width', w, fw, attrs.stride[1], attrs.padding[1], attrs.rounding),
+  ];
+}
+
+export const maxPool2d: Op<PoolAttrs, Saved> = {
+  type: 'maxpool',
+  outputShape: (inputs, attrs) => pooledShape('maxpool', inputs, attrs),
+  params: () => [],
+  // NOTE: comparisons, not multiply-adds; counted as zero, as the notes count pooling weights.
+  macs: () => 0,
+
+  forward(ctx, [x], _params, attrs) {
+    const input = x as Tensor;
+    const { y, argmax } = ctx.backend.maxPool2d(input, attrs);
+    return { output: y, saved: { argmax, xShape: input.shape } };
+  },
+
+  backward(ctx, { argmax, xShape }, dy) {
+    return { inputs: [ctx.backend.maxPool2dGrad(dy, argmax, xShape)], params: {} };
+  },
+
+  release() {},
+};

@@ -1,0 +1,38 @@
+import { SizingError } from './errors.js';
+
+/** How an output size that is not a whole number is treated. */
+export type Rounding = 'exact' | 'floor' | 'ceil';
+
+/** A sliding window over H and W: filter size F, stride S, zero padding P, each as [h, w]. */
+export interface WindowAttrs {
+  kernel: readonly [number, number];
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  rounding: Rounding;
+}
+
+/**
+ * The output length of a window sliding over `size` values: (W - F + 2P)/S + 1, the notes' rule.
+ * `exact` refuses a fraction; `floor` drops the last partial window, as frameworks do; `ceil` keeps
+ * it when it starts inside the input or left padding (PyTorch's ceil_mode, which GoogLeNet needs).
+ */
+export function windowOutput(
+  op: string,
+  axis: 'height' | 'width',
+  size: number,
+  kernel: number,
+  stride: number,
+  padding: number,
+  rounding: Rounding,
+): number {
+  const span = size - kernel + 2 * padding;
+  const arithmetic = `(${size} - ${kernel} + 2*${padding})/${stride} + 1 = ${span}/${stride} + 1 = ${span / stride + 1}`;
+  if (span < 0) throw new SizingError(op, axis, `${arithmetic}: the ${kernel}-wide window is larger than the padded input`);
+  if (rounding === 'exact' && span % stride !== 0) throw new SizingError(op, axis, `${arithmetic}, not a whole number`);
+  if (rounding === 'ceil') {
+    let out = Math.ceil(span / stride) + 1;
+    if ((out - 1) * stride >= size + padding) out--;
+    return out;
+  }
+  return Math.floor(span / stride) + 1;
+}
