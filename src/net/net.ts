@@ -176,12 +176,14 @@ export class Net {
       const gradOut = grads[i + 1];
       if (gradOut == null) {
         step.op.release(entry.saved);
+        this.dropActivation(i + 1);
         continue;
       }
       const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.node.attrs);
       step.op.release(entry.saved);
       gradOut.dispose();
       grads[i + 1] = null;
+      this.dropActivation(i + 1);
       for (const name of step.paramNames) {
         const g = result.params[name];
         if (g === undefined) continue;
@@ -195,8 +197,19 @@ export class Net {
         grads[j] = accumulate(this.backend, grads[j] ?? null, g);
       });
     }
-    this.clearTape();
+    this.tape = null;
+    this.activations = [];
     return grads[0] ?? null;
+  }
+
+  /**
+   * Frees activation j during backward: every reader of it has run its backward already. The net's
+   * output is the caller's and stays.
+   */
+  private dropActivation(j: number): void {
+    if (j === this.activations.length - 1) return;
+    this.activations[j]?.dispose();
+    this.activations[j] = null;
   }
 
   /** Drops the tape of a training forward that will not be followed by backward. */
