@@ -167,6 +167,11 @@ export class Net {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
     setAllocator(this.backend.allocator);
+    // Old gradients go first (PyTorch's zero_grad(set_to_none=True)), so they never coexist with new ones.
+    for (const param of this.params.values()) {
+      param.grad?.dispose();
+      param.grad = null;
+    }
     const ctx = this.context(true);
     const grads: (Tensor | null)[] = this.activations.map(() => null);
     grads[grads.length - 1] = dy.clone();
@@ -187,9 +192,7 @@ export class Net {
       for (const name of step.paramNames) {
         const g = result.params[name];
         if (g === undefined) continue;
-        const param = this.params.get(`${step.node.name}.${name}`) as Parameter;
-        param.grad?.dispose();
-        param.grad = g;
+        (this.params.get(`${step.node.name}.${name}`) as Parameter).grad = g;
       }
       step.inputIndices.forEach((j, k) => {
         const g = result.inputs[k] as Tensor;

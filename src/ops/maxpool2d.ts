@@ -3,6 +3,7 @@ import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { tracker } from '../memory/tracker.js';
 
 /** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
 export type PoolAttrs = WindowAttrs;
@@ -40,6 +41,8 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   forward(ctx, [x], _params, attrs) {
     const input = x as Tensor;
     const { y, argmax } = ctx.backend.maxPool2d(input, attrs);
+    // The indices are not a Tensor, so the op counts them for the memory tracker itself.
+    tracker.allocated(argmax.byteLength);
     return { output: y, saved: { argmax, xShape: input.shape } };
   },
 
@@ -47,5 +50,7 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
     return { inputs: [ctx.backend.maxPool2dGrad(dy, argmax, xShape)], params: {} };
   },
 
-  release() {},
+  release({ argmax }) {
+    tracker.freed(argmax.byteLength);
+  },
 };
