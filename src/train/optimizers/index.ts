@@ -1,0 +1,74 @@
+import type { Parameter } from '../../net/net.js';
+import { Adagrad } from './adagrad.js';
+import { Adam } from './adam.js';
+import type { Optimizer } from './optimizer.js';
+import { Rmsprop } from './rmsprop.js';
+import { Sgd } from './sgd.js';
+
+export { Sgd, type SgdOptions } from './sgd.js';
+export { Adagrad, type AdagradOptions } from './adagrad.js';
+export { Rmsprop, type RmspropOptions } from './rmsprop.js';
+export { Adam, type AdamOptions } from './adam.js';
+export type { Optimizer, OptimizerState } from './optimizer.js';
+
+/** The optimizers by the names the CLI and checkpoints use. */
+export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/**
+ * Every optimizer's hyperparameters in one record; each optimizer reads the ones it has (torch's
+ * defaults for the rest). `momentum` defaults to 0.9 for `momentum` and `nesterov`.
+ */
+export interface OptimizerOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+  alpha?: number;
+  lrDecay?: number;
+  initialAccumulatorValue?: number;
+}
+
+/** Builds the named optimizer over `params` (normally `net.trainableParams()`). */
+export function createOptimizer(name: OptimizerName, params: readonly Parameter[], o: OptimizerOptions): Optimizer {
+  const common = { lr: o.lr, ...(o.weightDecay !== undefined && { weightDecay: o.weightDecay }) };
+  const eps = o.eps !== undefined ? { eps: o.eps } : {};
+  switch (name) {
+    case 'sgd':
+      return new Sgd(params, common);
+    case 'momentum':
+    case 'nesterov':
+      return new Sgd(params, {
+        ...common,
+        momentum: o.momentum ?? 0.9,
+        nesterov: name === 'nesterov',
+        ...(o.dampening !== undefined && { dampening: o.dampening }),
+      });
+    case 'adagrad':
+      return new Adagrad(params, {
+        ...common,
+        ...eps,
+        ...(o.lrDecay !== undefined && { lrDecay: o.lrDecay }),
+        ...(o.initialAccumulatorValue !== undefined && { initialAccumulatorValue: o.initialAccumulatorValue }),
+      });
+    case 'rmsprop':
+      return new Rmsprop(params, {
+        ...common,
+        ...eps,
+        ...(o.alpha !== undefined && { alpha: o.alpha }),
+        ...(o.momentum !== undefined && { momentum: o.momentum }),
+      });
+    case 'adam':
+    case 'adamw':
+      return new Adam(params, { ...common, ...eps, ...(o.betas !== undefined && { betas: o.betas }) }, { decoupled: name === 'adamw' });
+  }
+}
+
+/** Narrows a user's string to an optimizer name, or says which names exist. */
+export function parseOptimizerName(name: string): OptimizerName {
+  const found = OPTIMIZER_NAMES.find((n) => n === name);
+  if (found === undefined) throw new Error(`unknown optimizer '${name}' (choose one of ${OPTIMIZER_NAMES.join(', ')})`);
+  return found;
+}
