@@ -1,0 +1,219 @@
+import type { Conv2dAttrs } from '../../ops/conv2d.js';
+import { ShapeError } from '../../ops/errors.js';
+import { windowOutput } from '../../ops/window.js';
+import type { Shape } from '../../tensor/shape.js';
+import { Tensor, type FloatArray } from '../../tensor/tensor.js';
+
+/**
+ * Convolution as im2row + matrix products: each output position's receptive field (one group's
+ * channels) is copied into a row of a `patches` matrix (P, K), P = OH*OW, K = C/groups*KH*KW, so
+ * that every kernel below is a loop over contiguous memory. Patches and accumulators are float64
+ * workspaces, allocated with `Tensor.zeros` so the memory tracker sees them; sums run in doubles
+ * whatever the tensors' dtype, and are rounded once when stored.
+ */
+interface ConvGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  groups: number;
+  /** Input and output channels per group. */
+  cg: number;
+  og: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+  /** Length of one patch row, cg*kh*kw: the weights of one filter. */
+  k: number;
+  /** Output positions per channel, oh*ow. */
+  p: number;
+}
+
+function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
+  if (xShape.length !== 4 || weightShape.length !== 4) {
+    throw new ShapeError('conv', 'expects x (N, C, H, W) and weight (O, C/groups, KH, KW)', [xShape, weightShape]);
+  }
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const [o, cg, kh, kw] = weightShape as [number, number, number, number];
+  const groups = attrs.groups;
+  if (cg * groups !== c || o % groups !== 0 || kh !== attrs.kernel[0] || kw !== attrs.kernel[1]) {
+    throw new ShapeError('conv', `input and weight do not match ${groups} group(s) of ${attrs.kernel.join('x')} filters`, [xShape, weightShape]);
+  }
+  const [sh, sw] = attrs.stride;
+  const [ph, pw] = attrs.padding;
+  const oh = windowOutput('conv', 'height', h, kh, sh, ph, attrs.rounding);
+  const ow = windowOutput('conv', 'width', w, kw, sw, pw, attrs.rounding);
+  return { n, c, h, w, o, groups, cg, og: o / groups, kh, kw, sh, sw, ph, pw, oh, ow, k: cg * kh * kw, p: oh * ow };
+}
+
+/**
+ * patches (P, K) = the receptive fields of image `n`, channels of group `group`, one row per output
+ * position, in (c, ky, kx) order to match a filter's weights. Zero padding reads as 0.
+ */
+function im2row(x: FloatArray, g: ConvGeometry, n: number, group: number, patches: Float64Array): void {
+  // x is (N, C, H, W)
+  const base = (n * g.c + group * g.cg) * g.h * g.w;
+  let i = 0;
+  for (let oy = 0; oy < g.oh; oy++) {
+    for (let ox = 0; ox < g.ow; ox++) {
+      for (let c = 0; c < g.cg; c++) {
+        const plane = base + c * g.h * g.w;
+        for (let ky = 0; ky < g.kh; ky++) {
+          const iy = oy * g.sh - g.ph + ky;
+          const rowInside = iy >= 0 && iy < g.h;
+          for (let kx = 0; kx < g.kw; kx++) {
+            const ix = ox * g.sw - g.pw + kx;
+            patches[i++] = rowInside && ix >= 0 && ix < g.w ? (x[plane + iy * g.w + ix] as number) : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of `im2row`: adds each patch row back onto the pixels it was read from; padding is dropped. */
+function row2im(patches: Float64Array, g: ConvGeometry, group: number, image: Float64Array): void {
+  // image is one (C, H, W) volume
+  const base = group * g.cg * g.h * g.w;
+  let i = 0;
+  for (let oy = 0; oy < g.oh; oy++) {
+    for (let ox = 0; ox < g.ow; ox++) {
+      for (let c = 0; c < g.cg; c++) {
+        const plane = base + c * g.h * g.w;
+        for (let ky = 0; ky < g.kh; ky++) {
+          const iy = oy * g.sh - g.ph + ky;
+          const rowInside = iy >= 0 && iy < g.h;
+          for (let kx = 0; kx < g.kw; kx++) {
+            const ix = ox * g.sw - g.pw + kx;
+            const v = patches[i++] as number;
+            if (rowInside && ix >= 0 && ix < g.w) image[plane + iy * g.w + ix] = (image[plane + iy * g.w + ix] as number) + v;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor {
+  const g = geometry(x.shape, weight.shape, attrs);
+  const y = Tensor.zeros([g.n, g.o, g.oh, g.ow], x.dtype);
+  const patches = Tensor.zeros([g.p, g.k], 'float64');
+  const pd = patches.data as Float64Array;
+  const wd = weight.data;
+  const yd = y.data;
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      im2row(x.data, g, n, group, pd);
+      for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
+        // y[n, oc, :] = patches (P, K) . weight[oc] (K)
+        const wRow = oc * g.k;
+        const yRow = (n * g.o + oc) * g.p;
+        const b = bias === null ? 0 : (bias.data[oc] as number);
+        for (let p = 0; p < g.p; p++) {
+          const pRow = p * g.k;
+          let sum = 0;
+          for (let k = 0; k < g.k; k++) sum += (wd[wRow + k] as number) * (pd[pRow + k] as number);
+          yd[yRow + p] = sum + b;
+        }
+      }
+    }
+  }
+  patches.dispose();
+  return y;
+}
+
+/** dx (N, C, H, W) = the transpose of the convolution applied to dy (N, O, OH, OW). */
+export function conv2dGradInput(dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
+  const g = geometry(xShape, weight.shape, attrs);
+  checkGradShape(dy, g, [xShape, weight.shape]);
+  const dx = Tensor.zeros(xShape, dy.dtype);
+  const dpatches = Tensor.zeros([g.p, g.k], 'float64');
+  const image = Tensor.zeros([g.c, g.h, g.w], 'float64');
+  const dpd = dpatches.data as Float64Array;
+  const imd = image.data as Float64Array;
+  const wd = weight.data;
+  const dyd = dy.data;
+  for (let n = 0; n < g.n; n++) {
+    imd.fill(0);
+    for (let group = 0; group < g.groups; group++) {
+      // dpatches (P, K) = dy[n, group's channels]^T (P, OG) . weight[group's filters] (OG, K)
+      dpd.fill(0);
+      for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
+        const wRow = oc * g.k;
+        const dyRow = (n * g.o + oc) * g.p;
+        for (let p = 0; p < g.p; p++) {
+          const d = dyd[dyRow + p] as number;
+          const pRow = p * g.k;
+          for (let k = 0; k < g.k; k++) dpd[pRow + k] = (dpd[pRow + k] as number) + d * (wd[wRow + k] as number);
+        }
+      }
+      row2im(dpd, g, group, imd);
+    }
+    dx.data.set(imd, n * g.c * g.h * g.w);
+  }
+  dpatches.dispose();
+  image.dispose();
+  return dx;
+}
+
+/** dweight (O, C/groups, KH, KW) = sum over images of dy[n] (O, P) . patches of x[n] (P, K). */
+export function conv2dGradWeight(dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
+  const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
+  const g = geometry(x.shape, weightShape, attrs);
+  checkGradShape(dy, g, [x.shape, dy.shape]);
+  const patches = Tensor.zeros([g.p, g.k], 'float64');
+  const sums = Tensor.zeros(weightShape, 'float64');
+  const pd = patches.data as Float64Array;
+  const sd = sums.data as Float64Array;
+  const dyd = dy.data;
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      im2row(x.data, g, n, group, pd);
+      for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
+        const sRow = oc * g.k;
+        const dyRow = (n * g.o + oc) * g.p;
+        for (let p = 0; p < g.p; p++) {
+          const d = dyd[dyRow + p] as number;
+          const pRow = p * g.k;
+          for (let k = 0; k < g.k; k++) sd[sRow + k] = (sd[sRow + k] as number) + d * (pd[pRow + k] as number);
+        }
+      }
+    }
+  }
+  const dweight = Tensor.from(weightShape, sd, dy.dtype);
+  patches.dispose();
+  sums.dispose();
+  return dweight;
+}
+
+/** dbias (C): dy (N, C, ...) summed over every axis but axis 1; serves CONV and FC. */
+export function biasGrad(dy: Tensor): Tensor {
+  // dy is (N, C, rest...) with rest = H*W for a volume, 1 for FC scores
+  const n = dy.shape[0] ?? 0;
+  const c = dy.shape[1] ?? 0;
+  const rest = n * c === 0 ? 0 : dy.size / (n * c);
+  const db = Tensor.zeros([c], dy.dtype);
+  for (let ch = 0; ch < c; ch++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const start = (i * c + ch) * rest;
+      for (let j = 0; j < rest; j++) sum += dy.data[start + j] as number;
+    }
+    db.data[ch] = sum;
+  }
+  return db;
+}
+
+function checkGradShape(dy: Tensor, g: ConvGeometry, shapes: Shape[]): void {
+  const [n, o, oh, ow] = dy.shape;
+  if (dy.shape.length !== 4 || n !== g.n || o !== g.o || oh !== g.oh || ow !== g.ow) {
+    throw new ShapeError('conv', `dy ${dy.shape.join('x')} is not the output shape ${[g.n, g.o, g.oh, g.ow].join('x')}`, shapes);
+  }
+}

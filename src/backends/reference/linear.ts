@@ -1,0 +1,71 @@
+import { ShapeError } from '../../ops/errors.js';
+import { Tensor } from '../../tensor/tensor.js';
+
+/**
+ * The three products of a fully-connected layer. Weights are (M, K) as in PyTorch, so the forward
+ * pass is a dot product of two contiguous rows; the gradients accumulate rows into float64 sums.
+ */
+function dims2(op: string, t: Tensor): [number, number] {
+  if (t.shape.length !== 2) throw new ShapeError(op, 'expects a matrix', [t.shape]);
+  return t.shape as [number, number];
+}
+
+/** y (N, M) = x (N, K) weight (M, K)^T + bias (M). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [n, k] = dims2('fc', x);
+  const [m, wk] = dims2('fc', weight);
+  if (wk !== k || (bias !== null && bias.size !== m)) {
+    throw new ShapeError('fc', 'input, weight and bias do not match', [x.shape, weight.shape, ...(bias ? [bias.shape] : [])]);
+  }
+  const y = Tensor.zeros([n, m], x.dtype);
+  const xd = x.data;
+  const wd = weight.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let sum = 0;
+      for (let l = 0; l < k; l++) sum += (xd[i * k + l] as number) * (wd[j * k + l] as number);
+      y.data[i * m + j] = sum + (bias === null ? 0 : (bias.data[j] as number));
+    }
+  }
+  return y;
+}
+
+/** dx (N, K) = dy (N, M) weight (M, K). */
+export function linearGradInput(dy: Tensor, weight: Tensor): Tensor {
+  const [n, m] = dims2('fc', dy);
+  const [wm, k] = dims2('fc', weight);
+  if (wm !== m) throw new ShapeError('fc', 'dy and weight do not match', [dy.shape, weight.shape]);
+  const dx = Tensor.zeros([n, k], dy.dtype);
+  const sums = Tensor.zeros([k], 'float64');
+  const sd = sums.data;
+  const wd = weight.data;
+  for (let i = 0; i < n; i++) {
+    sd.fill(0);
+    for (let j = 0; j < m; j++) {
+      const d = dy.data[i * m + j] as number;
+      for (let l = 0; l < k; l++) sd[l] = (sd[l] as number) + d * (wd[j * k + l] as number);
+    }
+    dx.data.set(sd, i * k);
+  }
+  sums.dispose();
+  return dx;
+}
+
+/** dweight (M, K) = dy^T (M, N) x (N, K). */
+export function linearGradWeight(dy: Tensor, x: Tensor): Tensor {
+  const [n, m] = dims2('fc', dy);
+  const [xn, k] = dims2('fc', x);
+  if (xn !== n) throw new ShapeError('fc', 'dy and x do not match', [dy.shape, x.shape]);
+  const sums = Tensor.zeros([m, k], 'float64');
+  const sd = sums.data;
+  const xd = x.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const d = dy.data[i * m + j] as number;
+      for (let l = 0; l < k; l++) sd[j * k + l] = (sd[j * k + l] as number) + d * (xd[i * k + l] as number);
+    }
+  }
+  const dweight = Tensor.from([m, k], sd, dy.dtype);
+  sums.dispose();
+  return dweight;
+}
