@@ -16,31 +16,41 @@ Tensor names in a fixture:
     param.<name>       a parameter or buffer, named as in PyTorch's state_dict (`weight`,
                        `running_mean`); a net's are `param.<module>.<name>`
     dy                 the upstream gradient fed to backward (a fixed random tensor)
-    output             the forward output (a loss fixture's is the scalar loss, shape [])
+    output             the forward output (a loss fixture's is the scalar loss, shape []; a net's
+                       the logits)
+    loss               a net fixture's cross-entropy loss, shape []
     grad.input.<i>     dLoss/dinput i, from torch autograd
     grad.param.<name>  dLoss/dparam for every trainable parameter
     updated.<name>     a buffer after the forward pass (BN's running statistics in training)
 
-Everything is float32, seeded and computed on one CPU thread, so a rerun writes the same values.
-test/ops/torch.test.ts reads these files and needs no Python. Each case below shows the exact torch
-call behind its golden values.
+Everything is float32, seeded per case from its name and computed on one CPU thread, so a rerun
+writes the same bytes. test/ops/torch.test.ts reads these files and needs no Python. Each case below
+shows the exact torch call behind its golden values; test/fixtures/README.md says when to regenerate.
 """
 
 import json
 import os
 import struct
+import zlib
 
 import torch
 import torch.nn.functional as F
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'ops')
 
-torch.manual_seed(20240229)
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
 
 fixtures = []
 blobs = {}
+
+
+def seeded(name):
+    """Reseeds torch from a case's name and returns the name, so that adding or changing one case
+    leaves every other case's values alone. Called before any of the case's tensors are drawn (Python
+    evaluates a call's arguments left to right, so `op_case(seeded(name), ..., [randn(...)])` works)."""
+    torch.manual_seed(zlib.crc32(name.encode()))
+    return name
 
 
 def randn(*shape, scale=1.0):
@@ -83,6 +93,7 @@ def op_case(name, op, attrs, inputs, params, forward, *, training=True, buffers=
 # --- conv: F.conv2d -----------------------------------------------------------------------------
 
 def conv(name, n, c, h, w, out, kernel, stride, padding, groups, bias):
+    seeded(name)
     attrs = {'outChannels': out, 'kernel': kernel, 'stride': stride, 'padding': padding,
              'rounding': 'floor', 'groups': groups, 'bias': bias}
     params = {'weight': randn(out, c // groups, *kernel, scale=0.3)}
@@ -99,11 +110,14 @@ conv('conv_1x1_groups2', 2, 6, 5, 5, 4, [1, 1], [1, 1], [0, 0], 2, False)
 conv('conv_5x5_s2_p2', 2, 3, 11, 13, 5, [5, 5], [2, 2], [2, 2], 1, True)
 # (10 - 4 + 2)/3 + 1 is not whole: the last partial window is dropped, as torch floors.
 conv('conv_4x4_s3_p1_floor', 2, 2, 10, 7, 3, [4, 4], [3, 3], [1, 1], 1, True)
+# Wider, so a fast backend's vectorised and tiled paths run, with remainders (15 columns).
+conv('conv_3x3_p1_8to16', 2, 8, 12, 15, 16, [3, 3], [1, 1], [1, 1], 1, True)
 
 
 # --- max pool: F.max_pool2d ---------------------------------------------------------------------
 
 def maxpool(name, n, c, h, w, kernel, stride, padding, ceil):
+    seeded(name)
     attrs = {'kernel': kernel, 'stride': stride, 'padding': padding, 'rounding': 'ceil' if ceil else 'floor'}
     op_case(name, 'maxpool', attrs, [randn(n, c, h, w)], {},
             lambda xs, p: F.max_pool2d(xs[0], kernel, stride, padding, ceil_mode=ceil))
@@ -121,6 +135,7 @@ maxpool('maxpool_3x2_s2x1', 2, 2, 7, 6, [3, 2], [2, 1], [0, 0], False)
 # --- average pool: F.avg_pool2d -----------------------------------------------------------------
 
 def avgpool(name, n, c, h, w, kernel, stride, padding, ceil, count_include_pad):
+    seeded(name)
     attrs = {'kernel': kernel, 'stride': stride, 'padding': padding, 'rounding': 'ceil' if ceil else 'floor',
              'countIncludePad': count_include_pad}
     op_case(name, 'avgpool', attrs, [randn(n, c, h, w)], {},
@@ -140,28 +155,32 @@ avgpool('avgpool_5x3_s3x2_p2x1', 2, 2, 11, 8, [5, 3], [3, 2], [2, 1], False, Tru
 
 # --- global average pool: F.adaptive_avg_pool2d(x, 1) -------------------------------------------
 
-op_case('globalavgpool', 'globalavgpool', {}, [randn(2, 3, 5, 7)], {},
+op_case(seeded('globalavgpool'), 'globalavgpool', {}, [randn(2, 3, 5, 7)], {},
         lambda xs, p: F.adaptive_avg_pool2d(xs[0], 1))
 
 
 # --- fully connected: F.linear on torch.flatten(x, 1) -------------------------------------------
 
-op_case('fc_volume', 'fc', {'outFeatures': 5, 'bias': True}, [randn(3, 2, 3, 4)],
+op_case(seeded('fc_volume'), 'fc', {'outFeatures': 5, 'bias': True}, [randn(3, 2, 3, 4)],
         {'weight': randn(5, 24, scale=0.2), 'bias': randn(5)},
         lambda xs, p: F.linear(torch.flatten(xs[0], 1), p['weight'], p['bias']))
-op_case('fc_vector_nobias', 'fc', {'outFeatures': 7, 'bias': False}, [randn(4, 10)],
+op_case(seeded('fc_vector_nobias'), 'fc', {'outFeatures': 7, 'bias': False}, [randn(4, 10)],
         {'weight': randn(7, 10, scale=0.3)},
         lambda xs, p: F.linear(xs[0], p['weight']))
+op_case(seeded('fc_wide'), 'fc', {'outFeatures': 33, 'bias': True}, [randn(4, 150)],
+        {'weight': randn(33, 150, scale=0.1), 'bias': randn(33)},
+        lambda xs, p: F.linear(xs[0], p['weight'], p['bias']))
 
 
 # --- relu: F.relu -------------------------------------------------------------------------------
 
-op_case('relu', 'relu', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: F.relu(xs[0]))
+op_case(seeded('relu'), 'relu', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: F.relu(xs[0]))
 
 
 # --- batch norm: F.batch_norm, momentum 0.1, eps 1e-5 -------------------------------------------
 
 def batchnorm(name, shape, training):
+    seeded(name)
     c = shape[1]
     params = {'weight': 1 + randn(c, scale=0.3), 'bias': randn(c, scale=0.5)}
     buffers = {'running_mean': randn(c, scale=0.5), 'running_var': 0.5 + torch.rand(c)}
@@ -180,13 +199,14 @@ batchnorm('bn_eval', (2, 4, 3, 5), False)
 
 # --- dropout at inference: F.dropout(training=False) is the identity ----------------------------
 
-op_case('dropout_eval', 'dropout', {'p': 0.5}, [randn(2, 6)], {},
+op_case(seeded('dropout_eval'), 'dropout', {'p': 0.5}, [randn(2, 6)], {},
         lambda xs, p: F.dropout(xs[0], 0.5, training=False), training=False)
 
 
 # --- local response norm: torch.nn.LocalResponseNorm --------------------------------------------
 
 def lrn(name, shape, size, alpha, beta, k):
+    seeded(name)
     op_case(name, 'lrn', {'size': size, 'alpha': alpha, 'beta': beta, 'k': k}, [randn(*shape, scale=2.0)], {},
             lambda xs, p: torch.nn.LocalResponseNorm(size, alpha=alpha, beta=beta, k=k)(xs[0]))
 
@@ -198,11 +218,11 @@ lrn('lrn_size4_strong', (2, 6, 3, 3), 4, 0.5, 0.75, 1.0)
 
 # --- add, concat, flatten, softmax --------------------------------------------------------------
 
-op_case('add', 'add', {}, [randn(2, 3, 4, 5), randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] + xs[1])
-op_case('concat', 'concat', {}, [randn(2, 2, 3, 4), randn(2, 3, 3, 4), randn(2, 1, 3, 4)], {},
+op_case(seeded('add'), 'add', {}, [randn(2, 3, 4, 5), randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] + xs[1])
+op_case(seeded('concat'), 'concat', {}, [randn(2, 2, 3, 4), randn(2, 3, 3, 4), randn(2, 1, 3, 4)], {},
         lambda xs, p: torch.cat(xs, 1))
-op_case('flatten', 'flatten', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: torch.flatten(xs[0], 1))
-op_case('softmax', 'softmax', {}, [randn(3, 6, scale=2.0)], {}, lambda xs, p: torch.softmax(xs[0], 1))
+op_case(seeded('flatten'), 'flatten', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: torch.flatten(xs[0], 1))
+op_case(seeded('softmax'), 'softmax', {}, [randn(3, 6, scale=2.0)], {}, lambda xs, p: torch.softmax(xs[0], 1))
 
 
 # --- losses: F.cross_entropy and F.multi_margin_loss, mean over the batch ------------------------
@@ -216,11 +236,13 @@ def loss_case(name, loss, scores, labels, forward):
 
 
 def cross_entropy(name, n, k, scale):
+    seeded(name)
     loss_case(name, 'softmax_cross_entropy', randn(n, k, scale=scale), torch.randint(0, k, (n,)),
               lambda s, labels: F.cross_entropy(s, labels))
 
 
 def svm(name, n, k, scale):
+    seeded(name)
     loss_case(name, 'svm_loss', randn(n, k, scale=scale), torch.randint(0, k, (n,)),
               lambda s, labels: F.multi_margin_loss(s, labels, p=1, margin=1.0))
 
@@ -253,6 +275,7 @@ class SmallNet(torch.nn.Module):
 
 
 def small_net():
+    name = seeded('net_conv_bn_relu_pool_fc')
     net = SmallNet()
     with torch.no_grad():
         net.bn1.weight.copy_(1 + randn(6, scale=0.2))
@@ -270,7 +293,7 @@ def small_net():
     tensors += [('output', logits), ('loss', loss)]
     tensors += [(f'grad.param.{k}', p.grad) for k, p in net.named_parameters()]
     tensors += [(f'updated.{k}', v) for k, v in net.state_dict().items() if k.startswith('bn1.running')]
-    store('net_conv_bn_relu_pool_fc', {'kind': 'net', 'labels': labels.tolist()}, tensors)
+    store(name, {'kind': 'net', 'labels': labels.tolist()}, tensors)
 
 
 small_net()
