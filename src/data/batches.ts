@@ -1,0 +1,46 @@
+import type { Rng } from '../tensor/rng.js';
+import { Tensor, type DType } from '../tensor/tensor.js';
+import { augment, normalize, type Augmentation, type Normalization } from './augment.js';
+import type { Batch, Dataset } from './dataset.js';
+
+/** How `batches` assembles each batch. */
+export interface BatchOptions {
+  batchSize: number;
+  /** The order to visit images in (positions in the dataset), e.g. a seeded shuffle; dataset order if absent. */
+  order?: ArrayLike<number>;
+  /** Training-time augmentation; needs `rng`. */
+  augmentation?: Augmentation;
+  rng?: Rng;
+  normalization?: Normalization;
+  dtype?: DType;
+}
+
+/**
+ * Yields the dataset in batches of `batchSize` (the last one may be smaller, as PyTorch's
+ * DataLoader without drop_last): each image is read, augmented, then normalised. Augmenting before
+ * normalising makes the padding of a shift the images' own black. The caller disposes each `x`.
+ */
+export function* batches(dataset: Dataset, options: BatchOptions): Generator<Batch> {
+  const { batchSize } = options;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`the batch size must be a positive integer, got ${batchSize}`);
+  const order = options.order ?? Uint32Array.from({ length: dataset.length }, (_, i) => i);
+  const aug = options.augmentation;
+  const augmenting = aug !== undefined && ((aug.shift ?? 0) > 0 || aug.flip === true);
+  if (augmenting && options.rng === undefined) throw new Error('augmentation needs a seeded generator');
+  const [c, h, w] = dataset.shape;
+  const size = c * h * w;
+  const scratch = new Float64Array(size);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const n = Math.min(batchSize, order.length - start);
+    const x = Tensor.zeros([n, c, h, w], options.dtype ?? 'float32');
+    const labels = new Uint8Array(n);
+    for (let b = 0; b < n; b++) {
+      const i = order[start + b] as number;
+      dataset.read(i, x.data, b * size);
+      labels[b] = dataset.labels[i] as number;
+      if (augmenting) augment(x.data, b * size, dataset.shape, aug, options.rng as Rng, scratch);
+      if (options.normalization) normalize(x.data, b * size, dataset.shape, options.normalization);
+    }
+    yield { x, labels };
+  }
+}
