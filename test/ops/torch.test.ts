@@ -161,7 +161,9 @@ describe('losses against PyTorch', () => {
   }
 });
 
-it('the fixtures cover every op', () => {
+it('the fixtures cover every op and both losses', () => {
   const covered = new Set(fixtures.flatMap((e) => (e.kind === 'op' ? [e.op] : [])));
   assert.deepEqual(Object.keys(ops).filter((op) => !covered.has(op as keyof typeof ops)), []);
+  const losses = new Set(fixtures.flatMap((e) => (e.kind === 'loss' ? [e.loss] : [])));
+  assert.deepEqual([...losses].sort(), ['softmax_cross_entropy', 'svm_loss']);
 });
