@@ -1,0 +1,504 @@
+/**
+ * convstack's WebAssembly kernels (AssemblyScript, 128-bit SIMD). Built twice by asm/build.mjs: a
+ * plain-SIMD binary (mul + add) and a relaxed-SIMD binary whose multiply-adds are fused
+ * (`f32x4.relaxed_madd`); src/backends/wasm/ picks one with WebAssembly.validate.
+ *
+ * Every exported kernel is called on every thread at once as `kernel(tid, nt, ...)` and does its own
+ * share of the work; a share never depends on another thread's, so there is no barrier inside a
+ * kernel. Results never depend on the thread count: each output value is computed whole by one
+ * thread, and reductions are blocked by sizes fixed here, never by the number of threads.
+ * Pointers are byte offsets into the shared memory; the TS side (src/backends/wasm/) owns all
+ * allocation, so this module has no runtime, no heap and no static data.
+ *
+ * Kernels and the reference each must match (src/backends/reference/):
+ * - gemm:             linear, linearGradInput, linearGradWeight (strided operands cover the transposes)
+ * - convForward:      conv2d, with fused bias and optional ReLU; also conv2dGradInput for stride 1
+ *                     (the transposed convolution is a convolution with flipped filters)
+ * - convGradWeight:   conv2dGradWeight
+ * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, batchNormInfer: the kernels of those names
+ */
+
+// Micro-kernel modes, combined as bit flags.
+const ACC: i32 = 1; // add the product to what C holds
+const BIAS_ROW: i32 = 2; // add bias[row]
+const BIAS_COL: i32 = 4; // add bias[col]
+const RELU: i32 = 8; // max(0, .) last
+
+// Register tile: MR rows of A (broadcast) times NR = 8 columns of B (two vectors). With 8
+// accumulators plus 2 B vectors and 1 broadcast it fits V8's 15 usable xmm registers; taller or
+// wider tiles spill (see shared/notes/wasm-kernels.md).
+const MR: i32 = 4;
+const NR: i32 = 8;
+/** Depth of one packed block: a B panel (KC x 8 floats, 8 KB) stays in L1 while A panels stream. */
+const KC: i32 = 256;
+
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/**
+ * C[0..4)[0..8) (row stride ldc bytes) = Ap (kc x 4, packed) . Bp (kc x 8, packed), then the mode's
+ * epilogue. Kept small and called often so that V8 tiers it up early.
+ */
+function kernel4x8(a: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  if (mode & ACC) {
+    c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c1)); c11 = f32x4.add(c11, v128.load(c1, 16));
+    c20 = f32x4.add(c20, v128.load(c2)); c21 = f32x4.add(c21, v128.load(c2, 16));
+    c30 = f32x4.add(c30, v128.load(c3)); c31 = f32x4.add(c31, v128.load(c3, 16));
+  }
+  if (mode & BIAS_ROW) {
+    let r = v128.load32_splat(bias);
+    c00 = f32x4.add(c00, r); c01 = f32x4.add(c01, r);
+    r = v128.load32_splat(bias, 4);
+    c10 = f32x4.add(c10, r); c11 = f32x4.add(c11, r);
+    r = v128.load32_splat(bias, 8);
+    c20 = f32x4.add(c20, r); c21 = f32x4.add(c21, r);
+    r = v128.load32_splat(bias, 12);
+    c30 = f32x4.add(c30, r); c31 = f32x4.add(c31, r);
+  }
+  if (mode & BIAS_COL) {
+    const b0 = v128.load(bias), b1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1);
+    c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1);
+    c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+  }
+  if (mode & RELU) {
+    const z = f32x4.splat(0);
+    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z);
+    c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
+    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z);
+    c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c1, c10); v128.store(c1, c11, 16);
+  v128.store(c2, c20); v128.store(c2, c21, 16);
+  v128.store(c3, c30); v128.store(c3, c31, 16);
+}
+
+/**
+ * One tile of C with `rows` <= 4 and `cols` <= 8 valid. A partial tile runs the full kernel on the
+ * thread's scratch tile (32 floats + 8 bias floats at `scratch`), so edges take the same arithmetic
+ * path as the interior and results do not depend on where a tile boundary falls.
+ */
+function tile(a: usize, b: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32, mode: i32, bias: usize, scratch: usize): void {
+  if (rows == MR && cols == NR) {
+    kernel4x8(a, b, kc, c, ldc, mode, bias);
+    return;
+  }
+  const sb = scratch + 128;
+  if (mode & ACC) {
+    for (let r = 0; r < rows; r++) memory.copy(scratch + <usize>(r * 32), c + <usize>r * ldc, <usize>(cols * 4));
+  }
+  if (mode & BIAS_ROW) memory.copy(sb, bias, <usize>(rows * 4));
+  if (mode & BIAS_COL) memory.copy(sb, bias, <usize>(cols * 4));
+  kernel4x8(a, b, kc, scratch, 32, mode, sb);
+  for (let r = 0; r < rows; r++) memory.copy(c + <usize>r * ldc, scratch + <usize>(r * 32), <usize>(cols * 4));
+}
+
+/**
+ * Packs rows x kc of A (element (i, k) at src + 4*(i*rs + k*cs)) into ceil(rows/4) panels of
+ * kc x 4 floats, zero-filling missing rows.
+ */
+export function packA(dst: usize, src: usize, rows: i32, kc: i32, rs: i32, cs: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += MR) {
+    for (let k = 0; k < kc; k++) {
+      for (let q = 0; q < MR; q++) {
+        const i = i0 + q;
+        store<f32>(dst, i < rows ? load<f32>(src + (<usize>(i * rs + k * cs) << 2)) : 0);
+        dst += 4;
+      }
+    }
+  }
+}
+
+/** Packs kc x cols of B (element (k, j) at src + 4*(k*rs + j*cs)) into panels of kc x 8 floats. */
+function packB(dst: usize, src: usize, kc: i32, cols: i32, rs: i32, cs: i32): void {
+  for (let j0 = 0; j0 < cols; j0 += NR) {
+    const full = j0 + NR <= cols;
+    for (let k = 0; k < kc; k++) {
+      const row = src + (<usize>(k * rs + j0 * cs) << 2);
+      if (full && cs == 1) {
+        v128.store(dst, v128.load(row));
+        v128.store(dst, v128.load(row, 16), 16);
+      } else {
+        for (let q = 0; q < NR; q++) store<f32>(dst + (<usize>q << 2), j0 + q < cols ? load<f32>(row + (<usize>(q * cs) << 2)) : 0);
+      }
+      dst += 32;
+    }
+  }
+}
+
+/**
+ * C block (rows x cols, row stride ldc floats) = packed A block (rows x kc) . packed B block
+ * (kc x cols). B panels outer: each stays in L1 while the A panels stream past it.
+ */
+function computeBlock(ap: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: usize, ldc: i32, mode: i32, bias: usize, scratch: usize): void {
+  const ldcb = <usize>ldc << 2;
+  for (let j = 0; j < cols; j += NR) {
+    const b = bp + <usize>(j * kc * 4);
+    const nc = min(NR, cols - j);
+    for (let i = 0; i < rows; i += MR) {
+      let bi = bias;
+      if (mode & BIAS_ROW) bi += <usize>(i * 4);
+      if (mode & BIAS_COL) bi += <usize>(j * 4);
+      tile(ap + <usize>(i * kc * 4), b, kc, c + <usize>i * ldcb + <usize>(j * 4), ldcb, min(MR, rows - i), nc, mode, bi, scratch);
+    }
+  }
+}
+
+// Descriptor of a general product, written by the TS side as i32 fields.
+// C (M x N, row stride ldc) = A (M x K) . B (K x N) [+ C] [+ bias] [relu]
+const G_M = 0, G_N = 4, G_K = 8, G_A = 12, G_ARS = 16, G_ACS = 20, G_B = 24, G_BRS = 28, G_BCS = 32;
+const G_C = 36, G_LDC = 40, G_BIAS = 44, G_MODE = 48, G_MB = 52, G_NB = 56;
+
+/**
+ * Strided GEMM: each thread takes a contiguous run of MB x NB blocks of C; K is walked in KC
+ * blocks, each accumulated into C. Per-thread workspace at ws + tid*wsStride:
+ * MB*KC + KC*NB + 40 floats.
+ */
+export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): void {
+  const m = load<i32>(d, G_M), n = load<i32>(d, G_N), k = load<i32>(d, G_K);
+  const a = <usize>load<i32>(d, G_A), ars = load<i32>(d, G_ARS), acs = load<i32>(d, G_ACS);
+  const b = <usize>load<i32>(d, G_B), brs = load<i32>(d, G_BRS), bcs = load<i32>(d, G_BCS);
+  const c = <usize>load<i32>(d, G_C), ldc = load<i32>(d, G_LDC), bias = <usize>load<i32>(d, G_BIAS);
+  const mode = load<i32>(d, G_MODE), mb = load<i32>(d, G_MB), nb = load<i32>(d, G_NB);
+  const wsA = ws + <usize>tid * <usize>wsStride;
+  const wsB = wsA + <usize>(mb * KC * 4);
+  const scratch = wsB + <usize>(KC * nb * 4);
+  const rowBlocks = (m + mb - 1) / mb, colBlocks = (n + nb - 1) / nb;
+  const jobs = rowBlocks * colBlocks;
+  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
+  for (let job = first; job < last; job++) {
+    const i0 = (job / colBlocks) * mb, j0 = (job % colBlocks) * nb;
+    const rows = min(mb, m - i0), cols = min(nb, n - j0);
+    const cBlock = c + (<usize>(i0 * ldc + j0) << 2);
+    if (k == 0) continue;
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const kc = min(KC, k - k0);
+      packA(wsA, a + (<usize>(i0 * ars + k0 * acs) << 2), rows, kc, ars, acs);
+      packB(wsB, b + (<usize>(k0 * brs + j0 * bcs) << 2), kc, cols, brs, bcs);
+      let blockMode = k0 > 0 ? ACC : mode & ACC;
+      if (k0 + kc >= k) blockMode |= mode & ~ACC;
+      let bi = bias;
+      if (mode & BIAS_ROW) bi += <usize>(i0 * 4);
+      if (mode & BIAS_COL) bi += <usize>(j0 * 4);
+      computeBlock(wsA, wsB, rows, cols, kc, cBlock, ldc, blockMode, bi, scratch);
+    }
+  }
+}
+
+// Convolution geometry, written by the TS side as i32 fields.
+const C_N = 0, C_C = 4, C_H = 8, C_W = 12, C_O = 16, C_OH = 20, C_OW = 24, C_KH = 28, C_KW = 32;
+const C_SH = 36, C_SW = 40, C_PH = 44, C_PW = 48, C_G = 52, C_NB = 56;
+
+/**
+ * Writes rows k0..k0+kc of image `img`'s im2col matrix (row (c, kh, kw), column p = oh*OW + ow),
+ * columns p0..p0+cols, straight into kc x 8 B panels, so the product needs no separate packing pass.
+ * `x` points at the group's first channel of the image.
+ */
+function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, cols: i32): void {
+  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
+  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
+  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const kk = kh * kw;
+  const panelStride = <usize>(kc * 32);
+  for (let r = 0; r < kc; r++) {
+    const row = k0 + r;
+    const ch = row / kk, rem = row % kk;
+    const fy = rem / kw, fx = rem % kw;
+    const plane = x + <usize>(ch * h * w * 4);
+    let out = dst + <usize>(r * 32);
+    for (let j = 0; j < cols; j += NR) {
+      const p = p0 + j;
+      let oy = p / ow, ox = p % ow;
+      const nvalid = min(NR, cols - j);
+      const iy = oy * sh - ph + fy;
+      const ix = ox * sw - pw + fx;
+      if (sw == 1 && nvalid == NR && ox + NR <= ow && iy >= 0 && iy < h && ix >= 0 && ix + NR <= w) {
+        // Fast path: 8 outputs in one row read 8 adjacent inputs.
+        const src = plane + (<usize>(iy * w + ix) << 2);
+        v128.store(out, v128.load(src));
+        v128.store(out, v128.load(src, 16), 16);
+      } else {
+        for (let q = 0; q < NR; q++) {
+          let v: f32 = 0;
+          if (q < nvalid) {
+            const y = oy * sh - ph + fy, xx = ox * sw - pw + fx;
+            if (y >= 0 && y < h && xx >= 0 && xx < w) v = load<f32>(plane + (<usize>(y * w + xx) << 2));
+            if (++ox == ow) { ox = 0; oy++; }
+          }
+          store<f32>(out + (<usize>q << 2), v);
+        }
+      }
+      out += panelStride;
+    }
+  }
+}
+
+/**
+ * y (N, O, OH, OW) = conv(x, w) + bias [relu], w packed per group by `packA` (rows = the group's
+ * filters, k = (c, kh, kw)). Jobs are (image, group, block of NB output positions), shared out in
+ * contiguous runs. Per-thread workspace: KC*NB + 40 floats.
+ */
+export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
+  const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
+  const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
+  const groups = load<i32>(d, C_G), nb = load<i32>(d, C_NB);
+  const kk = load<i32>(d, C_KH) * load<i32>(d, C_KW);
+  const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
+  const panelsA = (og + MR - 1) / MR;
+  const bp = ws + <usize>tid * <usize>wsStride;
+  const scratch = bp + <usize>(KC * nb * 4);
+  const blocks = (p + nb - 1) / nb;
+  const jobs = n * groups * blocks;
+  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
+  for (let job = first; job < last; job++) {
+    const img = job / (groups * blocks), g = (job / blocks) % groups, p0 = (job % blocks) * nb;
+    const cols = min(nb, p - p0);
+    const xg = x + <usize>((img * c + g * cg) * h * w * 4);
+    const yBlock = y + <usize>(((img * o + g * og) * p + p0) * 4);
+    const ag = wp + <usize>(g * panelsA * MR * kg * 4);
+    for (let k0 = 0; k0 < kg; k0 += KC) {
+      const kc = min(KC, kg - k0);
+      packIm2col(bp, xg, d, k0, kc, p0, cols);
+      let blockMode = k0 > 0 ? ACC : 0;
+      if (k0 + kc >= kg) blockMode |= mode;
+      // A panel i's rows k0.. sit at (i*kg + k0)*4 floats: computeBlock walks panels kc*4 apart,
+      // so the A block for this kc is gathered panel by panel below.
+      for (let j = 0; j < cols; j += NR) {
+        const b = bp + <usize>(j * kc * 4);
+        const nc = min(NR, cols - j);
+        for (let i = 0; i < og; i += MR) {
+          const a = ag + <usize>(((i / MR) * kg + k0) * MR * 4);
+          tile(a, b, kc, yBlock + <usize>((i * p + j) * 4), <usize>(p * 4), min(MR, og - i), nc, blockMode, bias + <usize>((g * og + i) * 4), scratch);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * dw (O, C/G, KH, KW) += sum over images of dy (Og x P) . im2col(x)^T (P x Kg), per group. Jobs are
+ * (group, run of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
+ * Per-thread workspace: ceil(Og/4)*4*KC + KC*NB + 40 floats.
+ */
+export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
+  const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
+  const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
+  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
+  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const groups = load<i32>(d, C_G), nb = load<i32>(d, C_NB);
+  const kk = kh * kw;
+  const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
+  const ogPad = ((og + MR - 1) / MR) * MR;
+  const ap = ws + <usize>tid * <usize>wsStride;
+  const bp = ap + <usize>(ogPad * KC * 4);
+  const scratch = bp + <usize>(KC * nb * 4);
+  const blocks = (kg + nb - 1) / nb;
+  const jobs = groups * blocks;
+  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
+  for (let job = first; job < last; job++) {
+    const g = job / blocks, j0 = (job % blocks) * nb;
+    const cols = min(nb, kg - j0);
+    const dwBlock = dw + <usize>((g * og * kg + j0) * 4);
+    for (let img = 0; img < n; img++) {
+      const xg = x + <usize>((img * c + g * cg) * h * w * 4);
+      const dyg = dy + <usize>((img * o + g * og) * p * 4);
+      for (let p0 = 0; p0 < p; p0 += KC) {
+        const kc = min(KC, p - p0);
+        packA(ap, dyg + <usize>(p0 * 4), og, kc, p, 1);
+        // B (kc x cols): element (q, r) = x at output position p0+q seen by filter tap r = j0+col.
+        let out = bp;
+        for (let j = 0; j < cols; j += NR) {
+          for (let q = 0; q < NR; q++) {
+            const r = j0 + j + q;
+            let dst = out + (<usize>q << 2);
+            if (j + q >= cols) {
+              for (let t = 0; t < kc; t++) { store<f32>(dst, 0); dst += 32; }
+              continue;
+            }
+            const ch = r / kk, rem = r % kk, fy = rem / kw, fx = rem % kw;
+            const plane = xg + <usize>(ch * h * w * 4);
+            let oy = p0 / ow, ox = p0 % ow;
+            for (let t = 0; t < kc; t++) {
+              const y = oy * sh - ph + fy, xx = ox * sw - pw + fx;
+              store<f32>(dst, y >= 0 && y < h && xx >= 0 && xx < w ? load<f32>(plane + (<usize>(y * w + xx) << 2)) : 0);
+              dst += 32;
+              if (++ox == ow) { ox = 0; oy++; }
+            }
+          }
+          out += <usize>(kc * 32);
+        }
+        computeBlock(ap, bp, og, cols, kc, dwBlock, kg, ACC, 0, scratch);
+      }
+    }
+  }
+}
+
+/** Splits `count` items into `nt` contiguous runs of whole vectors; returns [start, end) of run `tid`. */
+@inline
+function runStart(count: i32, tid: i32, nt: i32): i32 {
+  return ((((count + 3) >> 2) * tid) / nt) << 2;
+}
+
+/** y = max(0, x); NaN passes through as in the reference (relaxed or not, f32x4.max would drop it). */
+export function relu(tid: i32, nt: i32, x: usize, y: usize, count: i32): void {
+  const start = min(count, runStart(count, tid, nt)), end = min(count, runStart(count, tid + 1, nt));
+  const z = f32x4.splat(0);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    // keep v where !(v < 0): NaN stays NaN
+    v128.store(y + (<usize>i << 2), v128.bitselect(z, v, f32x4.lt(v, z)));
+  }
+  for (; i < end; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), v < 0 ? 0 : v);
+  }
+}
+
+/** dx = dy where y > 0, else 0. */
+export function reluGrad(tid: i32, nt: i32, dy: usize, y: usize, dx: usize, count: i32): void {
+  const start = min(count, runStart(count, tid, nt)), end = min(count, runStart(count, tid + 1, nt));
+  const z = f32x4.splat(0);
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(dx + off, v128.and(v128.load(dy + off), f32x4.gt(v128.load(y + off), z)));
+  }
+  for (; i < end; i++) {
+    const off = <usize>i << 2;
+    store<f32>(dx + off, load<f32>(y + off) > 0 ? load<f32>(dy + off) : 0);
+  }
+}
+
+/** y = a + b. */
+export function add(tid: i32, nt: i32, a: usize, b: usize, y: usize, count: i32): void {
+  const start = min(count, runStart(count, tid, nt)), end = min(count, runStart(count, tid + 1, nt));
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(y + off, f32x4.add(v128.load(a + off), v128.load(b + off)));
+  }
+  for (; i < end; i++) {
+    const off = <usize>i << 2;
+    store<f32>(y + off, load<f32>(a + off) + load<f32>(b + off));
+  }
+}
+
+/**
+ * db (C) = dy (N, C, R) summed over N and R. Each channel is summed by one thread: four lanes in a
+ * fixed order, then the lanes, so the result does not depend on the thread count.
+ */
+export function biasGrad(tid: i32, nt: i32, dy: usize, db: usize, n: i32, c: i32, rest: i32): void {
+  const first = (c * tid) / nt, last = (c * (tid + 1)) / nt;
+  for (let ch = first; ch < last; ch++) {
+    let acc = f32x4.splat(0);
+    let tail: f32 = 0;
+    for (let img = 0; img < n; img++) {
+      const src = dy + (<usize>((img * c + ch) * rest) << 2);
+      let j = 0;
+      for (; j + 4 <= rest; j += 4) acc = f32x4.add(acc, v128.load(src + (<usize>j << 2)));
+      for (; j < rest; j++) tail += load<f32>(src + (<usize>j << 2));
+    }
+    const sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    store<f32>(db + (<usize>ch << 2), sum + tail);
+  }
+}
+
+// Pooling geometry: i32 fields.
+const P_PLANES = 0, P_H = 4, P_W = 8, P_OH = 12, P_OW = 16, P_KH = 20, P_KW = 24, P_SH = 28, P_SW = 32, P_PH = 36, P_PW = 40;
+
+/**
+ * Max pooling over N*C planes, split by plane. The window is clipped to the input (padding never
+ * wins); the first maximum wins ties and NaN wins over everything, as in the reference. `argmax`
+ * receives each maximum's flat index in its plane.
+ */
+export function maxPool(tid: i32, nt: i32, d: usize, x: usize, y: usize, argmax: usize): void {
+  const planes = load<i32>(d, P_PLANES), h = load<i32>(d, P_H), w = load<i32>(d, P_W);
+  const oh = load<i32>(d, P_OH), ow = load<i32>(d, P_OW), kh = load<i32>(d, P_KH), kw = load<i32>(d, P_KW);
+  const sh = load<i32>(d, P_SH), sw = load<i32>(d, P_SW), ph = load<i32>(d, P_PH), pw = load<i32>(d, P_PW);
+  const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  for (let plane = first; plane < last; plane++) {
+    const src = x + <usize>(plane * h * w * 4);
+    let out = plane * oh * ow;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = max(oy * sh - ph, 0), y1 = min(oy * sh - ph + kh, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const x0 = max(ox * sw - pw, 0), x1 = min(ox * sw - pw + kw, w);
+        let best = -Infinity as f32;
+        let bestIndex = y0 * w + x0;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const v = load<f32>(src + (<usize>(iy * w + ix) << 2));
+            if (v > best || v != v) {
+              best = v;
+              bestIndex = iy * w + ix;
+            }
+          }
+        }
+        store<f32>(y + (<usize>out << 2), best);
+        store<i32>(argmax + (<usize>out << 2), bestIndex);
+        out++;
+      }
+    }
+  }
+}
+
+/** dx (zeroed by the caller) += dy scattered to each window's argmax, plane by plane. */
+export function maxPoolGrad(tid: i32, nt: i32, dy: usize, argmax: usize, dx: usize, planes: i32, inPlane: i32, outPlane: i32): void {
+  const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  for (let plane = first; plane < last; plane++) {
+    const dst = dx + <usize>(plane * inPlane * 4);
+    for (let i = plane * outPlane, end = i + outPlane; i < end; i++) {
+      const at = dst + (<usize>load<i32>(argmax + (<usize>i << 2)) << 2);
+      store<f32>(at, load<f32>(at) + load<f32>(dy + (<usize>i << 2)));
+    }
+  }
+}
+
+/** y = x * scale[c] + shift[c] over (N, C, R), split by (image, channel) plane. */
+export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usize, y: usize, n: i32, c: i32, rest: i32): void {
+  const planes = n * c;
+  const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  for (let plane = first; plane < last; plane++) {
+    const ch = plane % c;
+    const s = load<f32>(scale + (<usize>ch << 2)), t = load<f32>(shift + (<usize>ch << 2));
+    const sv = f32x4.splat(s), tv = f32x4.splat(t);
+    const off = <usize>(plane * rest) << 2;
+    let j = 0;
+    for (; j + 4 <= rest; j += 4) {
+      const at = off + (<usize>j << 2);
+      v128.store(y + at, f32x4.add(f32x4.mul(v128.load(x + at), sv), tv));
+    }
+    for (; j < rest; j++) {
+      const at = off + (<usize>j << 2);
+      store<f32>(y + at, load<f32>(x + at) * s + t);
+    }
+  }
+}

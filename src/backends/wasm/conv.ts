@@ -1,0 +1,160 @@
+import type { Conv2dAttrs } from '../../ops/conv2d.js';
+import { ShapeError } from '../../ops/errors.js';
+import { windowOutput } from '../../ops/window.js';
+import type { Shape } from '../../tensor/shape.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * Convolution on the wasm kernels (asm/kernels.ts), matching src/backends/reference/conv2d.ts.
+ * Variants:
+ * - conv2d: packed GEMM over im2col written straight into the B panels (`convForward`), bias and
+ *   optionally ReLU fused into the micro-kernel's epilogue.
+ * - conv2dGradInput, stride 1 and padding < kernel: the transposed convolution is the convolution of
+ *   dy with the flipped, channel-swapped filters and padding K-1-P, so it runs on `convForward`.
+ *   Other strides return null and the backend falls back to the reference kernel.
+ * - conv2dGradWeight: packed GEMM dy (Og x P) . im2col(x)^T (`convGradWeight`).
+ */
+
+/** KC in asm/kernels.ts: the depth of one packed block. */
+const KC = 256;
+const MR = 4;
+/** Floats of the per-thread scratch tile (4x8) plus its bias (8). */
+const TILE_SCRATCH = 40;
+
+interface Geometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  o: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  groups: number;
+}
+
+function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): Geometry {
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const [o, cg, kh, kw] = weightShape as [number, number, number, number];
+  if (xShape.length !== 4 || weightShape.length !== 4 || cg * attrs.groups !== c || o % attrs.groups !== 0) {
+    throw new ShapeError('conv', 'expects x (N, C, H, W) and weight (O, C/groups, KH, KW)', [xShape, weightShape]);
+  }
+  return {
+    n,
+    c,
+    h,
+    w,
+    o,
+    oh: windowOutput('conv', 'height', h, kh, attrs.stride[0], attrs.padding[0], attrs.rounding),
+    ow: windowOutput('conv', 'width', w, kw, attrs.stride[1], attrs.padding[1], attrs.rounding),
+    kh,
+    kw,
+    sh: attrs.stride[0],
+    sw: attrs.stride[1],
+    ph: attrs.padding[0],
+    pw: attrs.padding[1],
+    groups: attrs.groups,
+  };
+}
+
+function describe(rt: WasmRuntime, g: Geometry, nb: number): number {
+  return rt.describe([g.n, g.c, g.h, g.w, g.o, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.groups, nb]);
+}
+
+/** Output positions per job: 128 keeps a KC x NB B block in L2; smaller when jobs would be too few to share. */
+function positionsPerJob(jobsPerBlock: number, positions: number, threads: number): number {
+  let nb = 128;
+  while (nb > 16 && jobsPerBlock * Math.ceil(positions / nb) < 4 * threads) nb /= 2;
+  return nb;
+}
+
+/** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
+function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  const kg = cg * g.kh * g.kw;
+  const panelRows = Math.ceil(og / MR) * MR;
+  // Filters packed once per call into 4-row panels, group by group.
+  const packed = rt.scratch(g.groups * panelRows * kg * 4);
+  for (let group = 0; group < g.groups; group++) {
+    rt.call('packA', packed + group * panelRows * kg * 4, weight + group * og * kg * 4, og, kg, kg, 1);
+  }
+  const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
+  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH) * 4);
+  const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
+  rt.run('convForward', describe(rt, g, nb), x, packed, bias, y, mode, ws, stride);
+}
+
+/** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
+export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs, relu = false): Tensor {
+  const g = geometry(x.shape, weight.shape, attrs);
+  const y = Tensor.zeros([g.n, g.o, g.oh, g.ow]);
+  runConv(rt, g, rt.input(x), rt.input(weight), bias === null ? 0 : rt.input(bias), rt.output(y), relu);
+  return y;
+}
+
+/**
+ * dx (N, C, H, W) from dy (N, O, OH, OW) as the convolution of dy with weight'[c][o] =
+ * weight[o][c] flipped in both axes, padding K-1-P; null where that identity does not hold
+ * (stride > 1, or padding >= kernel).
+ */
+export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor | null {
+  const g = geometry(xShape, weight.shape, attrs);
+  const [kh, kw] = [g.kh, g.kw];
+  if (g.sh !== 1 || g.sw !== 1 || g.ph >= kh || g.pw >= kw) return null;
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  // weight (G*Og, Cg, KH, KW) -> flipped (G*Cg, Og, KH, KW)
+  const flippedPtr = rt.scratch(weight.size * 4);
+  const flipped = rt.f32(flippedPtr, weight.size);
+  const wd = weight.data;
+  const taps = kh * kw;
+  for (let group = 0; group < g.groups; group++) {
+    for (let o = 0; o < og; o++) {
+      for (let c = 0; c < cg; c++) {
+        const src = ((group * og + o) * cg + c) * taps;
+        const dst = ((group * cg + c) * og + o) * taps;
+        for (let t = 0; t < taps; t++) flipped[dst + taps - 1 - t] = wd[src + t] as number;
+      }
+    }
+  }
+  const dx = Tensor.zeros(xShape);
+  const transposed: Geometry = {
+    n: g.n,
+    c: g.o,
+    h: g.oh,
+    w: g.ow,
+    o: g.c,
+    oh: g.h,
+    ow: g.w,
+    kh,
+    kw,
+    sh: 1,
+    sw: 1,
+    ph: kh - 1 - g.ph,
+    pw: kw - 1 - g.pw,
+    groups: g.groups,
+  };
+  runConv(rt, transposed, rt.input(dy), flippedPtr, 0, rt.output(dx), false);
+  return dx;
+}
+
+/** dweight (O, C/groups, KH, KW) = sum over images of dy[n] (O, P) . im2col(x[n])^T (P, K). */
+export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
+  const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
+  const g = geometry(x.shape, weightShape, attrs);
+  const dw = Tensor.zeros(weightShape);
+  const og = g.o / g.groups;
+  const kg = (g.c / g.groups) * g.kh * g.kw;
+  // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
+  const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
+  const [ws, stride] = rt.workspacePerThread((Math.ceil(og / MR) * MR * KC + KC * nb + TILE_SCRATCH) * 4);
+  rt.run('convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
+  return dw;
+}

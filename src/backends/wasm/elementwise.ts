@@ -1,0 +1,55 @@
+import { Tensor } from '../../tensor/tensor.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * Memory-bound kernels, split over threads by range or by plane (asm/kernels.ts). Each matches the
+ * reference kernel of the same name: relu and reluGrad (reference/relu.ts), add
+ * (reference/elementwise.ts), biasGrad (reference/conv2d.ts), batchNormInfer
+ * (reference/batchnorm.ts, as one scale and shift per channel).
+ */
+
+export function relu(rt: WasmRuntime, x: Tensor): Tensor {
+  const y = Tensor.zeros(x.shape);
+  rt.run('relu', rt.input(x), rt.output(y), x.size);
+  return y;
+}
+
+export function reluGrad(rt: WasmRuntime, dy: Tensor, y: Tensor): Tensor {
+  const dx = Tensor.zeros(dy.shape);
+  rt.run('reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
+  return dx;
+}
+
+export function add(rt: WasmRuntime, a: Tensor, b: Tensor): Tensor {
+  const y = Tensor.zeros(a.shape);
+  rt.run('add', rt.input(a), rt.input(b), rt.output(y), a.size);
+  return y;
+}
+
+/** dbias (C): dy (N, C, ...) summed over every axis but axis 1. */
+export function biasGrad(rt: WasmRuntime, dy: Tensor): Tensor {
+  const n = dy.shape[0] ?? 0;
+  const c = dy.shape[1] ?? 0;
+  const rest = n * c === 0 ? 0 : dy.size / (n * c);
+  const db = Tensor.zeros([c]);
+  rt.run('biasGrad', rt.input(dy), rt.output(db), n, c, rest);
+  return db;
+}
+
+/** y = gamma (x - mean) / sqrt(variance + eps) + beta per channel, as y = x * scale + shift. */
+export function batchNormInfer(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor {
+  const n = x.shape[0] ?? 0;
+  const c = x.shape[1] ?? 0;
+  const rest = n * c === 0 ? 0 : x.size / (n * c);
+  const y = Tensor.zeros(x.shape);
+  const scalePtr = rt.scratch(c * 8);
+  const scale = rt.f32(scalePtr, c);
+  const shift = rt.f32(scalePtr + c * 4, c);
+  for (let ch = 0; ch < c; ch++) {
+    const s = (gamma.data[ch] as number) / Math.sqrt((variance.data[ch] as number) + eps);
+    scale[ch] = s;
+    shift[ch] = (beta.data[ch] as number) - (mean.data[ch] as number) * s;
+  }
+  rt.run('scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest);
+  return y;
+}

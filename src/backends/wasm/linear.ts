@@ -1,0 +1,82 @@
+import { ShapeError } from '../../ops/errors.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { WasmRuntime } from './runtime.js';
+
+/**
+ * Fully-connected kernels on the strided packed GEMM (`gemm` in asm/kernels.ts), matching
+ * src/backends/reference/linear.ts. Variants: the three products differ only in the strides the
+ * packers read A and B with, so no operand is ever transposed in memory.
+ */
+
+const KC = 256;
+const TILE_SCRATCH = 40;
+const BIAS_COL = 4;
+
+interface Product {
+  m: number;
+  n: number;
+  k: number;
+  a: number;
+  ars: number;
+  acs: number;
+  b: number;
+  brs: number;
+  bcs: number;
+  c: number;
+  bias: number;
+}
+
+/** C (M x N, row-major) = A . B (+ bias per column). */
+function gemm(rt: WasmRuntime, p: Product): void {
+  // Blocks of C per job: 64 x 128 at most, smaller until every thread has a few.
+  let mb = 64;
+  let nb = 128;
+  const jobs = (): number => Math.ceil(p.m / mb) * Math.ceil(p.n / nb);
+  while (jobs() < 4 * rt.threads && nb > 8) nb /= 2;
+  while (jobs() < 4 * rt.threads && mb > 4) mb /= 2;
+  const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
+  const mode = p.bias !== 0 ? BIAS_COL : 0;
+  const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.n, p.bias, mode, mb, nb]);
+  rt.run('gemm', d, ws, stride);
+}
+
+function dims(x: Tensor, weight: Tensor): [number, number, number] {
+  const [n, k] = x.shape as [number, number];
+  const [m, kw] = weight.shape as [number, number];
+  if (x.shape.length !== 2 || weight.shape.length !== 2 || k !== kw) {
+    throw new ShapeError('fc', 'expects x (N, K) and weight (M, K)', [x.shape, weight.shape]);
+  }
+  return [n, m, k];
+}
+
+/** y (N, M) = x (N, K) weight(M, K)^T + bias (M). */
+export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  const [n, m, k] = dims(x, weight);
+  const y = Tensor.zeros([n, m]);
+  const a = rt.input(x);
+  const b = rt.input(weight);
+  gemm(rt, { m: n, n: m, k, a, ars: k, acs: 1, b, brs: 1, bcs: k, c: rt.output(y), bias: bias === null ? 0 : rt.input(bias) });
+  return y;
+}
+
+/** dx (N, K) = dy (N, M) weight (M, K). */
+export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Tensor {
+  const [n, m] = dy.shape as [number, number];
+  const k = weight.shape[1] as number;
+  const dx = Tensor.zeros([n, k]);
+  const a = rt.input(dy);
+  const b = rt.input(weight);
+  gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), bias: 0 });
+  return dx;
+}
+
+/** dweight (M, K) = dy^T (M, N) x (N, K). */
+export function linearGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor): Tensor {
+  const [n, m] = dy.shape as [number, number];
+  const k = x.shape[1] as number;
+  const dw = Tensor.zeros([m, k]);
+  const a = rt.input(dy);
+  const b = rt.input(x);
+  gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), bias: 0 });
+  return dw;
+}

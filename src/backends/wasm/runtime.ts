@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import type { Tensor } from '../../tensor/tensor.js';
+import { WasmAllocator } from './allocator.js';
+import { CONTROL_WORDS, ThreadPool, type Kernel } from './threads.js';
+
+/** The kernels run on every thread, by export name (asm/kernels.ts). */
+const POOLED = ['gemm', 'convForward', 'convGradWeight', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'scaleShift'] as const;
+export type PooledKernel = (typeof POOLED)[number];
+
+// Fixed low memory: nothing at 0 (a null pointer), then the pool's control block, then the
+// descriptors kernels read their geometry from; the allocator's heap starts above.
+const CONTROL_OFFSET = 64;
+const DESCRIPTOR_OFFSET = CONTROL_OFFSET + CONTROL_WORDS * 4;
+const DESCRIPTOR_WORDS = 32;
+const HEAP_BASE = 4096;
+/** Initial memory: 64 MiB covers the benchmark's small nets without growing. */
+const INITIAL_PAGES = 1024;
+/** 4 GiB, the wasm32 limit; a shared memory must declare its maximum up front. */
+const MAXIMUM_PAGES = 65536;
+
+export interface WasmRuntimeOptions {
+  /** Threads, the calling one included; default: the available cores. */
+  threads?: number;
+  /** Use the plain-SIMD binary even where relaxed SIMD (fused multiply-add) is available. */
+  noRelaxedSimd?: boolean;
+}
+
+async function loadBinary(name: string): Promise<Uint8Array<ArrayBuffer>> {
+  return readFile(new URL(`./build/${name}`, import.meta.url));
+}
+
+/**
+ * Picks the relaxed-SIMD binary where the runtime validates it. NOTE: Node 20 (V8 11.3) has relaxed
+ * SIMD behind a flag; V8 flags may be set at run time, before the module is compiled.
+ */
+async function pickBinary(noRelaxed: boolean): Promise<{ bytes: Uint8Array<ArrayBuffer>; relaxedSimd: boolean }> {
+  if (!noRelaxed) {
+    const relaxed = await loadBinary('convstack-relaxed.wasm');
+    if (!WebAssembly.validate(relaxed)) {
+      const v8 = await import('node:v8');
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    }
+    if (WebAssembly.validate(relaxed)) return { bytes: relaxed, relaxedSimd: true };
+  }
+  return { bytes: await loadBinary('convstack-simd.wasm'), relaxedSimd: false };
+}
+
+/**
+ * One wasm instance per thread over a shared memory, the allocator placing tensors in it, and
+ * helpers that hand kernels pointers to tensors: a tensor already in the memory is used in place;
+ * any other (a float32 tensor made on the JS heap) is copied in for the call and out after it.
+ */
+export class WasmRuntime {
+  private workspace = 0;
+  private workspaceBytes = 0;
+  private readonly descriptor: Int32Array;
+  private readonly copies: { t: Tensor | null; ptr: number; bytes: number }[] = [];
+
+  private constructor(
+    readonly allocator: WasmAllocator,
+    readonly exports: Record<string, unknown>,
+    readonly pool: ThreadPool,
+    readonly relaxedSimd: boolean,
+  ) {
+    this.descriptor = new Int32Array(allocator.buffer(), DESCRIPTOR_OFFSET, DESCRIPTOR_WORDS);
+  }
+
+  static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
+    const module = await WebAssembly.compile(bytes);
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const exports = instance.exports as Record<string, unknown>;
+    const kernels = POOLED.map((name) => exports[name] as Kernel);
+    const pool = await ThreadPool.start(threads, module, memory, CONTROL_OFFSET, POOLED, kernels);
+    return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd);
+  }
+
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  /** Runs a pooled kernel on every thread; its arguments after (tid, nt). */
+  run(kernel: PooledKernel, ...args: number[]): void {
+    try {
+      this.pool.run(POOLED.indexOf(kernel), args);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Calls an export on this thread only. */
+  call(name: string, ...args: number[]): void {
+    (this.exports[name] as (...a: number[]) => void)(...args);
+  }
+
+  /** Writes int32 fields into the descriptor block and returns its address. */
+  describe(fields: readonly number[]): number {
+    this.descriptor.set(fields);
+    return DESCRIPTOR_OFFSET;
+  }
+
+  /** The address of `t`'s data for a kernel that reads it. */
+  input(t: Tensor): number {
+    if (this.allocator.owns(t.data)) return t.data.byteOffset;
+    const ptr = this.allocator.allocBytes(t.data.byteLength);
+    this.f32(ptr, t.size).set(t.data);
+    this.copies.push({ t: null, ptr, bytes: t.data.byteLength });
+    return ptr;
+  }
+
+  /** The address a kernel writes `t`'s values to (copied into `t` after the kernel when `t` is not ours). */
+  output(t: Tensor): number {
+    if (this.allocator.owns(t.data)) return t.data.byteOffset;
+    const ptr = this.allocator.allocBytes(t.data.byteLength);
+    this.f32(ptr, t.size).set(t.data);
+    this.copies.push({ t, ptr, bytes: t.data.byteLength });
+    return ptr;
+  }
+
+  /** Scratch memory for one call: freed when the next pooled kernel returns (see `release`). */
+  scratch(bytes: number): number {
+    const ptr = this.allocator.allocBytes(bytes);
+    this.copies.push({ t: null, ptr, bytes });
+    return ptr;
+  }
+
+  /** Per-thread workspace of `bytes` each; returns [base, stride]. Grows, never shrinks. */
+  workspacePerThread(bytes: number): [number, number] {
+    const stride = Math.ceil(bytes / 64) * 64;
+    if (stride * this.threads > this.workspaceBytes) {
+      if (this.workspaceBytes > 0) this.allocator.freeBytes(this.workspace, this.workspaceBytes);
+      this.workspaceBytes = stride * this.threads;
+      this.workspace = this.allocator.allocBytes(this.workspaceBytes);
+    }
+    return [this.workspace, stride];
+  }
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.allocator.buffer(), ptr, length);
+  }
+
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.allocator.buffer(), ptr, length);
+  }
+
+  /** Copies outputs back to tensors that live outside the memory and frees the call's copies. */
+  private release(): void {
+    for (const { t, ptr, bytes } of this.copies) {
+      if (t !== null) t.data.set(this.f32(ptr, t.size));
+      this.allocator.freeBytes(ptr, bytes);
+    }
+    this.copies.length = 0;
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool.stop();
+  }
+}
