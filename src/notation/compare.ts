@@ -1,0 +1,70 @@
+import { compile, type CompileOptions } from './compile.js';
+import type { Program } from './ast.js';
+import { parse } from './parser.js';
+import type { ReceptiveField } from './infer.js';
+import { formatField, summarize, thousands, bytes, type SummaryTotals } from './summary.js';
+
+/** One design's figures, as the notes weigh a 7x7 CONV against three 3x3 CONVs. */
+export interface DesignFigures {
+  /** The output volume, [H, W, C]. */
+  output: [number, number, number];
+  totals: SummaryTotals;
+  /** The receptive field of the last layer on the input. */
+  receptiveField: ReceptiveField;
+  /** RELU layers: what makes a stack of small filters more expressive than one big one. */
+  nonlinearities: number;
+  /** Layers with weights (CONV and FC). */
+  weightedLayers: number;
+}
+
+export interface Comparison {
+  a: DesignFigures;
+  b: DesignFigures;
+}
+
+/**
+ * Puts two designs side by side, e.g. `CONV7-C` against `[CONV3-C -> RELU]*3` with C bound: weights
+ * (49C^2 against 27C^2), receptive field, non-linearities, multiply-adds and activation memory.
+ * A text without INPUT reads `options.input`, or a 32x32xC volume when C is bound, else the default.
+ */
+export function compare(a: string | Program, b: string | Program, options: CompileOptions = {}): Comparison {
+  return { a: figures(a, options), b: figures(b, options) };
+}
+
+function figures(source: string | Program, options: CompileOptions): DesignFigures {
+  const program = typeof source === 'string' ? parse(source) : source;
+  const first = program.body.elements[0]?.item;
+  const channels = options.bindings?.['C'];
+  // A fragment such as `CONV7-C` reads a volume of depth C, as in the notes' comparison.
+  const fragmentInput = first?.kind === 'layer' && first.type === 'INPUT' ? undefined : channels === undefined ? undefined : ([32, 32, channels] as const);
+  const input = options.input ?? fragmentInput;
+  const { net } = compile(program, { ...options, ...(input !== undefined && { input }) });
+  const { layers, totals } = summarize(net);
+  const last = net.layers[net.layers.length - 1];
+  return {
+    output: (layers[layers.length - 1] as (typeof layers)[number]).output,
+    totals,
+    receptiveField: last?.receptiveField ?? { size: [1, 1], stride: [1, 1] },
+    nonlinearities: net.layers.filter((l) => l.node.op === 'relu').length,
+    weightedLayers: net.layers.filter((l) => l.node.op === 'conv' || l.node.op === 'fc').length,
+  };
+}
+
+/** The comparison as a two-column table; `names` label the columns. */
+export function renderComparison(c: Comparison, names: [string, string]): string {
+  const row = (label: string, f: (d: DesignFigures) => string): string[] => [label, f(c.a), f(c.b)];
+  const rows = [
+    ['', names[0], names[1]],
+    row('output', (d) => `[${d.output.join('x')}]`),
+    row('weights', (d) => thousands(d.totals.weights)),
+    row('biases', (d) => thousands(d.totals.biases)),
+    row('params', (d) => thousands(d.totals.params)),
+    row('receptive field', (d) => formatField(d.receptiveField)),
+    row('non-linearities', (d) => String(d.nonlinearities)),
+    row('weighted layers', (d) => String(d.weightedLayers)),
+    row('multiply-adds', (d) => thousands(d.totals.macs)),
+    row('activations', (d) => `${thousands(d.totals.activations)} (${bytes(d.totals.activationBytes)})`),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+}

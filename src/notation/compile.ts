@@ -1,0 +1,33 @@
+import type { NetSpec } from '../net/spec.js';
+import type { Program } from './ast.js';
+import { build } from './build.js';
+import { desugar, type Bindings } from './desugar.js';
+import { infer, type InferredNet } from './infer.js';
+import { parse } from './parser.js';
+
+/** What the caller decides: variable values and, optionally, the input volume. */
+export interface CompileOptions {
+  /** Values for the text's variables (`{ N: 2, M: 3, K: 1, POOL: 1 }`); they override `let` defaults. */
+  bindings?: Bindings;
+  /** The input volume as [H, W, C], as the notes write it (`--input 64x64x3`); overrides INPUT. */
+  input?: readonly [number, number, number];
+}
+
+/** Every stage's result for one text. */
+export interface Compiled {
+  program: Program;
+  spec: NetSpec;
+  net: InferredNet;
+}
+
+/** Runs the whole pipeline: parse, desugar, build, infer. Throws NotationError. */
+export function compile(source: string | Program, options: CompileOptions = {}): Compiled {
+  const program = typeof source === 'string' ? parse(source) : source;
+  const input = options.input;
+  const expanded = desugar(program, {
+    ...(options.bindings !== undefined && { bindings: options.bindings }),
+    ...(input !== undefined && { input: [input[2], input[0], input[1]] as const }),
+  });
+  const spec = build(expanded);
+  return { program, spec, net: infer(spec, program.source) };
+}

@@ -1,0 +1,163 @@
+import { sizeOf, type Shape } from '../tensor/shape.js';
+import type { InferredNet, ReceptiveField } from './infer.js';
+
+/** Layers that can overwrite their input: no activation memory of their own, no row in the table. */
+const IN_PLACE = new Set(['relu', 'dropout', 'flatten']);
+
+/** Bytes per value: float32. */
+export const BYTES_PER_VALUE = 4;
+
+/** One row of the notes' table: a layer, its output volume, and what it costs. */
+export interface SummaryRow {
+  /** Position among all layers (INPUT is 0), as sizing errors count them. */
+  index: number;
+  /** The node's name (`features.0`), or `input`. */
+  name: string;
+  /** The layer as notation, defaults explicit: `CONV3-64`, `POOL2`, `INPUT[224x224x3]`. */
+  text: string;
+  /** The output volume as the notes write it, [H, W, C]; a vector of F values is [1, 1, F]. */
+  output: [number, number, number];
+  activations: number;
+  weights: number;
+  biases: number;
+  params: number;
+  macs: number;
+  receptiveField: ReceptiveField;
+}
+
+export interface SummaryTotals {
+  params: number;
+  weights: number;
+  biases: number;
+  /** Values per image, forward: the input plus each layer's output once. */
+  activations: number;
+  /** `activations` in float32 bytes; double it for forward plus backward. */
+  activationBytes: number;
+  macs: number;
+}
+
+/** The table as data: rows (in-place layers folded away) and totals. */
+export interface Summary {
+  layers: SummaryRow[];
+  totals: SummaryTotals;
+  /** Layers applied in place and so not shown, by notation name: `{ RELU: 13, DROPOUT: 2 }`. */
+  inPlace: Record<string, number>;
+}
+
+function hwc(shape: Shape): [number, number, number] {
+  if (shape.length === 3) return [shape[1] as number, shape[2] as number, shape[0] as number];
+  return [1, 1, sizeOf(shape)];
+}
+
+/**
+ * The per-layer table of an inferred net, in the notes' style: the INPUT row and one row per layer
+ * with its output, activations, weights, biases, multiply-adds and receptive field. As in the
+ * notes' VGG table, a RELU (or DROPOUT, FLATTEN) applied in place adds no row and no activations.
+ */
+export function summarize(net: InferredNet): Summary {
+  const input = net.spec.input;
+  const [h, w, c] = hwc(input);
+  const layers: SummaryRow[] = [
+    {
+      index: 0,
+      name: 'input',
+      text: `INPUT[${h}x${w}x${c}]`,
+      output: [h, w, c],
+      activations: sizeOf(input),
+      weights: 0,
+      biases: 0,
+      params: 0,
+      macs: 0,
+      receptiveField: { size: [1, 1], stride: [1, 1] },
+    },
+  ];
+  const inPlace: Record<string, number> = {};
+  for (const layer of net.layers) {
+    if (IN_PLACE.has(layer.node.op)) {
+      inPlace[layer.text.replace(/\(.*$/, '')] = (inPlace[layer.text.replace(/\(.*$/, '')] ?? 0) + 1;
+      continue;
+    }
+    layers.push({
+      index: layer.index,
+      name: layer.node.name,
+      text: layer.text,
+      output: hwc(layer.output),
+      activations: sizeOf(layer.output),
+      weights: layer.weights,
+      biases: layer.biases,
+      params: layer.weights + layer.biases,
+      macs: layer.macs,
+      receptiveField: layer.receptiveField,
+    });
+  }
+  const sum = (key: 'weights' | 'biases' | 'activations' | 'macs'): number => layers.reduce((n, row) => n + row[key], 0);
+  const activations = sum('activations');
+  const totals: SummaryTotals = {
+    params: sum('weights') + sum('biases'),
+    weights: sum('weights'),
+    biases: sum('biases'),
+    activations,
+    activationBytes: activations * BYTES_PER_VALUE,
+    macs: sum('macs'),
+  };
+  return { layers, totals, inPlace };
+}
+
+/** 1234567 -> `1,234,567`. */
+export function thousands(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Bytes in the notes' units (dividing by 1024): `58.1 MB`. */
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** 15470264320 -> `15.47G`: multiply-adds at a glance. */
+export function compact(n: number): string {
+  for (const [scale, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'K']] as const) if (n >= scale) return `${(n / scale).toFixed(2)}${suffix}`;
+  return String(n);
+}
+
+export function formatField(rf: ReceptiveField): string {
+  const pair = (v: [number, number]): string => (v[0] === v[1] ? String(v[0]) : `${v[0]}x${v[1]}`);
+  return `${pair(rf.size)}/${pair(rf.stride)}`;
+}
+
+/** The table as text, one row per layer, then the totals. */
+export function renderSummary(summary: Summary): string {
+  const header = ['#', 'layer', 'name', 'output', 'activations', 'weights', 'biases', 'mult-adds', 'field/stride'];
+  const rows = summary.layers.map((r) => [
+    String(r.index),
+    r.text,
+    r.name,
+    `[${r.output.join('x')}]`,
+    thousands(r.activations),
+    thousands(r.weights),
+    thousands(r.biases),
+    thousands(r.macs),
+    formatField(r.receptiveField),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const numeric = new Set([0, 4, 5, 6, 7]);
+  const line = (cells: string[]): string =>
+    cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const t = summary.totals;
+  const folded = Object.entries(summary.inPlace).map(([name, n]) => `${n} ${name}`);
+  return [
+    line(header),
+    ...rows.map(line),
+    '',
+    `params: ${thousands(t.params)} (weights ${thousands(t.weights)}, biases ${thousands(t.biases)}) = ${bytes(t.params * BYTES_PER_VALUE)}`,
+    `activations: ${thousands(t.activations)} values per image = ${bytes(t.activationBytes)} forward, ${bytes(2 * t.activationBytes)} forward + backward (float32)`,
+    `multiply-adds: ${thousands(t.macs)} (${compact(t.macs)}) per image`,
+    ...(folded.length ? [`applied in place (no rows, no activations): ${folded.join(', ')}`] : []),
+  ].join('\n');
+}
