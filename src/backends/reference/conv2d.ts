@@ -3,6 +3,7 @@ import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor, type FloatArray } from '../../tensor/tensor.js';
+import { axpy, dot } from './vector.js';
 
 /**
  * Convolution as im2row + matrix products: each output position's receptive field (one group's
@@ -113,15 +114,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Co
       im2row(x.data, g, n, group, pd);
       for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
         // y[n, oc, :] = patches (P, K) . weight[oc] (K)
-        const wRow = oc * g.k;
         const yRow = (n * g.o + oc) * g.p;
         const b = bias === null ? 0 : (bias.data[oc] as number);
-        for (let p = 0; p < g.p; p++) {
-          const pRow = p * g.k;
-          let sum = 0;
-          for (let k = 0; k < g.k; k++) sum += (wd[wRow + k] as number) * (pd[pRow + k] as number);
-          yd[yRow + p] = sum + b;
-        }
+        for (let p = 0; p < g.p; p++) yd[yRow + p] = dot(wd, oc * g.k, pd, p * g.k, g.k) + b;
       }
     }
   }
@@ -146,13 +141,8 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, xShape: Shape, attrs
       // dpatches (P, K) = dy[n, group's channels]^T (P, OG) . weight[group's filters] (OG, K)
       dpd.fill(0);
       for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
-        const wRow = oc * g.k;
         const dyRow = (n * g.o + oc) * g.p;
-        for (let p = 0; p < g.p; p++) {
-          const d = dyd[dyRow + p] as number;
-          const pRow = p * g.k;
-          for (let k = 0; k < g.k; k++) dpd[pRow + k] = (dpd[pRow + k] as number) + d * (wd[wRow + k] as number);
-        }
+        for (let p = 0; p < g.p; p++) axpy(dyd[dyRow + p] as number, wd, oc * g.k, dpd, p * g.k, g.k);
       }
       row2im(dpd, g, group, imd);
     }
@@ -177,13 +167,8 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Ten
     for (let group = 0; group < g.groups; group++) {
       im2row(x.data, g, n, group, pd);
       for (let oc = group * g.og; oc < (group + 1) * g.og; oc++) {
-        const sRow = oc * g.k;
         const dyRow = (n * g.o + oc) * g.p;
-        for (let p = 0; p < g.p; p++) {
-          const d = dyd[dyRow + p] as number;
-          const pRow = p * g.k;
-          for (let k = 0; k < g.k; k++) sd[sRow + k] = (sd[sRow + k] as number) + d * (pd[pRow + k] as number);
-        }
+        for (let p = 0; p < g.p; p++) axpy(dyd[dyRow + p] as number, pd, p * g.k, sd, oc * g.k, g.k);
       }
     }
   }

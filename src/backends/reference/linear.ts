@@ -1,5 +1,6 @@
 import { ShapeError } from '../../ops/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { axpy, dot } from './vector.js';
 
 /**
  * The three products of a fully-connected layer. Weights are (M, K) as in PyTorch, so the forward
@@ -21,11 +22,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const xd = x.data;
   const wd = weight.data;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      let sum = 0;
-      for (let l = 0; l < k; l++) sum += (xd[i * k + l] as number) * (wd[j * k + l] as number);
-      y.data[i * m + j] = sum + (bias === null ? 0 : (bias.data[j] as number));
-    }
+    for (let j = 0; j < m; j++) y.data[i * m + j] = dot(xd, i * k, wd, j * k, k) + (bias === null ? 0 : (bias.data[j] as number));
   }
   return y;
 }
@@ -37,14 +34,11 @@ export function linearGradInput(dy: Tensor, weight: Tensor): Tensor {
   if (wm !== m) throw new ShapeError('fc', 'dy and weight do not match', [dy.shape, weight.shape]);
   const dx = Tensor.zeros([n, k], dy.dtype);
   const sums = Tensor.zeros([k], 'float64');
-  const sd = sums.data;
+  const sd = sums.data as Float64Array;
   const wd = weight.data;
   for (let i = 0; i < n; i++) {
     sd.fill(0);
-    for (let j = 0; j < m; j++) {
-      const d = dy.data[i * m + j] as number;
-      for (let l = 0; l < k; l++) sd[l] = (sd[l] as number) + d * (wd[j * k + l] as number);
-    }
+    for (let j = 0; j < m; j++) axpy(dy.data[i * m + j] as number, wd, j * k, sd, 0, k);
     dx.data.set(sd, i * k);
   }
   sums.dispose();
@@ -57,13 +51,10 @@ export function linearGradWeight(dy: Tensor, x: Tensor): Tensor {
   const [xn, k] = dims2('fc', x);
   if (xn !== n) throw new ShapeError('fc', 'dy and x do not match', [dy.shape, x.shape]);
   const sums = Tensor.zeros([m, k], 'float64');
-  const sd = sums.data;
+  const sd = sums.data as Float64Array;
   const xd = x.data;
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      const d = dy.data[i * m + j] as number;
-      for (let l = 0; l < k; l++) sd[j * k + l] = (sd[j * k + l] as number) + d * (xd[i * k + l] as number);
-    }
+    for (let j = 0; j < m; j++) axpy(dy.data[i * m + j] as number, xd, i * k, sd, j * k, k);
   }
   const dweight = Tensor.from([m, k], sd, dy.dtype);
   sums.dispose();
