@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { fail } from './errors.js';
+import { registerRun } from './run.js';
 
 const program = new Command('convstack')
   .description('Design, size, train and run convolutional networks written in the notation of "ConvNet Architectures".')
   .showHelpAfterError();
 
 // Each command lives in its own file and adds itself here.
+registerRun(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -15,3 +15,14 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
     throw error;
   }
 }
+
+/** Reads a file the user named; a failure says which file and why in words, not an errno dump. */
+export async function readUserFile(file: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new Error(`cannot read ${file}: ${reason}`);
+  }
+}

@@ -4,7 +4,7 @@ import { ops, type OpType } from '../ops/index.js';
 import type { ForwardContext, Op, ParamSpec } from '../ops/op.js';
 import { ShapeError, SizingError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
-import { formatShape, sameShape, type Shape } from '../tensor/shape.js';
+import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
 import { initialise } from './init.js';
 import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
@@ -131,7 +131,7 @@ export class Net {
    */
   forward(x: Tensor, { training = false }: { training?: boolean } = {}): Tensor {
     if (!sameShape(x.shape.slice(1), this.spec.input)) {
-      throw new ShapeError('input', `the net takes images of shape ${formatShape(this.spec.input)}, got a batch of ${formatShape(x.shape.slice(1))}`, [x.shape]);
+      throw new ShapeError('input', `the net takes ${formatVolume(this.spec.input)} images, got ${formatVolume(x.shape.slice(1))}`, [x.shape]);
     }
     this.clearTape();
     setAllocator(this.backend.allocator);
@@ -213,6 +213,18 @@ export class Net {
     if (j === this.activations.length - 1) return;
     this.activations[j]?.dispose();
     this.activations[j] = null;
+  }
+
+  /**
+   * After a training forward and before backward, the first layer whose output holds a NaN or an
+   * infinity, or null: the training loop names it when the loss stops being finite.
+   */
+  firstNonFiniteLayer(): NodeSpec | null {
+    for (let j = 1; j < this.activations.length; j++) {
+      const data = this.activations[j]?.data;
+      if (data !== undefined && !data.every(Number.isFinite)) return this.steps[j - 1]?.node ?? null;
+    }
+    return null;
   }
 
   /** Drops the tape of a training forward that will not be followed by backward. */
