@@ -69,7 +69,8 @@ class Parser {
 
   private let(): Let {
     const start = this.next();
-    const name = this.expect('ident', 'a variable name after let').text;
+    // A switch may share a layer's name (`let BN = 0` switches `BN?`), so keywords are names here.
+    const name = this.peek().kind === 'keyword' ? this.next().text : this.expect('ident', 'a variable name after let').text;
     this.expect('=', "'='");
     const value = this.expect('number', 'a number').value;
     return { name, value, loc: this.span(start) };
