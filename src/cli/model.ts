@@ -1,10 +1,13 @@
 import { existsSync, promises as fs } from 'node:fs';
 import { compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
+import { zooNet } from '../zoo/index.js';
 
 /** Notation text and where it came from, for error messages (`vgg16`, `net.txt`, `<spec>`). */
 export interface SpecSource {
   origin: string;
   text: string;
+  /** Variable values that come with the text (a zoo net's depth); --set overrides them. */
+  bindings: Bindings;
 }
 
 /** Options every command that takes a spec accepts. */
@@ -15,10 +18,12 @@ export interface SpecOptions {
   set?: string;
 }
 
-/** Finds the notation text an argument names: a file holding notation, or else the argument itself. */
+/** Finds the notation text an argument names: a zoo net, a file holding notation, or the argument itself. */
 export async function readSpec(arg: string): Promise<SpecSource> {
-  if (existsSync(arg)) return { origin: arg, text: await fs.readFile(arg, 'utf8') };
-  return { origin: '<spec>', text: arg };
+  const named = zooNet(arg);
+  if (named !== undefined) return { origin: named.name, text: named.source, bindings: named.bindings };
+  if (existsSync(arg)) return { origin: arg, text: await fs.readFile(arg, 'utf8'), bindings: {} };
+  return { origin: '<spec>', text: arg, bindings: {} };
 }
 
 /** Parses `--input 224x224x3` into [H, W, C]. */
@@ -47,7 +52,7 @@ export async function compileSpec(arg: string, options: SpecOptions = {}): Promi
   try {
     const compiled = compile(source.text, {
       ...(options.input !== undefined && { input: parseInputOption(options.input) }),
-      ...(options.set !== undefined && { bindings: parseSetOption(options.set) }),
+      bindings: { ...source.bindings, ...(options.set !== undefined && parseSetOption(options.set)) },
     });
     return { ...compiled, ...source };
   } catch (error) {
