@@ -10,7 +10,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import type { Shape } from '../../src/tensor/shape.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { testBackends } from '../helpers/backends.js';
-import { checkLossGradient, checkOpGradients, distinct, randn } from '../helpers/gradcheck.js';
+import { checkLossGradient, checkOpGradients, distinct, gradError, randn } from '../helpers/gradcheck.js';
 
 // Every op's backward against float64 central differences, on every backend; then both losses.
 
@@ -116,6 +116,30 @@ for (const backend of testBackends()) {
         t.diagnostic(`max relative error ${Math.max(...errors.values()).toExponential(2)}`);
       });
     }
+
+    it('every case in float32 gives float32 outputs and gradients that match float64', () => {
+      const toFloat32 = (t: Tensor) => Tensor.from(t.shape, t.data, 'float32');
+      for (const c of cases) {
+        const op = ops[c.op] as Op<unknown, unknown>;
+        const rng = new Rng(42);
+        const inputs = c.inputs.map((shape) => (c.values === 'distinct' ? distinct(shape, rng) : randn(shape, rng)));
+        const params = paramsFor(op, c.inputs, c.attrs, rng);
+        const run = (xs: Tensor[], ps: Record<string, Tensor>) => {
+          const ctx = { backend, training: c.training ?? true, rng: new Rng(c.seed ?? 0) };
+          const { output, saved } = op.forward(ctx, xs, ps, c.attrs);
+          const grads = op.backward(ctx, saved, Tensor.from(output.shape, randn(output.shape, new Rng(1)).data, output.dtype), ps, c.attrs);
+          op.release(saved);
+          return [output, ...grads.inputs, ...Object.values(grads.params)];
+        };
+        const exact = run(inputs, params);
+        const single = run(inputs.map(toFloat32), Object.fromEntries(Object.entries(params).map(([name, p]) => [name, toFloat32(p)])));
+        single.forEach((t, i) => {
+          const reference = exact[i] as Tensor;
+          assert.equal(t.dtype, 'float32', `${c.name}: result ${i} is float32`);
+          assert.ok(gradError(t.data, reference.data) < 1e-5, `${c.name}: result ${i} differs from float64 by ${gradError(t.data, reference.data)}`);
+        });
+      }
+    });
 
     it('dropout really drops: the checked mask zeroes some values and scales the rest', () => {
       const x = Tensor.from([1, 200], new Array<number>(200).fill(1), 'float64');
