@@ -135,6 +135,9 @@ export class Net {
     }
     this.clearTape();
     setAllocator(this.backend.allocator);
+    // The last step's gradients were for its optimizer step; freeing them here, not in backward, keeps
+    // them from sitting beside this pass's activations (PyTorch's zero_grad(set_to_none=True) before forward).
+    if (training) this.dropGrads();
     const ctx = this.context(training);
     const values: (Tensor | null)[] = [x];
     const tape: TapeEntry[] = [];
@@ -167,11 +170,6 @@ export class Net {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
     setAllocator(this.backend.allocator);
-    // Old gradients go first (PyTorch's zero_grad(set_to_none=True)), so they never coexist with new ones.
-    for (const param of this.params.values()) {
-      param.grad?.dispose();
-      param.grad = null;
-    }
     const ctx = this.context(true);
     const grads: (Tensor | null)[] = this.activations.map(() => null);
     grads[grads.length - 1] = dy.clone();
@@ -184,7 +182,8 @@ export class Net {
         this.dropActivation(i + 1);
         continue;
       }
-      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.node.attrs);
+      const wanted = step.inputIndices.map((j) => j > 0 || inputGrad);
+      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.node.attrs, wanted);
       step.op.release(entry.saved);
       gradOut.dispose();
       grads[i + 1] = null;
@@ -195,14 +194,22 @@ export class Net {
         (this.params.get(`${step.node.name}.${name}`) as Parameter).grad = g;
       }
       step.inputIndices.forEach((j, k) => {
-        const g = result.inputs[k] as Tensor;
-        if (j === 0 && !inputGrad) return g.dispose();
+        const g = result.inputs[k] ?? null;
+        if (g === null) return;
+        if (!wanted[k]) return g.dispose();
         grads[j] = accumulate(this.backend, grads[j] ?? null, g);
       });
     }
     this.tape = null;
     this.activations = [];
     return grads[0] ?? null;
+  }
+
+  private dropGrads(): void {
+    for (const param of this.params.values()) {
+      param.grad?.dispose();
+      param.grad = null;
+    }
   }
 
   /**

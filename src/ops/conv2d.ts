@@ -67,11 +67,12 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
     return { output: y, saved: { x: input } };
   },
 
-  backward(ctx, { x }, dy, params, attrs) {
+  backward(ctx, { x }, dy, params, attrs, inputGradWanted) {
     const weight = params['weight'] as Tensor;
     const grads: Record<string, Tensor> = { weight: ctx.backend.conv2dGradWeight(dy, x, attrs) };
     if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
-    return { inputs: [ctx.backend.conv2dGradInput(dy, weight, x.shape, attrs)], params: grads };
+    const dx = inputGradWanted?.[0] === false ? null : ctx.backend.conv2dGradInput(dy, weight, x.shape, attrs);
+    return { inputs: [dx], params: grads };
   },
 
   release() {},

@@ -28,8 +28,8 @@ export interface ForwardResult<S> {
 }
 
 export interface BackwardResult {
-  /** Gradient for each input, in order. */
-  inputs: Tensor[];
+  /** Gradient for each input, in order; null where the caller said it is not wanted. */
+  inputs: (Tensor | null)[];
   /** Gradient for each trainable parameter, by name. */
   params: Record<string, Tensor>;
 }
@@ -46,7 +46,18 @@ export interface Op<A, S = unknown> {
   /** Multiply-adds for one image. */
   macs(inputs: readonly Shape[], output: Shape, attrs: A): number;
   forward(ctx: ForwardContext, inputs: readonly Tensor[], params: Readonly<Record<string, Tensor>>, attrs: A): ForwardResult<S>;
-  backward(ctx: ForwardContext, saved: S, dy: Tensor, params: Readonly<Record<string, Tensor>>, attrs: A): BackwardResult;
+  /**
+   * Gradients of the inputs and parameters. `inputGradWanted[i] === false` lets an op skip the
+   * gradient of input i (the images, for a first layer): ops whose input gradient is costly honour it.
+   */
+  backward(
+    ctx: ForwardContext,
+    saved: S,
+    dy: Tensor,
+    params: Readonly<Record<string, Tensor>>,
+    attrs: A,
+    inputGradWanted?: readonly boolean[],
+  ): BackwardResult;
   /** Frees what forward saved (called when backward is done or not needed). */
   release(saved: S): void;
 }

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * SOFTMAX: class probabilities from scores, (N, K) -> (N, K). As a layer it is for inference;
- * training folds it into the cross-entropy loss (see `losses.ts`), which is both cheaper and stable.
+ * training folds it into the cross-entropy loss (see `softmax_cross_entropy.ts`), which is both cheaper and stable.
  */
 export type SoftmaxAttrs = Record<string, never>;
 

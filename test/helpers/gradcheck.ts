@@ -113,7 +113,7 @@ export function checkOpGradients<A>(backend: Backend, check: OpCheck<A>): Map<st
   const errors = new Map<string, number>();
   inputs.forEach((x, i) => {
     const g = grads.inputs[i];
-    if (g === undefined) throw new Error(`${op.type}: backward returned no gradient for input ${i}`);
+    if (g == null) throw new Error(`${op.type}: backward returned no gradient for input ${i}`);
     errors.set(`input.${i}`, gradError(g.data, numericGradient(x, loss)));
   });
   for (const [name, g] of Object.entries(grads.params)) {

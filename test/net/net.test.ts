@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Backend } from '../../src/backends/backend.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec, NodeSpec } from '../../src/net/spec.js';
 import { ops } from '../../src/ops/index.js';
@@ -254,3 +255,25 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('backward skips work nobody needs', () => {
+  it('computes no gradient for the images unless asked', () => {
+    let gradInputCalls = 0;
+    for (const backend of testBackends()) {
+      // A view of the backend that counts one kernel; Object.create keeps a class backend's methods.
+      const counting: Backend = Object.assign(Object.create(backend) as Backend, {
+        conv2dGradInput: (...args: Parameters<Backend['conv2dGradInput']>) => (gradInputCalls++, backend.conv2dGradInput(...args)),
+      });
+      const net = new Net(convReluPoolFc, { backend: counting, seed: 1 });
+      const x = randn([2, 2, 6, 6], new Rng(2));
+      const y = net.forward(x, { training: true });
+      assert.equal(net.backward(y), null);
+      assert.equal(gradInputCalls, 0, 'the first conv skipped dL/dimages');
+      net.forward(x, { training: true });
+      const dx = net.backward(y, { inputGrad: true });
+      assert.deepEqual(dx?.shape, [2, 2, 6, 6]);
+      assert.equal(gradInputCalls, 1);
+      gradInputCalls = 0;
+    }
+  });
+});

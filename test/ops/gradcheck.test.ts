@@ -129,7 +129,7 @@ for (const backend of testBackends()) {
           const { output, saved } = op.forward(ctx, xs, ps, c.attrs);
           const grads = op.backward(ctx, saved, Tensor.from(output.shape, randn(output.shape, new Rng(1)).data, output.dtype), ps, c.attrs);
           op.release(saved);
-          return [output, ...grads.inputs, ...Object.values(grads.params)];
+          return [output, ...grads.inputs.map((g) => g as Tensor), ...Object.values(grads.params)];
         };
         const exact = run(inputs, params);
         const single = run(inputs.map(toFloat32), Object.fromEntries(Object.entries(params).map(([name, p]) => [name, toFloat32(p)])));

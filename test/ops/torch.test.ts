@@ -64,7 +64,10 @@ function checkOp(backend: Backend, fixture: Fixture<OpFixtureEntry>): number[] {
   const grads = op.backward(ctx, saved, fixture.tensor('dy'), params, entry.attrs);
   op.release(saved);
   assert.equal(grads.inputs.length, entry.inputs, 'one gradient per input');
-  grads.inputs.forEach((dx, i) => errors.push(assertClose(dx, fixture.tensor(`grad.input.${i}`), `grad of input ${i}`)));
+  grads.inputs.forEach((dx, i) => {
+    assert.ok(dx !== null, `a gradient for input ${i}`);
+    errors.push(assertClose(dx, fixture.tensor(`grad.input.${i}`), `grad of input ${i}`));
+  });
   const trainable = specs.filter((s) => s.trainable).map((s) => s.name);
   assert.deepEqual(Object.keys(grads.params).sort(), trainable.sort(), 'a gradient for every trainable parameter');
   for (const name of trainable) errors.push(assertClose(grads.params[name] as Tensor, fixture.tensor(`grad.param.${name}`), `grad of ${name}`));
