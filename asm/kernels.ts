@@ -15,7 +15,8 @@
  * - convForward:      conv2d, with fused bias and optional ReLU; also conv2dGradInput for stride 1
  *                     (the transposed convolution is a convolution with flipped filters)
  * - convGradWeight:   conv2dGradWeight
- * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, batchNormInfer: the kernels of those names
+ * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
+ * - scaleShift:       batchNormInfer (one scale and shift per channel)
  */
 
 // Micro-kernel modes, combined as bit flags.
@@ -288,8 +289,8 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
       packIm2col(bp, xg, d, k0, kc, p0, cols);
       let blockMode = k0 > 0 ? ACC : 0;
       if (k0 + kc >= kg) blockMode |= mode;
-      // A panel i's rows k0.. sit at (i*kg + k0)*4 floats: computeBlock walks panels kc*4 apart,
-      // so the A block for this kc is gathered panel by panel below.
+      // The filters were packed whole (panel stride kg*4 floats), not per KC block as computeBlock
+      // expects, so this loop addresses each panel's rows k0.. itself.
       for (let j = 0; j < cols; j += NR) {
         const b = bp + <usize>(j * kc * 4);
         const nc = min(NR, cols - j);
@@ -499,6 +500,76 @@ export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usi
     for (; j < rest; j++) {
       const at = off + (<usize>j << 2);
       store<f32>(y + at, load<f32>(x + at) * s + t);
+    }
+  }
+}
+
+/** The window of output `o` along one axis, as the reference's avgWindow: [start, end) clipped, and the padded count. */
+@inline
+function windowStart(o: i32, stride: i32, padding: i32): i32 {
+  return o * stride - padding;
+}
+
+/** Field of the pooling descriptor: nonzero when the divisor counts padding. */
+const P_INCLUDE_PAD = 44;
+
+/**
+ * Average pooling over N*C planes, split by plane; windows clipped to the input, divided by the
+ * padded window (clipped to size + padding) or by the values inside, as the reference.
+ */
+export function avgPool(tid: i32, nt: i32, d: usize, x: usize, y: usize): void {
+  const planes = load<i32>(d, P_PLANES), h = load<i32>(d, P_H), w = load<i32>(d, P_W);
+  const oh = load<i32>(d, P_OH), ow = load<i32>(d, P_OW), kh = load<i32>(d, P_KH), kw = load<i32>(d, P_KW);
+  const sh = load<i32>(d, P_SH), sw = load<i32>(d, P_SW), ph = load<i32>(d, P_PH), pw = load<i32>(d, P_PW);
+  const includePad = load<i32>(d, P_INCLUDE_PAD) != 0;
+  const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  for (let plane = first; plane < last; plane++) {
+    const src = x + <usize>(plane * h * w * 4);
+    let out = y + <usize>(plane * oh * ow * 4);
+    for (let oy = 0; oy < oh; oy++) {
+      const sy = windowStart(oy, sh, ph), ey = min(sy + kh, h + ph);
+      const y0 = max(sy, 0), y1 = min(ey, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const sx = windowStart(ox, sw, pw), ex = min(sx + kw, w + pw);
+        const x0 = max(sx, 0), x1 = min(ex, w);
+        let sum: f32 = 0;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) sum += load<f32>(src + (<usize>(iy * w + ix) << 2));
+        }
+        const divisor = includePad ? (ey - sy) * (ex - sx) : (y1 - y0) * (x1 - x0);
+        store<f32>(out, sum / <f32>divisor);
+        out += 4;
+      }
+    }
+  }
+}
+
+/** dx (zeroed by the caller) += each dy value divided by its window's divisor, over the window. */
+export function avgPoolGrad(tid: i32, nt: i32, d: usize, dy: usize, dx: usize): void {
+  const planes = load<i32>(d, P_PLANES), h = load<i32>(d, P_H), w = load<i32>(d, P_W);
+  const oh = load<i32>(d, P_OH), ow = load<i32>(d, P_OW), kh = load<i32>(d, P_KH), kw = load<i32>(d, P_KW);
+  const sh = load<i32>(d, P_SH), sw = load<i32>(d, P_SW), ph = load<i32>(d, P_PH), pw = load<i32>(d, P_PW);
+  const includePad = load<i32>(d, P_INCLUDE_PAD) != 0;
+  const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  for (let plane = first; plane < last; plane++) {
+    const dst = dx + <usize>(plane * h * w * 4);
+    let src = dy + <usize>(plane * oh * ow * 4);
+    for (let oy = 0; oy < oh; oy++) {
+      const sy = windowStart(oy, sh, ph), ey = min(sy + kh, h + ph);
+      const y0 = max(sy, 0), y1 = min(ey, h);
+      for (let ox = 0; ox < ow; ox++) {
+        const sx = windowStart(ox, sw, pw), ex = min(sx + kw, w + pw);
+        const x0 = max(sx, 0), x1 = min(ex, w);
+        const divisor = includePad ? (ey - sy) * (ex - sx) : (y1 - y0) * (x1 - x0);
+        const share = load<f32>(src) / <f32>divisor;
+        src += 4;
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            const at = dst + (<usize>(iy * w + ix) << 2);
+            store<f32>(at, load<f32>(at) + share);
+          }
+        }
+      }
     }
   }
 }

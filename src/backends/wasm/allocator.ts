@@ -3,6 +3,8 @@ import type { Allocator, DType, FloatArray } from '../../tensor/tensor.js';
 /** Byte alignment of every block: a cache line, so kernels' vector loads never straddle two blocks' lines. */
 const ALIGN = 64;
 const PAGE = 65536;
+/** The wasm32 limit, which the memory declares as its maximum. */
+export const MAXIMUM_PAGES = 65536;
 
 /**
  * Hands out float32 tensors as views on a shared WebAssembly.Memory, so kernels read and write
@@ -29,7 +31,9 @@ export class WasmAllocator implements Allocator {
 
   allocate(size: number, dtype: DType): FloatArray {
     if (dtype === 'float64') return new Float64Array(size);
-    return new Float32Array(this.buffer(), this.allocBytes(size * 4), size);
+    // The offset first: allocating may grow the memory, and only the new buffer covers the block.
+    const offset = this.allocBytes(size * 4);
+    return new Float32Array(this.buffer(), offset, size);
   }
 
   free(data: FloatArray): void {
@@ -67,7 +71,10 @@ export class WasmAllocator implements Allocator {
     this.top += size;
     const needed = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
     // Grow by at least a quarter of the current size so that a growing net grows memory rarely.
-    if (needed > 0) this.memory.grow(Math.max(needed, Math.ceil(this.memory.buffer.byteLength / PAGE / 4)));
+    if (needed > 0) {
+      const pages = this.memory.buffer.byteLength / PAGE;
+      this.memory.grow(Math.min(Math.max(needed, Math.ceil(pages / 4)), MAXIMUM_PAGES - pages));
+    }
     return offset;
   }
 

@@ -4,7 +4,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { add, batchNormInfer, biasGrad, relu, reluGrad } from './elementwise.js';
-import { maxPool2d, maxPool2dGrad } from './pooling.js';
+import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 
 /** Every kernel of the Backend contract, by method name. */
@@ -48,6 +48,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     biasGrad: (dy) => biasGrad(rt, dy),
     maxPool2d: (x, attrs) => maxPool2d(rt, x, attrs),
     maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(rt, dy, argmax, xShape),
+    avgPool2d: (x, attrs) => avgPool2d(rt, x, attrs),
+    avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(rt, dy, xShape, attrs),
     linear: (x, weight, bias) => linear(rt, x, weight, bias),
     linearGradInput: (dy, weight) => linearGradInput(rt, dy, weight),
     linearGradWeight: (dy, x) => linearGradWeight(rt, dy, x),

@@ -1,3 +1,4 @@
+import type { AvgPoolAttrs } from '../../ops/avgpool2d.js';
 import type { PoolAttrs } from '../../ops/maxpool2d.js';
 import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
@@ -6,19 +7,30 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Max pooling (`maxPool`, `maxPoolGrad` in asm/kernels.ts), matching src/backends/reference/pool.ts:
- * clipped windows, first maximum wins, NaN wins. One variant, split over threads by plane.
+ * Pooling (`maxPool`, `maxPoolGrad`, `avgPool`, `avgPoolGrad` in asm/kernels.ts), matching
+ * src/backends/reference/pool.ts: windows clipped to the input; for max, the first maximum wins and
+ * NaN wins; for average, PyTorch's divisors. One variant each, split over threads by plane.
  */
+
+function pooled(op: string, xShape: Shape, attrs: PoolAttrs): [number, number, number, number, number, number] {
+  if (xShape.length !== 4) throw new ShapeError(op, 'expects x (N, C, H, W)', [xShape]);
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const oh = windowOutput(op, 'height', h, attrs.kernel[0], attrs.stride[0], attrs.padding[0], attrs.rounding);
+  const ow = windowOutput(op, 'width', w, attrs.kernel[1], attrs.stride[1], attrs.padding[1], attrs.rounding);
+  return [n, c, h, w, oh, ow];
+}
+
+function describe(rt: WasmRuntime, xShape: Shape, attrs: PoolAttrs, includePad: boolean): number {
+  const [n, c, h, w, oh, ow] = pooled('pool', xShape, attrs);
+  return rt.describe([n * c, h, w, oh, ow, ...attrs.kernel, ...attrs.stride, ...attrs.padding, includePad ? 1 : 0]);
+}
 
 /** y (N, C, OH, OW) and the flat index in its (H, W) plane of each maximum. */
 export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array } {
-  if (x.shape.length !== 4) throw new ShapeError('maxpool', 'expects x (N, C, H, W)', [x.shape]);
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const oh = windowOutput('maxpool', 'height', h, attrs.kernel[0], attrs.stride[0], attrs.padding[0], attrs.rounding);
-  const ow = windowOutput('maxpool', 'width', w, attrs.kernel[1], attrs.stride[1], attrs.padding[1], attrs.rounding);
+  const [n, c, , , oh, ow] = pooled('maxpool', x.shape, attrs);
   const y = Tensor.zeros([n, c, oh, ow]);
   const argmaxPtr = rt.allocator.allocBytes(y.size * 4);
-  const d = rt.describe([n * c, h, w, oh, ow, ...attrs.kernel, ...attrs.stride, ...attrs.padding]);
+  const d = describe(rt, x.shape, attrs, false);
   rt.run('maxPool', d, rt.input(x), rt.output(y), argmaxPtr);
   // Copied out to the JS heap: the argmax belongs to the op's saved state, which nothing frees explicitly.
   const argmax = rt.i32(argmaxPtr, y.size).slice();
@@ -35,5 +47,22 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
   rt.i32(argmaxPtr, argmax.length).set(argmax);
   const planes = n * c;
   rt.run('maxPoolGrad', rt.input(dy), argmaxPtr, rt.output(dx), planes, h * w, planes === 0 ? 0 : dy.size / planes);
+  return dx;
+}
+
+/** y (N, C, OH, OW) = the mean of each window of x (N, C, H, W). */
+export function avgPool2d(rt: WasmRuntime, x: Tensor, attrs: AvgPoolAttrs): Tensor {
+  const [n, c, , , oh, ow] = pooled('avgpool', x.shape, attrs);
+  const y = Tensor.zeros([n, c, oh, ow]);
+  rt.run('avgPool', describe(rt, x.shape, attrs, attrs.countIncludePad), rt.input(x), rt.output(y));
+  return y;
+}
+
+/** dx (N, C, H, W): each dy value spread evenly, by the forward divisor, over its window. */
+export function avgPool2dGrad(rt: WasmRuntime, dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor {
+  const [n, c, , , oh, ow] = pooled('avgpool', xShape, attrs);
+  if (dy.size !== n * c * oh * ow) throw new ShapeError('avgpool', 'dy does not have the pooled shape of x', [dy.shape, xShape]);
+  const dx = Tensor.zeros(xShape);
+  rt.run('avgPoolGrad', describe(rt, xShape, attrs, attrs.countIncludePad), rt.input(dy), rt.output(dx));
   return dx;
 }

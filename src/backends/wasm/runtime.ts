@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Tensor } from '../../tensor/tensor.js';
-import { WasmAllocator } from './allocator.js';
+import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
 import { CONTROL_WORDS, ThreadPool, type Kernel } from './threads.js';
 
 /** The kernels run on every thread, by export name (asm/kernels.ts). */
-const POOLED = ['gemm', 'convForward', 'convGradWeight', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'scaleShift'] as const;
+const POOLED = ['gemm', 'convForward', 'convGradWeight', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift'] as const;
 export type PooledKernel = (typeof POOLED)[number];
 
 // Fixed low memory: nothing at 0 (a null pointer), then the pool's control block, then the
@@ -16,8 +16,6 @@ const DESCRIPTOR_WORDS = 32;
 const HEAP_BASE = 4096;
 /** Initial memory: 64 MiB covers the benchmark's small nets without growing. */
 const INITIAL_PAGES = 1024;
-/** 4 GiB, the wasm32 limit; a shared memory must declare its maximum up front. */
-const MAXIMUM_PAGES = 65536;
 
 export interface WasmRuntimeOptions {
   /** Threads, the calling one included; default: the available cores. */

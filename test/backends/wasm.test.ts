@@ -1,0 +1,214 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend } from '../../src/backends/backend.js';
+import { referenceBackend as ref } from '../../src/backends/reference/index.js';
+import { createWasmBackend, type KernelName, type WasmBackend } from '../../src/backends/wasm/index.js';
+import type { Conv2dAttrs } from '../../src/ops/conv2d.js';
+import type { AvgPoolAttrs } from '../../src/ops/avgpool2d.js';
+import type { PoolAttrs } from '../../src/ops/maxpool2d.js';
+import type { Rounding } from '../../src/ops/window.js';
+import { Rng } from '../../src/tensor/rng.js';
+import type { Shape } from '../../src/tensor/shape.js';
+import { Tensor, heapAllocator, setAllocator, type DType } from '../../src/tensor/tensor.js';
+
+// Every wasm kernel against the reference backend on random inputs (odd sizes, strides, padding,
+// groups, ceil rounding), then determinism: the same thread count gives the same bits, and different
+// thread counts agree (by design bit for bit too: each value is computed whole by one thread, and
+// reductions are blocked by fixed sizes). Float32 against the reference's float64 sums: a relative
+// tolerance on the output's scale.
+
+const TOLERANCE = 1e-5;
+
+function random(shape: Shape, rng: Rng, dtype: DType = 'float32'): Tensor {
+  const t = Tensor.zeros(shape, dtype);
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.next() * 2 - 1;
+  return t;
+}
+
+function assertClose(actual: Tensor, expected: Tensor, what: string): void {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < expected.size; i++) {
+    scale = Math.max(scale, Math.abs(expected.data[i] as number));
+    worst = Math.max(worst, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
+  }
+  assert.ok(worst <= TOLERANCE * Math.max(scale, 1e-3), `${what}: max error ${worst} at scale ${scale}`);
+}
+
+function assertSameBits(a: Tensor, b: Tensor, what: string): void {
+  assert.deepEqual(a.shape, b.shape, `${what}: shape`);
+  assert.ok(a.data.every((v, i) => Object.is(v, b.data[i])), `${what}: values differ`);
+}
+
+interface ConvCase {
+  name: string;
+  x: Shape;
+  out: number;
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  groups: number;
+  rounding?: Rounding;
+}
+
+const CONV_CASES: ConvCase[] = [
+  { name: '3x3 pad 1, odd sizes', x: [2, 3, 7, 9], out: 5, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
+  { name: '3x3 stride 2', x: [3, 8, 11, 11], out: 12, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
+  { name: '5x5 pad 2, 2 groups', x: [2, 16, 9, 10], out: 6, kernel: [5, 5], stride: [1, 1], padding: [2, 2], groups: 2 },
+  { name: 'LeNet C1 shape', x: [3, 1, 28, 28], out: 6, kernel: [5, 5], stride: [1, 1], padding: [2, 2], groups: 1 },
+  { name: '64 channels, several K blocks', x: [1, 64, 14, 14], out: 64, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
+  { name: '1x1 depthwise', x: [2, 4, 6, 5], out: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0], groups: 4 },
+  { name: '7x7 stride 2 pad 3', x: [1, 3, 19, 17], out: 8, kernel: [7, 3], stride: [2, 1], padding: [3, 1], groups: 1 },
+  { name: 'ceil rounding, stride 3', x: [2, 5, 10, 10], out: 7, kernel: [3, 3], stride: [3, 3], padding: [0, 0], groups: 1, rounding: 'ceil' },
+];
+
+function convAttrs(c: ConvCase): Conv2dAttrs {
+  return { outChannels: c.out, groups: c.groups, bias: true, kernel: c.kernel, stride: c.stride, padding: c.padding, rounding: c.rounding ?? 'floor' };
+}
+
+/** One call of every wasm kernel on fixed random inputs: the outputs, by a name. */
+function runAll(backend: Backend, seed: number): Map<string, Tensor> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Tensor>();
+  for (const c of CONV_CASES) {
+    const attrs = convAttrs(c);
+    const x = random(c.x, rng);
+    const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
+    const bias = random([c.out], rng);
+    const y = backend.conv2d(x, w, bias, attrs);
+    const dy = random(y.shape, rng);
+    out.set(`conv2d ${c.name}`, y);
+    out.set(`conv2dGradInput ${c.name}`, backend.conv2dGradInput(dy, w, x.shape, attrs));
+    out.set(`conv2dGradWeight ${c.name}`, backend.conv2dGradWeight(dy, x, attrs));
+    out.set(`biasGrad ${c.name}`, backend.biasGrad(dy));
+  }
+  for (const [n, k, m] of [[13, 37, 11], [64, 400, 120], [1, 9, 3]] as const) {
+    const x = random([n, k], rng);
+    const w = random([m, k], rng);
+    const dy = random([n, m], rng);
+    out.set(`linear ${n}x${k}x${m}`, backend.linear(x, w, random([m], rng)));
+    out.set(`linear no bias ${n}x${k}x${m}`, backend.linear(x, w, null));
+    out.set(`linearGradInput ${n}x${k}x${m}`, backend.linearGradInput(dy, w));
+    out.set(`linearGradWeight ${n}x${k}x${m}`, backend.linearGradWeight(dy, x));
+    out.set(`biasGrad fc ${n}x${m}`, backend.biasGrad(dy));
+  }
+  const pools: [string, PoolAttrs][] = [
+    ['2x2', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }],
+    ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }],
+  ];
+  for (const [name, attrs] of pools) {
+    const x = random([2, 3, 9, 7], rng);
+    const { y, argmax } = backend.maxPool2d(x, attrs);
+    out.set(`maxPool2d ${name}`, y);
+    out.set(`maxPool2d argmax ${name}`, Tensor.from([argmax.length], argmax));
+    out.set(`maxPool2dGrad ${name}`, backend.maxPool2dGrad(random(y.shape, rng), argmax, x.shape));
+    for (const countIncludePad of [true, false]) {
+      const avg: AvgPoolAttrs = { ...attrs, countIncludePad };
+      const ya = backend.avgPool2d(x, avg);
+      out.set(`avgPool2d ${name} ${countIncludePad}`, ya);
+      out.set(`avgPool2dGrad ${name} ${countIncludePad}`, backend.avgPool2dGrad(random(ya.shape, rng), x.shape, avg));
+    }
+  }
+  const v = random([3, 5, 7, 3], rng);
+  const dv = random(v.shape, rng);
+  const relu = backend.relu(v);
+  out.set('relu', relu);
+  out.set('reluGrad', backend.reluGrad(dv, relu));
+  out.set('add', backend.add(v, dv));
+  const gamma = random([5], rng);
+  const beta = random([5], rng);
+  const mean = random([5], rng);
+  const variance = random([5], rng);
+  variance.data.forEach((x, i) => (variance.data[i] = Math.abs(x) + 0.1));
+  out.set('batchNormInfer', backend.batchNormInfer(v, gamma, beta, mean, variance, 1e-5));
+  out.set('batchNormInfer (N, C)', backend.batchNormInfer(random([4, 5], rng), gamma, beta, mean, variance, 1e-5));
+  return out;
+}
+
+describe('wasm backend', () => {
+  const backends = new Map<number, WasmBackend>();
+  let expected: Map<string, Tensor>;
+
+  before(async () => {
+    for (const threads of [1, 2, 3]) backends.set(threads, await createWasmBackend({ threads }));
+    expected = runAll(ref, 1);
+  });
+  after(async () => {
+    setAllocator(heapAllocator);
+    for (const b of backends.values()) await b.dispose();
+  });
+
+  it('matches the reference backend on every kernel, for tensors on the JS heap and in wasm memory', () => {
+    const wasm = backends.get(2) as WasmBackend;
+    for (const allocator of [heapAllocator, wasm.allocator]) {
+      setAllocator(allocator);
+      const actual = runAll(wasm, 1);
+      assert.equal(actual.size, expected.size);
+      for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, name);
+    }
+    setAllocator(heapAllocator);
+  });
+
+  it('gives the same bits on every run with the same thread count', () => {
+    for (const wasm of backends.values()) {
+      const first = runAll(wasm, 2);
+      const second = runAll(wasm, 2);
+      for (const [name, t] of first) assertSameBits(second.get(name) as Tensor, t, `${name}, ${wasm.threads} threads`);
+    }
+  });
+
+  it('agrees across thread counts within 1e-5 relative', () => {
+    const base = runAll(backends.get(1) as WasmBackend, 3);
+    for (const threads of [2, 3]) {
+      const other = runAll(backends.get(threads) as WasmBackend, 3);
+      for (const [name, t] of base) assertClose(other.get(name) as Tensor, t, `${name}, ${threads} threads vs 1`);
+    }
+  });
+
+  it('sends float64 tensors to the reference kernels', () => {
+    const wasm = backends.get(2) as WasmBackend;
+    const rng = new Rng(4);
+    const attrs = convAttrs(CONV_CASES[0] as ConvCase);
+    const x = random([2, 3, 7, 9], rng, 'float64');
+    const w = random([5, 3, 3, 3], rng, 'float64');
+    const y = wasm.conv2d(x, w, null, attrs);
+    assert.equal(y.dtype, 'float64');
+    assertSameBits(y, ref.conv2d(x, w, null, attrs), 'float64 conv2d');
+  });
+
+  it('lists where every kernel of the Backend contract runs', () => {
+    const wasm = backends.get(1) as WasmBackend;
+    const names = Object.keys(ref).filter((k) => k !== 'name' && k !== 'allocator') as KernelName[];
+    assert.deepEqual(Object.keys(wasm.placement).sort(), [...names].sort());
+    assert.equal(wasm.placement.conv2d, 'wasm');
+    assert.equal(wasm.placement.softmax, 'reference');
+  });
+
+  it('fuses ReLU into the convolution', () => {
+    const wasm = backends.get(2) as WasmBackend;
+    const rng = new Rng(5);
+    const c = CONV_CASES[2] as ConvCase;
+    const attrs = convAttrs(c);
+    const x = random(c.x, rng);
+    const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
+    const bias = random([c.out], rng);
+    assertClose(wasm.conv2dRelu(x, w, bias, attrs), ref.relu(ref.conv2d(x, w, bias, attrs)), 'conv2dRelu');
+  });
+
+  it('keeps tensors valid when the memory grows', () => {
+    const wasm = backends.get(1) as WasmBackend;
+    const small = wasm.allocator.allocate(16, 'float32');
+    small.fill(3);
+    // 80 MiB: more than the initial 64 MiB, so the memory must grow.
+    const big = wasm.allocator.allocate(20 * 1024 * 1024, 'float32');
+    big[big.length - 1] = 1;
+    assert.ok(small.every((v) => v === 3));
+    setAllocator(wasm.allocator);
+    const y = wasm.relu(Tensor.wrap([16], small));
+    setAllocator(heapAllocator);
+    assert.ok(y.data.every((v) => v === 3));
+    wasm.allocator.free(big);
+    wasm.allocator.free(small);
+  });
+});
