@@ -1,0 +1,118 @@
+import type { Backend } from '../backends/backend.js';
+import type { Normalization } from '../data/augment.js';
+import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
+import { Net } from '../net/net.js';
+import type { NetSpec } from '../net/spec.js';
+import { toNetSpec } from '../notation/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * What a model file says besides its weights: enough to rebuild, run, evaluate or fine-tune the net
+ * with nothing else at hand.
+ */
+export interface ModelInfo {
+  spec: NetSpec;
+  /** The architecture in the notation, when the net was written in it; stored instead of the spec. */
+  architecture?: string;
+  /** Names of the output classes, in score order. */
+  classes: string[];
+  /** The per-channel normalisation the net was trained with; inputs in [0, 1] go through it. */
+  normalization: Normalization;
+}
+
+/** The metadata keys of a model file (safetensors `__metadata__`, strings only). */
+const FORMAT = 'convstack-model/1';
+const KEYS = { format: 'format', architecture: 'architecture', spec: 'spec', classes: 'classes', normalization: 'normalization' } as const;
+
+/** A model file is missing something or contradicts itself; names the file. */
+export class ModelFileError extends Error {
+  override name = 'ModelFileError';
+}
+
+/** The metadata that describes a model, for a model file or a checkpoint. */
+export function modelMetadata(info: ModelInfo): Record<string, string> {
+  return {
+    [KEYS.format]: FORMAT,
+    ...(info.architecture !== undefined ? { [KEYS.architecture]: info.architecture } : { [KEYS.spec]: JSON.stringify(info.spec) }),
+    [KEYS.classes]: JSON.stringify(info.classes),
+    [KEYS.normalization]: JSON.stringify(info.normalization),
+  };
+}
+
+/** Reads a model description back from metadata, compiling the architecture text when there is one. */
+export function modelInfoFromMetadata(metadata: Readonly<Record<string, string>>, file: string): ModelInfo {
+  const fail = (message: string): never => {
+    throw new ModelFileError(`${file}: ${message}`);
+  };
+  const json = (key: string): unknown => {
+    const text = metadata[key];
+    if (text === undefined) return fail(`no '${key}' in the metadata`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      return fail(`the '${key}' metadata is not valid JSON`);
+    }
+  };
+  if (metadata[KEYS.format] === undefined) fail('not a convstack model file (no format in its metadata)');
+  const architecture = metadata[KEYS.architecture];
+  let spec: NetSpec;
+  if (architecture !== undefined) {
+    try {
+      spec = toNetSpec(architecture);
+    } catch (error) {
+      return fail(`its architecture does not compile: ${(error as Error).message}`);
+    }
+  } else {
+    spec = json(KEYS.spec) as NetSpec;
+    if (typeof spec !== 'object' || spec === null || !Array.isArray(spec.input) || !Array.isArray(spec.nodes)) fail(`the 'spec' metadata is not a net spec`);
+  }
+  const classes = json(KEYS.classes);
+  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) return fail(`the 'classes' metadata must be a list of names`);
+  const norm = json(KEYS.normalization) as Normalization;
+  const numbers = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (typeof norm !== 'object' || norm === null || !numbers(norm.mean) || !numbers(norm.std)) fail(`the 'normalization' metadata must be {mean: [...], std: [...]}`);
+  return { spec, ...(architecture !== undefined && { architecture }), classes, normalization: norm };
+}
+
+/** Every parameter and buffer of the net by state_dict name, as a model file stores them. */
+export function netTensors(net: Net): Map<string, Tensor> {
+  return new Map([...net.params.values()].map((p) => [p.name, p.value]));
+}
+
+/** Writes a model file (temporary name, then rename): the net's weights and `info`, plus `extra` metadata. */
+export async function saveModel(file: string, net: Net, info: ModelInfo, extra: Readonly<Record<string, string>> = {}): Promise<void> {
+  await writeSafetensors(file, netTensors(net), { ...extra, ...modelMetadata(info) });
+}
+
+/** A net rebuilt from a model file, its weights loaded, and what the file says about it. */
+export interface LoadedModel {
+  net: Net;
+  info: ModelInfo;
+  /** The file's whole metadata, including what `saveModel` was given as `extra`. */
+  metadata: Record<string, string>;
+}
+
+/** Builds a net from a safetensors file's contents (a model file or a checkpoint) and loads its `prefix`ed weights. */
+export function netFromFile(contents: Safetensors, file: string, options: { backend?: Backend; prefix?: string } = {}): LoadedModel {
+  const info = modelInfoFromMetadata(contents.metadata, file);
+  const net = new Net(info.spec, options.backend ? { backend: options.backend } : {});
+  const prefix = options.prefix ?? '';
+  const weights = new Map<string, Tensor>();
+  for (const [name, t] of contents.tensors) if (name.startsWith(prefix)) weights.set(name.slice(prefix.length), t);
+  try {
+    net.loadState(weights);
+  } catch (error) {
+    throw new ModelFileError(`${file}: ${(error as Error).message}`);
+  }
+  for (const t of contents.tensors.values()) t.dispose();
+  const outputs = net.outputShape;
+  if (outputs.length !== 1 || outputs[0] !== info.classes.length) {
+    throw new ModelFileError(`${file}: the net has output shape [${outputs.join(', ')}] but names ${info.classes.length} classes`);
+  }
+  return { net, info, metadata: contents.metadata };
+}
+
+/** Reads a model file and rebuilds its net on `backend`. */
+export async function loadModel(file: string, options: { backend?: Backend } = {}): Promise<LoadedModel> {
+  return netFromFile(await readSafetensors(file), file, options);
+}
