@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { fail } from './errors.js';
+import { registerMemory } from './memory.js';
 import { registerRun } from './run.js';
 
 const program = new Command('convstack')
@@ -9,5 +10,6 @@ const program = new Command('convstack')
 
 // Each command lives in its own file and adds itself here.
 registerRun(program);
+registerMemory(program);
 
 program.parseAsync(process.argv).catch(fail);

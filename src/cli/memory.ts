@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
+import { formatBytes, parseBytes } from '../memory/units.js';
+import type { DType } from '../tensor/tensor.js';
+import { parseOptimizerName } from '../train/optimizers/index.js';
+import { compileSpec, type SpecOptions } from './model.js';
+
+interface MemoryOptions extends SpecOptions {
+  batch: string;
+  optimizer: string;
+  dtype: string;
+  budget?: string;
+  augment?: boolean;
+  json?: boolean;
+}
+
+const TRAINING_ROWS: [keyof TrainingMemory, string][] = [
+  ['activations', 'activations'],
+  ['activationGradients', 'activation gradients'],
+  ['params', 'parameters'],
+  ['paramGradients', 'parameter gradients'],
+  ['optimizerState', 'optimizer state'],
+  ['data', 'data batch'],
+  ['workspace', 'workspace'],
+  ['total', 'total'],
+];
+
+const INFERENCE_ROWS: [keyof InferenceMemory, string][] = [
+  ['activations', 'activations (peak live set)'],
+  ['params', 'parameters'],
+  ['workspace', 'workspace'],
+  ['total', 'total'],
+];
+
+/**
+ * `convstack memory <spec|zoo name> --batch B`: the notes' "Computational Considerations" for this
+ * engine: what a training step and an inference pass hold at their peak, and with `--budget` the
+ * largest batch that fits.
+ */
+export function registerMemory(program: Command): void {
+  program
+    .command('memory <model>')
+    .description('estimate the peak memory of a training step and of an inference pass, and the largest batch that fits a budget')
+    .requiredOption('--batch <B>', 'images per batch')
+    .option('--optimizer <name>', 'sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw', 'sgd')
+    .option('--dtype <dtype>', 'float32 or float64', 'float32')
+    .option('--budget <size>', 'memory available, 1024-based, e.g. 12GiB: report the largest batch that fits')
+    .option('--augment', 'training data is augmented (random shifts and flips)')
+    .option('--input <HxWxC>', 'input volume, overriding the spec\'s INPUT')
+    .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
+    .option('--json', 'print the figures as JSON, in bytes')
+    .action(async (model: string, options: MemoryOptions) => {
+      const batch = parseBatch(options.batch);
+      const estimateOptions: Omit<EstimateOptions, 'batch'> = {
+        optimizer: parseOptimizerName(options.optimizer),
+        dtype: parseDtype(options.dtype),
+        augment: options.augment === true,
+      };
+      const budget = options.budget === undefined ? null : parseBudget(options.budget);
+      const compiled = await compileSpec(model, {
+        ...(options.input !== undefined && { input: options.input }),
+        ...(options.set !== undefined && { set: options.set }),
+      });
+      const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
+      const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
+      if (options.json) {
+        const json = { training: estimate.training, inference: estimate.inference, maxBatch: fit };
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
+      const heading = `${compiled.origin}: batch ${batch}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}`;
+      process.stdout.write(render(heading, estimate, budget, fit));
+    });
+}
+
+function render(heading: string, estimate: MemoryEstimate, budget: number | null, fit: { training: number; inference: number } | null): string {
+  const table = <K extends string>(title: string, rows: [K, string][], bytes: Record<K, number>, values: Record<K, number>): string[] => [
+    title,
+    ...rows.map(([key, label]) => `  ${label.padEnd(30)}${count(values[key]).padStart(16)} values${formatBytes(bytes[key]).padStart(14)}`),
+  ];
+  const lines = [
+    heading,
+    ...table('training step, at its peak', TRAINING_ROWS, estimate.training, estimate.values.training),
+    ...table('inference pass, at its peak', INFERENCE_ROWS, estimate.inference, estimate.values.inference),
+  ];
+  if (budget !== null && fit !== null) {
+    lines.push(`budget ${formatBytes(budget)}: largest batch ${fit.training} for training, ${fit.inference} for inference`);
+  }
+  lines.push('sizes are 1024-based: 1 KiB = 1024 B, 1 MiB = 1024 KiB, 1 GiB = 1024 MiB');
+  return `${lines.join('\n')}\n`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function parseBatch(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--batch: expected a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+function parseDtype(value: string): DType {
+  if (value !== 'float32' && value !== 'float64') throw new Error(`--dtype: expected float32 or float64, got '${value}'`);
+  return value;
+}
+
+function parseBudget(value: string): number {
+  try {
+    return parseBytes(value);
+  } catch (error) {
+    throw new Error(`--budget: ${(error as Error).message}`);
+  }
+}
