@@ -1,0 +1,37 @@
+/** One timed unit of a workload on a peer: a forward, a forward+backward or a training step. */
+export interface Step {
+  run(): void | Promise<void>;
+  dispose?(): void | Promise<void>;
+}
+
+export interface Timing {
+  /** Median of the timed runs, in ms. */
+  ms: number;
+  runs: number;
+}
+
+/**
+ * Warms up (code tiers up, memory pools fill), then times runs and returns the median. Slow peers
+ * get fewer runs: the run count fits `budgetMs`, between 1 and `maxRuns`.
+ */
+export async function measure(step: Step, { warmup = 3, maxRuns = 7, budgetMs = 8000 } = {}): Promise<Timing> {
+  let first = 0;
+  for (let i = 0; i < warmup; i++) {
+    const t0 = performance.now();
+    await step.run();
+    first = performance.now() - t0;
+    // A peer that takes seconds per step is warm after one.
+    if (first * (i + 1) > budgetMs / 2) break;
+  }
+  const runs = Math.max(1, Math.min(maxRuns, Math.floor(budgetMs / Math.max(first, 1e-3))));
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await step.run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const mid = times.length >> 1;
+  const ms = times.length % 2 === 1 ? (times[mid] as number) : ((times[mid - 1] as number) + (times[mid] as number)) / 2;
+  return { ms, runs };
+}

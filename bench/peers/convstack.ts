@@ -1,0 +1,71 @@
+import type { Backend } from '../../src/backends/backend.js';
+import { Net } from '../../src/net/net.js';
+import { softmaxCrossEntropy } from '../../src/ops/softmax_cross_entropy.js';
+import { Tensor, setAllocator } from '../../src/tensor/tensor.js';
+import { Sgd } from '../../src/train/optimizers/index.js';
+import type { Batches } from '../data.js';
+import type { Step } from '../measure.js';
+import type { Workload } from '../workloads.js';
+import { SGD, type Peer } from './peer.js';
+
+/**
+ * convstack through its public pieces: a Net from the workload's spec, `forward`/`backward`, the
+ * softmax cross-entropy loss and SGD with momentum, as a training loop runs them. `skip` lists
+ * workloads too slow for this backend within the benchmark's time budget.
+ */
+export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<string, string> = new Map()): Peer {
+  return {
+    name,
+    async prepare(w: Workload, batches: Batches): Promise<Step | { skip: string }> {
+      const reason = skip.get(w.name);
+      if (reason !== undefined) return { skip: reason };
+      const net = new Net(w.spec, { backend, seed: 1 });
+      setAllocator(backend.allocator);
+      const inputs = batches.images.map((data) => Tensor.from(batches.shape, data));
+      let next = 0;
+      const input = (): [Tensor, Int32Array] => {
+        const i = next++ % inputs.length;
+        return [inputs[i] as Tensor, batches.labels[i] as Int32Array];
+      };
+      const dispose = (): void => {
+        inputs.forEach((t) => t.dispose());
+        for (const p of net.params.values()) {
+          p.value.dispose();
+          p.grad?.dispose();
+        }
+      };
+      if (w.kind === 'infer') {
+        return { run: () => net.forward(input()[0]).dispose(), dispose };
+      }
+      if (w.kind === 'fwdbwd') {
+        return {
+          run: () => {
+            const y = net.forward(input()[0], { training: true });
+            const dy = Tensor.zeros(y.shape);
+            dy.data.fill(1);
+            net.backward(dy, { inputGrad: true })?.dispose();
+            y.dispose();
+            dy.dispose();
+          },
+          dispose,
+        };
+      }
+      const optimizer = new Sgd(net.trainableParams(), SGD);
+      return {
+        run: () => {
+          const [x, labels] = input();
+          const scores = net.forward(x, { training: true });
+          const { grad } = softmaxCrossEntropy(scores, labels);
+          scores.dispose();
+          net.backward(grad);
+          grad.dispose();
+          optimizer.step();
+        },
+        dispose: () => {
+          optimizer.dispose();
+          dispose();
+        },
+      };
+    },
+  };
+}

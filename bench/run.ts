@@ -1,0 +1,132 @@
+/**
+ * `npm run bench [-- --json] [--threads N] [--only W1,W4] [--peers convstack-wasm,tfjs-wasm]`:
+ * convstack's wasm and reference backends beside the npm peers on issue 7's workloads, in one run.
+ * Medians of several runs after warm-up; the table gives each peer's figure and convstack-wasm's
+ * speed relative to it. `--json` prints one object per line:
+ * {"peer", "workload", "ms", "gflops" | "img_s"} (or "skipped" with the reason).
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { createWasmBackend } from '../src/backends/wasm/index.js';
+import { referenceBackend } from '../src/backends/reference/index.js';
+import { makeBatches } from './data.js';
+import { measure } from './measure.js';
+import { convstackPeer } from './peers/convstack.js';
+import type { Peer } from './peers/peer.js';
+import { workloads, type Workload } from './workloads.js';
+
+interface Result {
+  peer: string;
+  workload: string;
+  ms?: number;
+  gflops?: number;
+  img_s?: number;
+  skipped?: string;
+}
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    only: { type: 'string' },
+    peers: { type: 'string' },
+  },
+});
+const threads = values.threads === undefined ? availableParallelism() : Number(values.threads);
+const only = values.only?.split(',');
+const wanted = values.peers?.split(',');
+
+/** Reference-backend steps that take tens of seconds each: left out to keep the run near 10 minutes. */
+const REFERENCE_TOO_SLOW = new Map([
+  ['W2 resnet18 b8', 'too slow for the benchmark budget (8x the b1 figure)'],
+  ['W3 vgg16 b1', 'too slow for the benchmark budget (~30 GFLOP per image)'],
+]);
+
+async function peers(): Promise<Peer[]> {
+  const list: Peer[] = [
+    convstackPeer('convstack-wasm', await createWasmBackend({ threads })),
+    convstackPeer('convstack-reference', referenceBackend, REFERENCE_TOO_SLOW),
+  ];
+  return list.filter((p) => wanted === undefined || wanted.includes(p.name));
+}
+
+function resultOf(peer: string, w: Workload, ms: number): Result {
+  const r: Result = { peer, workload: w.name, ms: round(ms) };
+  if (w.metric === 'gflops') r.gflops = round(w.flops / ms / 1e6);
+  if (w.metric === 'img_s') r.img_s = round((w.batch / ms) * 1000);
+  return r;
+}
+
+function round(x: number): number {
+  return Number(x.toPrecision(4));
+}
+
+function figure(r: Result | undefined): number | undefined {
+  return r?.gflops ?? r?.img_s ?? r?.ms;
+}
+
+/** convstack-wasm's speed over the peer's: > 1 means convstack-wasm is faster. */
+function ratio(w: Workload, ours: number | undefined, theirs: number | undefined): string {
+  if (ours === undefined || theirs === undefined) return '';
+  const r = w.metric === 'ms' ? theirs / ours : ours / theirs;
+  return ` (${r >= 10 ? r.toFixed(0) : r.toFixed(2)}x)`;
+}
+
+function table(list: Workload[], peerNames: string[], results: Result[]): string {
+  const unit = { gflops: 'GFLOP/s', img_s: 'img/s', ms: 'ms' } as const;
+  const header = ['workload', ...peerNames];
+  const rows = list.map((w) => {
+    const ours = figure(results.find((r) => r.peer === 'convstack-wasm' && r.workload === w.name));
+    return [
+      `${w.name} (${unit[w.metric]})`,
+      ...peerNames.map((p) => {
+        const r = results.find((x) => x.peer === p && x.workload === w.name);
+        if (r === undefined) return '';
+        if (r.skipped !== undefined) return '-';
+        return `${figure(r)}${p === 'convstack-wasm' ? '' : ratio(w, ours, figure(r))}`;
+      }),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  const notes = results.filter((r) => r.skipped !== undefined).map((r) => `- ${r.peer}, ${r.workload}: ${r.skipped}`);
+  return [
+    line(header),
+    line(widths.map((wd) => '-'.repeat(wd))),
+    ...rows.map(line),
+    '',
+    'In parentheses: convstack-wasm\'s speed relative to that peer (above 1: convstack-wasm is faster).',
+    ...notes,
+  ].join('\n');
+}
+
+const list = workloads().filter((w) => only === undefined || only.some((o) => w.name.startsWith(o)));
+const all = await peers();
+const results: Result[] = [];
+if (!values.json) {
+  console.log(`convstack bench: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.versions.node}, ${threads} thread(s) for convstack-wasm`);
+}
+for (const w of list) {
+  const batches = makeBatches(w, w.kind === 'train' ? 8 : 1);
+  for (const peer of all) {
+    let result: Result;
+    try {
+      const step = await peer.prepare(w, batches);
+      if ('skip' in step) {
+        result = { peer: peer.name, workload: w.name, skipped: step.skip };
+      } else {
+        const { ms } = await measure(step);
+        await step.dispose?.();
+        result = resultOf(peer.name, w, ms);
+      }
+    } catch (error) {
+      result = { peer: peer.name, workload: w.name, skipped: `failed: ${(error as Error).message.split('\n')[0]}` };
+    }
+    results.push(result);
+    if (values.json) console.log(JSON.stringify(result));
+    else console.error(`  ${w.name}, ${peer.name}: ${result.skipped ?? `${figure(result)}`}`);
+  }
+}
+if (!values.json) console.log(`\n${table(list, all.map((p) => p.name), results)}`);
+await Promise.all(all.map((p) => p.dispose?.()));
+process.exit(0);
