@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { fail } from './errors.js';
 import { registerMemory } from './memory.js';
 import { registerRun } from './run.js';
+import { registerTrain } from './train.js';
 
 const program = new Command('convstack')
   .description('Design, size, train and run convolutional networks written in the notation of "ConvNet Architectures".')
@@ -11,5 +12,6 @@ const program = new Command('convstack')
 // Each command lives in its own file and adds itself here.
 registerRun(program);
 registerMemory(program);
+registerTrain(program);
 
 program.parseAsync(process.argv).catch(fail);

@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
-import { writeFileAtomic } from './files.js';
+import { readUserFile, writeFileAtomic } from './files.js';
 
 /**
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, N bytes
@@ -155,13 +154,7 @@ export function formatSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
 
 /** Reads and validates a safetensors file. */
 export async function readSafetensors(file: string): Promise<Safetensors> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (error) {
-    throw new SafetensorsError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  return parseSafetensors(bytes, file);
+  return parseSafetensors(await readUserFile(file), file);
 }
 
 /** Writes a safetensors file through a temporary name and a rename, so a crash never leaves half a file. */

@@ -2,7 +2,7 @@ import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Net } from '../net/net.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig, TrainState } from './loop.js';
-import { modelInfoFromMetadata, modelMetadata, type ModelInfo } from './model_file.js';
+import { CHECKPOINT_MARKER, CHECKPOINT_MODEL_PREFIX, modelInfoFromMetadata, modelMetadata, type ModelInfo } from './model_file.js';
 import type { Optimizer, OptimizerState } from './optimizers/index.js';
 
 /**
@@ -20,9 +20,8 @@ export interface Checkpoint {
   optimizer: OptimizerState;
 }
 
-const MODEL_PREFIX = 'model.';
 const OPTIM_PREFIX = 'optim.';
-const KEYS = { config: 'train_config', state: 'train_state', optimizerSteps: 'optimizer_steps' } as const;
+const KEYS = { config: 'train_config', state: CHECKPOINT_MARKER, optimizerSteps: 'optimizer_steps' } as const;
 
 /** Writes a checkpoint of a run in progress. */
 export async function saveCheckpoint(
@@ -30,7 +29,7 @@ export async function saveCheckpoint(
   { net, optimizer, info, config, state }: { net: Net; optimizer: Optimizer; info: ModelInfo; config: TrainConfig; state: TrainState },
 ): Promise<void> {
   const tensors = new Map<string, Tensor>();
-  for (const p of net.params.values()) tensors.set(MODEL_PREFIX + p.name, p.value);
+  for (const p of net.params.values()) tensors.set(CHECKPOINT_MODEL_PREFIX + p.name, p.value);
   const optim = optimizer.state();
   for (const [name, t] of optim.tensors) tensors.set(OPTIM_PREFIX + name, t);
   await writeSafetensors(file, tensors, {
@@ -60,7 +59,7 @@ export async function loadCheckpoint(file: string): Promise<Checkpoint> {
   const params = new Map<string, Tensor>();
   const optimTensors = new Map<string, Tensor>();
   for (const [name, t] of tensors) {
-    if (name.startsWith(MODEL_PREFIX)) params.set(name.slice(MODEL_PREFIX.length), t);
+    if (name.startsWith(CHECKPOINT_MODEL_PREFIX)) params.set(name.slice(CHECKPOINT_MODEL_PREFIX.length), t);
     else if (name.startsWith(OPTIM_PREFIX)) optimTensors.set(name.slice(OPTIM_PREFIX.length), t);
     else throw new Error(`${file}: unexpected tensor '${name}' in a checkpoint`);
   }

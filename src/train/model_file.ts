@@ -3,7 +3,7 @@ import type { Normalization } from '../data/augment.js';
 import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
 import { Net } from '../net/net.js';
 import type { NetSpec } from '../net/spec.js';
-import { toNetSpec } from '../notation/index.js';
+import { toNetSpec, type CompileOptions } from '../notation/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -14,6 +14,8 @@ export interface ModelInfo {
   spec: NetSpec;
   /** The architecture in the notation, when the net was written in it; stored instead of the spec. */
   architecture?: string;
+  /** The variable values and input volume the architecture text was compiled with. */
+  compileOptions?: CompileOptions;
   /** Names of the output classes, in score order. */
   classes: string[];
   /** The per-channel normalisation the net was trained with; inputs in [0, 1] go through it. */
@@ -22,7 +24,18 @@ export interface ModelInfo {
 
 /** The metadata keys of a model file (safetensors `__metadata__`, strings only). */
 const FORMAT = 'convstack-model/1';
-const KEYS = { format: 'format', architecture: 'architecture', spec: 'spec', classes: 'classes', normalization: 'normalization' } as const;
+const KEYS = {
+  format: 'format',
+  architecture: 'architecture',
+  compileOptions: 'compile_options',
+  spec: 'spec',
+  classes: 'classes',
+  normalization: 'normalization',
+} as const;
+
+/** A checkpoint's metadata has this key, and its weights are named with this prefix. */
+export const CHECKPOINT_MARKER = 'train_state';
+export const CHECKPOINT_MODEL_PREFIX = 'model.';
 
 /** A model file is missing something or contradicts itself; names the file. */
 export class ModelFileError extends Error {
@@ -34,6 +47,7 @@ export function modelMetadata(info: ModelInfo): Record<string, string> {
   return {
     [KEYS.format]: FORMAT,
     ...(info.architecture !== undefined ? { [KEYS.architecture]: info.architecture } : { [KEYS.spec]: JSON.stringify(info.spec) }),
+    ...(info.architecture !== undefined && info.compileOptions !== undefined && { [KEYS.compileOptions]: JSON.stringify(info.compileOptions) }),
     [KEYS.classes]: JSON.stringify(info.classes),
     [KEYS.normalization]: JSON.stringify(info.normalization),
   };
@@ -56,9 +70,10 @@ export function modelInfoFromMetadata(metadata: Readonly<Record<string, string>>
   if (metadata[KEYS.format] === undefined) fail('not a convstack model file (no format in its metadata)');
   const architecture = metadata[KEYS.architecture];
   let spec: NetSpec;
+  const compileOptions = metadata[KEYS.compileOptions] !== undefined ? (json(KEYS.compileOptions) as CompileOptions) : undefined;
   if (architecture !== undefined) {
     try {
-      spec = toNetSpec(architecture);
+      spec = toNetSpec(architecture, compileOptions);
     } catch (error) {
       return fail(`its architecture does not compile: ${(error as Error).message}`);
     }
@@ -71,7 +86,7 @@ export function modelInfoFromMetadata(metadata: Readonly<Record<string, string>>
   const norm = json(KEYS.normalization) as Normalization;
   const numbers = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (typeof norm !== 'object' || norm === null || !numbers(norm.mean) || !numbers(norm.std)) fail(`the 'normalization' metadata must be {mean: [...], std: [...]}`);
-  return { spec, ...(architecture !== undefined && { architecture }), classes, normalization: norm };
+  return { spec, ...(architecture !== undefined && { architecture }), ...(compileOptions !== undefined && { compileOptions }), classes, normalization: norm };
 }
 
 /** Every parameter and buffer of the net by state_dict name, as a model file stores them. */
@@ -92,11 +107,14 @@ export interface LoadedModel {
   metadata: Record<string, string>;
 }
 
-/** Builds a net from a safetensors file's contents (a model file or a checkpoint) and loads its `prefix`ed weights. */
-export function netFromFile(contents: Safetensors, file: string, options: { backend?: Backend; prefix?: string } = {}): LoadedModel {
+/**
+ * Builds a net from a safetensors file's contents and loads its weights. A checkpoint works too: its
+ * weights are those under `model.` (see checkpoint.ts), and its optimizer state is ignored.
+ */
+export function netFromFile(contents: Safetensors, file: string, options: { backend?: Backend } = {}): LoadedModel {
   const info = modelInfoFromMetadata(contents.metadata, file);
   const net = new Net(info.spec, options.backend ? { backend: options.backend } : {});
-  const prefix = options.prefix ?? '';
+  const prefix = contents.metadata[CHECKPOINT_MARKER] !== undefined ? CHECKPOINT_MODEL_PREFIX : '';
   const weights = new Map<string, Tensor>();
   for (const [name, t] of contents.tensors) if (name.startsWith(prefix)) weights.set(name.slice(prefix.length), t);
   try {

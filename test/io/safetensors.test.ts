@@ -95,7 +95,7 @@ test('writes through a temporary name, leaving only the final file; a missing fi
     const back = await readSafetensors(target);
     assert.deepEqual([...(back.tensors.get('w') as Tensor).data], [1, 2]);
     assert.equal((await readFile(target)).length > 8, true);
-    await assert.rejects(readSafetensors(path.join(dir, 'nope.safetensors')), /nope\.safetensors: cannot read \(ENOENT\)/);
+    await assert.rejects(readSafetensors(path.join(dir, 'nope.safetensors')), /cannot read .*nope\.safetensors: no such file/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
