@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { estimateMemory, maxBatch } from '../../src/memory/estimate.js';
+import { zooSpec } from './nets.js';
+
+function convstack(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('convstack memory', () => {
+  it('--json prints issue 5\'s keys, in bytes, with the largest batches for the budget', () => {
+    const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--budget', '4MiB', '--json');
+    assert.equal(result.status, 0, result.stderr);
+    const spec = zooSpec('lenet5');
+    const estimate = estimateMemory(spec, { batch: 8, optimizer: 'adam' });
+    const fit = maxBatch(spec, 4 * 1024 ** 2, { optimizer: 'adam' });
+    assert.deepEqual(JSON.parse(result.stdout), { training: estimate.training, inference: estimate.inference, maxBatch: fit });
+    assert.deepEqual(Object.keys(estimate.training), ['activations', 'activationGradients', 'params', 'paramGradients', 'optimizerState', 'data', 'workspace', 'total']);
+    assert.deepEqual(Object.keys(estimate.inference), ['activations', 'params', 'workspace', 'total']);
+    assert.deepEqual(fit, { training: 40, inference: 94 });
+  });
+
+  it('prints values and 1024-based sizes, labelled', () => {
+    const result = convstack('memory', 'vgg16', '--batch', '1', '--budget', '12GiB');
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^vgg16: batch 1, float32, sgd$/m);
+    assert.match(result.stdout, /^ {2}activations \(peak live set\) +6,573,056 values +25\.07 MiB$/m);
+    assert.match(result.stdout, /^ {2}total +395,073,248 values +1\.85 GiB$/m);
+    assert.match(result.stdout, /^budget 12\.00 GiB: largest batch 90 for training, 460 for inference$/m);
+    assert.match(result.stdout, /1 GiB = 1024 MiB/);
+  });
+
+  it('refuses an SI budget with one line', () => {
+    const result = convstack('memory', 'lenet5', '--batch', '2', '--budget', '12GB');
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^convstack: --budget: .*1024-based/);
+  });
+});

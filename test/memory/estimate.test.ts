@@ -1,0 +1,134 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { estimateMemory, maxBatch, OPTIMIZER_STATE_COPIES, sumOfActivations } from '../../src/memory/estimate.js';
+import { measureInferencePeak, measureTrainingPeak } from '../../src/memory/measure.js';
+import { tracker } from '../../src/memory/tracker.js';
+import { formatBytes, parseBytes } from '../../src/memory/units.js';
+import type { Parameter } from '../../src/net/net.js';
+import { compile } from '../../src/notation/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { createOptimizer, OPTIMIZER_NAMES } from '../../src/train/optimizers/index.js';
+import { zooSpec } from './nets.js';
+
+// The estimate replays the engine's allocations, so on small nets it must equal the tracker's peak
+// to the byte; the zoo nets (zoo.test.ts) check the same at realistic sizes.
+
+/** Every op, a grouped conv, a residual join, an inception-style concat and an unused auxiliary head. */
+const EVERY_OP = `INPUT[12x12x3]
+-> CONV3-8 -> BN -> RELU -> LRN(size=3, alpha=0.0001, beta=0.75, k=2)
+-> CONCAT[ CONV1-4 | [CONV1-4 -> RELU -> CONV3-4(groups=2)] | [AVGPOOL3(s=1, p=1) -> CONV1-4] ]
+-> RES[ CONV3-12 -> RELU ] -> POOL2
+-> AUX[ GAP -> FC-5 ]
+-> FLATTEN -> FC-16 -> RELU -> DROPOUT(0.5) -> FC-10 -> SOFTMAX`;
+
+/** The images themselves read by two layers, and a residual join over a concat. */
+const SHARED_INPUT = `INPUT[8x8x3] -> CONCAT[ CONV1-4 | POOL3(s=1, p=1) ] -> RES[ CONV3-7 -> BN ] -> GAP -> FC-3`;
+
+describe('the estimate replays the engine', () => {
+  for (const [name, source] of [['every op', EVERY_OP], ['shared input', SHARED_INPUT]] as const) {
+    const spec = compile(source).spec;
+    for (const batch of [1, 3]) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        it(`${name}, batch ${batch}, ${dtype}: training (sgd and adam, two steps) and inference peaks equal the tracker's`, () => {
+          for (const optimizer of ['sgd', 'adam'] as const) {
+            const estimate = estimateMemory(spec, { batch, dtype, optimizer });
+            assert.equal(estimate.training.total, measureTrainingPeak(spec, { batch, dtype, optimizer, steps: 2 }), optimizer);
+          }
+          assert.equal(estimateMemory(spec, { batch, dtype }).inference.total, measureInferencePeak(spec, { batch, dtype }));
+        });
+      }
+    }
+  }
+
+  it('breaks LeNet-5 down into what is alive at the peak, summing to the total', () => {
+    const spec = zooSpec('lenet5');
+    const estimate = estimateMemory(spec, { batch: 8, optimizer: 'adam' });
+    const t = estimate.training;
+    assert.equal(t.params, 61_706 * 4);
+    assert.equal(t.optimizerState, 2 * 61_706 * 4);
+    assert.equal(t.data, 8 * 32 * 32 * 4);
+    assert.equal(t.total, t.activations + t.activationGradients + t.params + t.paramGradients + t.optimizerState + t.data + t.workspace);
+    assert.equal(t.total, measureTrainingPeak(spec, { batch: 8, optimizer: 'adam' }));
+    assert.equal(estimate.values.training.params, 61_706);
+    const i = estimate.inference;
+    assert.equal(i.total, i.activations + i.params + i.workspace);
+    assert.equal(i.params, 61_706 * 4);
+  });
+
+  it('counts augmentation as one float64 image of scratch beside the batch', () => {
+    const spec = compile(SHARED_INPUT).spec;
+    const plain = estimateMemory(spec, { batch: 4 });
+    const augmented = estimateMemory(spec, { batch: 4, augment: true });
+    assert.equal(augmented.training.data - plain.training.data, 8 * 8 * 3 * 8);
+  });
+
+  it('refuses a batch that is not a positive integer', () => {
+    assert.throws(() => estimateMemory(compile(SHARED_INPUT).spec, { batch: 0 }), /positive integer/);
+  });
+});
+
+describe('optimizer state', () => {
+  it('OPTIMIZER_STATE_COPIES is what each optimizer allocates per parameter', () => {
+    for (const name of OPTIMIZER_NAMES) {
+      const value = Tensor.zeros([5, 7]);
+      const param: Parameter = { name: 'w', value, grad: null, trainable: true };
+      const before = tracker.live;
+      const optimizer = createOptimizer(name, [param], { lr: 0.1 });
+      assert.equal(tracker.live - before, OPTIMIZER_STATE_COPIES[name] * value.data.byteLength, name);
+      optimizer.dispose();
+      value.dispose();
+    }
+  });
+});
+
+describe('VGG-16 at 224x224 (estimate only)', () => {
+  const spec = zooSpec('vgg16');
+  const estimate = estimateMemory(spec, { batch: 1 });
+
+  it('inference holds the largest live set, not the sum of all layers', () => {
+    // At CONV3-64's second layer: the image, the first RELU's output and the conv's own output.
+    const liveValues = 224 * 224 * 3 + 2 * 224 * 224 * 64;
+    assert.equal(estimate.values.inference.activations, liveValues);
+    assert.equal(estimate.inference.activations, liveValues * 4);
+    assert.equal(sumOfActivations(spec), 28_801_512);
+    assert.ok(estimate.values.inference.activations < sumOfActivations(spec) / 4);
+    // That conv's im2row patches: 224*224 rows of 3*3*64 float64s.
+    assert.equal(estimate.inference.workspace, 224 * 224 * 576 * 8);
+    assert.equal(estimate.inference.params, 138_357_544 * 4);
+  });
+
+  it('training keeps every activation for backward; its peak is the first FC gradient', () => {
+    assert.equal(estimate.values.training.activations, 30_160_872);
+    // linearGradWeight sums dW (4096 x 25088) in float64 before storing it.
+    assert.equal(estimate.training.workspace, 4096 * 25_088 * 8);
+    assert.equal(estimate.training.total, 1_991_334_784);
+  });
+
+  it('with a 12 GiB budget, fits 90 images for training and 460 for inference', () => {
+    const budget = 12 * 1024 ** 3;
+    const fit = maxBatch(spec, budget);
+    assert.deepEqual(fit, { training: 90, inference: 460 });
+    assert.ok(estimateMemory(spec, { batch: 90 }).training.total <= budget);
+    assert.ok(estimateMemory(spec, { batch: 91 }).training.total > budget);
+    assert.ok(estimateMemory(spec, { batch: 460 }).inference.total <= budget);
+    assert.ok(estimateMemory(spec, { batch: 461 }).inference.total > budget);
+    assert.deepEqual(maxBatch(spec, 100 * 1024 ** 2), { training: 0, inference: 0 });
+  });
+});
+
+describe('units', () => {
+  it('formats 1024-based sizes with their labels', () => {
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(1536), '1.50 KiB');
+    assert.equal(formatBytes(26_292_224), '25.07 MiB');
+    assert.equal(formatBytes(12 * 1024 ** 3), '12.00 GiB');
+  });
+
+  it('parses budgets and refuses SI units', () => {
+    assert.equal(parseBytes('12GiB'), 12 * 1024 ** 3);
+    assert.equal(parseBytes('1.5 MiB'), 1.5 * 1024 ** 2);
+    assert.equal(parseBytes('1000'), 1000);
+    assert.throws(() => parseBytes('12GB'), /1024-based/);
+    assert.throws(() => parseBytes('lots'), /12GiB/);
+  });
+});
