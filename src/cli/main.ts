@@ -4,6 +4,8 @@ import { fail } from './errors.js';
 import { registerMemory } from './memory.js';
 import { registerRun } from './run.js';
 import { registerTrain } from './train.js';
+import { registerEval } from './eval.js';
+import { registerPredict } from './predict.js';
 
 const program = new Command('convstack')
   .description('Design, size, train and run convolutional networks written in the notation of "ConvNet Architectures".')
@@ -13,5 +15,7 @@ const program = new Command('convstack')
 registerRun(program);
 registerMemory(program);
 registerTrain(program);
+registerEval(program);
+registerPredict(program);
 
 program.parseAsync(process.argv).catch(fail);
