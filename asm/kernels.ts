@@ -15,6 +15,7 @@
  * - convForward:      conv2d, with fused bias and optional ReLU; also conv2dGradInput for stride 1
  *                     (the transposed convolution is a convolution with flipped filters)
  * - convGradWeight:   conv2dGradWeight
+ * - convGradInput:    conv2dGradInput by col2im, for strides > 1 and convolutions that shrink the image
  * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
  * - scaleShift:       batchNormInfer (one scale and shift per channel)
  */
@@ -32,6 +33,18 @@ const MR: i32 = 4;
 const NR: i32 = 8;
 /** Depth of one packed block: a B panel (KC x 8 floats, 8 KB) stays in L1 while A panels stream. */
 const KC: i32 = 256;
+
+/**
+ * The shared job counter (an i32 the TS side zeroes before each call): threads take jobs one at a
+ * time, so a thread that the OS preempts (other processes share these cores) delays one job, not
+ * a fixed share. Which thread runs a job never changes its arithmetic.
+ */
+const JOBS: usize = 32;
+
+@inline
+function nextJob(): i32 {
+  return atomic.add<i32>(JOBS, 1);
+}
 
 @inline
 function madd(a: v128, b: v128, c: v128): v128 {
@@ -178,7 +191,7 @@ const G_M = 0, G_N = 4, G_K = 8, G_A = 12, G_ARS = 16, G_ACS = 20, G_B = 24, G_B
 const G_C = 36, G_LDC = 40, G_BIAS = 44, G_MODE = 48, G_MB = 52, G_NB = 56;
 
 /**
- * Strided GEMM: each thread takes a contiguous run of MB x NB blocks of C; K is walked in KC
+ * Strided GEMM: threads take MB x NB blocks of C as jobs; K is walked in KC
  * blocks, each accumulated into C. Per-thread workspace at ws + tid*wsStride:
  * MB*KC + KC*NB + 40 floats.
  */
@@ -193,8 +206,7 @@ export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): voi
   const scratch = wsB + <usize>(KC * nb * 4);
   const rowBlocks = (m + mb - 1) / mb, colBlocks = (n + nb - 1) / nb;
   const jobs = rowBlocks * colBlocks;
-  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
-  for (let job = first; job < last; job++) {
+  for (let job = nextJob(); job < jobs; job = nextJob()) {
     const i0 = (job / colBlocks) * mb, j0 = (job % colBlocks) * nb;
     const rows = min(mb, m - i0), cols = min(nb, n - j0);
     const cBlock = c + (<usize>(i0 * ldc + j0) << 2);
@@ -228,43 +240,68 @@ function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, c
   const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
   const kk = kh * kw;
   const panelStride = <usize>(kc * 32);
+  const z = f32x4.splat(0);
   for (let r = 0; r < kc; r++) {
     const row = k0 + r;
     const ch = row / kk, rem = row % kk;
     const fy = rem / kw, fx = rem % kw;
     const plane = x + <usize>(ch * h * w * 4);
+    // Walk the positions output row by output row: a row of the image is zeros (outside the
+    // input), or zeros, a contiguous run (stride 1) and zeros. q is the lane in the current panel.
     let out = dst + <usize>(r * 32);
-    for (let j = 0; j < cols; j += NR) {
-      const p = p0 + j;
-      let oy = p / ow, ox = p % ow;
-      const nvalid = min(NR, cols - j);
+    let q = 0;
+    let oy = p0 / ow, ox = p0 % ow;
+    let left = cols;
+    while (left > 0) {
+      const run = min(ow - ox, left);
       const iy = oy * sh - ph + fy;
-      const ix = ox * sw - pw + fx;
-      if (sw == 1 && nvalid == NR && ox + NR <= ow && iy >= 0 && iy < h && ix >= 0 && ix + NR <= w) {
-        // Fast path: 8 outputs in one row read 8 adjacent inputs.
-        const src = plane + (<usize>(iy * w + ix) << 2);
-        v128.store(out, v128.load(src));
-        v128.store(out, v128.load(src, 16), 16);
-      } else {
-        for (let q = 0; q < NR; q++) {
-          let v: f32 = 0;
-          if (q < nvalid) {
-            const y = oy * sh - ph + fy, xx = ox * sw - pw + fx;
-            if (y >= 0 && y < h && xx >= 0 && xx < w) v = load<f32>(plane + (<usize>(y * w + xx) << 2));
-            if (++ox == ow) { ox = 0; oy++; }
-          }
-          store<f32>(out + (<usize>q << 2), v);
+      // Valid t in [lo, hi): 0 <= (ox + t)*sw - pw + fx < w.
+      let lo = run, hi = run;
+      if (iy >= 0 && iy < h) {
+        const first = ox * sw - pw + fx;
+        lo = first >= 0 ? 0 : min(run, (-first + sw - 1) / sw);
+        hi = max(lo, min(run, first >= w ? 0 : (w - 1 - first) / sw + 1));
+      }
+      const src = plane + (<usize>(iy * w) << 2);
+      let t = 0;
+      while (t < run) {
+        if (q == 0 && t + NR <= run && (t >= hi || t + NR <= lo)) {
+          v128.store(out, z);
+          v128.store(out, z, 16);
+          out += panelStride;
+          t += NR;
+          continue;
+        }
+        if (q == 0 && sw == 1 && t >= lo && t + NR <= hi) {
+          const at = src + (<usize>((ox + t) - pw + fx) << 2);
+          v128.store(out, v128.load(at));
+          v128.store(out, v128.load(at, 16), 16);
+          out += panelStride;
+          t += NR;
+          continue;
+        }
+        let v: f32 = 0;
+        if (t >= lo && t < hi) v = load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2));
+        store<f32>(out + (<usize>q << 2), v);
+        t++;
+        if (++q == NR) {
+          q = 0;
+          out += panelStride;
         }
       }
-      out += panelStride;
+      left -= run;
+      ox = 0;
+      oy++;
     }
+    // Zero the last panel's missing columns.
+    for (; q != 0 && q < NR; q++) store<f32>(out + (<usize>q << 2), 0);
   }
 }
 
 /**
  * y (N, O, OH, OW) = conv(x, w) + bias [relu], w packed per group by `packA` (rows = the group's
- * filters, k = (c, kh, kw)). Jobs are (image, group, block of NB output positions), shared out in
- * contiguous runs. Per-thread workspace: KC*NB + 40 floats.
+ * filters, k = (c, kh, kw)). Jobs are (image, group, block of NB output positions).
+ * Per-thread workspace: KC*NB + 40 floats.
  */
 export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -277,8 +314,7 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
   const scratch = bp + <usize>(KC * nb * 4);
   const blocks = (p + nb - 1) / nb;
   const jobs = n * groups * blocks;
-  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
-  for (let job = first; job < last; job++) {
+  for (let job = nextJob(); job < jobs; job = nextJob()) {
     const img = job / (groups * blocks), g = (job / blocks) % groups, p0 = (job % blocks) * nb;
     const cols = min(nb, p - p0);
     const xg = x + <usize>((img * c + g * cg) * h * w * 4);
@@ -304,9 +340,11 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
 }
 
 /**
- * dw (O, C/G, KH, KW) += sum over images of dy (Og x P) . im2col(x)^T (P x Kg), per group. Jobs are
- * (group, run of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
- * Per-thread workspace: ceil(Og/4)*4*KC + KC*NB + 40 floats.
+ * dw (O, C/G, KH, KW) = sum over images of dy (Og x P) . im2col(x)^T (P x Kg), per group. Jobs are
+ * (group, block of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
+ * A job sums into its own workspace and writes its columns of dw once at the end: threads never
+ * write near each other's columns while they work (Kg may be small, e.g. 25 for LeNet's C1).
+ * Per-thread workspace: Ogp*KC + KC*NB + Ogp*NB + 40 floats, Ogp = Og rounded up to 4.
  */
 export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -319,43 +357,130 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
   const ogPad = ((og + MR - 1) / MR) * MR;
   const ap = ws + <usize>tid * <usize>wsStride;
   const bp = ap + <usize>(ogPad * KC * 4);
-  const scratch = bp + <usize>(KC * nb * 4);
+  const acc = bp + <usize>(KC * nb * 4);
+  const scratch = acc + <usize>(ogPad * nb * 4);
   const blocks = (kg + nb - 1) / nb;
   const jobs = groups * blocks;
-  const first = (jobs * tid) / nt, last = (jobs * (tid + 1)) / nt;
-  for (let job = first; job < last; job++) {
+  for (let job = nextJob(); job < jobs; job = nextJob()) {
     const g = job / blocks, j0 = (job % blocks) * nb;
     const cols = min(nb, kg - j0);
-    const dwBlock = dw + <usize>((g * og * kg + j0) * 4);
+    memory.fill(acc, 0, <usize>(ogPad * nb * 4));
     for (let img = 0; img < n; img++) {
       const xg = x + <usize>((img * c + g * cg) * h * w * 4);
       const dyg = dy + <usize>((img * o + g * og) * p * 4);
       for (let p0 = 0; p0 < p; p0 += KC) {
         const kc = min(KC, p - p0);
         packA(ap, dyg + <usize>(p0 * 4), og, kc, p, 1);
-        // B (kc x cols): element (q, r) = x at output position p0+q seen by filter tap r = j0+col.
-        let out = bp;
+        // B (kc x cols), panel-major: element (t, j) = the input value that filter tap j0 + j
+        // sees at output position p0 + t, zero in the padding.
+        let panel = bp;
         for (let j = 0; j < cols; j += NR) {
           for (let q = 0; q < NR; q++) {
-            const r = j0 + j + q;
-            let dst = out + (<usize>q << 2);
+            let dst = panel + (<usize>q << 2);
             if (j + q >= cols) {
               for (let t = 0; t < kc; t++) { store<f32>(dst, 0); dst += 32; }
               continue;
             }
+            const r = j0 + j + q;
             const ch = r / kk, rem = r % kk, fy = rem / kw, fx = rem % kw;
             const plane = xg + <usize>(ch * h * w * 4);
             let oy = p0 / ow, ox = p0 % ow;
-            for (let t = 0; t < kc; t++) {
-              const y = oy * sh - ph + fy, xx = ox * sw - pw + fx;
-              store<f32>(dst, y >= 0 && y < h && xx >= 0 && xx < w ? load<f32>(plane + (<usize>(y * w + xx) << 2)) : 0);
-              dst += 32;
-              if (++ox == ow) { ox = 0; oy++; }
+            let left = kc;
+            while (left > 0) {
+              const run = min(ow - ox, left);
+              const iy = oy * sh - ph + fy;
+              const rowInside = iy >= 0 && iy < h;
+              const src = plane + (<usize>(iy * w) << 2);
+              let ix = ox * sw - pw + fx;
+              for (let t = 0; t < run; t++) {
+                store<f32>(dst, rowInside && ix >= 0 && ix < w ? load<f32>(src + (<usize>ix << 2)) : 0);
+                dst += 32;
+                ix += sw;
+              }
+              left -= run;
+              ox = 0;
+              oy++;
             }
           }
-          out += <usize>(kc * 32);
+          panel += <usize>(kc * 32);
         }
-        computeBlock(ap, bp, og, cols, kc, dwBlock, kg, ACC, 0, scratch);
+        computeBlock(ap, bp, og, cols, kc, acc, nb, ACC, 0, scratch);
+      }
+    }
+    const dwBlock = dw + <usize>((g * og * kg + j0) * 4);
+    for (let row = 0; row < og; row++) {
+      memory.copy(dwBlock + <usize>(row * kg * 4), acc + <usize>(row * nb * 4), <usize>(cols * 4));
+    }
+  }
+}
+
+/**
+ * dx (N, C, H, W) += col2im(W^T (Kg x Og) . dy (Og x P)) per image and group, for any stride: the
+ * product for a block of NB positions goes to the workspace (dcol, Kg x NB), then is added onto
+ * the input pixels it came from. `wt` holds each group's filters packed transposed by `packA`
+ * (rows = taps (c, kh, kw), k = filters). Jobs are (image, group), so each job owns its dx planes.
+ * Per-thread workspace: KC*NB + Kgp*NB + 40 floats, Kgp = Kg rounded up to 4.
+ */
+export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize, dx: usize, ws: usize, wsStride: i32): void {
+  const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
+  const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
+  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
+  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const groups = load<i32>(d, C_G), nb = load<i32>(d, C_NB);
+  const kk = kh * kw;
+  const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
+  const kgPad = ((kg + MR - 1) / MR) * MR;
+  const bp = ws + <usize>tid * <usize>wsStride;
+  const dcol = bp + <usize>(KC * nb * 4);
+  const scratch = dcol + <usize>(kgPad * nb * 4);
+  const ldc = <usize>(nb * 4);
+  const jobs = n * groups;
+  for (let job = nextJob(); job < jobs; job = nextJob()) {
+    const img = job / groups, g = job % groups;
+    const dyg = dy + <usize>((img * o + g * og) * p * 4);
+    const dxg = dx + <usize>((img * c + g * cg) * h * w * 4);
+    const ag = wt + <usize>(g * kgPad * og * 4);
+    for (let p0 = 0; p0 < p; p0 += nb) {
+      const cols = min(nb, p - p0);
+      for (let k0 = 0; k0 < og; k0 += KC) {
+        const kc = min(KC, og - k0);
+        packB(bp, dyg + <usize>((k0 * p + p0) * 4), kc, cols, p, 1);
+        const mode = k0 > 0 ? ACC : 0;
+        for (let j = 0; j < cols; j += NR) {
+          const b = bp + <usize>(j * kc * 4);
+          const ncol = min(NR, cols - j);
+          for (let i = 0; i < kg; i += MR) {
+            const a = ag + <usize>(((i / MR) * og + k0) * MR * 4);
+            tile(a, b, kc, dcol + <usize>i * ldc + <usize>(j * 4), ldc, min(MR, kg - i), ncol, mode, 0, scratch);
+          }
+        }
+      }
+      // col2im: dcol row r = (c, fy, fx), column t = position p0 + t.
+      for (let r = 0; r < kg; r++) {
+        const ch = r / kk, rem = r % kk, fy = rem / kw, fx = rem % kw;
+        const plane = dxg + <usize>(ch * h * w * 4);
+        let src = dcol + <usize>r * ldc;
+        let oy = p0 / ow, ox = p0 % ow;
+        let left = cols;
+        while (left > 0) {
+          const run = min(ow - ox, left);
+          const iy = oy * sh - ph + fy;
+          if (iy >= 0 && iy < h) {
+            const dst = plane + (<usize>(iy * w) << 2);
+            let ix = ox * sw - pw + fx;
+            for (let t = 0; t < run; t++) {
+              if (ix >= 0 && ix < w) {
+                const at = dst + (<usize>ix << 2);
+                store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>t << 2)));
+              }
+              ix += sw;
+            }
+          }
+          src += <usize>(run * 4);
+          left -= run;
+          ox = 0;
+          oy++;
+        }
       }
     }
   }

@@ -10,9 +10,12 @@ import type { WasmRuntime } from './runtime.js';
  * Variants:
  * - conv2d: packed GEMM over im2col written straight into the B panels (`convForward`), bias and
  *   optionally ReLU fused into the micro-kernel's epilogue.
- * - conv2dGradInput, stride 1 and padding < kernel: the transposed convolution is the convolution of
- *   dy with the flipped, channel-swapped filters and padding K-1-P, so it runs on `convForward`.
- *   Other strides return null and the backend falls back to the reference kernel.
+ * - conv2dGradInput, stride 1 and an output as large as the input ("same" padding): the transposed
+ *   convolution is the convolution of dy with the flipped, channel-swapped filters and padding
+ *   K-1-P, so it runs on `convForward` with no scatter.
+ * - conv2dGradInput otherwise (strides, shrinking convolutions such as LeNet's): packed GEMM
+ *   W^T (Kg x Og) . dy (Og x P) then col2im (`convGradInput`); there the flipped form would
+ *   multiply mostly padding zeros (25x the work for LeNet's C5).
  * - conv2dGradWeight: packed GEMM dy (Og x P) . im2col(x)^T (`convGradWeight`).
  */
 
@@ -99,15 +102,17 @@ export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
   return y;
 }
 
-/**
- * dx (N, C, H, W) from dy (N, O, OH, OW) as the convolution of dy with weight'[c][o] =
- * weight[o][c] flipped in both axes, padding K-1-P; null where that identity does not hold
- * (stride > 1, or padding >= kernel).
- */
-export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor | null {
+/** dx (N, C, H, W) from dy (N, O, OH, OW) and weight (O, C/groups, KH, KW). */
+export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
   const g = geometry(xShape, weight.shape, attrs);
+  // The flipped form's work over the direct product's is (H*W)/(OH*OW): use it only when equal.
+  const flip = g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw && g.h * g.w <= g.oh * g.ow;
+  return flip ? gradInputFlipped(rt, g, dy, weight, xShape) : gradInputCol2im(rt, g, dy, weight, xShape);
+}
+
+/** The convolution of dy with weight'[c][o] = weight[o][c] flipped in both axes, padding K-1-P. */
+function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const [kh, kw] = [g.kh, g.kw];
-  if (g.sh !== 1 || g.sw !== 1 || g.ph >= kh || g.pw >= kw) return null;
   const cg = g.c / g.groups;
   const og = g.o / g.groups;
   // weight (G*Og, Cg, KH, KW) -> flipped (G*Cg, Og, KH, KW)
@@ -145,6 +150,23 @@ export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xSh
   return dx;
 }
 
+/** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
+function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
+  const og = g.o / g.groups;
+  const kg = (g.c / g.groups) * g.kh * g.kw;
+  const kgPad = Math.ceil(kg / MR) * MR;
+  const w = rt.input(weight);
+  const packed = rt.scratch(g.groups * kgPad * og * 4);
+  for (let group = 0; group < g.groups; group++) {
+    rt.call('packA', packed + group * kgPad * og * 4, w + group * og * kg * 4, kg, og, 1, kg);
+  }
+  const nb = 64;
+  const [ws, stride] = rt.workspacePerThread((KC * nb + kgPad * nb + TILE_SCRATCH) * 4);
+  const dx = Tensor.zeros(xShape);
+  rt.run('convGradInput', describe(rt, g, nb), rt.input(dy), packed, rt.output(dx), ws, stride);
+  return dx;
+}
+
 /** dweight (O, C/groups, KH, KW) = sum over images of dy[n] (O, P) . im2col(x[n])^T (P, K). */
 export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
   const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
@@ -154,7 +176,8 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   const kg = (g.c / g.groups) * g.kh * g.kw;
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
   const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
-  const [ws, stride] = rt.workspacePerThread((Math.ceil(og / MR) * MR * KC + KC * nb + TILE_SCRATCH) * 4);
+  const ogPad = Math.ceil(og / MR) * MR;
+  const [ws, stride] = rt.workspacePerThread((ogPad * KC + KC * nb + ogPad * nb + TILE_SCRATCH) * 4);
   rt.run('convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
   return dw;
 }

@@ -10,8 +10,8 @@ import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 /** Every kernel of the Backend contract, by method name. */
 export type KernelName = Exclude<keyof Backend, 'name' | 'allocator'>;
 
-/** Where a kernel runs: in wasm, in wasm for some cases only, or on the reference backend. */
-export type KernelPlacement = 'wasm' | 'wasm, reference for some shapes' | 'reference';
+/** Where a kernel runs for float32 tensors (float64 always runs on the reference backend). */
+export type KernelPlacement = 'wasm' | 'reference';
 
 export type WasmBackendOptions = WasmRuntimeOptions;
 
@@ -43,7 +43,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
   const ref = referenceBackend;
   const fast: Partial<{ [K in KernelName]: Backend[K] }> = {
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
-    conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs) ?? ref.conv2dGradInput(dy, weight, xShape, attrs),
+    conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),
     maxPool2d: (x, attrs) => maxPool2d(rt, x, attrs),
@@ -58,14 +58,13 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     batchNormInfer: (x, gamma, beta, mean, variance, eps) => batchNormInfer(rt, x, gamma, beta, mean, variance, eps),
     add: (a, b) => add(rt, a, b),
   };
-  const partial: ReadonlySet<KernelName> = new Set(['conv2dGradInput']);
   const names = Object.keys(ref).filter((k) => k !== 'name' && k !== 'allocator') as KernelName[];
   const placement = {} as Record<KernelName, KernelPlacement>;
   const methods = {} as Record<KernelName, (...args: unknown[]) => unknown>;
   for (const name of names) {
     const slow = ref[name] as (...args: unknown[]) => unknown;
     const f = fast[name] as ((...args: unknown[]) => unknown) | undefined;
-    placement[name] = f === undefined ? 'reference' : partial.has(name) ? 'wasm, reference for some shapes' : 'wasm';
+    placement[name] = f === undefined ? 'reference' : 'wasm';
     methods[name] = f === undefined ? slow : (...args) => (args.some(isFloat64) ? slow(...args) : f(...args));
   }
   return {

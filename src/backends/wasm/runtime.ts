@@ -5,11 +5,13 @@ import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
 import { CONTROL_WORDS, ThreadPool, type Kernel } from './threads.js';
 
 /** The kernels run on every thread, by export name (asm/kernels.ts). */
-const POOLED = ['gemm', 'convForward', 'convGradWeight', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift'] as const;
+const POOLED = ['gemm', 'convForward', 'convGradInput', 'convGradWeight', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift'] as const;
 export type PooledKernel = (typeof POOLED)[number];
 
-// Fixed low memory: nothing at 0 (a null pointer), then the pool's control block, then the
-// descriptors kernels read their geometry from; the allocator's heap starts above.
+// Fixed low memory: nothing at 0 (a null pointer), the kernels' shared job counter (JOBS in
+// asm/kernels.ts), the pool's control block, then the descriptors kernels read their geometry
+// from; the allocator's heap starts above.
+const JOB_COUNTER = 32;
 const CONTROL_OFFSET = 64;
 const DESCRIPTOR_OFFSET = CONTROL_OFFSET + CONTROL_WORDS * 4;
 const DESCRIPTOR_WORDS = 32;
@@ -53,6 +55,7 @@ export class WasmRuntime {
   private workspace = 0;
   private workspaceBytes = 0;
   private readonly descriptor: Int32Array;
+  private readonly jobCounter: Int32Array;
   private readonly copies: { t: Tensor | null; ptr: number; bytes: number }[] = [];
 
   private constructor(
@@ -62,6 +65,7 @@ export class WasmRuntime {
     readonly relaxedSimd: boolean,
   ) {
     this.descriptor = new Int32Array(allocator.buffer(), DESCRIPTOR_OFFSET, DESCRIPTOR_WORDS);
+    this.jobCounter = new Int32Array(allocator.buffer(), JOB_COUNTER, 1);
   }
 
   static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
@@ -83,6 +87,8 @@ export class WasmRuntime {
   /** Runs a pooled kernel on every thread; its arguments after (tid, nt). */
   run(kernel: PooledKernel, ...args: number[]): void {
     try {
+      // Published to the workers by the pool's Atomics.add on the generation word.
+      this.jobCounter[0] = 0;
       this.pool.run(POOLED.indexOf(kernel), args);
     } finally {
       this.release();
