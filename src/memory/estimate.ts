@@ -29,6 +29,7 @@ const WORKSPACE_BYTES = 8;
 /** Max-pool argmax indices are an Int32Array. */
 const INDEX_BYTES = 4;
 
+/** What the estimate is for: the batch, and the choices that change the bytes. */
 export interface EstimateOptions {
   /** Images per batch, >= 1. */
   batch: number;

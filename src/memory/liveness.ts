@@ -10,6 +10,7 @@ export type BufferKind =
   | 'data'
   | 'workspace';
 
+/** Every kind, in the order the breakdown lists them. */
 export const BUFFER_KINDS: readonly BufferKind[] = [
   'activations',
   'activationGradients',
