@@ -28,10 +28,11 @@ export interface Comparison {
  * A text without INPUT reads `options.input`, or a 32x32xC volume when C is bound, else the default.
  */
 export function compare(a: string | Program, b: string | Program, options: CompileOptions = {}): Comparison {
-  return { a: figures(a, options), b: figures(b, options) };
+  return { a: designFigures(a, options), b: designFigures(b, options) };
 }
 
-function figures(source: string | Program, options: CompileOptions): DesignFigures {
+/** One design's figures (what `compare` puts in each column). Throws NotationError. */
+export function designFigures(source: string | Program, options: CompileOptions = {}): DesignFigures {
   const program = typeof source === 'string' ? parse(source) : source;
   const first = program.body.elements[0]?.item;
   const channels = options.bindings?.['C'];

@@ -15,7 +15,7 @@ import { summarize, type Summary } from './summary.js';
 export { parse } from './parser.js';
 export { compile, type CompileOptions, type Compiled } from './compile.js';
 export { lint, lintNet, renderDiagnostic, RULES, type Diagnostic, type Rule } from './lint.js';
-export { compare, renderComparison, type Comparison, type DesignFigures } from './compare.js';
+export { compare, designFigures, renderComparison, type Comparison, type DesignFigures } from './compare.js';
 export { renderSummary, type Summary, type SummaryRow, type SummaryTotals } from './summary.js';
 export { layerText } from './format.js';
 export { NotationError, type Location, type NotationErrorKind } from './errors.js';
