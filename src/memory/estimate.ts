@@ -90,10 +90,11 @@ interface Model {
   /** Per-image shape of each value: 0 = input, i + 1 = node i. */
   shapes: Shape[];
   lastReader: number[];
+  keptForBackward: boolean[];
 }
 
 function prepare(spec: NetSpec): Model {
-  const { inputIndices, lastReader } = liveness(spec);
+  const { inputIndices, lastReader, keptForBackward } = liveness(spec);
   const shapes: Shape[] = [spec.input];
   const layers = spec.nodes.map((node, i) => {
     const inputs = inputIndices[i] as number[];
@@ -103,7 +104,7 @@ function prepare(spec: NetSpec): Model {
     shapes.push(outShape);
     return { node, inputs, inShapes, outShape, params: op.params(inShapes, node.attrs) };
   });
-  return { spec, layers, shapes, lastReader };
+  return { spec, layers, shapes, lastReader, keptForBackward };
 }
 
 /** The ledger with the batch size and element width of one simulated run. */
@@ -212,9 +213,9 @@ function backward(run: Run, layer: Layer, wanted: readonly boolean[]): (BufferId
     }
     case 'fc': {
       const m = node.attrs.outFeatures;
-      const sums = run.workspace(m * inSize);
+      // linearGradWeight: dweight, then one float64 row of sums.
       run.tensor('paramGradients', m * inSize);
-      run.free(sums);
+      run.scratch(inSize);
       if (node.attrs.bias) run.tensor('paramGradients', m);
       const dx = run.batched('activationGradients', inSize);
       run.scratch(inSize);
@@ -269,11 +270,23 @@ function simulateTraining(model: Model, run: Run, copies: number, augment: boole
   if (augment) run.ledger.alloc('data', imageSize, WORKSPACE_BYTES);
   const values: (BufferId | null)[] = [run.batched('data', imageSize)];
   const saved: BufferId[][] = [];
-  for (const layer of model.layers) {
+  const n = model.layers.length;
+  model.layers.forEach((layer, i) => {
     const result = forward(run, layer, true);
     values.push(result.output);
     saved.push(result.saved);
-  }
+    // What no backward reads goes after its last reader's forward, as in inference.
+    for (const j of new Set(layer.inputs)) {
+      if (j > 0 && model.lastReader[j] === i && !model.keptForBackward[j]) {
+        run.free(values[j] as BufferId);
+        values[j] = null;
+      }
+    }
+    if (model.lastReader[i + 1] === -1 && i < n - 1) {
+      run.free(result.output);
+      values[i + 1] = null;
+    }
+  });
   const last = values.length - 1;
   const outSize = sizeOf(model.shapes[last] as Shape);
   run.batched('activationGradients', outSize); // the loss's dLoss/dscores, the caller's

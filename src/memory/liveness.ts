@@ -1,4 +1,5 @@
 import { INPUT_NODE, type NetSpec } from '../net/spec.js';
+import { ops } from '../ops/index.js';
 
 /** What a buffer holds: the rows of the memory breakdown. */
 export type BufferKind =
@@ -92,12 +93,14 @@ export interface Liveness {
   inputIndices: number[][];
   /** For each value, the index of the last node that reads it, or -1 when none does. */
   lastReader: number[];
+  /** For each value, whether a backward reads it (its producer's or a reader's), so training keeps it. */
+  keptForBackward: boolean[];
 }
 
 /**
- * Wires a spec's nodes to value indices and finds each value's last reader, exactly as `Net` does:
- * inference frees a value right after its last reader ran, so on a DAG a skip input stays alive
- * until the join that reads it.
+ * Wires a spec's nodes to value indices and finds each value's last reader; `Net` runs on this.
+ * Inference frees a value right after its last reader ran, so on a DAG a skip input stays alive
+ * until the join that reads it; training does the same for values no backward reads.
  */
 export function liveness(spec: NetSpec): Liveness {
   const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
@@ -111,6 +114,12 @@ export function liveness(spec: NetSpec): Liveness {
     return indices;
   });
   const lastReader = Array.from({ length: spec.nodes.length + 1 }, () => -1);
-  inputIndices.forEach((indices, i) => indices.forEach((j) => (lastReader[j] = i)));
-  return { inputIndices, lastReader };
+  const keptForBackward = [false, ...spec.nodes.map((node) => ops[node.op].backwardReads.output)];
+  inputIndices.forEach((indices, i) =>
+    indices.forEach((j) => {
+      lastReader[j] = i;
+      if (ops[(spec.nodes[i] as NetSpec['nodes'][number]).op].backwardReads.inputs) keptForBackward[j] = true;
+    }),
+  );
+  return { inputIndices, lastReader, keptForBackward };
 }

@@ -7,6 +7,7 @@ import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
 import { initialise } from './init.js';
+import { liveness } from '../memory/liveness.js';
 import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
 
 /** A trainable tensor (or a buffer such as BN's running mean) and, after backward, its gradient. */
@@ -65,6 +66,8 @@ export class Net {
   private readonly steps: Step[] = [];
   /** For each value (0 = input, i + 1 = step i), the index of the last step that reads it. */
   private readonly lastUse: number[];
+  /** For each value, whether some backward reads it, so that training must keep it after forward. */
+  private readonly keptForBackward: boolean[];
   private readonly rng: Rng;
   private activations: (Tensor | null)[] = [];
   private tape: TapeEntry[] | null = null;
@@ -99,8 +102,7 @@ export class Net {
       indexOf.set(node.name, i + 1);
       this.steps.push({ node, op, inputIndices, params: this.createParams(node.name, paramSpecs), paramNames: paramSpecs.map((p) => p.name) });
     });
-    this.lastUse = this.shapes.map(() => -1);
-    this.steps.forEach((step, i) => step.inputIndices.forEach((j) => (this.lastUse[j] = i)));
+    ({ lastReader: this.lastUse, keptForBackward: this.keptForBackward } = liveness(spec));
   }
 
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
@@ -145,14 +147,19 @@ export class Net {
       const inputs = step.inputIndices.map((j) => values[j] as Tensor);
       const { output, saved } = step.op.forward(ctx, inputs, step.params, step.node.attrs);
       values.push(output);
-      if (training) {
-        tape.push({ saved });
-        return;
+      if (training) tape.push({ saved });
+      else step.op.release(saved);
+      for (const j of new Set(step.inputIndices)) {
+        if (j > 0 && this.lastUse[j] === i && !(training && this.keptForBackward[j])) {
+          (values[j] as Tensor).dispose();
+          values[j] = null;
+        }
       }
-      step.op.release(saved);
-      for (const j of new Set(step.inputIndices)) if (j > 0 && this.lastUse[j] === i) (values[j] as Tensor).dispose();
       // An output nobody reads (an auxiliary head left unused) is freed at once, unless it is the net's.
-      if (this.lastUse[i + 1] === -1 && i < this.steps.length - 1) output.dispose();
+      if (this.lastUse[i + 1] === -1 && i < this.steps.length - 1) {
+        output.dispose();
+        values[i + 1] = null;
+      }
     });
     const output = values[values.length - 1] as Tensor;
     if (training) {

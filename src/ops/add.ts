@@ -8,6 +8,7 @@ export type AddAttrs = Record<string, never>;
 
 export const add: Op<AddAttrs, null> = {
   type: 'add',
+  backwardReads: { inputs: false, output: false },
   outputShape(inputs) {
     const [a, b] = inputs;
     if (inputs.length !== 2 || a === undefined || b === undefined || !sameShape(a, b)) {

@@ -18,6 +18,7 @@ interface Saved {
 
 export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   type: 'avgpool',
+  backwardReads: { inputs: false, output: false },
   outputShape: (inputs, attrs) => pooledShape('avgpool', inputs, attrs),
   params: () => [],
   // NOTE: additions only; multiply-adds count the weighted layers (CONV, FC), as published figures do.

@@ -11,6 +11,7 @@ interface Saved {
 
 export const concat: Op<ConcatAttrs, Saved> = {
   type: 'concat',
+  backwardReads: { inputs: false, output: false },
   outputShape(inputs) {
     const first = inputs[0];
     if (first === undefined || inputs.some((s) => s.length !== 3 || s[1] !== first[1] || s[2] !== first[2])) {

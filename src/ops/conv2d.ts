@@ -33,6 +33,7 @@ function checkedInput(inputs: readonly Shape[], attrs: Conv2dAttrs): [number, nu
 
 export const conv2d: Op<Conv2dAttrs, Saved> = {
   type: 'conv',
+  backwardReads: { inputs: true, output: false },
 
   outputShape(inputs, attrs) {
     const [, h, w] = checkedInput(inputs, attrs);

@@ -14,6 +14,7 @@ type Saved = Tensor | null;
 
 export const dropout: Op<DropoutAttrs, Saved> = {
   type: 'dropout',
+  backwardReads: { inputs: false, output: false },
   outputShape(inputs, attrs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined) throw new ShapeError('dropout', 'expects one input', inputs);

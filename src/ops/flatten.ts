@@ -12,6 +12,7 @@ interface Saved {
 
 export const flatten: Op<FlattenAttrs, Saved> = {
   type: 'flatten',
+  backwardReads: { inputs: false, output: false },
   outputShape(inputs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined) throw new ShapeError('flatten', 'expects one input', inputs);

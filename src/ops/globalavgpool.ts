@@ -18,6 +18,7 @@ function wholePlane(x: Shape): AvgPoolAttrs {
 
 export const globalAvgPool: Op<GlobalAvgPoolAttrs, Saved> = {
   type: 'globalavgpool',
+  backwardReads: { inputs: false, output: false },
 
   outputShape(inputs) {
     const x = inputs[0];

@@ -22,6 +22,7 @@ interface Saved {
 
 export const lrn: Op<LrnAttrs, Saved> = {
   type: 'lrn',
+  backwardReads: { inputs: true, output: true },
   outputShape(inputs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined || x.length !== 3) throw new ShapeError('lrn', 'expects one [C, H, W] volume', inputs);

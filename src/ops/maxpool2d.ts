@@ -33,6 +33,7 @@ export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowA
 
 export const maxPool2d: Op<PoolAttrs, Saved> = {
   type: 'maxpool',
+  backwardReads: { inputs: false, output: false },
   outputShape: (inputs, attrs) => pooledShape('maxpool', inputs, attrs),
   params: () => [],
   // NOTE: comparisons, not multiply-adds; counted as zero, as the notes count pooling weights.

@@ -41,6 +41,12 @@ export interface BackwardResult {
  */
 export interface Op<A, S = unknown> {
   readonly type: string;
+  /**
+   * What backward reads of the forward pass's tensors: the inputs (CONV, FC, BN, LRN) and/or the
+   * output (RELU, LRN, SOFTMAX). In training, a value nobody's backward reads is freed as soon as its
+   * last reader's forward has run, which is what an in-place RELU saves in other frameworks.
+   */
+  readonly backwardReads: { readonly inputs: boolean; readonly output: boolean };
   outputShape(inputs: readonly Shape[], attrs: A): Shape;
   params(inputs: readonly Shape[], attrs: A): ParamSpec[];
   /** Multiply-adds for one image. */

@@ -11,6 +11,7 @@ interface Saved {
 
 export const relu: Op<ReluAttrs, Saved> = {
   type: 'relu',
+  backwardReads: { inputs: false, output: true },
   outputShape(inputs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined) throw new ShapeError('relu', 'expects one input', inputs);

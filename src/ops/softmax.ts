@@ -14,6 +14,7 @@ interface Saved {
 
 export const softmax: Op<SoftmaxAttrs, Saved> = {
   type: 'softmax',
+  backwardReads: { inputs: false, output: true },
   outputShape(inputs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined || x.length !== 1) throw new ShapeError('softmax', 'expects one [K] vector of scores', inputs);

@@ -45,18 +45,23 @@ export function linearGradInput(dy: Tensor, weight: Tensor): Tensor {
   return dx;
 }
 
-/** dweight (M, K) = dy^T (M, N) x (N, K). */
+/**
+ * dweight (M, K) = dy^T (M, N) x (N, K), one row at a time so that the float64 scratch is one row
+ * of K sums, not the whole (M, K) matrix (784 MiB for VGG-16's first FC layer).
+ */
 export function linearGradWeight(dy: Tensor, x: Tensor): Tensor {
   const [n, m] = dims2('fc', dy);
   const [xn, k] = dims2('fc', x);
   if (xn !== n) throw new ShapeError('fc', 'dy and x do not match', [dy.shape, x.shape]);
-  const sums = Tensor.zeros([m, k], 'float64');
+  const dweight = Tensor.zeros([m, k], dy.dtype);
+  const sums = Tensor.zeros([k], 'float64');
   const sd = sums.data as Float64Array;
   const xd = x.data;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) axpy(dy.data[i * m + j] as number, xd, i * k, sd, j * k, k);
+  for (let j = 0; j < m; j++) {
+    sd.fill(0);
+    for (let i = 0; i < n; i++) axpy(dy.data[i * m + j] as number, xd, i * k, sd, 0, k);
+    dweight.data.set(sd, j * k);
   }
-  const dweight = Tensor.from([m, k], sd, dy.dtype);
   sums.dispose();
   return dweight;
 }
