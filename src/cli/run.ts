@@ -5,14 +5,21 @@ import { readSafetensors } from '../io/safetensors.js';
 import { Net } from '../net/net.js';
 import { Tensor } from '../tensor/tensor.js';
 import { tracker } from '../memory/tracker.js';
+import { measuredPeakLine } from '../memory/measure.js';
+import { loadModel } from '../train/model_file.js';
+import type { Backend } from '../backends/backend.js';
 import { compileSpec, type SpecOptions } from './model.js';
+import { openBackend } from './train.js';
 
-interface RunOptions extends SpecOptions {
+interface RunOptions {
   input: string;
   output: string;
   seed: string;
   weights?: string;
+  shape?: string;
+  set?: string;
   memory?: boolean;
+  backend: string;
 }
 
 /**
@@ -28,23 +35,37 @@ export function registerRun(program: Command): void {
     .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
     .option('--weights <file>', 'safetensors file with a tensor for every parameter, by state_dict name')
     .option('--shape <HxWxC>', 'input volume for a spec whose INPUT has no size')
-    .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
+    .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
+    .option('--backend <name>', 'reference or wasm', 'wasm')
     .option('--memory', 'print the measured peak of tensor memory')
-    .action(async (model: string, options: RunOptions & { shape?: string }) => {
-      const compiled = await compileSpec(model, {
-        ...(options.shape !== undefined && { input: options.shape }),
-        ...(options.set !== undefined && { set: options.set }),
-      });
-      const net = new Net(compiled.spec, { seed: parseSeed(options.seed) });
-      if (options.weights !== undefined) net.loadState((await readSafetensors(options.weights)).tensors);
-      let x = parseNpy(await readUserFile(options.input), options.input);
-      if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
-      if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
-      tracker.resetPeak();
-      const y = net.forward(x, { training: false });
-      await writeFileAtomic(options.output, formatNpy(y));
-      if (options.memory) process.stdout.write(`measured peak: ${tracker.peak} bytes\n`);
+    .action(async (model: string, options: RunOptions) => {
+      const { backend, close } = await openBackend(options.backend);
+      try {
+        const net = await buildNet(model, options, backend);
+        let x = parseNpy(await readUserFile(options.input), options.input);
+        if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
+        if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
+        tracker.resetPeak();
+        const y = net.forward(x, { training: false });
+        await writeFileAtomic(options.output, formatNpy(y));
+        if (options.memory) process.stdout.write(`${measuredPeakLine()}\n`);
+      } finally {
+        await close();
+      }
     });
+}
+
+/** A model file brings its own weights; a spec or zoo name gets seeded ones or --weights. */
+async function buildNet(model: string, options: RunOptions, backend: Backend): Promise<Net> {
+  if (model.endsWith('.safetensors')) return (await loadModel(model, { backend })).net;
+  const specOptions: SpecOptions = {
+    ...(options.shape !== undefined && { input: options.shape }),
+    ...(options.set !== undefined && { set: options.set }),
+  };
+  const compiled = await compileSpec(model, specOptions);
+  const net = new Net(compiled.spec, { seed: parseSeed(options.seed), backend });
+  if (options.weights !== undefined) net.loadState((await readSafetensors(options.weights)).tensors);
+  return net;
 }
 
 function parseSeed(value: string): number {
