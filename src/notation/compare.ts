@@ -1,8 +1,9 @@
+import { formatBytes } from '../memory/units.js';
 import { compile, type CompileOptions } from './compile.js';
 import type { Program } from './ast.js';
 import { parse } from './parser.js';
 import type { ReceptiveField } from './infer.js';
-import { formatField, summarize, thousands, bytes, type SummaryTotals } from './summary.js';
+import { formatField, summarize, thousands, type SummaryTotals } from './summary.js';
 
 /** One design's figures, as the notes weigh a 7x7 CONV against three 3x3 CONVs. */
 export interface DesignFigures {
@@ -64,7 +65,7 @@ export function renderComparison(c: Comparison, names: [string, string]): string
     row('non-linearities', (d) => String(d.nonlinearities)),
     row('weighted layers', (d) => String(d.weightedLayers)),
     row('multiply-adds', (d) => thousands(d.totals.macs)),
-    row('activations', (d) => `${thousands(d.totals.activations)} (${bytes(d.totals.activationBytes)})`),
+    row('activations', (d) => `${thousands(d.totals.activations)} (${formatBytes(d.totals.activationBytes)})`),
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');

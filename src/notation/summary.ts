@@ -1,3 +1,4 @@
+import { formatBytes } from '../memory/units.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { InferredNet, ReceptiveField } from './infer.js';
 
@@ -108,18 +109,6 @@ export function thousands(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** Bytes in the notes' units (dividing by 1024): `58.1 MB`. */
-export function bytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 /** 15470264320 -> `15.47G`: multiply-adds at a glance. */
 export function compact(n: number): string {
   for (const [scale, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'K']] as const) if (n >= scale) return `${(n / scale).toFixed(2)}${suffix}`;
@@ -155,8 +144,8 @@ export function renderSummary(summary: Summary): string {
     line(header),
     ...rows.map(line),
     '',
-    `params: ${thousands(t.params)} (weights ${thousands(t.weights)}, biases ${thousands(t.biases)}) = ${bytes(t.params * BYTES_PER_VALUE)}`,
-    `activations: ${thousands(t.activations)} values per image = ${bytes(t.activationBytes)} forward, ${bytes(2 * t.activationBytes)} forward + backward (float32)`,
+    `params: ${thousands(t.params)} (weights ${thousands(t.weights)}, biases ${thousands(t.biases)}) = ${formatBytes(t.params * BYTES_PER_VALUE)}`,
+    `activations: ${thousands(t.activations)} values per image = ${formatBytes(t.activationBytes)} forward, ${formatBytes(2 * t.activationBytes)} forward + backward (float32)`,
     `multiply-adds: ${thousands(t.macs)} (${compact(t.macs)}) per image`,
     ...(folded.length ? [`applied in place (no rows, no activations): ${folded.join(', ')}`] : []),
   ].join('\n');

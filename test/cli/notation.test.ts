@@ -14,7 +14,7 @@ test("convstack summary vgg16 prints the notes' table rows and the computed tota
   assert.match(lines.find((l) => l.includes('features.0 ')) ?? '', /CONV3-64\s+features\.0\s+\[224x224x64\]\s+3,211,264\s+1,728\s+64\s+86,704,128\s+3\/1/);
   assert.match(lines.find((l) => l.includes('classifier.0 ')) ?? '', /FC-4096\s+classifier\.0\s+\[1x1x4096\]\s+4,096\s+102,760,448/);
   assert.match(r.stdout, /params: 138,357,544 \(weights 138,344,128, biases 13,416\)/);
-  assert.match(r.stdout, /activations: 15,237,608 values per image = 58\.1 MB forward, 116\.3 MB forward \+ backward/);
+  assert.match(r.stdout, /activations: 15,237,608 values per image = 58\.13 MiB forward, 116\.25 MiB forward \+ backward/);
   assert.match(r.stdout, /multiply-adds: 15,470,264,320 \(15\.47G\)/);
 });
 
