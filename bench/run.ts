@@ -12,6 +12,8 @@ import { referenceBackend } from '../src/backends/reference/index.js';
 import { makeBatches } from './data.js';
 import { measure } from './measure.js';
 import { convstackPeer } from './peers/convstack.js';
+import { tfjsPeer } from './peers/tfjs.js';
+import { convnetjsPeer } from './peers/convnetjs.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -42,10 +44,21 @@ const REFERENCE_TOO_SLOW = new Map([
   ['W3 vgg16 b1', 'too slow for the benchmark budget (~30 GFLOP per image)'],
 ]);
 
+/** tfjs-cpu's backward runs at ~0.02 GFLOP/s here: minutes per step on these. */
+const TFJS_CPU_TOO_SLOW = new Map([
+  ['W1 conv fwd+bwd', 'too slow for the benchmark budget (~4 minutes per step)'],
+  ['W2 resnet18 b8', 'too slow for the benchmark budget'],
+  ['W3 vgg16 b1', 'too slow for the benchmark budget'],
+  ['W5 cifar train', 'too slow for the benchmark budget (minutes per step)'],
+]);
+
 async function peers(): Promise<Peer[]> {
   const list: Peer[] = [
     convstackPeer('convstack-wasm', await createWasmBackend({ threads })),
     convstackPeer('convstack-reference', referenceBackend, REFERENCE_TOO_SLOW),
+    tfjsPeer('wasm'),
+    tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
+    convnetjsPeer(),
   ];
   return list.filter((p) => wanted === undefined || wanted.includes(p.name));
 }
