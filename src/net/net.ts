@@ -25,6 +25,13 @@ export interface NetOptions {
   dtype?: DType;
 }
 
+export interface ForwardOptions {
+  /** Keep the tape for `backward`, use batch statistics in BN and drop values in DROPOUT. */
+  training?: boolean;
+  /** Called with each layer's output as soon as it is computed (before any of it is freed). */
+  inspect?: (node: NodeSpec, output: Tensor) => void;
+}
+
 /** A layer could not be built: names the node, where it was written, and why. */
 export class NetError extends Error {
   override name = 'NetError';
@@ -131,7 +138,7 @@ export class Net {
    * Runs x (N, C, H, W) through the net and returns the output, which the caller owns. With
    * `training`, keeps the tape for `backward` and updates BN running statistics.
    */
-  forward(x: Tensor, { training = false }: { training?: boolean } = {}): Tensor {
+  forward(x: Tensor, { training = false, inspect }: ForwardOptions = {}): Tensor {
     if (!sameShape(x.shape.slice(1), this.spec.input)) {
       throw new ShapeError('input', `the net takes ${formatVolume(this.spec.input)} images, got ${formatVolume(x.shape.slice(1))}`, [x.shape]);
     }
@@ -146,6 +153,7 @@ export class Net {
     this.steps.forEach((step, i) => {
       const inputs = step.inputIndices.map((j) => values[j] as Tensor);
       const { output, saved } = step.op.forward(ctx, inputs, step.params, step.node.attrs);
+      inspect?.(step.node, output);
       values.push(output);
       if (training) tape.push({ saved });
       else step.op.release(saved);
@@ -230,15 +238,23 @@ export class Net {
   }
 
   /**
-   * After a training forward and before backward, the first layer whose output holds a NaN or an
-   * infinity, or null: the training loop names it when the loss stops being finite.
+   * Replays a training forward of x, checking each layer's output as it is produced, and returns the
+   * first layer whose output holds a NaN or an infinity, or null. The training loop names it when
+   * the loss stops being finite. BN statistics and the dropout generator are restored afterwards, so
+   * the replay leaves the net as it found it.
    */
-  firstNonFiniteLayer(): NodeSpec | null {
-    for (let j = 1; j < this.activations.length; j++) {
-      const data = this.activations[j]?.data;
-      if (data !== undefined && !data.every(Number.isFinite)) return this.steps[j - 1]?.node ?? null;
-    }
-    return null;
+  firstNonFiniteLayer(x: Tensor): NodeSpec | null {
+    const buffers = [...this.params.values()].filter((p) => !p.trainable).map((p) => ({ p, data: p.value.data.slice() }));
+    const rngState = this.rngState;
+    let found: NodeSpec | null = null;
+    const inspect = (node: NodeSpec, output: Tensor): void => {
+      if (found === null && !output.data.every(Number.isFinite)) found = node;
+    };
+    this.forward(x, { training: true, inspect }).dispose();
+    this.clearTape();
+    for (const { p, data } of buffers) p.value.data.set(data);
+    this.rngState = rngState;
+    return found;
   }
 
   /** Drops the tape of a training forward that will not be followed by backward. */

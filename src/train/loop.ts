@@ -178,9 +178,9 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         const scores = net.forward(x, { training: true });
         const { loss, grad } = lossFn(scores, labels);
         if (!Number.isFinite(loss)) {
-          const node = net.firstNonFiniteLayer();
-          net.clearTape();
-          [x, scores, grad].forEach((t) => t.dispose());
+          [scores, grad].forEach((t) => t.dispose());
+          const node = net.firstNonFiniteLayer(x);
+          x.dispose();
           const where = node ? `; the first non-finite values are in the output of ${describeLayer(net.spec.nodes, node)}` : '; every layer output was finite';
           throw new DivergenceError(step, epoch + 1, node?.name ?? null, `the loss is ${loss}${where}`);
         }

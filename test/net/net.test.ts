@@ -277,3 +277,15 @@ describe('backward skips work nobody needs', () => {
     }
   });
 });
+
+describe('finding where values stop being finite', () => {
+  it('names the first layer whose output is not finite and leaves BN statistics as they were', () => {
+    const net = new Net(residualBlock, { seed: 3 });
+    const x = randn([2, 3, 5, 5], new Rng(4));
+    assert.equal(net.firstNonFiniteLayer(x), null);
+    (net.params.get('conv2.weight') as { value: Tensor }).value.data[0] = Number.POSITIVE_INFINITY;
+    const before = [...(net.params.get('bn1.running_mean') as { value: Tensor }).value.data];
+    assert.equal(net.firstNonFiniteLayer(x)?.name, 'conv2');
+    assert.deepEqual([...(net.params.get('bn1.running_mean') as { value: Tensor }).value.data], before);
+  });
+});
