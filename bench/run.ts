@@ -14,6 +14,7 @@ import { measure } from './measure.js';
 import { convstackPeer } from './peers/convstack.js';
 import { tfjsPeer } from './peers/tfjs.js';
 import { convnetjsPeer } from './peers/convnetjs.js';
+import { onnxruntimePeer } from './peers/onnxruntime.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -56,6 +57,7 @@ async function peers(): Promise<Peer[]> {
   const list: Peer[] = [
     convstackPeer('convstack-wasm', await createWasmBackend({ threads })),
     convstackPeer('convstack-reference', referenceBackend, REFERENCE_TOO_SLOW),
+    onnxruntimePeer(threads),
     tfjsPeer('wasm'),
     tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
     convnetjsPeer(),
