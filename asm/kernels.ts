@@ -280,6 +280,18 @@ function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, c
           t += NR;
           continue;
         }
+        if ((q & 3) == 0 && t + 4 <= run && (t >= hi || t + 4 <= lo || (sw == 1 && t >= lo && t + 4 <= hi))) {
+          // Half a panel at once: 4 zeros or 4 adjacent inputs.
+          const v = sw == 1 && t >= lo && t < hi ? v128.load(src + (<usize>((ox + t) - pw + fx) << 2)) : z;
+          v128.store(out + (<usize>q << 2), v);
+          t += 4;
+          q += 4;
+          if (q == NR) {
+            q = 0;
+            out += panelStride;
+          }
+          continue;
+        }
         let v: f32 = 0;
         if (t >= lo && t < hi) v = load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2));
         store<f32>(out + (<usize>q << 2), v);
@@ -339,12 +351,103 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
   }
 }
 
+/** Floats of a thread's scratch tile (4 x 8) and its bias (8). */
+const TILE_SCRATCH: i32 = 40;
+
+@inline
+function transpose4(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usize): void {
+  const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), cd0 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7), cd1 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(ab0, cd0, 0, 1, 4, 5));
+  v128.store(out + stride, v128.shuffle<f32>(ab0, cd0, 2, 3, 6, 7));
+  v128.store(out + 2 * stride, v128.shuffle<f32>(ab1, cd1, 0, 1, 4, 5));
+  v128.store(out + 3 * stride, v128.shuffle<f32>(ab1, cd1, 2, 3, 6, 7));
+}
+
+/**
+ * Packs im2col(x)^T for positions p0..p0+kc and filter taps j0..j0+cols into B panels of 8 taps:
+ * element (t, j) = the input value tap j0 + j sees at position p0 + t (0 in the padding). Where 4
+ * positions in a row read inside the input for all 8 taps (stride 1), 8 vector loads and two 4x4
+ * transposes replace 32 scalar gathers. `taps` is 24 ints of scratch.
+ */
+function packTapsByPosition(dst: usize, x: usize, d: usize, j0: i32, cols: i32, p0: i32, kc: i32, taps: usize): void {
+  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
+  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
+  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const kk = kh * kw;
+  let panel = dst;
+  for (let j = 0; j < cols; j += NR) {
+    const full = j + NR <= cols;
+    // Each tap's row and column offsets (fy - ph, fx - pw) and channel plane; missing taps read 0.
+    for (let q = 0; q < NR; q++) {
+      const r = j0 + j + q;
+      const at = taps + <usize>(q * 12);
+      if (j + q < cols) {
+        const ch = r / kk, rem = r % kk;
+        store<i32>(at, rem / kw - ph);
+        store<i32>(at, rem % kw - pw, 4);
+        store<i32>(at, <i32>(x + <usize>(ch * h * w * 4)), 8);
+      } else {
+        store<i32>(at, -(1 << 30));
+        store<i32>(at, 0, 4);
+        store<i32>(at, 0, 8);
+      }
+    }
+    let oy = p0 / ow, ox = p0 % ow;
+    let t = 0;
+    while (t < kc) {
+      const run = min(ow - ox, kc - t);
+      let u = 0;
+      while (u < run) {
+        const out = panel + <usize>((t + u) * 32);
+        let vector = full && sw == 1 && u + 4 <= run;
+        for (let q = 0; vector && q < NR; q++) {
+          const at = taps + <usize>(q * 12);
+          const iy = oy * sh + load<i32>(at), ix = ox + u + load<i32>(at, 4);
+          vector = iy >= 0 && iy < h && ix >= 0 && ix + 4 <= w;
+        }
+        if (vector) {
+          const a0 = taps, a1 = taps + 12, a2 = taps + 24, a3 = taps + 36;
+          const a4 = taps + 48, a5 = taps + 60, a6 = taps + 72, a7 = taps + 84;
+          transpose4(
+            v128.load(<usize>load<i32>(a0, 8) + (<usize>((oy * sh + load<i32>(a0)) * w + ox + u + load<i32>(a0, 4)) << 2)),
+            v128.load(<usize>load<i32>(a1, 8) + (<usize>((oy * sh + load<i32>(a1)) * w + ox + u + load<i32>(a1, 4)) << 2)),
+            v128.load(<usize>load<i32>(a2, 8) + (<usize>((oy * sh + load<i32>(a2)) * w + ox + u + load<i32>(a2, 4)) << 2)),
+            v128.load(<usize>load<i32>(a3, 8) + (<usize>((oy * sh + load<i32>(a3)) * w + ox + u + load<i32>(a3, 4)) << 2)),
+            out, 32,
+          );
+          transpose4(
+            v128.load(<usize>load<i32>(a4, 8) + (<usize>((oy * sh + load<i32>(a4)) * w + ox + u + load<i32>(a4, 4)) << 2)),
+            v128.load(<usize>load<i32>(a5, 8) + (<usize>((oy * sh + load<i32>(a5)) * w + ox + u + load<i32>(a5, 4)) << 2)),
+            v128.load(<usize>load<i32>(a6, 8) + (<usize>((oy * sh + load<i32>(a6)) * w + ox + u + load<i32>(a6, 4)) << 2)),
+            v128.load(<usize>load<i32>(a7, 8) + (<usize>((oy * sh + load<i32>(a7)) * w + ox + u + load<i32>(a7, 4)) << 2)),
+            out + 16, 32,
+          );
+          u += 4;
+          continue;
+        }
+        for (let q = 0; q < NR; q++) {
+          const at = taps + <usize>(q * 12);
+          const iy = oy * sh + load<i32>(at), ix = (ox + u) * sw + load<i32>(at, 4);
+          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+          store<f32>(out + (<usize>q << 2), inside ? load<f32>(<usize>load<i32>(at, 8) + (<usize>(iy * w + ix) << 2)) : 0);
+        }
+        u++;
+      }
+      t += run;
+      ox = 0;
+      oy++;
+    }
+    panel += <usize>(kc * 32);
+  }
+}
+
 /**
  * dw (O, C/G, KH, KW) = sum over images of dy (Og x P) . im2col(x)^T (P x Kg), per group. Jobs are
  * (group, block of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
  * A job sums into its own workspace and writes its columns of dw once at the end: threads never
  * write near each other's columns while they work (Kg may be small, e.g. 25 for LeNet's C1).
- * Per-thread workspace: Ogp*KC + KC*NB + Ogp*NB + 40 floats, Ogp = Og rounded up to 4.
+ * Per-thread workspace: Ogp*KC + KC*NB + Ogp*NB + 64 floats, Ogp = Og rounded up to 4.
  */
 export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -359,6 +462,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
   const bp = ap + <usize>(ogPad * KC * 4);
   const acc = bp + <usize>(KC * nb * 4);
   const scratch = acc + <usize>(ogPad * nb * 4);
+  const taps = scratch + <usize>(TILE_SCRATCH * 4);
   const blocks = (kg + nb - 1) / nb;
   const jobs = groups * blocks;
   for (let job = nextJob(); job < jobs; job = nextJob()) {
@@ -371,39 +475,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
       for (let p0 = 0; p0 < p; p0 += KC) {
         const kc = min(KC, p - p0);
         packA(ap, dyg + <usize>(p0 * 4), og, kc, p, 1);
-        // B (kc x cols), panel-major: element (t, j) = the input value that filter tap j0 + j
-        // sees at output position p0 + t, zero in the padding.
-        let panel = bp;
-        for (let j = 0; j < cols; j += NR) {
-          for (let q = 0; q < NR; q++) {
-            let dst = panel + (<usize>q << 2);
-            if (j + q >= cols) {
-              for (let t = 0; t < kc; t++) { store<f32>(dst, 0); dst += 32; }
-              continue;
-            }
-            const r = j0 + j + q;
-            const ch = r / kk, rem = r % kk, fy = rem / kw, fx = rem % kw;
-            const plane = xg + <usize>(ch * h * w * 4);
-            let oy = p0 / ow, ox = p0 % ow;
-            let left = kc;
-            while (left > 0) {
-              const run = min(ow - ox, left);
-              const iy = oy * sh - ph + fy;
-              const rowInside = iy >= 0 && iy < h;
-              const src = plane + (<usize>(iy * w) << 2);
-              let ix = ox * sw - pw + fx;
-              for (let t = 0; t < run; t++) {
-                store<f32>(dst, rowInside && ix >= 0 && ix < w ? load<f32>(src + (<usize>ix << 2)) : 0);
-                dst += 32;
-                ix += sw;
-              }
-              left -= run;
-              ox = 0;
-              oy++;
-            }
-          }
-          panel += <usize>(kc * 32);
-        }
+        packTapsByPosition(bp, xg, d, j0, cols, p0, kc, taps);
         computeBlock(ap, bp, og, cols, kc, acc, nb, ACC, 0, scratch);
       }
     }
