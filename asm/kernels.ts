@@ -71,28 +71,33 @@ function madd(a: v128, b: v128, c: v128): v128 {
 }
 
 /**
- * C[0..4)[0..8) (row stride ldc bytes) = Ap (kc x 4, packed) . Bp (kc x 8, packed), then the mode's
- * epilogue. Kept small and called often so that V8 tiers it up early.
+ * C[0..4)[0..8) (row stride ldc bytes) = A (4 x kc) . Bp (kc x 8, packed), then the mode's epilogue.
+ * Row r of A starts at a<r> and steps `ks` bytes per k: a packed panel (a<r> = a + 4r, ks = 16)
+ * or a matrix read in place (a<r> = a + r*rowStride, ks = 4 or a column stride), so weights
+ * need no packing. Kept small and called often so that V8 tiers it up early.
  */
-function kernel4x8(a: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+function kernel4x8(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
   let c00 = f32x4.splat(0);
   let c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
+    let av = v128.load32_splat(a0);
     c00 = madd(av, b0, c00);
     c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
+    av = v128.load32_splat(a1);
     c10 = madd(av, b0, c10);
     c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
+    av = v128.load32_splat(a2);
     c20 = madd(av, b0, c20);
     c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
+    av = v128.load32_splat(a3);
     c30 = madd(av, b0, c30);
     c31 = madd(av, b1, c31);
-    a += 16;
+    a0 += ks;
+    a1 += ks;
+    a2 += ks;
+    a3 += ks;
     b += 32;
   }
   const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
@@ -133,30 +138,38 @@ function kernel4x8(a: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32,
 }
 
 /**
- * One tile of C with `rows` <= 4 and `cols` <= 8 valid. A partial tile runs the full kernel on the
- * thread's scratch tile (32 floats + 8 bias floats at `scratch`), so edges take the same arithmetic
- * path as the interior and results do not depend on where a tile boundary falls.
+ * One tile of C with `rows` <= 4 and `cols` <= 8 valid; A row r at a + r*as, stepping ks per k; C
+ * columns `ccs` floats apart. A partial or strided tile runs the full kernel on the thread's
+ * scratch tile (32 floats + 8 bias floats at `scratch`), so edges take the same arithmetic path as
+ * the interior and results do not depend on where a tile boundary falls. Missing A rows read row 0
+ * (never past the end of A); their results are dropped.
  */
-function tile(a: usize, b: usize, kc: i32, c: usize, ldc: usize, rows: i32, cols: i32, mode: i32, bias: usize, scratch: usize): void {
-  if (rows == MR && cols == NR) {
-    kernel4x8(a, b, kc, c, ldc, mode, bias);
+function tile(a: usize, as: usize, ks: usize, b: usize, kc: i32, c: usize, ldc: usize, ccs: usize, rows: i32, cols: i32, mode: i32, bias: usize, scratch: usize): void {
+  const a1 = rows > 1 ? a + as : a, a2 = rows > 2 ? a + 2 * as : a, a3 = rows > 3 ? a + 3 * as : a;
+  if (rows == MR && cols == NR && ccs == 1) {
+    kernel4x8(a, a1, a2, a3, ks, b, kc, c, ldc, mode, bias);
     return;
   }
   const sb = scratch + 128;
+  const cs = ccs << 2;
   if (mode & ACC) {
-    for (let r = 0; r < rows; r++) memory.copy(scratch + <usize>(r * 32), c + <usize>r * ldc, <usize>(cols * 4));
+    for (let r = 0; r < rows; r++) {
+      for (let q = 0; q < cols; q++) store<f32>(scratch + <usize>(r * 32 + q * 4), load<f32>(c + <usize>r * ldc + <usize>q * cs));
+    }
   }
   if (mode & BIAS_ROW) memory.copy(sb, bias, <usize>(rows * 4));
   if (mode & BIAS_COL) memory.copy(sb, bias, <usize>(cols * 4));
-  kernel4x8(a, b, kc, scratch, 32, mode, sb);
-  for (let r = 0; r < rows; r++) memory.copy(c + <usize>r * ldc, scratch + <usize>(r * 32), <usize>(cols * 4));
+  kernel4x8(a, a1, a2, a3, ks, b, kc, scratch, 32, mode, sb);
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < cols; q++) store<f32>(c + <usize>r * ldc + <usize>q * cs, load<f32>(scratch + <usize>(r * 32 + q * 4)));
+  }
 }
 
 /**
  * Packs rows x kc of A (element (i, k) at src + 4*(i*rs + k*cs)) into ceil(rows/4) panels of
  * kc x 4 floats, zero-filling missing rows.
  */
-export function packA(dst: usize, src: usize, rows: i32, kc: i32, rs: i32, cs: i32): void {
+function packA(dst: usize, src: usize, rows: i32, kc: i32, rs: i32, cs: i32): void {
   for (let i0 = 0; i0 < rows; i0 += MR) {
     for (let k = 0; k < kc; k++) {
       for (let q = 0; q < MR; q++) {
@@ -186,10 +199,11 @@ function packB(dst: usize, src: usize, kc: i32, cols: i32, rs: i32, cs: i32): vo
 }
 
 /**
- * C block (rows x cols, row stride ldc floats) = packed A block (rows x kc) . packed B block
- * (kc x cols). B panels outer: each stays in L1 while the A panels stream past it.
+ * C block (rows x cols, row stride ldc floats, column stride ccs) = A block (rows x kc; row r at
+ * ap + (r/4)*panelStride + (r%4)*as, stepping ks per k: packed panels or A in place) . packed
+ * B block (kc x cols). B panels outer: each stays in L1 while the A panels stream past it.
  */
-function computeBlock(ap: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: usize, ldc: i32, mode: i32, bias: usize, scratch: usize): void {
+function computeBlock(ap: usize, as: usize, ks: usize, panelStride: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: usize, ldc: i32, ccs: i32, mode: i32, bias: usize, scratch: usize): void {
   const ldcb = <usize>ldc << 2;
   for (let j = 0; j < cols; j += NR) {
     const b = bp + <usize>(j * kc * 4);
@@ -198,15 +212,15 @@ function computeBlock(ap: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: us
       let bi = bias;
       if (mode & BIAS_ROW) bi += <usize>(i * 4);
       if (mode & BIAS_COL) bi += <usize>(j * 4);
-      tile(ap + <usize>(i * kc * 4), b, kc, c + <usize>i * ldcb + <usize>(j * 4), ldcb, min(MR, rows - i), nc, mode, bi, scratch);
+      tile(ap + <usize>(i / MR) * panelStride, as, ks, b, kc, c + <usize>i * ldcb + <usize>(j * ccs * 4), ldcb, <usize>ccs, min(MR, rows - i), nc, mode, bi, scratch);
     }
   }
 }
 
 // Descriptor of a general product, written by the TS side as i32 fields.
-// C (M x N, row stride ldc) = A (M x K) . B (K x N) [+ C] [+ bias] [relu]
+// C (M x N, row stride ldc, column stride ccs) = A (M x K) . B (K x N) [+ C] [+ bias] [relu]
 const G_M = 0, G_N = 4, G_K = 8, G_A = 12, G_ARS = 16, G_ACS = 20, G_B = 24, G_BRS = 28, G_BCS = 32;
-const G_C = 36, G_LDC = 40, G_BIAS = 44, G_MODE = 48, G_MB = 52, G_NB = 56;
+const G_C = 36, G_LDC = 40, G_BIAS = 44, G_MODE = 48, G_MB = 52, G_NB = 56, G_CCS = 60;
 
 /**
  * Strided GEMM: threads take MB x NB blocks of C as jobs; K is walked in KC
@@ -218,7 +232,7 @@ export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): voi
   const a = <usize>load<i32>(d, G_A), ars = load<i32>(d, G_ARS), acs = load<i32>(d, G_ACS);
   const b = <usize>load<i32>(d, G_B), brs = load<i32>(d, G_BRS), bcs = load<i32>(d, G_BCS);
   const c = <usize>load<i32>(d, G_C), ldc = load<i32>(d, G_LDC), bias = <usize>load<i32>(d, G_BIAS);
-  const mode = load<i32>(d, G_MODE), mb = load<i32>(d, G_MB), nb = load<i32>(d, G_NB);
+  const mode = load<i32>(d, G_MODE), mb = load<i32>(d, G_MB), nb = load<i32>(d, G_NB), ccs = load<i32>(d, G_CCS);
   const wsA = ws + <usize>tid * <usize>wsStride;
   const wsB = wsA + <usize>(mb * KC * 4);
   const scratch = wsB + <usize>(KC * nb * 4);
@@ -227,18 +241,24 @@ export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): voi
   for (let job = nextJob(); job < jobs; job = nextJob()) {
     const i0 = (job / colBlocks) * mb, j0 = (job % colBlocks) * nb;
     const rows = min(mb, m - i0), cols = min(nb, n - j0);
-    const cBlock = c + (<usize>(i0 * ldc + j0) << 2);
+    const cBlock = c + (<usize>(i0 * ldc + j0 * ccs) << 2);
     if (k == 0) continue;
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = min(KC, k - k0);
-      packA(wsA, a + (<usize>(i0 * ars + k0 * acs) << 2), rows, kc, ars, acs);
+      const aBlock = a + (<usize>(i0 * ars + k0 * acs) << 2);
       packB(wsB, b + (<usize>(k0 * brs + j0 * bcs) << 2), kc, cols, brs, bcs);
       let blockMode = k0 > 0 ? ACC : mode & ACC;
       if (k0 + kc >= k) blockMode |= mode & ~ACC;
       let bi = bias;
       if (mode & BIAS_ROW) bi += <usize>(i0 * 4);
       if (mode & BIAS_COL) bi += <usize>(j0 * 4);
-      computeBlock(wsA, wsB, rows, cols, kc, cBlock, ldc, blockMode, bi, scratch);
+      if (acs == 1) {
+        // Rows of A are contiguous: read in place (weights are never packed).
+        computeBlock(aBlock, <usize>(ars * 4), 4, <usize>(ars * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, bi, scratch);
+      } else {
+        packA(wsA, aBlock, rows, kc, ars, acs);
+        computeBlock(wsA, 4, 16, <usize>(kc * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, bi, scratch);
+      }
     }
   }
 }
@@ -329,8 +349,7 @@ function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, c
 }
 
 /**
- * y (N, O, OH, OW) = conv(x, w) + bias [relu], w packed per group by `packA` (rows = the group's
- * filters, k = (c, kh, kw)). Jobs are (image, group, block of NB output positions).
+ * y (N, O, OH, OW) = conv(x, w) + bias [relu], the filters w (O, C/G, KH, KW) read in place. Jobs are (image, group, block of NB output positions).
  * Per-thread workspace: KC*NB + 40 floats.
  */
 export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
@@ -339,7 +358,6 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
   const groups = load<i32>(d, C_G), nb = load<i32>(d, C_NB);
   const kk = load<i32>(d, C_KH) * load<i32>(d, C_KW);
   const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
-  const panelsA = (og + MR - 1) / MR;
   const bp = ws + <usize>tid * <usize>wsStride;
   const scratch = bp + <usize>(KC * nb * 4);
   const blocks = (p + nb - 1) / nb;
@@ -349,22 +367,14 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
     const cols = min(nb, p - p0);
     const xg = x + <usize>((img * c + g * cg) * h * w * 4);
     const yBlock = y + <usize>(((img * o + g * og) * p + p0) * 4);
-    const ag = wp + <usize>(g * panelsA * MR * kg * 4);
+    const ag = wp + <usize>(g * og * kg * 4);
     for (let k0 = 0; k0 < kg; k0 += KC) {
       const kc = min(KC, kg - k0);
       packIm2col(bp, xg, d, k0, kc, p0, cols);
       let blockMode = k0 > 0 ? ACC : 0;
       if (k0 + kc >= kg) blockMode |= mode;
-      // The filters were packed whole (panel stride kg*4 floats), not per KC block as computeBlock
-      // expects, so this loop addresses each panel's rows k0.. itself.
-      for (let j = 0; j < cols; j += NR) {
-        const b = bp + <usize>(j * kc * 4);
-        const nc = min(NR, cols - j);
-        for (let i = 0; i < og; i += MR) {
-          const a = ag + <usize>(((i / MR) * kg + k0) * MR * 4);
-          tile(a, b, kc, yBlock + <usize>((i * p + j) * 4), <usize>(p * 4), min(MR, og - i), nc, blockMode, bias + <usize>((g * og + i) * 4), scratch);
-        }
-      }
+      // The filters are A read in place: row = filter, k = (c, kh, kw).
+      computeBlock(ag + <usize>(k0 * 4), <usize>(kg * 4), 4, <usize>(kg * 16), bp, og, cols, kc, yBlock, p, 1, blockMode, bias + <usize>(g * og * 4), scratch);
     }
   }
 }
@@ -494,7 +504,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
         const kc = min(KC, p - p0);
         packA(ap, dyg + <usize>(p0 * 4), og, kc, p, 1);
         packTapsByPosition(bp, xg, d, j0, cols, p0, kc, taps);
-        computeBlock(ap, bp, og, cols, kc, acc, nb, ACC, 0, scratch);
+        computeBlock(ap, 4, 16, <usize>(kc * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, scratch);
       }
     }
     const dwBlock = dw + <usize>((g * og * kg + j0) * 4);
@@ -507,8 +517,8 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
 /**
  * dx (N, C, H, W) += col2im(W^T (Kg x Og) . dy (Og x P)) per image and group, for any stride: the
  * product for a block of NB positions goes to the workspace (dcol, Kg x NB), then is added onto
- * the input pixels it came from. `wt` holds each group's filters packed transposed by `packA`
- * (rows = taps (c, kh, kw), k = filters). Jobs are (image, group), so each job owns its dx planes.
+ * the input pixels it came from. `wt` is the weight (O, C/G, KH, KW), read in place as W^T. Jobs
+ * are (image, group), so each job owns its dx planes.
  * Per-thread workspace: KC*NB + Kgp*NB + 40 floats, Kgp = Kg rounded up to 4.
  */
 export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize, dx: usize, ws: usize, wsStride: i32): void {
@@ -529,21 +539,15 @@ export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize,
     const img = job / groups, g = job % groups;
     const dyg = dy + <usize>((img * o + g * og) * p * 4);
     const dxg = dx + <usize>((img * c + g * cg) * h * w * 4);
-    const ag = wt + <usize>(g * kgPad * og * 4);
+    const ag = wt + <usize>(g * og * kg * 4);
     for (let p0 = 0; p0 < p; p0 += nb) {
       const cols = min(nb, p - p0);
       for (let k0 = 0; k0 < og; k0 += KC) {
         const kc = min(KC, og - k0);
         packB(bp, dyg + <usize>((k0 * p + p0) * 4), kc, cols, p, 1);
         const mode = k0 > 0 ? ACC : 0;
-        for (let j = 0; j < cols; j += NR) {
-          const b = bp + <usize>(j * kc * 4);
-          const ncol = min(NR, cols - j);
-          for (let i = 0; i < kg; i += MR) {
-            const a = ag + <usize>(((i / MR) * og + k0) * MR * 4);
-            tile(a, b, kc, dcol + <usize>i * ldc + <usize>(j * 4), ldc, min(MR, kg - i), ncol, mode, 0, scratch);
-          }
-        }
+        // A = W^T read in place: row = tap r (adjacent floats), k = filter (Kg floats apart).
+        computeBlock(ag + <usize>(k0 * kg * 4), 4, <usize>(kg * 4), 16, bp, kg, cols, kc, dcol, nb, 1, mode, 0, scratch);
       }
       // col2im: dcol row r = (c, fy, fx), column t = position p0 + t.
       for (let r = 0; r < kg; r++) {

@@ -8,13 +8,13 @@ import type { WasmRuntime } from './runtime.js';
 /**
  * Convolution on the wasm kernels (asm/kernels.ts), matching src/backends/reference/conv2d.ts.
  * Variants:
- * - conv2d: packed GEMM over im2col written straight into the B panels (`convForward`), bias and
- *   optionally ReLU fused into the micro-kernel's epilogue.
+ * - conv2d: GEMM of the filters (read in place, never packed) by im2col written straight into the
+ *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue.
  * - conv2dGradInput, stride 1 and an output as large as the input ("same" padding): the transposed
  *   convolution is the convolution of dy with the flipped, channel-swapped filters and padding
  *   K-1-P, so it runs on `convForward` with no scatter.
  * - conv2dGradInput otherwise (strides, shrinking convolutions such as LeNet's): packed GEMM
- *   W^T (Kg x Og) . dy (Og x P) then col2im (`convGradInput`); there the flipped form would
+ *   W^T (Kg x Og, read in place) . dy (Og x P) then col2im (`convGradInput`); there the flipped form would
  *   multiply mostly padding zeros (25x the work for LeNet's C5).
  * - conv2dGradWeight: packed GEMM dy (Og x P) . im2col(x)^T (`convGradWeight`).
  */
@@ -79,19 +79,10 @@ function positionsPerJob(jobsPerBlock: number, positions: number, threads: numbe
 
 /** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
 function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
-  const cg = g.c / g.groups;
-  const og = g.o / g.groups;
-  const kg = cg * g.kh * g.kw;
-  const panelRows = Math.ceil(og / MR) * MR;
-  // Filters packed once per call into 4-row panels, group by group.
-  const packed = rt.scratch(g.groups * panelRows * kg * 4);
-  for (let group = 0; group < g.groups; group++) {
-    rt.call('packA', packed + group * panelRows * kg * 4, weight + group * og * kg * 4, og, kg, kg, 1);
-  }
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
   const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH) * 4);
   const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
-  rt.run('convForward', describe(rt, g, nb), x, packed, bias, y, mode, ws, stride);
+  rt.run('convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
@@ -152,18 +143,12 @@ function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tens
 
 /** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
 function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
-  const og = g.o / g.groups;
   const kg = (g.c / g.groups) * g.kh * g.kw;
   const kgPad = Math.ceil(kg / MR) * MR;
-  const w = rt.input(weight);
-  const packed = rt.scratch(g.groups * kgPad * og * 4);
-  for (let group = 0; group < g.groups; group++) {
-    rt.call('packA', packed + group * kgPad * og * 4, w + group * og * kg * 4, kg, og, 1, kg);
-  }
   const nb = 64;
   const [ws, stride] = rt.workspacePerThread((KC * nb + kgPad * nb + TILE_SCRATCH) * 4);
   const dx = Tensor.zeros(xShape);
-  rt.run('convGradInput', describe(rt, g, nb), rt.input(dy), packed, rt.output(dx), ws, stride);
+  rt.run('convGradInput', describe(rt, g, nb), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
   return dx;
 }
 

@@ -4,15 +4,24 @@ import type { WasmRuntime } from './runtime.js';
 
 /**
  * Fully-connected kernels on the strided packed GEMM (`gemm` in asm/kernels.ts), matching
- * src/backends/reference/linear.ts. Variants: the three products differ only in the strides the
- * packers read A and B with, so no operand is ever transposed in memory.
+ * src/backends/reference/linear.ts. Variants: the three products differ only in the strides A, B
+ * and C are read and written with, so no operand is ever transposed in memory; the forward pass
+ * below SMALL_BATCH images computes y^T = W x^T so that the weights are read in place.
  */
 
 const KC = 256;
 const TILE_SCRATCH = 40;
+const BIAS_ROW = 2;
 const BIAS_COL = 4;
+/** Below this batch, y^T = W x^T: reading W in place beats packing W^T for every call. */
+const SMALL_BATCH = 16;
 
 interface Product {
+  /** C element (i, j) sits at c + 4*(i*ldc + j*ccs). */
+  ldc: number;
+  ccs: number;
+  /** Bias per row of C (BIAS_ROW) or per column (BIAS_COL); 0 for none. */
+  biasMode: number;
   m: number;
   n: number;
   k: number;
@@ -35,8 +44,8 @@ function gemm(rt: WasmRuntime, p: Product): void {
   while (jobs() < 4 * rt.threads && nb > 8) nb /= 2;
   while (jobs() < 4 * rt.threads && mb > 4) mb /= 2;
   const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
-  const mode = p.bias !== 0 ? BIAS_COL : 0;
-  const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.n, p.bias, mode, mb, nb]);
+  const mode = p.bias !== 0 ? p.biasMode : 0;
+  const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.ldc, p.bias, mode, mb, nb, p.ccs]);
   rt.run('gemm', d, ws, stride);
 }
 
@@ -53,9 +62,16 @@ function dims(x: Tensor, weight: Tensor): [number, number, number] {
 export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const [n, m, k] = dims(x, weight);
   const y = Tensor.zeros([n, m]);
-  const a = rt.input(x);
-  const b = rt.input(weight);
-  gemm(rt, { m: n, n: m, k, a, ars: k, acs: 1, b, brs: 1, bcs: k, c: rt.output(y), bias: bias === null ? 0 : rt.input(bias) });
+  const xp = rt.input(x);
+  const wp = rt.input(weight);
+  const c = rt.output(y);
+  const b = bias === null ? 0 : rt.input(bias);
+  if (n < SMALL_BATCH) {
+    // y^T (M x N) = W (M x K, in place) . x^T (K x N), stored transposed into y.
+    gemm(rt, { m, n, k, a: wp, ars: k, acs: 1, b: xp, brs: 1, bcs: k, c, ldc: 1, ccs: m, bias: b, biasMode: BIAS_ROW });
+  } else {
+    gemm(rt, { m: n, n: m, k, a: xp, ars: k, acs: 1, b: wp, brs: 1, bcs: k, c, ldc: m, ccs: 1, bias: b, biasMode: BIAS_COL });
+  }
   return y;
 }
 
@@ -66,7 +82,7 @@ export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Te
   const dx = Tensor.zeros([n, k]);
   const a = rt.input(dy);
   const b = rt.input(weight);
-  gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), bias: 0 });
+  gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
   return dx;
 }
 
@@ -77,6 +93,6 @@ export function linearGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor): Tensor
   const dw = Tensor.zeros([m, k]);
   const a = rt.input(dy);
   const b = rt.input(x);
-  gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), bias: 0 });
+  gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
   return dw;
 }

@@ -95,11 +95,6 @@ export class WasmRuntime {
     }
   }
 
-  /** Calls an export on this thread only. */
-  call(name: string, ...args: number[]): void {
-    (this.exports[name] as (...a: number[]) => void)(...args);
-  }
-
   /** Writes int32 fields into the descriptor block and returns its address. */
   describe(fields: readonly number[]): number {
     this.descriptor.set(fields);
