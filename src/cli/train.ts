@@ -19,17 +19,18 @@ import { parseSchedule } from '../train/schedules.js';
 import { compileSpec, parseInputOption, parseSetOption } from './model.js';
 
 /**
- * The defaults are the default job (`npm start`): LeNet-5 on the MNIST digits, which reaches 98% on
- * the 2,000 held-out digits in under three minutes on two cores with the wasm backend. Random
- * shifts of two pixels and a cosine schedule are what lift LeNet-5 above its ~97% plateau.
+ * The defaults are the default job (`npm start`): LeNet-5 on the MNIST digits, 98.7% on the 2,000
+ * held-out digits in about 80 s on two cores with the wasm backend. Random shifts of up to two
+ * pixels and a cosine schedule lift LeNet-5 above its ~97% plateau; in PyTorch this recipe gives
+ * 98.65-99.0% over three seeds (Adam at 0.002: 98.3-98.55%).
  */
 const DEFAULTS = {
   model: 'lenet5_mnist',
   data: 'mnist',
   epochs: '12',
   batch: '64',
-  optimizer: 'adam',
-  lr: '0.002',
+  optimizer: 'nesterov',
+  lr: '0.05',
   schedule: 'cosine',
   shift: '2',
   loss: 'softmax',

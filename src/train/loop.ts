@@ -4,6 +4,7 @@ import type { DataSplits } from '../data/dataset.js';
 import type { Net } from '../net/net.js';
 import type { NodeSpec } from '../net/spec.js';
 import { softmaxCrossEntropy, type LossResult } from '../ops/softmax_cross_entropy.js';
+import { stepLoss } from './auxiliary.js';
 import { svmLoss } from '../ops/svm_loss.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -176,17 +177,17 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         step++;
         stepInEpoch++;
         const scores = net.forward(x, { training: true });
-        const { loss, grad } = lossFn(scores, labels);
+        const { loss, grad, auxGrads } = stepLoss(net, scores, labels, lossFn);
         if (!Number.isFinite(loss)) {
-          [scores, grad].forEach((t) => t.dispose());
+          [scores, grad, ...auxGrads].forEach((t) => t.dispose());
           const node = net.firstNonFiniteLayer(x);
           x.dispose();
           const where = node ? `; the first non-finite values are in the output of ${describeLayer(net.spec.nodes, node)}` : '; every layer output was finite';
           throw new DivergenceError(step, epoch + 1, node?.name ?? null, `the loss is ${loss}${where}`);
         }
         argmaxRows(scores).forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
-        net.backward(grad);
-        [x, scores, grad].forEach((t) => t.dispose());
+        net.backward(grad, { auxGrads });
+        [x, scores, grad, ...auxGrads].forEach((t) => t.dispose());
         checkGradients(net, step, epoch + 1);
         optimizer.step();
         lossSum += loss * labels.length;

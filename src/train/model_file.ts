@@ -33,8 +33,9 @@ const KEYS = {
   normalization: 'normalization',
 } as const;
 
-/** A checkpoint's metadata has this key, and its weights are named with this prefix. */
+/** A checkpoint's metadata has this key (its run's position), which tells it from a model file. */
 export const CHECKPOINT_MARKER = 'train_state';
+/** A checkpoint names the net's tensors with this prefix (its optimizer's with `optim.`). */
 export const CHECKPOINT_MODEL_PREFIX = 'model.';
 
 /** A model file is missing something or contradicts itself; names the file. */

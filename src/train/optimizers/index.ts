@@ -13,6 +13,7 @@ export type { Optimizer, OptimizerState } from './optimizer.js';
 
 /** The optimizers by the names the CLI and checkpoints use. */
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
+/** One of OPTIMIZER_NAMES. */
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 /**
