@@ -270,7 +270,6 @@ function simulateTraining(model: Model, run: Run, copies: number, augment: boole
   if (augment) run.ledger.alloc('data', imageSize, WORKSPACE_BYTES);
   const values: (BufferId | null)[] = [run.batched('data', imageSize)];
   const saved: BufferId[][] = [];
-  const n = model.layers.length;
   model.layers.forEach((layer, i) => {
     const result = forward(run, layer, true);
     values.push(result.output);
@@ -282,16 +281,15 @@ function simulateTraining(model: Model, run: Run, copies: number, augment: boole
         values[j] = null;
       }
     }
-    if (model.lastReader[i + 1] === -1 && i < n - 1) {
-      run.free(result.output);
-      values[i + 1] = null;
-    }
   });
   const last = values.length - 1;
-  const outSize = sizeOf(model.shapes[last] as Shape);
-  run.batched('activationGradients', outSize); // the loss's dLoss/dscores, the caller's
+  // Auxiliary heads (outputs nobody reads) stay for their own losses, as `stepLoss` computes them.
+  const aux = model.lastReader.flatMap((reader, j) => (reader === -1 && j > 0 && j < last ? [j] : []));
+  const sizeAt = (j: number): number => sizeOf(model.shapes[j] as Shape);
+  // The losses' dLoss/dscores (the caller's), main head first; then backward's clones of them.
+  for (const j of [last, ...aux]) run.batched('activationGradients', sizeAt(j));
   const grads: (BufferId | null)[] = values.map(() => null);
-  grads[last] = run.batched('activationGradients', outSize); // backward's clone of it
+  for (const j of [last, ...aux]) grads[j] = run.batched('activationGradients', sizeAt(j));
   const drop = (j: number): void => {
     const value = values[j];
     if (j === last || value == null) return;

@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { Net } from '../net/net.js';
 import type { NetSpec } from '../net/spec.js';
+import { stepLoss } from '../train/auxiliary.js';
 import { softmaxCrossEntropy } from '../ops/softmax_cross_entropy.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { createOptimizer, type OptimizerName } from '../train/optimizers/index.js';
@@ -49,9 +50,9 @@ export function measureTrainingPeak(spec: NetSpec, options: MeasureOptions): num
     for (let s = 0; s < (options.steps ?? 1); s++) {
       const x = Tensor.zeros([options.batch, ...spec.input], net.dtype);
       const scores = net.forward(x, { training: true });
-      const { grad } = softmaxCrossEntropy(scores, labels);
-      net.backward(grad);
-      [x, scores, grad].forEach((t) => t.dispose());
+      const { grad, auxGrads } = stepLoss(net, scores, labels, softmaxCrossEntropy);
+      net.backward(grad, { auxGrads });
+      [x, scores, grad, ...auxGrads].forEach((t) => t.dispose());
       optimizer.step();
     }
     optimizer.dispose();

@@ -32,6 +32,13 @@ export interface ForwardOptions {
   inspect?: (node: NodeSpec, output: Tensor) => void;
 }
 
+export interface BackwardOptions {
+  /** Also return dLoss/dinput (the images). */
+  inputGrad?: boolean;
+  /** dLoss/d(each auxiliary output), in `auxiliaryHeads` order; required when the net has such heads. */
+  auxGrads?: readonly Tensor[];
+}
+
 /** A layer could not be built: names the node, where it was written, and why. */
 export class NetError extends Error {
   override name = 'NetError';
@@ -73,6 +80,8 @@ export class Net {
   private readonly steps: Step[] = [];
   /** For each value (0 = input, i + 1 = step i), the index of the last step that reads it. */
   private readonly lastUse: number[];
+  /** Values nobody reads but the net's output: auxiliary heads, trained by losses of their own. */
+  private readonly auxIndices: number[];
   /** For each value, whether some backward reads it, so that training must keep it after forward. */
   private readonly keptForBackward: boolean[];
   private readonly rng: Rng;
@@ -110,6 +119,7 @@ export class Net {
       this.steps.push({ node, op, inputIndices, params: this.createParams(node.name, paramSpecs), paramNames: paramSpecs.map((p) => p.name) });
     });
     ({ lastReader: this.lastUse, keptForBackward: this.keptForBackward } = liveness(spec));
+    this.auxIndices = this.lastUse.flatMap((reader, j) => (reader === -1 && j > 0 && j < this.lastUse.length - 1 ? [j] : []));
   }
 
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
@@ -127,6 +137,20 @@ export class Net {
   /** The output shape of one image, [F] for a classifier. */
   get outputShape(): Shape {
     return this.shapes[this.shapes.length - 1] as Shape;
+  }
+
+  /** The auxiliary heads (GoogLeNet's classifiers): layers whose output nobody reads, in order. */
+  get auxiliaryHeads(): NodeSpec[] {
+    return this.auxIndices.map((j) => this.steps[j - 1]?.node as NodeSpec);
+  }
+
+  /**
+   * The auxiliary heads' outputs of the last training forward, in `auxiliaryHeads` order. They belong
+   * to the net and go with its tape; give their loss gradients to `backward` as `auxGrads`.
+   */
+  auxiliaryOutputs(): Tensor[] {
+    if (this.tape === null) throw new Error('auxiliaryOutputs needs a forward pass with { training: true } first');
+    return this.auxIndices.map((j) => this.activations[j] as Tensor);
   }
 
   /** The trainable parameters, in layer order. */
@@ -163,8 +187,9 @@ export class Net {
           values[j] = null;
         }
       }
-      // An output nobody reads (an auxiliary head left unused) is freed at once, unless it is the net's.
-      if (this.lastUse[i + 1] === -1 && i < this.steps.length - 1) {
+      // An output nobody reads is an auxiliary head's (GoogLeNet's): training keeps it for its loss,
+      // inference frees it at once.
+      if (!training && this.lastUse[i + 1] === -1 && i < this.steps.length - 1) {
         output.dispose();
         values[i + 1] = null;
       }
@@ -181,13 +206,17 @@ export class Net {
    * Back-propagates dLoss/doutput through the tape of the last training forward, leaving each
    * parameter's gradient in `param.grad`, and frees the tape. Returns dLoss/dinput when asked.
    */
-  backward(dy: Tensor, { inputGrad = false }: { inputGrad?: boolean } = {}): Tensor | null {
+  backward(dy: Tensor, { inputGrad = false, auxGrads = [] }: BackwardOptions = {}): Tensor | null {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
     setAllocator(this.backend.allocator);
     const ctx = this.context(true);
     const grads: (Tensor | null)[] = this.activations.map(() => null);
     grads[grads.length - 1] = dy.clone();
+    if (auxGrads.length !== this.auxIndices.length) {
+      throw new Error(`backward: the net has ${this.auxIndices.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
+    }
+    this.auxIndices.forEach((j, k) => (grads[j] = (auxGrads[k] as Tensor).clone()));
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const step = this.steps[i] as Step;
       const entry = tape[i] as TapeEntry;

@@ -13,7 +13,7 @@ import { zooSpec } from './nets.js';
 // The estimate replays the engine's allocations, so on small nets it must equal the tracker's peak
 // to the byte; the zoo nets (zoo.test.ts) check the same at realistic sizes.
 
-/** Every op, a grouped conv, a residual join, an inception-style concat and an unused auxiliary head. */
+/** Every op, a grouped conv, a residual join, an inception-style concat and an auxiliary head with its own loss. */
 const EVERY_OP = `INPUT[12x12x3]
 -> CONV3-8 -> BN -> RELU -> LRN(size=3, alpha=0.0001, beta=0.75, k=2)
 -> CONCAT[ CONV1-4 | [CONV1-4 -> RELU -> CONV3-4(groups=2)] | [AVGPOOL3(s=1, p=1) -> CONV1-4] ]
