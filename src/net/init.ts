@@ -12,11 +12,9 @@ export function initialise(t: Tensor, init: Init, rng: Rng): void {
     case 'ones':
       data.fill(1);
       return;
-    case 'he': {
-      const std = Math.sqrt(2 / init.fanIn);
-      for (let i = 0; i < data.length; i++) data[i] = rng.normal() * std;
+    case 'he':
+      rng.fillNormal(data, Math.sqrt(2 / init.fanIn));
       return;
-    }
     case 'uniform':
       for (let i = 0; i < data.length; i++) data[i] = (rng.next() * 2 - 1) * init.bound;
       return;
