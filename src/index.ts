@@ -1,0 +1,69 @@
+/**
+ * convstack: design, size, train and run convolutional networks written in the notation of the
+ * notes "ConvNet Architectures". This is the one public entry; `convstack/notation` is the part that
+ * needs no Node (parser, shape inference, the table), for web pages.
+ *
+ * ```ts
+ * import { Net, toNetSpec, createWasmBackend, Tensor } from 'convstack';
+ * const net = new Net(toNetSpec('INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC-10'), { backend: await createWasmBackend() });
+ * const scores = net.forward(Tensor.zeros([1, 1, 28, 28]));
+ * ```
+ */
+
+// Tensors and the engine
+export { Tensor, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
+export { formatVolume, formatShape, sizeOf, type Shape } from './tensor/shape.js';
+export { Rng } from './tensor/rng.js';
+export { Net, NetError, type NetOptions, type Parameter, type ForwardOptions, type BackwardOptions } from './net/net.js';
+export { INPUT_NODE, type NetSpec, type NodeSpec, type SourceSpan } from './net/spec.js';
+export { ops, type OpType, type OpAttrs } from './ops/index.js';
+export { ShapeError, SizingError } from './ops/errors.js';
+export { softmaxCrossEntropy, type LossResult } from './ops/softmax_cross_entropy.js';
+export { svmLoss } from './ops/svm_loss.js';
+
+// Backends
+export type { Backend } from './backends/backend.js';
+export { referenceBackend } from './backends/reference/index.js';
+export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+
+// The notation and the zoo
+export {
+  parse,
+  compile,
+  toNetSpec,
+  infer,
+  summary,
+  renderSummary,
+  lint,
+  compare,
+  renderComparison,
+  format,
+  NotationError,
+  type Bindings,
+  type CompileOptions,
+  type Summary,
+  type Diagnostic,
+  type Comparison,
+} from './notation/index.js';
+export { zoo, zooNet, type ZooNet } from './zoo/index.js';
+
+// Memory
+export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
+export { measureTrainingPeak, measureInferencePeak } from './memory/measure.js';
+export { tracker, MemoryTracker } from './memory/tracker.js';
+export { formatBytes, parseBytes } from './memory/units.js';
+
+// Training
+export { train, DivergenceError, type TrainConfig, type TrainRun, type TrainResult, type TrainEvent } from './train/loop.js';
+export { stepLoss, AUX_LOSS_WEIGHT } from './train/auxiliary.js';
+export { evaluate, type Evaluation } from './train/evaluate.js';
+export { createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './train/optimizers/index.js';
+export { lrAt, parseSchedule, type Schedule } from './train/schedules.js';
+export { saveModel, loadModel, type ModelInfo, type LoadedModel } from './train/model_file.js';
+
+// Data
+export { mnist, cifar10, imageFolder, openData, batches, augment, normalize, DataError, type Dataset, type DataSplits, type Augmentation, type Normalization } from './data/index.js';
+
+// Files
+export { parseNpy, formatNpy, NpyError } from './io/npy.js';
+export { parseSafetensors, formatSafetensors, readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';

@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Net, Tensor, toNetSpec, summary, zooNet, estimateMemory, softmaxCrossEntropy } from '../src/index.js';
+
+test('the public entry designs, sizes, runs and trains a net', () => {
+  const spec = toNetSpec('INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC-10');
+  assert.equal(summary('INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC-10').totals.params, 8 * 9 + 8 + 8 * 72 + 8 + 7 * 7 * 8 * 10 + 10);
+  assert.ok(estimateMemory(spec, { batch: 2 }).training.total > 0);
+  const net = new Net(spec, { seed: 1 });
+  const x = Tensor.zeros([2, 1, 28, 28]);
+  x.data.fill(0.5);
+  const scores = net.forward(x, { training: true });
+  const { grad } = softmaxCrossEntropy(scores, [3, 4]);
+  net.backward(grad);
+  assert.ok(net.trainableParams().every((p) => p.grad !== null));
+  assert.equal(zooNet('resnet18')?.torchvision, 'resnet18');
+});
+
+/** Follows relative imports from `file` and returns every bare or node: specifier reached. */
+function externalImports(file: string, seen = new Set<string>()): Set<string> {
+  const found = new Set<string>();
+  if (seen.has(file)) return found;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const [, specifier] of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
+    if (specifier === undefined) continue;
+    if (!specifier.startsWith('.')) {
+      found.add(specifier);
+      continue;
+    }
+    const next = path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'));
+    for (const s of externalImports(next, seen)) found.add(s);
+  }
+  return found;
+}
+
+test('convstack/notation, for web pages, imports nothing from Node or any package', () => {
+  assert.deepEqual([...externalImports(path.resolve('src/notation/index.ts'))], []);
+});
