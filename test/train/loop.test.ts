@@ -120,3 +120,16 @@ test('a non-finite gradient names the parameter and the layer backward reached f
     return true;
   });
 });
+
+test('an auxiliary head (AUX) trains with its loss weighted 0.3, and inference ignores it', async () => {
+  const text = 'INPUT[28x28x1] -> CONV4-8(s=2, p=1) -> RELU -> AUX[POOL2 -> FC-10] -> POOL2 -> FC-32 -> RELU -> FC-10';
+  const spec = toNetSpec(text);
+  const net = new Net(spec, { seed: 1 });
+  const [head] = net.auxiliaryHeads;
+  assert.ok(head);
+  const before = Float32Array.from(net.params.get(`${head.name}.weight`)?.value.data ?? []);
+  const plain: TrainConfig = { ...config, epochs: 1, optimizer: 'momentum', optimizerOptions: { lr: 0.02 }, augmentation: {} };
+  const result = await train({ net, data, config: plain, info: { ...info, spec, architecture: text } });
+  assert.ok(result.testAccuracy > 0.5, `test accuracy ${result.testAccuracy}`);
+  assert.notDeepEqual(net.params.get(`${head.name}.weight`)?.value.data, before, 'the auxiliary head learned');
+});
