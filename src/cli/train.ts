@@ -1,3 +1,5 @@
+import { tracker } from '../memory/tracker.js';
+import { measuredPeakLine } from '../memory/measure.js';
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -63,6 +65,7 @@ interface TrainOptions {
   resume?: string;
   backend: string;
   json?: boolean;
+  memory?: boolean;
 }
 
 /** A backend by the name `--backend` takes, and how to release it (the wasm one runs worker threads). */
@@ -215,6 +218,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <checkpoint>', "continue the run saved in a checkpoint, with that run's settings")
     .option('--backend <name>', 'reference or wasm', DEFAULTS.backend)
     .option('--json', 'print a JSON summary (other output goes to stderr)')
+    .option('--memory', 'print the measured peak of tensor memory over the training steps')
     .action(async (options: TrainOptions, command: Command) => {
       const started = performance.now();
       const out = options.json ? process.stderr : process.stdout;
@@ -238,6 +242,7 @@ export function registerTrain(program: Command): void {
         const checkpoint = options.checkpoint ?? `${options.out.replace(/\.safetensors$/, '')}.checkpoint.safetensors`;
         const progress = new Progress(out, config.epochs);
         let result: TrainResult;
+        tracker.resetPeak();
         try {
           result = await train({ net, data, config, info: model, checkpoint, ...(resume && { resume }), onEvent: (e) => progress.handle(e) });
         } finally {
@@ -247,6 +252,7 @@ export function registerTrain(program: Command): void {
         const seconds = (performance.now() - started) / 1000;
         out.write(`wrote ${options.out} (checkpoint: ${checkpoint}); ${Math.round(result.imagesPerSecond)} training images/s; ${seconds.toFixed(1)} s in all\n`);
         out.write(`test accuracy: ${result.testAccuracy.toFixed(4)}\n`);
+        if (options.memory) out.write(`${measuredPeakLine()}\n`);
         if (options.json) {
           const summary = { model: options.out, checkpoint, data: config.data, backend: description, config, ...result, seconds };
           process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

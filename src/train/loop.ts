@@ -197,7 +197,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       }
       trainedImages += seen;
       trainingMs += epochMs;
-      const test = evaluate(net, data.test, { normalization });
+      // The training batch size, so that evaluation never needs more memory than a training step.
+      const test = evaluate(net, data.test, { normalization, batchSize: config.batchSize });
       const result: EpochResult = {
         epoch: epoch + 1,
         lr: optimizer.lr,
@@ -220,7 +221,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const last = history[history.length - 1];
   return {
     epochs: history,
-    testAccuracy: last?.testAccuracy ?? evaluate(net, data.test, { normalization }).accuracy,
+    testAccuracy: last?.testAccuracy ?? evaluate(net, data.test, { normalization, batchSize: config.batchSize }).accuracy,
     steps: step,
     imagesPerSecond: trainingMs > 0 ? (trainedImages * 1000) / trainingMs : 0,
     seconds: (performance.now() - started) / 1000,
