@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { estimateMemory, maxBatch } from '../../src/memory/estimate.js';
 import { zooSpec } from './nets.js';
 
@@ -36,5 +39,17 @@ describe('convstack memory', () => {
     const result = convstack('memory', 'lenet5', '--batch', '2', '--budget', '12GB');
     assert.equal(result.status, 1);
     assert.match(result.stderr, /^convstack: --budget: .*1024-based/);
+  });
+});
+
+describe('convstack train --memory', () => {
+  it('prints the measured peak, which the estimate of the same step predicts within 5%', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'convstack-mem-')), 'm.safetensors');
+    const result = convstack('train', '--epochs', '1', '--batch', '32', '--memory', '--out', out);
+    assert.equal(result.status, 0, result.stderr);
+    const measured = Number(/^measured peak: (\d+) bytes$/m.exec(result.stdout)?.[1]);
+    // The default job: LeNet-5 for digits, Nesterov momentum, random shifts.
+    const estimate = estimateMemory(zooSpec('lenet5_mnist'), { batch: 32, optimizer: 'nesterov', augment: true }).training;
+    assert.ok(Math.abs(measured - estimate.total) <= 0.05 * estimate.total, `measured ${measured}, estimated ${estimate.total}`);
   });
 });
