@@ -471,11 +471,11 @@ function packTapsByPosition(dst: usize, x: usize, d: usize, j0: i32, cols: i32, 
 }
 
 /**
- * dw (O, C/G, KH, KW) = sum over images of dy (Og x P) . im2col(x)^T (P x Kg), per group. Jobs are
+ * dw (O, C/G, KH, KW) = sum over images of dy (Og x P, read in place) . im2col(x)^T (P x Kg), per group. Jobs are
  * (group, block of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
  * A job sums into its own workspace and writes its columns of dw once at the end: threads never
  * write near each other's columns while they work (Kg may be small, e.g. 25 for LeNet's C1).
- * Per-thread workspace: Ogp*KC + KC*NB + Ogp*NB + 64 floats, Ogp = Og rounded up to 4.
+ * Per-thread workspace: KC*NB + Ogp*NB + 64 floats, Ogp = Og rounded up to 4.
  */
 export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -486,8 +486,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
   const kk = kh * kw;
   const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
   const ogPad = ((og + MR - 1) / MR) * MR;
-  const ap = ws + <usize>tid * <usize>wsStride;
-  const bp = ap + <usize>(ogPad * KC * 4);
+  const bp = ws + <usize>tid * <usize>wsStride;
   const acc = bp + <usize>(KC * nb * 4);
   const scratch = acc + <usize>(ogPad * nb * 4);
   const taps = scratch + <usize>(TILE_SCRATCH * 4);
@@ -502,9 +501,9 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
       const dyg = dy + <usize>((img * o + g * og) * p * 4);
       for (let p0 = 0; p0 < p; p0 += KC) {
         const kc = min(KC, p - p0);
-        packA(ap, dyg + <usize>(p0 * 4), og, kc, p, 1);
         packTapsByPosition(bp, xg, d, j0, cols, p0, kc, taps);
-        computeBlock(ap, 4, 16, <usize>(kc * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, scratch);
+        // A = dy read in place: row = filter (P floats apart), k = position.
+        computeBlock(dyg + <usize>(p0 * 4), <usize>(p * 4), 4, <usize>(p * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, scratch);
       }
     }
     const dwBlock = dw + <usize>((g * og * kg + j0) * 4);

@@ -16,7 +16,8 @@ import type { WasmRuntime } from './runtime.js';
  * - conv2dGradInput otherwise (strides, shrinking convolutions such as LeNet's): packed GEMM
  *   W^T (Kg x Og, read in place) . dy (Og x P) then col2im (`convGradInput`); there the flipped form would
  *   multiply mostly padding zeros (25x the work for LeNet's C5).
- * - conv2dGradWeight: packed GEMM dy (Og x P) . im2col(x)^T (`convGradWeight`).
+ * - conv2dGradWeight: GEMM of dy (Og x P, read in place) by im2col(x)^T packed with 4x4
+ *   transposes (`convGradWeight`).
  */
 
 /** KC in asm/kernels.ts: the depth of one packed block. */
@@ -163,7 +164,7 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
   const ogPad = Math.ceil(og / MR) * MR;
   // + 24 ints: the tap table of packTapsByPosition.
-  const [ws, stride] = rt.workspacePerThread((ogPad * KC + KC * nb + ogPad * nb + TILE_SCRATCH + 24) * 4);
+  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + 24) * 4);
   rt.run('convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
   return dw;
 }
