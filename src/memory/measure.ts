@@ -30,13 +30,6 @@ function peakOf(run: () => void): number {
   return tracker.peak - base;
 }
 
-function disposeNet(net: Net): void {
-  for (const p of net.params.values()) {
-    p.value.dispose();
-    p.grad?.dispose();
-  }
-}
-
 /**
  * Builds `spec`, then runs training steps as `train` does (forward, softmax cross-entropy, backward,
  * optimizer step) on a zero batch, and returns the peak bytes: parameters, optimizer state, the
@@ -56,7 +49,7 @@ export function measureTrainingPeak(spec: NetSpec, options: MeasureOptions): num
       optimizer.step();
     }
     optimizer.dispose();
-    disposeNet(net);
+    net.dispose();
   });
 }
 
@@ -67,7 +60,7 @@ export function measureInferencePeak(spec: NetSpec, options: MeasureOptions): nu
     const x = Tensor.zeros([options.batch, ...spec.input], net.dtype);
     net.forward(x).dispose();
     x.dispose();
-    disposeNet(net);
+    net.dispose();
   });
 }
 

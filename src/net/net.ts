@@ -286,6 +286,16 @@ export class Net {
     return found;
   }
 
+  /**
+   * Frees every parameter, gradient and taped activation. On the wasm backend this returns the
+   * net's memory for the next net to use; the net must not be used afterwards.
+   */
+  dispose(): void {
+    this.clearTape();
+    this.dropGrads();
+    for (const param of this.params.values()) param.value.dispose();
+  }
+
   /** Drops the tape of a training forward that will not be followed by backward. */
   clearTape(): void {
     if (this.tape === null) return;
