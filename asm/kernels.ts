@@ -3,10 +3,11 @@
  * plain-SIMD binary (mul + add) and a relaxed-SIMD binary whose multiply-adds are fused
  * (`f32x4.relaxed_madd`); src/backends/wasm/ picks one with WebAssembly.validate.
  *
- * Every exported kernel is called on every thread at once as `kernel(tid, nt, ...)` and does its own
- * share of the work; a share never depends on another thread's, so there is no barrier inside a
- * kernel. Results never depend on the thread count: each output value is computed whole by one
- * thread, and reductions are blocked by sizes fixed here, never by the number of threads.
+ * Every exported kernel is called on every thread at once as `kernel(tid, nt, ...)`: the products
+ * take jobs from a shared counter, the memory-bound kernels split their range by `tid`; no job
+ * depends on another, so there is no barrier inside a kernel. Results never depend on the thread
+ * count: each output value is computed whole by one job, and reductions are blocked by sizes fixed
+ * here (KC), never by the number of threads.
  * Pointers are byte offsets into the shared memory; the TS side (src/backends/wasm/) owns all
  * allocation, so this module has no runtime, no heap and no static data.
  *
@@ -722,7 +723,7 @@ export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usi
   }
 }
 
-/** The window of output `o` along one axis, as the reference's avgWindow: [start, end) clipped, and the padded count. */
+/** Where the window of output `o` starts along one axis, in input coordinates (may be negative: padding). */
 @inline
 function windowStart(o: i32, stride: i32, padding: i32): i32 {
   return o * stride - padding;
