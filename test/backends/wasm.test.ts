@@ -93,12 +93,15 @@ function runAll(backend: Backend, seed: number): Map<string, Tensor> {
     out.set(`linearGradWeight ${n}x${k}x${m}`, backend.linearGradWeight(dy, x));
     out.set(`biasGrad fc ${n}x${m}`, backend.biasGrad(dy));
   }
-  const pools: [string, PoolAttrs][] = [
-    ['2x2', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }],
-    ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }],
+  const pools: [string, PoolAttrs, Shape][] = [
+    ['2x2', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 9, 7]],
+    // Wide enough for the 4-outputs-at-a-time path, with ties (the first maximum must win).
+    ['2x2 wide, ties', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 10, 21]],
+    ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }, [2, 3, 9, 7]],
   ];
-  for (const [name, attrs] of pools) {
-    const x = random([2, 3, 9, 7], rng);
+  for (const [name, attrs, shape] of pools) {
+    const x = random(shape, rng);
+    if (name.includes('ties')) for (let i = 0; i < x.size; i += 3) x.data[i + 1] = x.data[i] as number;
     const { y, argmax } = backend.maxPool2d(x, attrs);
     out.set(`maxPool2d ${name}`, y);
     out.set(`maxPool2d argmax ${name}`, Tensor.from([argmax.length], argmax));
