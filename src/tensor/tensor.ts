@@ -42,8 +42,17 @@ export class Tensor {
 
   /** A new zero-filled tensor, counted by the memory tracker until disposed. */
   static zeros(shape: Shape, dtype: DType = 'float32'): Tensor {
+    const t = Tensor.empty(shape, dtype);
+    t.data.fill(0);
+    return t;
+  }
+
+  /**
+   * A new tensor whose values are whatever its storage held: for a kernel that writes every value
+   * of its output, which saves the pass that zero-filling costs. Counted like `zeros`.
+   */
+  static empty(shape: Shape, dtype: DType = 'float32'): Tensor {
     const data = currentAllocator.allocate(sizeOf(shape), dtype);
-    data.fill(0);
     tracker.allocated(data.byteLength);
     return new Tensor(shape, data, currentAllocator);
   }
