@@ -3,12 +3,11 @@ import { normalize } from '../data/augment.js';
 import { decodeImage } from '../data/folder.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadModel } from '../train/model_file.js';
-import { openBackend, parseNumber } from './train.js';
+import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
 
-interface PredictOptions {
+interface PredictOptions extends BackendOptions {
   model: string;
   top: string;
-  backend: string;
   json?: boolean;
 }
 
@@ -20,42 +19,42 @@ interface Prediction {
 
 /** `convstack predict --model <file> <images...>`: the top classes of each image, with probabilities. */
 export function registerPredict(program: Command): void {
-  program
-    .command('predict <images...>')
-    .description('classify PNG or JPEG images with a model file: the top classes with their probabilities')
-    .requiredOption('--model <file>', 'a .safetensors model file written by convstack train')
-    .option('--top <k>', 'how many classes to show per image', '3')
-    .option('--backend <name>', 'reference or wasm', 'wasm')
-    .option('--json', 'print the predictions as JSON')
-    .action(async (images: string[], options: PredictOptions) => {
-      const k = parseNumber('top', options.top, 'int');
-      const { backend, close } = await openBackend(options.backend);
-      try {
-        const { net, info } = await loadModel(options.model, { backend });
-        const shape = net.spec.input as [number, number, number];
-        const size = shape[0] * shape[1] * shape[2];
-        const x = Tensor.zeros([images.length, ...shape], net.dtype);
-        for (const [i, file] of images.entries()) {
-          const pixels = await decodeImage(file, shape);
-          for (let j = 0; j < size; j++) x.data[i * size + j] = (pixels[j] as number) / 255;
-          normalize(x.data, i * size, shape, info.normalization);
-        }
-        const scores = net.forward(x);
-        const probabilities = backend.softmax(scores);
-        const classes = info.classes.length;
-        const predictions: Prediction[] = images.map((file, i) => {
-          const row = Array.from(probabilities.data.subarray(i * classes, (i + 1) * classes));
-          const order = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-          return { file, top: order.slice(0, k).map(([p, c]) => ({ class: info.classes[c] ?? String(c), probability: p })) };
-        });
-        [x, scores, probabilities].forEach((t) => t.dispose());
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(predictions, null, 2)}\n`);
-          return;
-        }
-        for (const p of predictions) process.stdout.write(`${p.file}: ${p.top.map((t) => `${t.class} (${t.probability.toFixed(4)})`).join(', ')}\n`);
-      } finally {
-        await close();
+  withBackendOptions(
+    program
+      .command('predict <images...>')
+      .description('classify PNG or JPEG images with a model file: the top classes with their probabilities')
+      .requiredOption('--model <file>', 'a .safetensors model file written by convstack train')
+      .option('--top <k>', 'how many classes to show per image', '3')
+      .option('--json', 'print the predictions as JSON'),
+  ).action(async (images: string[], options: PredictOptions) => {
+    const k = parseNumber('top', options.top, 'int');
+    const { backend, close } = await openBackend(options);
+    try {
+      const { net, info } = await loadModel(options.model, { backend });
+      const shape = net.spec.input as [number, number, number];
+      const size = shape[0] * shape[1] * shape[2];
+      const x = Tensor.zeros([images.length, ...shape], net.dtype);
+      for (const [i, file] of images.entries()) {
+        const pixels = await decodeImage(file, shape);
+        for (let j = 0; j < size; j++) x.data[i * size + j] = (pixels[j] as number) / 255;
+        normalize(x.data, i * size, shape, info.normalization);
       }
-    });
+      const scores = net.forward(x);
+      const probabilities = backend.softmax(scores);
+      const classes = info.classes.length;
+      const predictions: Prediction[] = images.map((file, i) => {
+        const row = Array.from(probabilities.data.subarray(i * classes, (i + 1) * classes));
+        const order = row.map((p, c) => [p, c] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+        return { file, top: order.slice(0, k).map(([p, c]) => ({ class: info.classes[c] ?? String(c), probability: p })) };
+      });
+      [x, scores, probabilities].forEach((t) => t.dispose());
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(predictions, null, 2)}\n`);
+        return;
+      }
+      for (const p of predictions) process.stdout.write(`${p.file}: ${p.top.map((t) => `${t.class} (${t.probability.toFixed(4)})`).join(', ')}\n`);
+    } finally {
+      await close();
+    }
+  });
 }

@@ -9,9 +9,9 @@ import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
 import { compileSpec, type SpecOptions } from './model.js';
-import { openBackend } from './train.js';
+import { openBackend, withBackendOptions, type BackendOptions } from './options.js';
 
-interface RunOptions {
+interface RunOptions extends BackendOptions {
   input: string;
   output: string;
   seed: string;
@@ -19,7 +19,6 @@ interface RunOptions {
   shape?: string;
   set?: string;
   memory?: boolean;
-  backend: string;
 }
 
 /**
@@ -27,32 +26,32 @@ interface RunOptions {
  * only the activations still needed. x is (N, C, H, W) or one (C, H, W) image, float32.
  */
 export function registerRun(program: Command): void {
-  program
-    .command('run <model>')
-    .description('run a forward pass in inference mode on a .npy batch (N, C, H, W) and write the output as .npy')
-    .requiredOption('--input <file>', 'input tensor, .npy float32, (N, C, H, W) or (C, H, W)')
-    .requiredOption('--output <file>', 'where to write the output .npy')
-    .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
-    .option('--weights <file>', 'safetensors file with a tensor for every parameter, by state_dict name')
-    .option('--shape <HxWxC>', 'input volume for a spec whose INPUT has no size')
-    .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
-    .option('--backend <name>', 'reference or wasm', 'wasm')
-    .option('--memory', 'print the measured peak of tensor memory')
-    .action(async (model: string, options: RunOptions) => {
-      const { backend, close } = await openBackend(options.backend);
-      try {
-        const net = await buildNet(model, options, backend);
-        let x = parseNpy(await readUserFile(options.input), options.input);
-        if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
-        if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
-        tracker.resetPeak();
-        const y = net.forward(x, { training: false });
-        await writeFileAtomic(options.output, formatNpy(y));
-        if (options.memory) process.stdout.write(`${measuredPeakLine()}\n`);
-      } finally {
-        await close();
-      }
-    });
+  withBackendOptions(
+    program
+      .command('run <model>')
+      .description('run a forward pass in inference mode on a .npy batch (N, C, H, W) and write the output as .npy')
+      .requiredOption('--input <file>', 'input tensor, .npy float32, (N, C, H, W) or (C, H, W)')
+      .requiredOption('--output <file>', 'where to write the output .npy')
+      .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
+      .option('--weights <file>', 'safetensors file with a tensor for every parameter, by state_dict name')
+      .option('--shape <HxWxC>', 'input volume for a spec whose INPUT has no size')
+      .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
+      .option('--memory', 'print the measured peak of tensor memory'),
+  ).action(async (model: string, options: RunOptions) => {
+    const { backend, close } = await openBackend(options);
+    try {
+      const net = await buildNet(model, options, backend);
+      let x = parseNpy(await readUserFile(options.input), options.input);
+      if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
+      if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
+      tracker.resetPeak();
+      const y = net.forward(x, { training: false });
+      await writeFileAtomic(options.output, formatNpy(y));
+      if (options.memory) process.stdout.write(`${measuredPeakLine()}\n`);
+    } finally {
+      await close();
+    }
+  });
 }
 
 /** A model file brings its own weights; a spec or zoo name gets seeded ones or --weights. */

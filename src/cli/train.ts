@@ -19,6 +19,7 @@ import { netFromFile, saveModel, type ModelInfo } from '../train/model_file.js';
 import { OPTIMIZER_NAMES, parseOptimizerName } from '../train/optimizers/index.js';
 import { parseSchedule } from '../train/schedules.js';
 import { compileSpec, parseInputOption, parseSetOption } from './model.js';
+import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
 
 /**
  * The defaults are the default job (`npm start`): LeNet-5 on the MNIST digits, 98.5-98.65% on the
@@ -38,13 +39,12 @@ const DEFAULTS = {
   loss: 'softmax',
   seed: '0',
   out: 'model.safetensors',
-  backend: 'wasm',
 } as const;
 
 /** Options that decide a run; a resumed run takes them from its checkpoint instead. */
 const RUN_OPTIONS = ['model', 'epochs', 'batch', 'optimizer', 'lr', 'momentum', 'weightDecay', 'schedule', 'shift', 'flip', 'loss', 'seed', 'set', 'input'] as const;
 
-interface TrainOptions {
+interface TrainOptions extends BackendOptions {
   model: string;
   data: string;
   epochs: string;
@@ -63,34 +63,8 @@ interface TrainOptions {
   out: string;
   checkpoint?: string;
   resume?: string;
-  backend: string;
   json?: boolean;
   memory?: boolean;
-}
-
-/** A backend by the name `--backend` takes, and how to release it (the wasm one runs worker threads). */
-export interface OpenBackend {
-  backend: Backend;
-  description: string;
-  close(): Promise<void>;
-}
-
-/** Opens `reference` or `wasm` (one thread per core). */
-export async function openBackend(name: string): Promise<OpenBackend> {
-  if (name === 'reference') return { backend: referenceBackend, description: 'reference', close: async () => {} };
-  if (name === 'wasm') {
-    const wasm = await createWasmBackend();
-    return { backend: wasm, description: `wasm (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`, close: () => wasm.dispose() };
-  }
-  throw new Error(`--backend: expected reference or wasm, got '${name}'`);
-}
-
-/** Parses a CLI number: an integer at least `min`, or any positive float. */
-export function parseNumber(option: string, value: string, kind: 'int' | 'float', min = 1): number {
-  const n = Number(value);
-  const ok = value.trim() !== '' && Number.isFinite(n) && (kind === 'int' ? Number.isInteger(n) && n >= min : n >= 0);
-  if (!ok) throw new Error(`--${option}: expected ${kind === 'int' ? `an integer >= ${min}` : 'a non-negative number'}, got '${value}'`);
-  return n;
 }
 
 /** True when `arg` names a safetensors file (a model file or a checkpoint) rather than a spec. */
@@ -195,72 +169,72 @@ function configFromOptions(o: TrainOptions): TrainConfig {
 
 /** `convstack train`: trains a net (a spec, a zoo name or a model file to fine-tune) and writes a model file. */
 export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description('train a net on MNIST, CIFAR-10 or an image folder and write a model file (defaults: LeNet-5 on the MNIST digits)')
-    .option('--model <spec|zoo name|file>', 'notation text, a file of it, a zoo name, or a .safetensors model file to fine-tune', DEFAULTS.model)
-    .option('--data <source>', 'mnist, cifar10:<dir> or folder:<dir>', DEFAULTS.data)
-    .option('--epochs <n>', 'epochs', DEFAULTS.epochs)
-    .option('--batch <n>', 'batch size', DEFAULTS.batch)
-    .option('--optimizer <name>', OPTIMIZER_NAMES.join(', '), DEFAULTS.optimizer)
-    .option('--lr <rate>', 'base learning rate', DEFAULTS.lr)
-    .option('--momentum <m>', 'momentum (momentum, nesterov: 0.9; rmsprop: 0)')
-    .option('--weight-decay <wd>', 'weight decay (L2; decoupled for adamw)')
-    .option('--schedule <schedule>', 'constant, cosine[:<etaMin>], step:<stepSize>[:<gamma>]', DEFAULTS.schedule)
-    .option('--shift <pixels>', 'random shifts of up to this many pixels (random crop with that padding); 0 for none', DEFAULTS.shift)
-    .option('--flip', 'random horizontal flips (not for digits)')
-    .option('--loss <loss>', 'softmax (cross-entropy) or svm', DEFAULTS.loss)
-    .option('--seed <n>', 'seeds the weights, shuffling, augmentation and dropout', DEFAULTS.seed)
-    .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
-    .option('--input <HxWxC>', 'input volume for a spec, overriding its INPUT')
-    .option('--out <file>', 'the model file to write', DEFAULTS.out)
-    .option('--checkpoint <file>', 'checkpoint written after each epoch (default: <out>.checkpoint.safetensors)')
-    .option('--resume <checkpoint>', "continue the run saved in a checkpoint, with that run's settings")
-    .option('--backend <name>', 'reference or wasm', DEFAULTS.backend)
-    .option('--json', 'print a JSON summary (other output goes to stderr)')
-    .option('--memory', 'print the measured peak of tensor memory over the training steps')
-    .action(async (options: TrainOptions, command: Command) => {
-      const started = performance.now();
-      const out = options.json ? process.stderr : process.stdout;
-      let resume: Checkpoint | undefined;
-      if (options.resume !== undefined) {
-        rejectRunOptions(command, options.resume);
-        resume = await loadCheckpoint(options.resume);
-      }
-      const { backend, description, close } = await openBackend(options.backend);
+  withBackendOptions(
+    program
+      .command('train')
+      .description('train a net on MNIST, CIFAR-10 or an image folder and write a model file (defaults: LeNet-5 on the MNIST digits)')
+      .option('--model <spec|zoo name|file>', 'notation text, a file of it, a zoo name, or a .safetensors model file to fine-tune', DEFAULTS.model)
+      .option('--data <source>', 'mnist, cifar10:<dir> or folder:<dir>', DEFAULTS.data)
+      .option('--epochs <n>', 'epochs', DEFAULTS.epochs)
+      .option('--batch <n>', 'batch size', DEFAULTS.batch)
+      .option('--optimizer <name>', OPTIMIZER_NAMES.join(', '), DEFAULTS.optimizer)
+      .option('--lr <rate>', 'base learning rate', DEFAULTS.lr)
+      .option('--momentum <m>', 'momentum (momentum, nesterov: 0.9; rmsprop: 0)')
+      .option('--weight-decay <wd>', 'weight decay (L2; decoupled for adamw)')
+      .option('--schedule <schedule>', 'constant, cosine[:<etaMin>], step:<stepSize>[:<gamma>]', DEFAULTS.schedule)
+      .option('--shift <pixels>', 'random shifts of up to this many pixels (random crop with that padding); 0 for none', DEFAULTS.shift)
+      .option('--flip', 'random horizontal flips (not for digits)')
+      .option('--loss <loss>', 'softmax (cross-entropy) or svm', DEFAULTS.loss)
+      .option('--seed <n>', 'seeds the weights, shuffling, augmentation and dropout', DEFAULTS.seed)
+      .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
+      .option('--input <HxWxC>', 'input volume for a spec, overriding its INPUT')
+      .option('--out <file>', 'the model file to write', DEFAULTS.out)
+      .option('--checkpoint <file>', 'checkpoint written after each epoch (default: <out>.checkpoint.safetensors)')
+      .option('--resume <checkpoint>', "continue the run saved in a checkpoint, with that run's settings")
+      .option('--json', 'print a JSON summary (other output goes to stderr)')
+      .option('--memory', 'print the measured peak of tensor memory over the training steps'),
+  ).action(async (options: TrainOptions, command: Command) => {
+    const started = performance.now();
+    const out = options.json ? process.stderr : process.stdout;
+    let resume: Checkpoint | undefined;
+    if (options.resume !== undefined) {
+      rejectRunOptions(command, options.resume);
+      resume = await loadCheckpoint(options.resume);
+    }
+    const { backend, description, close } = await openBackend(options);
+    try {
+      const dataGiven = command.getOptionValueSource('data') === 'cli';
+      const { net, base, normalization, config } = await startRun(options, backend, resume, dataGiven);
+      // The net comes first: its input shape decides how folder images are resized.
+      const [c, h, w] = net.spec.input as [number, number, number];
+      const data = await openData(config.data, [c, h, w]);
+      checkInput(net, data);
+      const model: ModelInfo = { ...base, classes: [...data.train.classes], normalization: normalization ?? channelStats(data.train) };
+      out.write(`${table(model)}\n\n`);
+      out.write(`data: ${config.data}: ${data.train.length} training and ${data.test.length} test images, ${model.classes.length} classes; backend: ${description}\n`);
+      out.write(`${describeConfig(config)}\n`);
+      const checkpoint = options.checkpoint ?? `${options.out.replace(/\.safetensors$/, '')}.checkpoint.safetensors`;
+      const progress = new Progress(out, config.epochs);
+      let result: TrainResult;
+      tracker.resetPeak();
       try {
-        const dataGiven = command.getOptionValueSource('data') === 'cli';
-        const { net, base, normalization, config } = await startRun(options, backend, resume, dataGiven);
-        // The net comes first: its input shape decides how folder images are resized.
-        const [c, h, w] = net.spec.input as [number, number, number];
-        const data = await openData(config.data, [c, h, w]);
-        checkInput(net, data);
-        const model: ModelInfo = { ...base, classes: [...data.train.classes], normalization: normalization ?? channelStats(data.train) };
-        out.write(`${table(model)}\n\n`);
-        out.write(`data: ${config.data}: ${data.train.length} training and ${data.test.length} test images, ${model.classes.length} classes; backend: ${description}\n`);
-        out.write(`${describeConfig(config)}\n`);
-        const checkpoint = options.checkpoint ?? `${options.out.replace(/\.safetensors$/, '')}.checkpoint.safetensors`;
-        const progress = new Progress(out, config.epochs);
-        let result: TrainResult;
-        tracker.resetPeak();
-        try {
-          result = await train({ net, data, config, info: model, checkpoint, ...(resume && { resume }), onEvent: (e) => progress.handle(e) });
-        } finally {
-          progress.stop();
-        }
-        await saveModel(options.out, net, model, { data: config.data, test_accuracy: result.testAccuracy.toFixed(4) });
-        const seconds = (performance.now() - started) / 1000;
-        out.write(`wrote ${options.out} (checkpoint: ${checkpoint}); ${Math.round(result.imagesPerSecond)} training images/s; ${seconds.toFixed(1)} s in all\n`);
-        out.write(`test accuracy: ${result.testAccuracy.toFixed(4)}\n`);
-        if (options.memory) out.write(`${measuredPeakLine()}\n`);
-        if (options.json) {
-          const summary = { model: options.out, checkpoint, data: config.data, backend: description, config, ...result, seconds };
-          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        }
+        result = await train({ net, data, config, info: model, checkpoint, ...(resume && { resume }), onEvent: (e) => progress.handle(e) });
       } finally {
-        await close();
+        progress.stop();
       }
-    });
+      await saveModel(options.out, net, model, { data: config.data, test_accuracy: result.testAccuracy.toFixed(4) });
+      const seconds = (performance.now() - started) / 1000;
+      out.write(`wrote ${options.out} (checkpoint: ${checkpoint}); ${Math.round(result.imagesPerSecond)} training images/s; ${seconds.toFixed(1)} s in all\n`);
+      out.write(`test accuracy: ${result.testAccuracy.toFixed(4)}\n`);
+      if (options.memory) out.write(`${measuredPeakLine()}\n`);
+      if (options.json) {
+        const summary = { model: options.out, checkpoint, data: config.data, backend: description, config, ...result, seconds };
+        process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      }
+    } finally {
+      await close();
+    }
+  });
 }
 
 /** What a run starts from: the net, how to describe it, and its settings. */

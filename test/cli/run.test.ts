@@ -65,3 +65,17 @@ test('run fails with exit 1 and a message that says what and where', () => {
   assert.match(badSpec.stderr, /line 1, column 30: .*POOL5.*\(12 - 5 \+ 2\*0\)\/5 \+ 1/);
   assert.deepEqual(readdirSync(dir), ['x.npy'], 'a failed run writes nothing');
 });
+
+test('--threads sets the wasm pool and --debug-backend lists where each kernel runs', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convstack-run-'));
+  writeFileSync(path.join(dir, 'x.npy'), formatNpy(randomBatch([1, 3, 12, 10], 4)));
+  const args = ['run', SPEC, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy')];
+  const listed = convstack(...args, '--threads', '1', '--debug-backend');
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stderr, /^wasm backend: 1 thread\(s\)/m);
+  assert.match(listed.stderr, /^ {2}conv2d +wasm$/m);
+  assert.match(listed.stderr, /^ {2}batchNormTrain +reference$/m);
+  const zero = convstack(...args, '--threads', '0');
+  assert.equal(zero.status, 1);
+  assert.match(zero.stderr, /--threads: expected an integer >= 1, got '0'/);
+});

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import type { Backend } from '../backends/backend.js';
+import { referenceBackend } from '../backends/reference/index.js';
+import { createWasmBackend, formatPlacement } from '../backends/wasm/index.js';
+
+/** What `--backend` and `--threads` say, on every command that computes. */
+export interface BackendOptions {
+  backend: string;
+  threads?: string;
+  debugBackend?: boolean;
+}
+
+/** Adds `--backend`, `--threads` and `--debug-backend` to a command. */
+export function withBackendOptions(command: Command): Command {
+  return command
+    .option('--backend <name>', 'reference (plain TypeScript) or wasm (SIMD, threads)', 'wasm')
+    .option('--threads <n>', 'threads for the wasm backend (default: one per core)')
+    .option('--debug-backend', 'list which kernels run in wasm and which fall back to the reference backend');
+}
+
+/** A backend by the name `--backend` takes, and how to release it (the wasm one runs worker threads). */
+export interface OpenBackend {
+  backend: Backend;
+  description: string;
+  close(): Promise<void>;
+}
+
+/** Opens `reference` or `wasm` (with `--threads`, default one thread per core). */
+export async function openBackend(options: BackendOptions): Promise<OpenBackend> {
+  if (options.backend === 'reference') {
+    return { backend: referenceBackend, description: 'reference', close: async () => {} };
+  }
+  if (options.backend !== 'wasm') throw new Error(`--backend: expected reference or wasm, got '${options.backend}'`);
+  const threads = options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int');
+  const wasm = await createWasmBackend(threads === undefined ? {} : { threads });
+  if (options.debugBackend) process.stderr.write(`${formatPlacement(wasm)}\n`);
+  return { backend: wasm, description: `wasm (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`, close: () => wasm.dispose() };
+}
+
+/** Parses a CLI number: an integer at least `min`, or any non-negative float. */
+export function parseNumber(option: string, value: string, kind: 'int' | 'float', min = 1): number {
+  const n = Number(value);
+  const ok = value.trim() !== '' && Number.isFinite(n) && (kind === 'int' ? Number.isInteger(n) && n >= min : n >= 0);
+  if (!ok) throw new Error(`--${option}: expected ${kind === 'int' ? `an integer >= ${min}` : 'a non-negative number'}, got '${value}'`);
+  return n;
+}
