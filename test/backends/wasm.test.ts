@@ -9,7 +9,7 @@ import type { PoolAttrs } from '../../src/ops/maxpool2d.js';
 import type { Rounding } from '../../src/ops/window.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Shape } from '../../src/tensor/shape.js';
-import { Tensor, heapAllocator, setAllocator, type DType } from '../../src/tensor/tensor.js';
+import { Tensor, heapAllocator, setAllocator, type Allocator, type DType } from '../../src/tensor/tensor.js';
 
 // Every wasm kernel against the reference backend on random inputs (odd sizes, strides, padding,
 // groups, ceil rounding), then determinism: the same thread count gives the same bits, and different
@@ -151,6 +151,19 @@ describe('wasm backend', () => {
       for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, name);
     }
     setAllocator(heapAllocator);
+  });
+
+  it('writes every value of an output it allocates without zero-fill (Tensor.empty)', () => {
+    const wasm = backends.get(2) as WasmBackend;
+    // Every new block arrives full of NaN: a value a kernel forgot to write shows up as NaN.
+    const dirty: Allocator = {
+      allocate: (size, dtype) => wasm.allocator.allocate(size, dtype).fill(Number.NaN),
+      free: (data) => wasm.allocator.free(data),
+    };
+    setAllocator(dirty);
+    const actual = runAll(wasm, 1);
+    setAllocator(heapAllocator);
+    for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, `${name}, dirty memory`);
   });
 
   it('gives the same bits on every run with the same thread count', () => {

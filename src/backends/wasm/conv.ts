@@ -89,7 +89,8 @@ function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
 export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs, relu = false): Tensor {
   const g = geometry(x.shape, weight.shape, attrs);
-  const y = Tensor.zeros([g.n, g.o, g.oh, g.ow]);
+  // convForward writes every output once its K (C/groups * KH * KW) is not empty.
+  const y = g.c * g.kh * g.kw > 0 ? Tensor.empty([g.n, g.o, g.oh, g.ow]) : Tensor.zeros([g.n, g.o, g.oh, g.ow]);
   runConv(rt, g, rt.input(x), rt.input(weight), bias === null ? 0 : rt.input(bias), rt.output(y), relu);
   return y;
 }
@@ -121,7 +122,8 @@ function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tens
       }
     }
   }
-  const dx = Tensor.zeros(xShape);
+  // convForward writes every dx value once the flipped convolution's K (O/groups * KH * KW) is not empty.
+  const dx = g.o * kh * kw > 0 ? Tensor.empty(xShape) : Tensor.zeros(xShape);
   const transposed: Geometry = {
     n: g.n,
     c: g.o,
@@ -157,7 +159,8 @@ function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tenso
 export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
   const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
   const g = geometry(x.shape, weightShape, attrs);
-  const dw = Tensor.zeros(weightShape);
+  // Each job writes its columns of dw once, whole.
+  const dw = Tensor.empty(weightShape);
   const og = g.o / g.groups;
   const kg = (g.c / g.groups) * g.kh * g.kw;
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).

@@ -49,6 +49,11 @@ function gemm(rt: WasmRuntime, p: Product): void {
   rt.run('gemm', d, ws, stride);
 }
 
+/** C for a product of depth `depth`: gemm writes every value unless the depth is 0 (then C is 0). */
+function output(shape: [number, number], depth: number): Tensor {
+  return depth > 0 ? Tensor.empty(shape) : Tensor.zeros(shape);
+}
+
 function dims(x: Tensor, weight: Tensor): [number, number, number] {
   const [n, k] = x.shape as [number, number];
   const [m, kw] = weight.shape as [number, number];
@@ -61,7 +66,7 @@ function dims(x: Tensor, weight: Tensor): [number, number, number] {
 /** y (N, M) = x (N, K) weight(M, K)^T + bias (M). */
 export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   const [n, m, k] = dims(x, weight);
-  const y = Tensor.zeros([n, m]);
+  const y = output([n, m], k);
   const xp = rt.input(x);
   const wp = rt.input(weight);
   const c = rt.output(y);
@@ -79,7 +84,7 @@ export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
 export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = weight.shape[1] as number;
-  const dx = Tensor.zeros([n, k]);
+  const dx = output([n, k], m);
   const a = rt.input(dy);
   const b = rt.input(weight);
   gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
@@ -90,7 +95,7 @@ export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Te
 export function linearGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = x.shape[1] as number;
-  const dw = Tensor.zeros([m, k]);
+  const dw = output([m, k], n);
   const a = rt.input(dy);
   const b = rt.input(x);
   gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), ldc: k, ccs: 1, bias: 0, biasMode: 0 });

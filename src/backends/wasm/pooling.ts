@@ -28,7 +28,7 @@ function describe(rt: WasmRuntime, xShape: Shape, attrs: PoolAttrs, includePad: 
 /** y (N, C, OH, OW) and the flat index in its (H, W) plane of each maximum. */
 export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array } {
   const [n, c, , , oh, ow] = pooled('maxpool', x.shape, attrs);
-  const y = Tensor.zeros([n, c, oh, ow]);
+  const y = Tensor.empty([n, c, oh, ow]);
   const argmaxPtr = rt.allocator.allocBytes(y.size * 4);
   const d = describe(rt, x.shape, attrs, false);
   rt.run('maxPool', d, rt.input(x), rt.output(y), argmaxPtr);
@@ -53,7 +53,7 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
 /** y (N, C, OH, OW) = the mean of each window of x (N, C, H, W). */
 export function avgPool2d(rt: WasmRuntime, x: Tensor, attrs: AvgPoolAttrs): Tensor {
   const [n, c, , , oh, ow] = pooled('avgpool', x.shape, attrs);
-  const y = Tensor.zeros([n, c, oh, ow]);
+  const y = Tensor.empty([n, c, oh, ow]);
   rt.run('avgPool', describe(rt, x.shape, attrs, attrs.countIncludePad), rt.input(x), rt.output(y));
   return y;
 }
