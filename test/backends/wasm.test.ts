@@ -60,6 +60,9 @@ const CONV_CASES: ConvCase[] = [
   { name: '64 channels, several K blocks', x: [1, 64, 14, 14], out: 64, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
   { name: '1x1 depthwise', x: [2, 4, 6, 5], out: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0], groups: 4 },
   { name: '7x7 stride 2 pad 3', x: [1, 3, 19, 17], out: 8, kernel: [7, 3], stride: [2, 1], padding: [3, 1], groups: 1 },
+  // A window over the whole input runs as a fully-connected layer (both batch paths of linear).
+  { name: 'LeNet C5 shape (window = input)', x: [3, 16, 5, 5], out: 12, kernel: [5, 5], stride: [1, 1], padding: [0, 0], groups: 1 },
+  { name: 'window = input, batch 17', x: [17, 4, 3, 2], out: 5, kernel: [3, 2], stride: [1, 1], padding: [0, 0], groups: 1 },
   { name: 'ceil rounding, stride 3', x: [2, 5, 10, 10], out: 7, kernel: [3, 3], stride: [3, 3], padding: [0, 0], groups: 1, rounding: 'ceil' },
 ];
 

@@ -3,6 +3,7 @@ import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
@@ -18,6 +19,9 @@ import type { WasmRuntime } from './runtime.js';
  *   multiply mostly padding zeros (25x the work for LeNet's C5).
  * - conv2dGradWeight: GEMM of dy (Og x P, read in place) by im2col(x)^T packed with 4x4
  *   transposes (`convGradWeight`).
+ * - A window that covers the whole unpadded input (LeNet's C5: 5x5 on 5x5) is a fully-connected
+ *   layer: all three run as the linear kernels (linear.ts) on (N, C*H*W) views. The im2col path
+ *   would pack one column per image and run every tile through the partial-tile path.
  */
 
 /** KC in asm/kernels.ts: the depth of one packed block. */
@@ -67,6 +71,17 @@ function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): Geomet
   };
 }
 
+/** True when the window covers the whole unpadded input: one output position, im2col(x[n]) = x[n]. */
+function fullyConnected(g: Geometry): boolean {
+  return g.groups === 1 && g.kh === g.h && g.kw === g.w && g.ph === 0 && g.pw === 0 && g.oh === 1 && g.ow === 1;
+}
+
+/** `t` (N, ...) seen as (N, rest), sharing its storage (the view owns nothing). */
+function flat(t: Tensor): Tensor {
+  const n = t.shape[0] ?? 0;
+  return Tensor.wrap([n, n === 0 ? 0 : t.size / n], t.data);
+}
+
 function describe(rt: WasmRuntime, g: Geometry, nb: number): number {
   return rt.describe([g.n, g.c, g.h, g.w, g.o, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.groups, nb]);
 }
@@ -89,6 +104,7 @@ function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
 export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs, relu = false): Tensor {
   const g = geometry(x.shape, weight.shape, attrs);
+  if (fullyConnected(g)) return linear(rt, flat(x), flat(weight), bias, relu).reshape([g.n, g.o, 1, 1]);
   // convForward writes every output once its K (C/groups * KH * KW) is not empty.
   const y = g.c * g.kh * g.kw > 0 ? Tensor.empty([g.n, g.o, g.oh, g.ow]) : Tensor.zeros([g.n, g.o, g.oh, g.ow]);
   runConv(rt, g, rt.input(x), rt.input(weight), bias === null ? 0 : rt.input(bias), rt.output(y), relu);
@@ -98,6 +114,7 @@ export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
 /** dx (N, C, H, W) from dy (N, O, OH, OW) and weight (O, C/groups, KH, KW). */
 export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
   const g = geometry(xShape, weight.shape, attrs);
+  if (fullyConnected(g)) return linearGradInput(rt, flat(dy), flat(weight)).reshape(xShape);
   // The flipped form's work over the direct product's is (H*W)/(OH*OW): use it only when equal.
   const flip = g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw && g.h * g.w <= g.oh * g.ow;
   return flip ? gradInputFlipped(rt, g, dy, weight, xShape) : gradInputCol2im(rt, g, dy, weight, xShape);
@@ -159,6 +176,7 @@ function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tenso
 export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
   const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
   const g = geometry(x.shape, weightShape, attrs);
+  if (fullyConnected(g)) return linearGradWeight(rt, flat(dy), flat(x)).reshape(weightShape);
   // Each job writes its columns of dw once, whole.
   const dw = Tensor.empty(weightShape);
   const og = g.o / g.groups;

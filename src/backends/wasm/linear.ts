@@ -13,6 +13,7 @@ const KC = 256;
 const TILE_SCRATCH = 40;
 const BIAS_ROW = 2;
 const BIAS_COL = 4;
+const RELU = 8;
 /** Below this batch, y^T = W x^T: reading W in place beats packing W^T for every call. */
 const SMALL_BATCH = 16;
 
@@ -33,6 +34,8 @@ interface Product {
   bcs: number;
   c: number;
   bias: number;
+  /** max(0, .) last. */
+  relu?: boolean;
 }
 
 /** C (M x N, row-major) = A . B (+ bias per column). */
@@ -44,7 +47,7 @@ function gemm(rt: WasmRuntime, p: Product): void {
   while (jobs() < 4 * rt.threads && nb > 8) nb /= 2;
   while (jobs() < 4 * rt.threads && mb > 4) mb /= 2;
   const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
-  const mode = p.bias !== 0 ? p.biasMode : 0;
+  const mode = (p.bias !== 0 ? p.biasMode : 0) | (p.relu === true ? RELU : 0);
   const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.ldc, p.bias, mode, mb, nb, p.ccs]);
   rt.run('gemm', d, ws, stride);
 }
@@ -63,8 +66,8 @@ function dims(x: Tensor, weight: Tensor): [number, number, number] {
   return [n, m, k];
 }
 
-/** y (N, M) = x (N, K) weight(M, K)^T + bias (M). */
-export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+/** y (N, M) = x (N, K) weight(M, K)^T + bias (M), ReLU'd when `relu`. */
+export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, relu = false): Tensor {
   const [n, m, k] = dims(x, weight);
   const y = output([n, m], k);
   const xp = rt.input(x);
@@ -73,9 +76,9 @@ export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
   const b = bias === null ? 0 : rt.input(bias);
   if (n < SMALL_BATCH) {
     // y^T (M x N) = W (M x K, in place) . x^T (K x N), stored transposed into y.
-    gemm(rt, { m, n, k, a: wp, ars: k, acs: 1, b: xp, brs: 1, bcs: k, c, ldc: 1, ccs: m, bias: b, biasMode: BIAS_ROW });
+    gemm(rt, { m, n, k, a: wp, ars: k, acs: 1, b: xp, brs: 1, bcs: k, c, ldc: 1, ccs: m, bias: b, biasMode: BIAS_ROW, relu });
   } else {
-    gemm(rt, { m: n, n: m, k, a: xp, ars: k, acs: 1, b: wp, brs: 1, bcs: k, c, ldc: m, ccs: 1, bias: b, biasMode: BIAS_COL });
+    gemm(rt, { m: n, n: m, k, a: xp, ars: k, acs: 1, b: wp, brs: 1, bcs: k, c, ldc: m, ccs: 1, bias: b, biasMode: BIAS_COL, relu });
   }
   return y;
 }
