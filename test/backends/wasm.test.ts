@@ -137,7 +137,8 @@ describe('wasm backend', () => {
   let expected: Map<string, Tensor>;
 
   before(async () => {
-    for (const threads of [1, 2, 3]) backends.set(threads, await createWasmBackend({ threads }));
+    // serialBelow 0: even these small cases run on every thread (by default they would run on one).
+    for (const threads of [1, 2, 3]) backends.set(threads, await createWasmBackend({ threads, serialBelow: 0 }));
     expected = runAll(ref, 1);
   });
   after(async () => {

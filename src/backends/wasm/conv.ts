@@ -82,6 +82,11 @@ function flat(t: Tensor): Tensor {
   return Tensor.wrap([n, n === 0 ? 0 : t.size / n], t.data);
 }
 
+/** Multiply-adds of the convolution (or of either of its gradients). */
+function macs(g: Geometry): number {
+  return g.n * g.o * g.oh * g.ow * (g.c / g.groups) * g.kh * g.kw;
+}
+
 function describe(rt: WasmRuntime, g: Geometry, nb: number): number {
   return rt.describe([g.n, g.c, g.h, g.w, g.o, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.groups, nb]);
 }
@@ -98,7 +103,7 @@ function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: 
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
   const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH) * 4);
   const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
-  rt.run('convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
+  rt.runSized(macs(g), 'convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
@@ -168,7 +173,7 @@ function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tenso
   const nb = 64;
   const [ws, stride] = rt.workspacePerThread((KC * nb + kgPad * nb + TILE_SCRATCH) * 4);
   const dx = Tensor.zeros(xShape);
-  rt.run('convGradInput', describe(rt, g, nb), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
+  rt.runSized(macs(g), 'convGradInput', describe(rt, g, nb), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
   return dx;
 }
 
@@ -186,6 +191,6 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   const ogPad = Math.ceil(og / MR) * MR;
   // + 24 ints: the tap table of packTapsByPosition.
   const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + 24) * 4);
-  rt.run('convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
+  rt.runSized(macs(g), 'convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
   return dw;
 }

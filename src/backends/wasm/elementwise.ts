@@ -10,19 +10,19 @@ import type { WasmRuntime } from './runtime.js';
 
 export function relu(rt: WasmRuntime, x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
-  rt.run('relu', rt.input(x), rt.output(y), x.size);
+  rt.runSized(x.size, 'relu', rt.input(x), rt.output(y), x.size);
   return y;
 }
 
 export function reluGrad(rt: WasmRuntime, dy: Tensor, y: Tensor): Tensor {
   const dx = Tensor.empty(dy.shape);
-  rt.run('reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
+  rt.runSized(dy.size, 'reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
   return dx;
 }
 
 export function add(rt: WasmRuntime, a: Tensor, b: Tensor): Tensor {
   const y = Tensor.empty(a.shape);
-  rt.run('add', rt.input(a), rt.input(b), rt.output(y), a.size);
+  rt.runSized(a.size, 'add', rt.input(a), rt.input(b), rt.output(y), a.size);
   return y;
 }
 
@@ -32,7 +32,7 @@ export function biasGrad(rt: WasmRuntime, dy: Tensor): Tensor {
   const c = dy.shape[1] ?? 0;
   const rest = n * c === 0 ? 0 : dy.size / (n * c);
   const db = Tensor.empty([c]);
-  rt.run('biasGrad', rt.input(dy), rt.output(db), n, c, rest);
+  rt.runSized(dy.size, 'biasGrad', rt.input(dy), rt.output(db), n, c, rest);
   return db;
 }
 
@@ -50,6 +50,6 @@ export function batchNormInfer(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: 
     scale[ch] = s;
     shift[ch] = (beta.data[ch] as number) - (mean.data[ch] as number) * s;
   }
-  rt.run('scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest);
+  rt.runSized(x.size, 'scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest);
   return y;
 }

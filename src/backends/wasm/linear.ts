@@ -49,7 +49,7 @@ function gemm(rt: WasmRuntime, p: Product): void {
   const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
   const mode = (p.bias !== 0 ? p.biasMode : 0) | (p.relu === true ? RELU : 0);
   const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.ldc, p.bias, mode, mb, nb, p.ccs]);
-  rt.run('gemm', d, ws, stride);
+  rt.runSized(p.m * p.n * p.k, 'gemm', d, ws, stride);
 }
 
 /** C for a product of depth `depth`: gemm writes every value unless the depth is 0 (then C is 0). */

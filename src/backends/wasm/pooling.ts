@@ -31,7 +31,7 @@ export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Te
   const y = Tensor.empty([n, c, oh, ow]);
   const argmaxPtr = rt.allocator.allocBytes(y.size * 4);
   const d = describe(rt, x.shape, attrs, false);
-  rt.run('maxPool', d, rt.input(x), rt.output(y), argmaxPtr);
+  rt.runSized(x.size, 'maxPool', d, rt.input(x), rt.output(y), argmaxPtr);
   // Copied out to the JS heap: the argmax belongs to the op's saved state, which nothing frees explicitly.
   const argmax = rt.i32(argmaxPtr, y.size).slice();
   rt.allocator.freeBytes(argmaxPtr, y.size * 4);
@@ -46,7 +46,7 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
   const argmaxPtr = rt.scratch(argmax.byteLength);
   rt.i32(argmaxPtr, argmax.length).set(argmax);
   const planes = n * c;
-  rt.run('maxPoolGrad', rt.input(dy), argmaxPtr, rt.output(dx), planes, h * w, planes === 0 ? 0 : dy.size / planes);
+  rt.runSized(dx.size, 'maxPoolGrad', rt.input(dy), argmaxPtr, rt.output(dx), planes, h * w, planes === 0 ? 0 : dy.size / planes);
   return dx;
 }
 
@@ -54,7 +54,7 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
 export function avgPool2d(rt: WasmRuntime, x: Tensor, attrs: AvgPoolAttrs): Tensor {
   const [n, c, , , oh, ow] = pooled('avgpool', x.shape, attrs);
   const y = Tensor.empty([n, c, oh, ow]);
-  rt.run('avgPool', describe(rt, x.shape, attrs, attrs.countIncludePad), rt.input(x), rt.output(y));
+  rt.runSized(x.size, 'avgPool', describe(rt, x.shape, attrs, attrs.countIncludePad), rt.input(x), rt.output(y));
   return y;
 }
 
@@ -63,6 +63,6 @@ export function avgPool2dGrad(rt: WasmRuntime, dy: Tensor, xShape: Shape, attrs:
   const [n, c, , , oh, ow] = pooled('avgpool', xShape, attrs);
   if (dy.size !== n * c * oh * ow) throw new ShapeError('avgpool', 'dy does not have the pooled shape of x', [dy.shape, xShape]);
   const dx = Tensor.zeros(xShape);
-  rt.run('avgPoolGrad', describe(rt, xShape, attrs, attrs.countIncludePad), rt.input(dy), rt.output(dx));
+  rt.runSized(dx.size, 'avgPoolGrad', describe(rt, xShape, attrs, attrs.countIncludePad), rt.input(dy), rt.output(dx));
   return dx;
 }

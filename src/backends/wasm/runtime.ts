@@ -19,11 +19,19 @@ const HEAP_BASE = 4096;
 /** Initial memory: 64 MiB covers the benchmark's small nets without growing. */
 const INITIAL_PAGES = 1024;
 
+/** Work (multiply-adds or values) below which a kernel runs on the calling thread alone: about 10-20 us. */
+const SERIAL_WORK = 1 << 17;
+
 export interface WasmRuntimeOptions {
   /** Threads, the calling one included; default: the available cores. */
   threads?: number;
   /** Use the plain-SIMD binary even where relaxed SIMD (fused multiply-add) is available. */
   noRelaxedSimd?: boolean;
+  /**
+   * Work (multiply-adds, or values for memory-bound kernels) below which a kernel runs on the
+   * calling thread alone; default 2^17. Tests set 0 so that small cases exercise every thread.
+   */
+  serialBelow?: number;
 }
 
 async function loadBinary(name: string): Promise<Uint8Array<ArrayBuffer>> {
@@ -63,6 +71,7 @@ export class WasmRuntime {
     readonly exports: Record<string, unknown>,
     readonly pool: ThreadPool,
     readonly relaxedSimd: boolean,
+    private readonly serialBelow: number,
   ) {
     this.descriptor = new Int32Array(allocator.buffer(), DESCRIPTOR_OFFSET, DESCRIPTOR_WORDS);
     this.jobCounter = new Int32Array(allocator.buffer(), JOB_COUNTER, 1);
@@ -77,7 +86,7 @@ export class WasmRuntime {
     const exports = instance.exports as Record<string, unknown>;
     const kernels = POOLED.map((name) => exports[name] as Kernel);
     const pool = await ThreadPool.start(threads, module, memory, CONTROL_OFFSET, POOLED, kernels);
-    return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd);
+    return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd, options.serialBelow ?? SERIAL_WORK);
   }
 
   get threads(): number {
@@ -86,10 +95,25 @@ export class WasmRuntime {
 
   /** Runs a pooled kernel on every thread; its arguments after (tid, nt). */
   run(kernel: PooledKernel, ...args: number[]): void {
+    this.runOn(false, kernel, args);
+  }
+
+  /**
+   * Runs a pooled kernel on the calling thread alone when `work` (multiply-adds, or values for a
+   * memory-bound kernel) is below `serialBelow`, else on every thread. NOTE: waking the workers and
+   * waiting for the slowest costs tens of microseconds, and far more when another process has
+   * descheduled a worker; LeNet's small layers took longer on two threads than on one. Results do
+   * not depend on the choice (they never depend on the thread count).
+   */
+  runSized(work: number, kernel: PooledKernel, ...args: number[]): void {
+    this.runOn(work < this.serialBelow, kernel, args);
+  }
+
+  private runOn(serial: boolean, kernel: PooledKernel, args: number[]): void {
     try {
       // Published to the workers by the pool's Atomics.add on the generation word.
       this.jobCounter[0] = 0;
-      this.pool.run(POOLED.indexOf(kernel), args);
+      this.pool.run(POOLED.indexOf(kernel), args, serial);
     } finally {
       this.release();
     }

@@ -97,10 +97,13 @@ export class ThreadPool {
     return pool;
   }
 
-  /** Runs kernel `index` on every thread and returns when all are done. */
-  run(index: number, args: readonly number[]): void {
+  /**
+   * Runs kernel `index` on every thread and returns when all are done; with `serial`, on the calling
+   * thread alone (as thread 0 of 1), for work too small to pay for waking the workers.
+   */
+  run(index: number, args: readonly number[], serial = false): void {
     const kernel = this.kernels[index] as Kernel;
-    if (this.workers.length === 0) {
+    if (serial || this.workers.length === 0) {
       kernel(0, 1, ...args);
       return;
     }
