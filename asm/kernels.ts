@@ -559,7 +559,22 @@ export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize,
         while (left > 0) {
           const run = min(ow - ox, left);
           const iy = oy * sh - ph + fy;
-          if (iy >= 0 && iy < h) {
+          if (iy >= 0 && iy < h && sw == 1) {
+            // Stride 1: the run's valid positions t in [lo, hi) land on adjacent pixels; four at
+            // a time, each pixel summed in the same order as the scalar loop below.
+            const first = ox - pw + fx;
+            const dst = plane + (<usize>(iy * w + first) << 2);
+            const hi = min(run, w - first);
+            let t = max(0, -first);
+            for (; t + 4 <= hi; t += 4) {
+              const at = dst + (<usize>t << 2);
+              v128.store(at, f32x4.add(v128.load(at), v128.load(src + (<usize>t << 2))));
+            }
+            for (; t < hi; t++) {
+              const at = dst + (<usize>t << 2);
+              store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>t << 2)));
+            }
+          } else if (iy >= 0 && iy < h) {
             const dst = plane + (<usize>(iy * w) << 2);
             let ix = ox * sw - pw + fx;
             for (let t = 0; t < run; t++) {

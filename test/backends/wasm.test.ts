@@ -60,6 +60,9 @@ const CONV_CASES: ConvCase[] = [
   { name: '64 channels, several K blocks', x: [1, 64, 14, 14], out: 64, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
   { name: '1x1 depthwise', x: [2, 4, 6, 5], out: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0], groups: 4 },
   { name: '7x7 stride 2 pad 3', x: [1, 3, 19, 17], out: 8, kernel: [7, 3], stride: [2, 1], padding: [3, 1], groups: 1 },
+  // Shrinking stride-1 convolutions: conv2dGradInput by col2im, its vector path and the edges.
+  { name: 'LeNet C3 shape', x: [2, 6, 14, 14], out: 16, kernel: [5, 5], stride: [1, 1], padding: [0, 0], groups: 1 },
+  { name: '5x5 pad 1 (shrinks)', x: [2, 3, 12, 13], out: 5, kernel: [5, 5], stride: [1, 1], padding: [1, 1], groups: 1 },
   // A window over the whole input runs as a fully-connected layer (both batch paths of linear).
   { name: 'LeNet C5 shape (window = input)', x: [3, 16, 5, 5], out: 12, kernel: [5, 5], stride: [1, 1], padding: [0, 0], groups: 1 },
   { name: 'window = input, batch 17', x: [17, 4, 3, 2], out: 5, kernel: [3, 2], stride: [1, 1], padding: [0, 0], groups: 1 },
@@ -100,6 +103,8 @@ function runAll(backend: Backend, seed: number): Map<string, Tensor> {
     ['2x2', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 9, 7]],
     // Wide enough for the 4-outputs-at-a-time path, with ties (the first maximum must win).
     ['2x2 wide, ties', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 10, 21]],
+    // 2x2 windows that tile the input exactly: avgPool2dGrad writes every value (no zero-fill).
+    ['2x2 tiling', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 8, 12]],
     ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }, [2, 3, 9, 7]],
   ];
   for (const [name, attrs, shape] of pools) {
