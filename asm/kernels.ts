@@ -271,9 +271,13 @@ const C_SH = 36, C_SW = 40, C_PH = 44, C_PW = 48, C_G = 52, C_NB = 56;
 /**
  * Writes rows k0..k0+kc of image `img`'s im2col matrix (row (c, kh, kw), column p = oh*OW + ow),
  * columns p0..p0+cols, straight into kc x 8 B panels, so the product needs no separate packing pass.
- * `x` points at the group's first channel of the image.
+ * `x` points at the group's first channel of the image; `row` is cols + 8 floats of scratch.
+ * Each im2col row is first built whole in `row` (runs of zeros and, at stride 1, runs of adjacent
+ * inputs, 4 at a time at any alignment), then copied to the panels 8 at a time: output rows whose
+ * width is not a multiple of 8 (LeNet's 28 and 10) would otherwise straddle panels and fall to
+ * scalar stores.
  */
-function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, cols: i32): void {
+function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, cols: i32, row: usize): void {
   const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
   const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
   const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
@@ -281,14 +285,15 @@ function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, c
   const panelStride = <usize>(kc * 32);
   const z = f32x4.splat(0);
   for (let r = 0; r < kc; r++) {
-    const row = k0 + r;
-    const ch = row / kk, rem = row % kk;
+    const k = k0 + r;
+    const ch = k / kk, rem = k % kk;
     const fy = rem / kw, fx = rem % kw;
     const plane = x + <usize>(ch * h * w * 4);
     // Walk the positions output row by output row: a row of the image is zeros (outside the
-    // input), or zeros, a contiguous run (stride 1) and zeros. q is the lane in the current panel.
-    let out = dst + <usize>(r * 32);
-    let q = 0;
+    // input), or zeros, a run of inputs and zeros. NOTE: the zero stores may run up to 3 floats
+    // past their range; whatever they cover is written again afterwards (the inputs, the next
+    // output row) or lies in the slack past `cols`.
+    let at = row;
     let oy = p0 / ow, ox = p0 % ow;
     let left = cols;
     while (left > 0) {
@@ -301,57 +306,38 @@ function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, c
         lo = first >= 0 ? 0 : min(run, (-first + sw - 1) / sw);
         hi = max(lo, min(run, first >= w ? 0 : (w - 1 - first) / sw + 1));
       }
+      for (let t = 0; t < lo; t += 4) v128.store(at + (<usize>t << 2), z);
       const src = plane + (<usize>(iy * w) << 2);
-      let t = 0;
-      while (t < run) {
-        if (q == 0 && t + NR <= run && (t >= hi || t + NR <= lo)) {
-          v128.store(out, z);
-          v128.store(out, z, 16);
-          out += panelStride;
-          t += NR;
-          continue;
-        }
-        if (q == 0 && sw == 1 && t >= lo && t + NR <= hi) {
-          const at = src + (<usize>((ox + t) - pw + fx) << 2);
-          v128.store(out, flush(v128.load(at)));
-          v128.store(out, flush(v128.load(at, 16)), 16);
-          out += panelStride;
-          t += NR;
-          continue;
-        }
-        if ((q & 3) == 0 && t + 4 <= run && (t >= hi || t + 4 <= lo || (sw == 1 && t >= lo && t + 4 <= hi))) {
-          // Half a panel at once: 4 zeros or 4 adjacent inputs.
-          const v = sw == 1 && t >= lo && t < hi ? flush(v128.load(src + (<usize>((ox + t) - pw + fx) << 2))) : z;
-          v128.store(out + (<usize>q << 2), v);
-          t += 4;
-          q += 4;
-          if (q == NR) {
-            q = 0;
-            out += panelStride;
-          }
-          continue;
-        }
-        let v: f32 = 0;
-        if (t >= lo && t < hi) v = flush1(load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2)));
-        store<f32>(out + (<usize>q << 2), v);
-        t++;
-        if (++q == NR) {
-          q = 0;
-          out += panelStride;
-        }
+      let t = lo;
+      if (sw == 1) {
+        const from = src + (<usize>(ox - pw + fx) << 2);
+        for (; t + 4 <= hi; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(from + (<usize>t << 2))));
+        for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(from + (<usize>t << 2))));
+      } else {
+        for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2))));
       }
+      for (t = hi; t < run; t += 4) v128.store(at + (<usize>t << 2), z);
+      at += <usize>(run * 4);
       left -= run;
       ox = 0;
       oy++;
     }
-    // Zero the last panel's missing columns.
-    for (; q != 0 && q < NR; q++) store<f32>(out + (<usize>q << 2), 0);
+    // The last panel's missing columns are zeros.
+    v128.store(at, z);
+    v128.store(at, z, 16);
+    let out = dst + <usize>(r * 32);
+    for (let j = 0; j < cols; j += NR) {
+      const from = row + (<usize>j << 2);
+      v128.store(out, v128.load(from));
+      v128.store(out, v128.load(from, 16), 16);
+      out += panelStride;
+    }
   }
 }
 
 /**
  * y (N, O, OH, OW) = conv(x, w) + bias [relu], the filters w (O, C/G, KH, KW) read in place. Jobs are (image, group, block of NB output positions).
- * Per-thread workspace: KC*NB + 40 floats.
+ * Per-thread workspace: KC*NB + 40 + NB + 8 floats (B block, tile scratch, im2col row).
  */
 export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -361,6 +347,7 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
   const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
   const bp = ws + <usize>tid * <usize>wsStride;
   const scratch = bp + <usize>(KC * nb * 4);
+  const row = scratch + <usize>(TILE_SCRATCH * 4);
   const blocks = (p + nb - 1) / nb;
   const jobs = n * groups * blocks;
   for (let job = nextJob(); job < jobs; job = nextJob()) {
@@ -371,7 +358,7 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
     const ag = wp + <usize>(g * og * kg * 4);
     for (let k0 = 0; k0 < kg; k0 += KC) {
       const kc = min(KC, kg - k0);
-      packIm2col(bp, xg, d, k0, kc, p0, cols);
+      packIm2col(bp, xg, d, k0, kc, p0, cols, row);
       let blockMode = k0 > 0 ? ACC : 0;
       if (k0 + kc >= kg) blockMode |= mode;
       // The filters are A read in place: row = filter, k = (c, kh, kw).

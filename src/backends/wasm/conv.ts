@@ -101,7 +101,8 @@ function positionsPerJob(jobsPerBlock: number, positions: number, threads: numbe
 /** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
 function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
-  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH) * 4);
+  // B block, tile scratch, one im2col row (+ 8 floats of slack).
+  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH + nb + 8) * 4);
   const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
   rt.runSized(macs(g), 'convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
 }
