@@ -269,62 +269,67 @@ const C_N = 0, C_C = 4, C_H = 8, C_W = 12, C_O = 16, C_OH = 20, C_OW = 24, C_KH 
 const C_SH = 36, C_SW = 40, C_PH = 44, C_PW = 48, C_G = 52, C_NB = 56;
 
 /**
+ * Writes one im2col row, the input values tap (fy, fx) of `plane` sees at positions p0..p0+cols
+ * (p = oh*OW + ow; 0 in the padding), contiguously at `at`. An output row's positions read zeros
+ * (outside the input), or zeros, a run of inputs and zeros; at stride 1 the run is adjacent inputs,
+ * copied 4 at a time at any alignment. NOTE: the zero stores may run up to 3 floats past their
+ * range: whatever they cover is written again afterwards (the inputs, the next output row) or lies
+ * in the caller's slack of 4 floats past `cols`.
+ */
+function im2colRow(at: usize, plane: usize, d: usize, fy: i32, fx: i32, p0: i32, cols: i32): void {
+  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
+  const sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW), ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const z = f32x4.splat(0);
+  let oy = p0 / ow, ox = p0 % ow;
+  let left = cols;
+  while (left > 0) {
+    const run = min(ow - ox, left);
+    const iy = oy * sh - ph + fy;
+    // Valid t in [lo, hi): 0 <= (ox + t)*sw - pw + fx < w.
+    let lo = run, hi = run;
+    if (iy >= 0 && iy < h) {
+      const first = ox * sw - pw + fx;
+      lo = first >= 0 ? 0 : min(run, (-first + sw - 1) / sw);
+      hi = max(lo, min(run, first >= w ? 0 : (w - 1 - first) / sw + 1));
+    }
+    for (let t = 0; t < lo; t += 4) v128.store(at + (<usize>t << 2), z);
+    const src = plane + (<usize>(iy * w) << 2);
+    let t = lo;
+    if (sw == 1) {
+      const from = src + (<usize>(ox - pw + fx) << 2);
+      for (; t + 4 <= hi; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(from + (<usize>t << 2))));
+      for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(from + (<usize>t << 2))));
+    } else {
+      for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2))));
+    }
+    for (t = hi; t < run; t += 4) v128.store(at + (<usize>t << 2), z);
+    at += <usize>(run * 4);
+    left -= run;
+    ox = 0;
+    oy++;
+  }
+}
+
+/**
  * Writes rows k0..k0+kc of image `img`'s im2col matrix (row (c, kh, kw), column p = oh*OW + ow),
- * columns p0..p0+cols, straight into kc x 8 B panels, so the product needs no separate packing pass.
- * `x` points at the group's first channel of the image; `row` is cols + 8 floats of scratch.
- * Each im2col row is first built whole in `row` (runs of zeros and, at stride 1, runs of adjacent
- * inputs, 4 at a time at any alignment), then copied to the panels 8 at a time: output rows whose
- * width is not a multiple of 8 (LeNet's 28 and 10) would otherwise straddle panels and fall to
- * scalar stores.
+ * columns p0..p0+cols, into kc x 8 B panels, so the product needs no separate packing pass. `x`
+ * points at the group's first channel of the image; `row` is cols + 8 floats of scratch. Each row
+ * is built whole in `row`, then copied to the panels 8 at a time: output rows whose width is not a
+ * multiple of 8 (LeNet's 28 and 10) would otherwise straddle panels and fall to scalar stores.
  */
 function packIm2col(dst: usize, x: usize, d: usize, k0: i32, kc: i32, p0: i32, cols: i32, row: usize): void {
-  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
-  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
-  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW);
   const kk = kh * kw;
   const panelStride = <usize>(kc * 32);
   const z = f32x4.splat(0);
   for (let r = 0; r < kc; r++) {
     const k = k0 + r;
     const ch = k / kk, rem = k % kk;
-    const fy = rem / kw, fx = rem % kw;
-    const plane = x + <usize>(ch * h * w * 4);
-    // Walk the positions output row by output row: a row of the image is zeros (outside the
-    // input), or zeros, a run of inputs and zeros. NOTE: the zero stores may run up to 3 floats
-    // past their range; whatever they cover is written again afterwards (the inputs, the next
-    // output row) or lies in the slack past `cols`.
-    let at = row;
-    let oy = p0 / ow, ox = p0 % ow;
-    let left = cols;
-    while (left > 0) {
-      const run = min(ow - ox, left);
-      const iy = oy * sh - ph + fy;
-      // Valid t in [lo, hi): 0 <= (ox + t)*sw - pw + fx < w.
-      let lo = run, hi = run;
-      if (iy >= 0 && iy < h) {
-        const first = ox * sw - pw + fx;
-        lo = first >= 0 ? 0 : min(run, (-first + sw - 1) / sw);
-        hi = max(lo, min(run, first >= w ? 0 : (w - 1 - first) / sw + 1));
-      }
-      for (let t = 0; t < lo; t += 4) v128.store(at + (<usize>t << 2), z);
-      const src = plane + (<usize>(iy * w) << 2);
-      let t = lo;
-      if (sw == 1) {
-        const from = src + (<usize>(ox - pw + fx) << 2);
-        for (; t + 4 <= hi; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(from + (<usize>t << 2))));
-        for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(from + (<usize>t << 2))));
-      } else {
-        for (; t < hi; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>((ox + t) * sw - pw + fx) << 2))));
-      }
-      for (t = hi; t < run; t += 4) v128.store(at + (<usize>t << 2), z);
-      at += <usize>(run * 4);
-      left -= run;
-      ox = 0;
-      oy++;
-    }
+    im2colRow(row, x + <usize>(ch * h * w * 4), d, rem / kw, rem % kw, p0, cols);
     // The last panel's missing columns are zeros.
-    v128.store(at, z);
-    v128.store(at, z, 16);
+    const end = row + (<usize>cols << 2);
+    v128.store(end, z);
+    v128.store(end, z, 16);
     let out = dst + <usize>(r * 32);
     for (let j = 0; j < cols; j += NR) {
       const from = row + (<usize>j << 2);
@@ -382,77 +387,36 @@ function transpose4(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usiz
 
 /**
  * Packs im2col(x)^T for positions p0..p0+kc and filter taps j0..j0+cols into B panels of 8 taps:
- * element (t, j) = the input value tap j0 + j sees at position p0 + t (0 in the padding). Where 4
- * positions in a row read inside the input for all 8 taps (stride 1), 8 vector loads and two 4x4
- * transposes replace 32 scalar gathers. `taps` is 24 ints of scratch.
+ * element (t, j) = the input value tap j0 + j sees at position p0 + t (0 in the padding). The 8
+ * taps of a panel are built as im2col rows (im2colRow: vector copies, zeros included), then
+ * turned into the panel 4 positions at a time by two 4x4 transposes, with no bounds checks.
+ * `rows` is 8 rows of KC + 8 floats of scratch.
  */
-function packTapsByPosition(dst: usize, x: usize, d: usize, j0: i32, cols: i32, p0: i32, kc: i32, taps: usize): void {
-  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), ow = load<i32>(d, C_OW);
-  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), sh = load<i32>(d, C_SH), sw = load<i32>(d, C_SW);
-  const ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+function packTapsByPosition(dst: usize, x: usize, d: usize, j0: i32, cols: i32, p0: i32, kc: i32, rows: usize): void {
+  const h = load<i32>(d, C_H), w = load<i32>(d, C_W), kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW);
   const kk = kh * kw;
+  const rs = <usize>((KC + 8) * 4);
   let panel = dst;
   for (let j = 0; j < cols; j += NR) {
-    const full = j + NR <= cols;
-    // Each tap's row and column offsets (fy - ph, fx - pw) and channel plane; missing taps read 0.
     for (let q = 0; q < NR; q++) {
-      const r = j0 + j + q;
-      const at = taps + <usize>(q * 12);
+      const at = rows + <usize>q * rs;
       if (j + q < cols) {
+        const r = j0 + j + q;
         const ch = r / kk, rem = r % kk;
-        store<i32>(at, rem / kw - ph);
-        store<i32>(at, rem % kw - pw, 4);
-        store<i32>(at, <i32>(x + <usize>(ch * h * w * 4)), 8);
+        im2colRow(at, x + <usize>(ch * h * w * 4), d, rem / kw, rem % kw, p0, kc);
       } else {
-        store<i32>(at, -(1 << 30));
-        store<i32>(at, 0, 4);
-        store<i32>(at, 0, 8);
+        memory.fill(at, 0, <usize>(kc * 4));
       }
     }
-    let oy = p0 / ow, ox = p0 % ow;
     let t = 0;
-    while (t < kc) {
-      const run = min(ow - ox, kc - t);
-      let u = 0;
-      while (u < run) {
-        const out = panel + <usize>((t + u) * 32);
-        let vector = full && sw == 1 && u + 4 <= run;
-        for (let q = 0; vector && q < NR; q++) {
-          const at = taps + <usize>(q * 12);
-          const iy = oy * sh + load<i32>(at), ix = ox + u + load<i32>(at, 4);
-          vector = iy >= 0 && iy < h && ix >= 0 && ix + 4 <= w;
-        }
-        if (vector) {
-          const a0 = taps, a1 = taps + 12, a2 = taps + 24, a3 = taps + 36;
-          const a4 = taps + 48, a5 = taps + 60, a6 = taps + 72, a7 = taps + 84;
-          transpose4(
-            v128.load(<usize>load<i32>(a0, 8) + (<usize>((oy * sh + load<i32>(a0)) * w + ox + u + load<i32>(a0, 4)) << 2)),
-            v128.load(<usize>load<i32>(a1, 8) + (<usize>((oy * sh + load<i32>(a1)) * w + ox + u + load<i32>(a1, 4)) << 2)),
-            v128.load(<usize>load<i32>(a2, 8) + (<usize>((oy * sh + load<i32>(a2)) * w + ox + u + load<i32>(a2, 4)) << 2)),
-            v128.load(<usize>load<i32>(a3, 8) + (<usize>((oy * sh + load<i32>(a3)) * w + ox + u + load<i32>(a3, 4)) << 2)),
-            out, 32,
-          );
-          transpose4(
-            v128.load(<usize>load<i32>(a4, 8) + (<usize>((oy * sh + load<i32>(a4)) * w + ox + u + load<i32>(a4, 4)) << 2)),
-            v128.load(<usize>load<i32>(a5, 8) + (<usize>((oy * sh + load<i32>(a5)) * w + ox + u + load<i32>(a5, 4)) << 2)),
-            v128.load(<usize>load<i32>(a6, 8) + (<usize>((oy * sh + load<i32>(a6)) * w + ox + u + load<i32>(a6, 4)) << 2)),
-            v128.load(<usize>load<i32>(a7, 8) + (<usize>((oy * sh + load<i32>(a7)) * w + ox + u + load<i32>(a7, 4)) << 2)),
-            out + 16, 32,
-          );
-          u += 4;
-          continue;
-        }
-        for (let q = 0; q < NR; q++) {
-          const at = taps + <usize>(q * 12);
-          const iy = oy * sh + load<i32>(at), ix = (ox + u) * sw + load<i32>(at, 4);
-          const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-          store<f32>(out + (<usize>q << 2), inside ? load<f32>(<usize>load<i32>(at, 8) + (<usize>(iy * w + ix) << 2)) : 0);
-        }
-        u++;
-      }
-      t += run;
-      ox = 0;
-      oy++;
+    for (; t + 4 <= kc; t += 4) {
+      const off = <usize>t << 2;
+      const out = panel + <usize>(t * 32);
+      transpose4(v128.load(rows + off), v128.load(rows + rs + off), v128.load(rows + 2 * rs + off), v128.load(rows + 3 * rs + off), out, 32);
+      transpose4(v128.load(rows + 4 * rs + off), v128.load(rows + 5 * rs + off), v128.load(rows + 6 * rs + off), v128.load(rows + 7 * rs + off), out + 16, 32);
+    }
+    for (; t < kc; t++) {
+      for (let q = 0; q < NR; q++) store<f32>(panel + <usize>(t * 32 + q * 4), load<f32>(rows + <usize>q * rs + (<usize>t << 2)));
     }
     panel += <usize>(kc * 32);
   }
@@ -463,7 +427,7 @@ function packTapsByPosition(dst: usize, x: usize, d: usize, j0: i32, cols: i32, 
  * (group, block of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
  * A job sums into its own workspace and writes its columns of dw once at the end: threads never
  * write near each other's columns while they work (Kg may be small, e.g. 25 for LeNet's C1).
- * Per-thread workspace: KC*NB + Ogp*NB + 64 floats, Ogp = Og rounded up to 4.
+ * Per-thread workspace: KC*NB + Ogp*NB + 40 + 8*(KC + 8) floats, Ogp = Og rounded up to 4.
  */
 export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -477,7 +441,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
   const bp = ws + <usize>tid * <usize>wsStride;
   const acc = bp + <usize>(KC * nb * 4);
   const scratch = acc + <usize>(ogPad * nb * 4);
-  const taps = scratch + <usize>(TILE_SCRATCH * 4);
+  const rows = scratch + <usize>(TILE_SCRATCH * 4);
   const blocks = (kg + nb - 1) / nb;
   const jobs = groups * blocks;
   for (let job = nextJob(); job < jobs; job = nextJob()) {
@@ -489,7 +453,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
       const dyg = dy + <usize>((img * o + g * og) * p * 4);
       for (let p0 = 0; p0 < p; p0 += KC) {
         const kc = min(KC, p - p0);
-        packTapsByPosition(bp, xg, d, j0, cols, p0, kc, taps);
+        packTapsByPosition(bp, xg, d, j0, cols, p0, kc, rows);
         // A = dy read in place: row = filter (P floats apart), k = position.
         computeBlock(dyg + <usize>(p0 * 4), <usize>(p * 4), 4, <usize>(p * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, scratch);
       }

@@ -190,8 +190,8 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
   const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
   const ogPad = Math.ceil(og / MR) * MR;
-  // + 24 ints: the tap table of packTapsByPosition.
-  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + 24) * 4);
+  // + 8 rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
+  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + 8 * (KC + 8)) * 4);
   rt.runSized(macs(g), 'convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
   return dw;
 }
