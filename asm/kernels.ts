@@ -172,6 +172,14 @@ function tile(a: usize, as: usize, ks: usize, b: usize, kc: i32, c: usize, ldc: 
  */
 function packA(dst: usize, src: usize, rows: i32, kc: i32, rs: i32, cs: i32): void {
   for (let i0 = 0; i0 < rows; i0 += MR) {
+    if (rs == 1 && i0 + MR <= rows) {
+      // A's columns are contiguous (A = dy^T in linearGradWeight): 4 rows at a time.
+      for (let k = 0; k < kc; k++) {
+        v128.store(dst, flush(v128.load(src + (<usize>(i0 + k * cs) << 2))));
+        dst += 16;
+      }
+      continue;
+    }
     for (let k = 0; k < kc; k++) {
       for (let q = 0; q < MR; q++) {
         const i = i0 + q;
@@ -182,11 +190,25 @@ function packA(dst: usize, src: usize, rows: i32, kc: i32, rs: i32, cs: i32): vo
   }
 }
 
-/** Packs kc x cols of B (element (k, j) at src + 4*(k*rs + j*cs)) into panels of kc x 8 floats. */
+/**
+ * Packs kc x cols of B (element (k, j) at src + 4*(k*rs + j*cs)) into panels of kc x 8 floats.
+ * B's columns contiguous (rs = 1: W^T in linear, x^T below SMALL_BATCH) take 8 columns x 4 k at a
+ * time through two 4x4 transposes instead of scalar gathers.
+ */
 function packB(dst: usize, src: usize, kc: i32, cols: i32, rs: i32, cs: i32): void {
   for (let j0 = 0; j0 < cols; j0 += NR) {
     const full = j0 + NR <= cols;
-    for (let k = 0; k < kc; k++) {
+    let k = 0;
+    if (full && rs == 1 && cs != 1) {
+      const c0 = src + (<usize>(j0 * cs) << 2), step = <usize>cs << 2;
+      for (; k + 4 <= kc; k += 4) {
+        const at = c0 + (<usize>k << 2), out = dst + <usize>(k * 32);
+        transpose4(flush(v128.load(at)), flush(v128.load(at + step)), flush(v128.load(at + 2 * step)), flush(v128.load(at + 3 * step)), out, 32);
+        transpose4(flush(v128.load(at + 4 * step)), flush(v128.load(at + 5 * step)), flush(v128.load(at + 6 * step)), flush(v128.load(at + 7 * step)), out + 16, 32);
+      }
+      dst += <usize>(k * 32);
+    }
+    for (; k < kc; k++) {
       const row = src + (<usize>(k * rs + j0 * cs) << 2);
       if (full && cs == 1) {
         v128.store(dst, flush(v128.load(row)));
