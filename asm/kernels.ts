@@ -15,6 +15,7 @@
  * - gemm:             linear, linearGradInput, linearGradWeight (strided operands cover the transposes)
  * - convForward:      conv2d, with fused bias and optional ReLU; also conv2dGradInput for stride 1
  *                     (the transposed convolution is a convolution with flipped filters)
+ * - convForwardDirect: the same for stride 1 and small K, B read in place from padded input rows
  * - convGradWeight:   conv2dGradWeight
  * - convGradInput:    conv2dGradInput by col2im, for strides > 1 and convolutions that shrink the image
  * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
@@ -396,6 +397,143 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
 
 /** Floats of a thread's scratch tile (4 x 8) and its bias (8). */
 const TILE_SCRATCH: i32 = 40;
+
+/**
+ * kernel4x8 with B read in place: step k's 8 values start at `base` + table[k] (bytes), so the
+ * rows of a zero-padded input serve as B with no packing. A (4 rows at a0..a3, stepping `ks`) and
+ * the epilogue as kernel4x8.
+ */
+function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, base: usize, table: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const end = table + (<usize>kc << 2);
+  for (let t = table; t < end; t += 4) {
+    const b = base + <usize>load<i32>(t);
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a1);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a2);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a3);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a0 += ks;
+    a1 += ks;
+    a2 += ks;
+    a3 += ks;
+  }
+  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  if (mode & BIAS_ROW) {
+    let r = v128.load32_splat(bias);
+    c00 = f32x4.add(c00, r); c01 = f32x4.add(c01, r);
+    r = v128.load32_splat(bias, 4);
+    c10 = f32x4.add(c10, r); c11 = f32x4.add(c11, r);
+    r = v128.load32_splat(bias, 8);
+    c20 = f32x4.add(c20, r); c21 = f32x4.add(c21, r);
+    r = v128.load32_splat(bias, 12);
+    c30 = f32x4.add(c30, r); c31 = f32x4.add(c31, r);
+  }
+  if (mode & RELU) {
+    const z = f32x4.splat(0);
+    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z);
+    c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
+    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z);
+    c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c1, c10); v128.store(c1, c11, 16);
+  v128.store(c2, c20); v128.store(c2, c21, 16);
+  v128.store(c3, c30); v128.store(c3, c31, 16);
+}
+
+/**
+ * y (N, O, OH, OW) = conv(x, w) + bias [relu] for stride 1 with no im2col: each job (image,
+ * group, band of NB output rows) copies the input rows its band reads into a zero-padded buffer
+ * (rows W + 2PW wide, rounded so that every block of 8 output columns reads inside it), then runs
+ * kernel4x8Direct with the filters read in place as A and the buffer's rows as B, through a table
+ * of each tap's (c, fy, fx) offset. Tiles with fewer than 4 filters or 8 valid columns go through
+ * the thread's scratch tile, as in `tile`; columns past OW read the buffer's slack, and are dropped.
+ * NOTE: the whole K (C/G * KH * KW) is summed in one pass: TS sends only K <= 1024 here, so a
+ * block's B values (K x 8 floats) stay in L1 while the filters stream past.
+ * Per-thread workspace: Cg*(NB + KH - 1)*WP + K + 40 floats, WP = OWr + KW - 1, OWr = OW rounded up to 8.
+ */
+export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
+  const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
+  const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
+  const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
+  const groups = load<i32>(d, C_G), band = load<i32>(d, C_NB);
+  const kk = kh * kw;
+  const cg = c / groups, og = o / groups, kg = cg * kk, p = oh * ow;
+  const owr = ((ow + NR - 1) / NR) * NR;
+  const wpad = owr + kw - 1, rowsPad = band + kh - 1;
+  const planeBytes = <usize>(rowsPad * wpad * 4);
+  const pad = ws + <usize>tid * <usize>wsStride;
+  const table = pad + <usize>cg * planeBytes;
+  const scratch = table + (<usize>kg << 2);
+  for (let k = 0; k < kg; k++) {
+    const ch = k / kk, rem = k % kk;
+    store<i32>(table + (<usize>k << 2), <i32>(<usize>ch * planeBytes + (<usize>((rem / kw) * wpad + rem % kw) << 2)));
+  }
+  const bands = (oh + band - 1) / band;
+  const jobs = n * groups * bands;
+  const ldc = <usize>(p * 4);
+  for (let job = nextJob(); job < jobs; job = nextJob()) {
+    const img = job / (groups * bands), g = (job / bands) % groups, oy0 = (job % bands) * band;
+    const rows = min(band, oh - oy0);
+    const xg = x + <usize>((img * c + g * cg) * h * w * 4);
+    // The padded input rows oy0 - PH .. oy0 + rows + KH - 1 - PH of every channel of the group.
+    for (let ch = 0; ch < cg; ch++) {
+      for (let r = 0; r < rows + kh - 1; r++) {
+        const dst = pad + <usize>ch * planeBytes + <usize>(r * wpad * 4);
+        const iy = oy0 - ph + r;
+        if (iy < 0 || iy >= h) {
+          memory.fill(dst, 0, <usize>(wpad * 4));
+          continue;
+        }
+        memory.fill(dst, 0, <usize>(pw * 4));
+        const src = xg + <usize>((ch * h + iy) * w * 4);
+        const at = dst + <usize>(pw * 4);
+        let t = 0;
+        for (; t + 4 <= w; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(src + (<usize>t << 2))));
+        for (; t < w; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>t << 2))));
+        memory.fill(at + (<usize>w << 2), 0, <usize>((wpad - pw - w) * 4));
+      }
+    }
+    const ag = wp + <usize>(g * og * kg * 4);
+    const yg = y + <usize>((img * o + g * og) * p * 4);
+    const bg = bias + <usize>(g * og * 4);
+    for (let r = 0; r < rows; r++) {
+      const oy = oy0 + r;
+      for (let ox = 0; ox < ow; ox += NR) {
+        const base = pad + <usize>((r * wpad + ox) * 4);
+        const cols = min(NR, ow - ox);
+        for (let i = 0; i < og; i += MR) {
+          const a0 = ag + <usize>(i * kg * 4), as = <usize>(kg * 4);
+          const left = og - i;
+          const a1 = left > 1 ? a0 + as : a0, a2 = left > 2 ? a0 + 2 * as : a0, a3 = left > 3 ? a0 + 3 * as : a0;
+          const bi = bg + <usize>(i * 4);
+          const cTile = yg + <usize>(i * p * 4) + <usize>((oy * ow + ox) * 4);
+          if (left >= MR && cols == NR) {
+            kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, cTile, ldc, mode, bi);
+            continue;
+          }
+          const sb = scratch + 128;
+          if (mode & BIAS_ROW) memory.copy(sb, bi, <usize>(min(MR, left) * 4));
+          kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, scratch, 32, mode, sb);
+          for (let q = 0; q < min(MR, left); q++) {
+            for (let u = 0; u < cols; u++) store<f32>(cTile + <usize>q * ldc + (<usize>u << 2), load<f32>(scratch + <usize>(q * 32 + u * 4)));
+          }
+        }
+      }
+    }
+  }
+}
 
 @inline
 function transpose4(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usize): void {

@@ -98,12 +98,32 @@ function positionsPerJob(jobsPerBlock: number, positions: number, threads: numbe
   return nb;
 }
 
+/**
+ * Largest K (C/groups * KH * KW) for `convForwardDirect`: a block's B values (K x 8 floats, read
+ * from the padded input rows) must stay in L1 while the filters stream past; above it the packed
+ * KC-deep panels win.
+ */
+const DIRECT_MAX_K = 1024;
+
 /** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
 function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
+  const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
+  const cg = g.c / g.groups;
+  const kg = cg * g.kh * g.kw;
+  if (g.sh === 1 && g.sw === 1 && kg <= DIRECT_MAX_K) {
+    // Output rows per job: about 128 positions, fewer until every thread has a few jobs.
+    const owr = Math.ceil(g.ow / 8) * 8;
+    let band = Math.max(1, Math.floor(128 / owr));
+    while (band > 1 && g.n * g.groups * Math.ceil(g.oh / band) < 4 * rt.threads) band = Math.ceil(band / 2);
+    const wpad = owr + g.kw - 1;
+    // Padded input rows, the tap table, the scratch tile.
+    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + kg + TILE_SCRATCH) * 4);
+    rt.runSized(macs(g), 'convForwardDirect', describe(rt, g, band), x, weight, bias, y, mode, ws, stride);
+    return;
+  }
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
   // B block, tile scratch, one im2col row (+ 8 floats of slack).
   const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH + nb + 8) * 4);
-  const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
   rt.runSized(macs(g), 'convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
 }
 
