@@ -10,7 +10,9 @@ import type { WasmRuntime } from './runtime.js';
  * Convolution on the wasm kernels (asm/kernels.ts), matching src/backends/reference/conv2d.ts.
  * Variants:
  * - conv2d: GEMM of the filters (read in place, never packed) by im2col written straight into the
- *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue.
+ *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue;
+ *   for stride 1 and K <= DIRECT_MAX_K, no im2col: B read in place from padded input rows
+ *   (`convForwardDirect`).
  * - conv2dGradInput, stride 1 and an output as large as the input ("same" padding): the transposed
  *   convolution is the convolution of dy with the flipped, channel-swapped filters and padding
  *   K-1-P, so it runs on `convForward` with no scatter.
@@ -18,7 +20,8 @@ import type { WasmRuntime } from './runtime.js';
  *   W^T (Kg x Og, read in place) . dy (Og x P) then col2im (`convGradInput`); there the flipped form would
  *   multiply mostly padding zeros (25x the work for LeNet's C5).
  * - conv2dGradWeight: GEMM of dy (Og x P, read in place) by im2col(x)^T packed with 4x4
- *   transposes (`convGradWeight`).
+ *   transposes (`convGradWeight`); for stride 1 and K <= KC, dw^T = X . dy^T with the padded input
+ *   rows read in place and only dy^T packed (`convGradWeightDirect`).
  * - A window that covers the whole unpadded input (LeNet's C5: 5x5 on 5x5) is a fully-connected
  *   layer: all three run as the linear kernels (linear.ts) on (N, C*H*W) views. The im2col path
  *   would pack one column per image and run every tile through the partial-tile path.
@@ -206,7 +209,22 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   // Each job writes its columns of dw once, whole.
   const dw = Tensor.empty(weightShape);
   const og = g.o / g.groups;
-  const kg = (g.c / g.groups) * g.kh * g.kw;
+  const cg = g.c / g.groups;
+  const kg = cg * g.kh * g.kw;
+  // NOTE: for K above KC (W5's 32- and 64-channel 3x3 layers) the direct form measured no faster
+  // than packing im2col^T, and slower at Og = 64: packing is then a small share of the work.
+  if (g.sh === 1 && g.sw === 1 && kg <= KC) {
+    // Output rows per step: a B panel about KC deep. Jobs: panels of 8 filters times blocks of
+    // taps, about two per thread (how the taps are split never changes a value's arithmetic).
+    const wpad = g.ow + g.kw - 1;
+    const band = Math.max(1, Math.min(g.oh, Math.floor(KC / wpad)));
+    const panels = g.groups * Math.ceil(og / 8);
+    const tapBlocks = Math.max(1, Math.min(Math.ceil(kg / MR), Math.ceil((2 * rt.threads) / panels)));
+    const taps = Math.ceil(Math.ceil(kg / tapBlocks) / MR) * MR;
+    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + 8 * band * wpad + 8 * (taps + 4) + 8) * 4);
+    rt.runSized(macs(g), 'convGradWeightDirect', describe(rt, g, taps), rt.input(x), rt.input(dy), rt.output(dw), ws, stride, band);
+    return dw;
+  }
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
   const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
   const ogPad = Math.ceil(og / MR) * MR;
