@@ -976,11 +976,12 @@ function maxPool2x2(x: usize, y: usize, argmax: usize, first: i32, last: i32, h:
   }
 }
 
-/** dx (zeroed by the caller) += dy scattered to each window's argmax, plane by plane. */
+/** dx = dy scattered (summed) to each window's argmax, plane by plane; dx is zeroed here. */
 export function maxPoolGrad(tid: i32, nt: i32, dy: usize, argmax: usize, dx: usize, planes: i32, inPlane: i32, outPlane: i32): void {
   const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
   for (let plane = first; plane < last; plane++) {
     const dst = dx + <usize>(plane * inPlane * 4);
+    memory.fill(dst, 0, <usize>(inPlane * 4));
     for (let i = plane * outPlane, end = i + outPlane; i < end; i++) {
       const at = dst + (<usize>load<i32>(argmax + (<usize>i << 2)) << 2);
       store<f32>(at, load<f32>(at) + load<f32>(dy + (<usize>i << 2)));
@@ -1065,7 +1066,7 @@ export function avgPool(tid: i32, nt: i32, d: usize, x: usize, y: usize): void {
   }
 }
 
-/** dx (zeroed by the caller) += each dy value divided by its window's divisor, over the window. */
+/** dx = each dy value divided by its window's divisor, summed over the windows; dx is zeroed here. */
 export function avgPoolGrad(tid: i32, nt: i32, d: usize, dy: usize, dx: usize): void {
   const planes = load<i32>(d, P_PLANES), h = load<i32>(d, P_H), w = load<i32>(d, P_W);
   const oh = load<i32>(d, P_OH), ow = load<i32>(d, P_OW), kh = load<i32>(d, P_KH), kw = load<i32>(d, P_KW);
@@ -1076,6 +1077,8 @@ export function avgPoolGrad(tid: i32, nt: i32, d: usize, dy: usize, dx: usize): 
     // 2x2 windows at stride 2 inside the input do not overlap: each input gets one share.
     for (let plane = first; plane < last; plane++) {
       const dst = dx + <usize>(plane * h * w * 4);
+      // An odd last row or column lies in no window.
+      if (2 * oh < h || 2 * ow < w) memory.fill(dst, 0, <usize>(h * w * 4));
       let src = dy + <usize>(plane * oh * ow * 4);
       for (let oy = 0; oy < oh; oy++) {
         const r0 = dst + (<usize>(2 * oy * w) << 2), r1 = r0 + (<usize>w << 2);
@@ -1094,6 +1097,7 @@ export function avgPoolGrad(tid: i32, nt: i32, d: usize, dy: usize, dx: usize): 
   }
   for (let plane = first; plane < last; plane++) {
     const dst = dx + <usize>(plane * h * w * 4);
+    memory.fill(dst, 0, <usize>(h * w * 4));
     let src = dy + <usize>(plane * oh * ow * 4);
     for (let oy = 0; oy < oh; oy++) {
       const sy = windowStart(oy, sh, ph), ey = min(sy + kh, h + ph);

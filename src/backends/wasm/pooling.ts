@@ -42,7 +42,8 @@ export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Te
 export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor {
   const [n, c, h, w] = xShape as [number, number, number, number];
   if (xShape.length !== 4 || argmax.length !== dy.size) throw new ShapeError('maxpool', 'dy does not match its argmax', [dy.shape, xShape]);
-  const dx = Tensor.zeros(xShape);
+  // The kernel zeroes each plane before adding into it.
+  const dx = Tensor.empty(xShape);
   const argmaxPtr = rt.scratch(argmax.byteLength);
   rt.i32(argmaxPtr, argmax.length).set(argmax);
   const planes = n * c;
@@ -62,11 +63,8 @@ export function avgPool2d(rt: WasmRuntime, x: Tensor, attrs: AvgPoolAttrs): Tens
 export function avgPool2dGrad(rt: WasmRuntime, dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor {
   const [n, c, , , oh, ow] = pooled('avgpool', xShape, attrs);
   if (dy.size !== n * c * oh * ow) throw new ShapeError('avgpool', 'dy does not have the pooled shape of x', [dy.shape, xShape]);
-  const [, , h, w] = xShape as [number, number, number, number];
-  // 2x2 windows at stride 2 that tile the input exactly (the kernel's fast path) write every dx
-  // value; any other window adds into dx.
-  const tiles = attrs.kernel.every((k) => k === 2) && attrs.stride.every((st) => st === 2) && attrs.padding.every((pd) => pd === 0) && 2 * oh === h && 2 * ow === w;
-  const dx = tiles ? Tensor.empty(xShape) : Tensor.zeros(xShape);
+  // The kernel zeroes each plane it sums into (in wasm, by its own thread) or writes it whole.
+  const dx = Tensor.empty(xShape);
   rt.runSized(dx.size, 'avgPoolGrad', describe(rt, xShape, attrs, attrs.countIncludePad), rt.input(dy), rt.output(dx));
   return dx;
 }
