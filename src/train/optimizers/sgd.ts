@@ -36,18 +36,33 @@ export class Sgd extends SlotOptimizer {
     this.name = this.nesterov ? 'nesterov' : momentum !== 0 ? 'momentum' : 'sgd';
   }
 
+  // NOTE: fields are read into locals and the cases split into their own loops: this runs over
+  // every parameter each step (17-19 ms of a 105 ms CIFAR-net step before, in plain TypeScript).
+  // The arithmetic is the same, in the same order, so results are unchanged to the bit.
   protected update(p: ParamState): void {
     const { value: w, grad: g } = p;
-    const buf = this.momentum !== 0 ? slot(p, 'momentum_buffer') : null;
-    for (let i = 0; i < w.length; i++) {
-      const wi = w[i] as number;
-      let d = (g[i] as number) + this.weightDecay * wi;
-      if (buf !== null) {
-        const b = p.step === 1 ? d : this.momentum * (buf[i] as number) + (1 - this.dampening) * d;
-        buf[i] = b;
-        d = this.nesterov ? d + this.momentum * (buf[i] as number) : (buf[i] as number);
+    const n = w.length;
+    const lr = this.lr;
+    const wd = this.weightDecay;
+    const m = this.momentum;
+    if (m === 0) {
+      for (let i = 0; i < n; i++) {
+        const wi = w[i] as number;
+        w[i] = wi - lr * ((g[i] as number) + wd * wi);
       }
-      w[i] = wi - this.lr * d;
+      return;
+    }
+    const buf = slot(p, 'momentum_buffer');
+    const first = p.step === 1;
+    const keep = 1 - this.dampening;
+    const nesterov = this.nesterov;
+    for (let i = 0; i < n; i++) {
+      const wi = w[i] as number;
+      const d = (g[i] as number) + wd * wi;
+      buf[i] = first ? d : m * (buf[i] as number) + keep * d;
+      // The stored (rounded) buffer value, as torch reads it back.
+      const b = buf[i] as number;
+      w[i] = wi - lr * (nesterov ? d + m * b : b);
     }
   }
 }
