@@ -68,4 +68,28 @@ export interface Backend {
 
   /** Softmax over axis 1 of x (N, K). */
   softmax(x: Tensor): Tensor;
+
+  /**
+   * Optional fused kernel: relu(conv2d(x, weight, bias)) in one pass over the output. The Net uses it
+   * where a CONV's only reader is a RELU; without it, the two run one after the other.
+   */
+  conv2dRelu?(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor;
+
+  /**
+   * Optional SGD update, in place, as torch.optim.SGD: d = g + weightDecay * w; with momentum,
+   * buf = d on the first step, else momentum * buf + (1 - dampening) * d; d = nesterov ?
+   * d + momentum * buf : buf; w -= lr * d. Without it, the optimizer runs in TypeScript.
+   */
+  sgdUpdate?(weight: Tensor, grad: Tensor, momentumBuffer: Tensor | null, options: SgdUpdateOptions): void;
+}
+
+/** The hyperparameters of one `sgdUpdate` call. */
+export interface SgdUpdateOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** The first step with this buffer: it is set to d rather than updated. */
+  firstStep: boolean;
 }
