@@ -75,7 +75,12 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     relaxedSimd: rt.relaxedSimd,
     placement,
     conv2dRelu: (x, weight, bias, attrs) => {
-      if (isFloat64([x, weight, bias])) return ref.relu(ref.conv2d(x, weight, bias, attrs));
+      if (isFloat64([x, weight, bias])) {
+        const z = ref.conv2d(x, weight, bias, attrs);
+        const y = ref.relu(z);
+        z.dispose();
+        return y;
+      }
       return conv2d(rt, x, weight, bias, attrs, true);
     },
     dispose: () => rt.dispose(),
