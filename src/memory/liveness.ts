@@ -113,13 +113,25 @@ export function liveness(spec: NetSpec): Liveness {
     indexOf.set(node.name, i + 1);
     return indices;
   });
-  const lastReader = Array.from({ length: spec.nodes.length + 1 }, () => -1);
-  const keptForBackward = [false, ...spec.nodes.map((node) => ops[node.op].backwardReads.output)];
+  return { inputIndices, ...readers(inputIndices, spec.nodes.map((node) => ops[node.op].backwardReads)) };
+}
+
+/**
+ * Each value's last reader, and whether some backward reads it, for steps that read `inputIndices`
+ * and whose backward reads what `backwardReads` says. `Net` calls this on its own steps, which may
+ * fuse a CONV and its RELU.
+ */
+export function readers(
+  inputIndices: readonly (readonly number[])[],
+  backwardReads: readonly { readonly inputs: boolean; readonly output: boolean }[],
+): Omit<Liveness, 'inputIndices'> {
+  const lastReader = Array.from({ length: inputIndices.length + 1 }, () => -1);
+  const keptForBackward = [false, ...backwardReads.map((reads) => reads.output)];
   inputIndices.forEach((indices, i) =>
     indices.forEach((j) => {
       lastReader[j] = i;
-      if (ops[(spec.nodes[i] as NetSpec['nodes'][number]).op].backwardReads.inputs) keptForBackward[j] = true;
+      if (backwardReads[i]?.inputs) keptForBackward[j] = true;
     }),
   );
-  return { inputIndices, lastReader, keptForBackward };
+  return { lastReader, keptForBackward };
 }

@@ -7,7 +7,8 @@ import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
 import { initialise } from './init.js';
-import { liveness } from '../memory/liveness.js';
+import { conv2dRelu } from '../ops/conv2d_relu.js';
+import { liveness, readers } from '../memory/liveness.js';
 import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
 
 /** A trainable tensor (or a buffer such as BN's running mean) and, after backward, its gradient. */
@@ -55,9 +56,14 @@ export class NetError extends Error {
 interface Step {
   node: NodeSpec;
   op: Op<unknown, unknown>;
+  attrs: unknown;
   inputIndices: number[];
   params: Record<string, Tensor>;
   paramNames: string[];
+  /** Parameters are named `<paramPrefix>.<name>`: the node's name, or the CONV's for a fused CONV+RELU. */
+  paramPrefix: string;
+  /** A CONV fused into the RELU after it: it computes nothing, and its output is never stored. */
+  skipped: boolean;
 }
 
 interface TapeEntry {
@@ -116,10 +122,33 @@ export class Net {
       }
       this.shapes.push(outShape);
       indexOf.set(node.name, i + 1);
-      this.steps.push({ node, op, inputIndices, params: this.createParams(node.name, paramSpecs), paramNames: paramSpecs.map((p) => p.name) });
+      const params = this.createParams(node.name, paramSpecs);
+      this.steps.push({ node, op, attrs: node.attrs, inputIndices, params, paramNames: paramSpecs.map((p) => p.name), paramPrefix: node.name, skipped: false });
     });
-    ({ lastReader: this.lastUse, keptForBackward: this.keptForBackward } = liveness(spec));
-    this.auxIndices = this.lastUse.flatMap((reader, j) => (reader === -1 && j > 0 && j < this.lastUse.length - 1 ? [j] : []));
+    const specReaders = liveness(spec).lastReader;
+    this.auxIndices = specReaders.flatMap((reader, j) => (reader === -1 && j > 0 && j < specReaders.length - 1 ? [j] : []));
+    if (this.backend.conv2dRelu !== undefined) this.fuseConvRelu();
+    ({ lastReader: this.lastUse, keptForBackward: this.keptForBackward } = readers(
+      this.steps.map((step) => (step.skipped ? [] : step.inputIndices)),
+      this.steps.map((step) => step.op.backwardReads),
+    ));
+  }
+
+  /**
+   * Where a CONV's only reader is a RELU, the RELU's step runs both as one fused kernel on the CONV's
+   * input and parameters, and the CONV's step is skipped: one pass over the output instead of three
+   * (conv, zero-fill, relu), and no buffer for the conv's output. NOTE: `inspect` then sees the pair
+   * as the RELU.
+   */
+  private fuseConvRelu(): void {
+    const readCount = this.shapes.map(() => 0);
+    for (const step of this.steps) for (const j of step.inputIndices) readCount[j] = (readCount[j] ?? 0) + 1;
+    this.steps.forEach((conv, i) => {
+      const relu = this.steps[i + 1];
+      if (conv.node.op !== 'conv' || relu?.node.op !== 'relu' || relu.inputIndices[0] !== i + 1 || readCount[i + 1] !== 1) return;
+      this.steps[i + 1] = { ...conv, node: relu.node, op: conv2dRelu as Op<unknown, unknown> };
+      conv.skipped = true;
+    });
   }
 
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
@@ -175,8 +204,13 @@ export class Net {
     const values: (Tensor | null)[] = [x];
     const tape: TapeEntry[] = [];
     this.steps.forEach((step, i) => {
+      if (step.skipped) {
+        values.push(null);
+        if (training) tape.push({ saved: null });
+        return;
+      }
       const inputs = step.inputIndices.map((j) => values[j] as Tensor);
-      const { output, saved } = step.op.forward(ctx, inputs, step.params, step.node.attrs);
+      const { output, saved } = step.op.forward(ctx, inputs, step.params, step.attrs);
       inspect?.(step.node, output);
       values.push(output);
       if (training) tape.push({ saved });
@@ -227,7 +261,7 @@ export class Net {
         continue;
       }
       const wanted = step.inputIndices.map((j) => j > 0 || inputGrad);
-      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.node.attrs, wanted);
+      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.attrs, wanted);
       step.op.release(entry.saved);
       gradOut.dispose();
       grads[i + 1] = null;
@@ -235,7 +269,7 @@ export class Net {
       for (const name of step.paramNames) {
         const g = result.params[name];
         if (g === undefined) continue;
-        (this.params.get(`${step.node.name}.${name}`) as Parameter).grad = g;
+        (this.params.get(`${step.paramPrefix}.${name}`) as Parameter).grad = g;
       }
       step.inputIndices.forEach((j, k) => {
         const g = result.inputs[k] ?? null;

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backends/backend.js';
 import { Net } from '../../src/net/net.js';
+import { referenceBackend } from '../../src/backends/reference/index.js';
 import type { NetSpec, NodeSpec } from '../../src/net/spec.js';
 import { ops } from '../../src/ops/index.js';
 import { tracker } from '../../src/memory/tracker.js';
@@ -287,5 +288,30 @@ describe('finding where values stop being finite', () => {
     const before = [...(net.params.get('bn1.running_mean') as { value: Tensor }).value.data];
     assert.equal(net.firstNonFiniteLayer(x)?.name, 'conv2');
     assert.deepEqual([...(net.params.get('bn1.running_mean') as { value: Tensor }).value.data], before);
+  });
+});
+
+describe('a CONV whose only reader is a RELU runs as one fused kernel where the backend has it', () => {
+  it('gives the unfused net\'s output and gradients, calling conv2dRelu instead of conv2d', () => {
+    const fusing = testBackends().find((b) => b.conv2dRelu !== undefined);
+    assert.ok(fusing, 'the wasm backend has conv2dRelu');
+    const calls = { conv2d: 0, conv2dRelu: 0 };
+    const counting: Backend = Object.assign(Object.create(fusing) as Backend, {
+      conv2d: (...args: Parameters<Backend['conv2d']>) => (calls.conv2d++, fusing.conv2d(...args)),
+      conv2dRelu: (...args: Parameters<Backend['conv2d']>) => (calls.conv2dRelu++, fusing.conv2dRelu?.(...args) as Tensor),
+    });
+    const toFloat32 = (t: Tensor): Tensor => Tensor.from(t.shape, t.data, 'float32');
+    const x = toFloat32(randn([2, 2, 6, 6], new Rng(5)));
+    const run = (backend: Backend): number[][] => {
+      const net = new Net(convReluPoolFc, { backend, seed: 9 });
+      const y = net.forward(x, { training: true });
+      const dy = toFloat32(randn(y.shape, new Rng(6)));
+      net.backward(dy);
+      return [[...y.data], ...net.trainableParams().map((p) => [...(p.grad as Tensor).data])];
+    };
+    const fused = run(counting);
+    assert.deepEqual(calls, { conv2d: 0, conv2dRelu: 1 });
+    const unfused = run(referenceBackend);
+    fused.forEach((values, k) => values.forEach((v, i) => assert.ok(Math.abs(v - (unfused[k]?.[i] as number)) <= 1e-5 * Math.max(1, Math.abs(v)), `tensor ${k}, value ${i}`)));
   });
 });

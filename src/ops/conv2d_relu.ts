@@ -1,0 +1,39 @@
+import type { Op } from './op.js';
+import { conv2d, type Conv2dAttrs } from './conv2d.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+interface Saved {
+  x: Tensor;
+  y: Tensor;
+}
+
+/**
+ * CONV followed by RELU as one op, for a backend with the fused `conv2dRelu` kernel: the conv's
+ * output is never stored, and the output is written once. Not a layer of the notation: the Net uses
+ * it in place of a CONV whose only reader is a RELU. Shape, parameters and cost are the CONV's.
+ */
+export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
+  type: 'conv+relu',
+  backwardReads: { inputs: true, output: true },
+  outputShape: (inputs, attrs) => conv2d.outputShape(inputs, attrs),
+  params: (inputs, attrs) => conv2d.params(inputs, attrs),
+  macs: (inputs, output, attrs) => conv2d.macs(inputs, output, attrs),
+
+  forward(ctx, [x], params, attrs) {
+    const fused = ctx.backend.conv2dRelu;
+    if (fused === undefined) throw new Error(`conv+relu: the ${ctx.backend.name} backend has no conv2dRelu kernel`);
+    const input = x as Tensor;
+    const y = fused(input, params['weight'] as Tensor, params['bias'] ?? null, attrs);
+    return { output: y, saved: { x: input, y } };
+  },
+
+  // The RELU's backward, then the CONV's, on the gradient of the conv's output.
+  backward(ctx, { x, y }, dy, params, attrs, inputGradWanted) {
+    const dz = ctx.backend.reluGrad(dy, y);
+    const result = conv2d.backward(ctx, { x }, dz, params, attrs, inputGradWanted);
+    dz.dispose();
+    return result;
+  },
+
+  release() {},
+};
