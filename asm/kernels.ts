@@ -21,6 +21,7 @@
  * - convGradInput:    conv2dGradInput by col2im, for strides > 1 and convolutions that shrink the image
  * - biasGrad, relu, reluGrad, add, maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
  * - scaleShift:       batchNormInfer (one scale and shift per channel)
+ * - sgdUpdate:        the Backend's optional sgdUpdate (torch.optim.SGD, in place)
  */
 
 // Micro-kernel modes, combined as bit flags.
@@ -852,6 +853,54 @@ export function add(tid: i32, nt: i32, a: usize, b: usize, y: usize, count: i32)
   for (; i < end; i++) {
     const off = <usize>i << 2;
     store<f32>(y + off, load<f32>(a + off) + load<f32>(b + off));
+  }
+}
+
+// sgdUpdate modes, combined as bit flags.
+const SGD_MOMENTUM: i32 = 1; // a momentum buffer is read and written
+const SGD_FIRST: i32 = 2; // first step: buf = d
+const SGD_NESTEROV: i32 = 4; // w -= lr (d + momentum buf), else w -= lr buf
+
+/**
+ * SGD in place, as torch.optim.SGD: d = g + wd w; with momentum, buf = d on the first step, else
+ * momentum buf + keep d (keep = 1 - dampening); then w -= lr (nesterov ? d + momentum buf : buf),
+ * or w -= lr d without momentum. The hyperparameters arrive as float32 bit patterns. Each value is
+ * computed by the one thread whose range holds it (f32 arithmetic; fused where relaxed SIMD is).
+ */
+export function sgdUpdate(tid: i32, nt: i32, w: usize, g: usize, buf: usize, count: i32, lrBits: i32, wdBits: i32, mBits: i32, keepBits: i32, mode: i32): void {
+  const start = min(count, runStart(count, tid, nt)), end = min(count, runStart(count, tid + 1, nt));
+  const lr = reinterpret<f32>(lrBits), wd = reinterpret<f32>(wdBits), m = reinterpret<f32>(mBits), keep = reinterpret<f32>(keepBits);
+  const nlrv = f32x4.splat(-lr), wdv = f32x4.splat(wd), mv = f32x4.splat(m), keepv = f32x4.splat(keep);
+  let i = start;
+  if ((mode & SGD_MOMENTUM) == 0) {
+    for (; i + 4 <= end; i += 4) {
+      const off = <usize>i << 2;
+      const wv = v128.load(w + off);
+      v128.store(w + off, madd(nlrv, madd(wdv, wv, v128.load(g + off)), wv));
+    }
+    for (; i < end; i++) {
+      const off = <usize>i << 2;
+      const wi = load<f32>(w + off);
+      store<f32>(w + off, wi - lr * (load<f32>(g + off) + wd * wi));
+    }
+    return;
+  }
+  const first = (mode & SGD_FIRST) != 0, nesterov = (mode & SGD_NESTEROV) != 0;
+  for (; i + 4 <= end; i += 4) {
+    const off = <usize>i << 2;
+    const wv = v128.load(w + off);
+    const d = madd(wdv, wv, v128.load(g + off));
+    const b = first ? d : madd(mv, v128.load(buf + off), f32x4.mul(keepv, d));
+    v128.store(buf + off, b);
+    v128.store(w + off, madd(nlrv, nesterov ? madd(mv, b, d) : b, wv));
+  }
+  for (; i < end; i++) {
+    const off = <usize>i << 2;
+    const wi = load<f32>(w + off);
+    const d = load<f32>(g + off) + wd * wi;
+    const b = first ? d : m * load<f32>(buf + off) + keep * d;
+    store<f32>(buf + off, b);
+    store<f32>(w + off, wi - lr * (nesterov ? d + m * b : b));
   }
 }
 

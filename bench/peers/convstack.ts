@@ -50,7 +50,7 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
           dispose,
         };
       }
-      const optimizer = new Sgd(net.trainableParams(), SGD);
+      const optimizer = new Sgd(net.trainableParams(), { ...SGD, backend });
       return {
         run: () => {
           const [x, labels] = input();

@@ -143,7 +143,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const shuffleRng = new Rng(derivedSeed(config.seed, 1));
   const augmentRng = new Rng(derivedSeed(config.seed, 2));
   const params = net.trainableParams();
-  const optimizer = createOptimizer(config.optimizer, params, config.optimizerOptions);
+  const optimizer = createOptimizer(config.optimizer, params, { ...config.optimizerOptions, backend: net.backend });
   const baseLr = config.optimizerOptions.lr;
   const normalization: Normalization = info.normalization;
   let state: TrainState = { epochsDone: 0, step: 0, rng: { shuffle: 0, augment: 0, net: 0 }, history: [] };

@@ -10,6 +10,8 @@ import type { Rounding } from '../../src/ops/window.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Shape } from '../../src/tensor/shape.js';
 import { Tensor, heapAllocator, setAllocator, type Allocator, type DType } from '../../src/tensor/tensor.js';
+import type { Parameter } from '../../src/net/net.js';
+import { Sgd, type SgdOptions } from '../../src/train/optimizers/index.js';
 
 // Every wasm kernel against the reference backend on random inputs (odd sizes, strides, padding,
 // groups, ceil rounding), then determinism: the same thread count gives the same bits, and different
@@ -222,6 +224,85 @@ describe('wasm backend', () => {
     const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
     const bias = random([c.out], rng);
     assertClose(wasm.conv2dRelu(x, w, bias, attrs), ref.relu(ref.conv2d(x, w, bias, attrs)), 'conv2dRelu');
+  });
+
+  // sgdUpdate: the Sgd optimizer with the wasm backend against the same optimizer's TypeScript loop
+  // (which computes each value in double and rounds once; the kernel rounds each f32 operation).
+  const SGD_CASES: { name: string; options: SgdOptions }[] = [
+    { name: 'plain', options: { lr: 0.1 } },
+    { name: 'plain, weight decay', options: { lr: 0.05, weightDecay: 0.01 } },
+    { name: 'momentum', options: { lr: 0.01, momentum: 0.9 } },
+    { name: 'momentum, dampening', options: { lr: 0.02, momentum: 0.8, dampening: 0.3 } },
+    { name: 'nesterov, weight decay', options: { lr: 0.03, momentum: 0.9, nesterov: true, weightDecay: 5e-4 } },
+  ];
+  // Odd sizes: vector runs and scalar tails on every thread.
+  const SGD_SIZES = [1037, 3, 64];
+
+  /** Takes `steps` steps from fixed random weights and gradients; the weights and buffers after each. */
+  function sgdRun(options: SgdOptions, backend: WasmBackend | undefined, allocator: Allocator, steps = 3, dtype: DType = 'float32'): Tensor[][] {
+    setAllocator(allocator);
+    const rng = new Rng(7);
+    const params: Parameter[] = SGD_SIZES.map((n, i) => ({ name: `p${i}`, value: random([n], rng, dtype), grad: Tensor.zeros([n], dtype), trainable: true }));
+    const sgd = new Sgd(params, backend === undefined ? options : { ...options, backend });
+    const out: Tensor[][] = [];
+    for (let s = 0; s < steps; s++) {
+      for (const p of params) {
+        const g = p.grad as Tensor;
+        for (let i = 0; i < g.size; i++) g.data[i] = rng.next() * 2 - 1;
+      }
+      sgd.step();
+      const state = [...sgd.state().tensors.values()];
+      out.push([...params.map((p) => p.value), ...state].map((t) => Tensor.from(t.shape, t.data, t.dtype)));
+    }
+    setAllocator(heapAllocator);
+    return out;
+  }
+
+  function assertCloseEach(actual: Tensor, expected: Tensor, tolerance: number, what: string): void {
+    let scale = 0;
+    let worst = 0;
+    for (let i = 0; i < expected.size; i++) {
+      scale = Math.max(scale, Math.abs(expected.data[i] as number));
+      worst = Math.max(worst, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
+    }
+    assert.ok(worst <= tolerance * Math.max(scale, 1e-3), `${what}: max error ${worst} at scale ${scale}`);
+  }
+
+  it('sgdUpdate matches the TypeScript SGD update within 1e-6 relative (first and later steps)', () => {
+    const inner = backends.get(2) as WasmBackend;
+    let calls = 0;
+    const wasm: WasmBackend = { ...inner, sgdUpdate: (...args) => (calls++, inner.sgdUpdate(...args)) };
+    for (const c of SGD_CASES) {
+      const expected = sgdRun(c.options, undefined, heapAllocator);
+      for (const allocator of [heapAllocator, wasm.allocator]) {
+        calls = 0;
+        const actual = sgdRun(c.options, wasm, allocator);
+        assert.equal(calls, 3 * SGD_SIZES.length, `${c.name}: one sgdUpdate call per parameter and step`);
+        expected.forEach((tensors, step) => {
+          assert.equal((actual[step] as Tensor[]).length, tensors.length);
+          tensors.forEach((t, i) => assertCloseEach((actual[step] as Tensor[])[i] as Tensor, t, 1e-6, `${c.name}, step ${step + 1}, tensor ${i}`));
+        });
+      }
+    }
+  });
+
+  it('sgdUpdate gives the same bits on every thread count', () => {
+    for (const c of SGD_CASES) {
+      const base = sgdRun(c.options, backends.get(1) as WasmBackend, heapAllocator);
+      for (const threads of [2, 3]) {
+        const other = sgdRun(c.options, backends.get(threads) as WasmBackend, (backends.get(threads) as WasmBackend).allocator);
+        base.forEach((tensors, step) => tensors.forEach((t, i) => assertSameBits((other[step] as Tensor[])[i] as Tensor, t, `${c.name}, ${threads} threads, step ${step + 1}`)));
+      }
+    }
+  });
+
+  it('leaves float64 parameters to the TypeScript SGD update', () => {
+    const wasm = backends.get(2) as WasmBackend;
+    const options = SGD_CASES[4]?.options as SgdOptions;
+    const expected = sgdRun(options, undefined, heapAllocator, 2, 'float64');
+    const actual = sgdRun(options, wasm, heapAllocator, 2, 'float64');
+    expected.forEach((tensors, step) => tensors.forEach((t, i) => assertSameBits((actual[step] as Tensor[])[i] as Tensor, t, `float64, step ${step + 1}`)));
+    assert.throws(() => wasm.sgdUpdate(Tensor.zeros([4], 'float64'), Tensor.zeros([4], 'float64'), null, { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: true }), TypeError);
   });
 
   it('keeps tensors valid when the memory grows', () => {

@@ -1,3 +1,4 @@
+import type { SgdUpdateOptions } from '../backend.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -5,7 +6,8 @@ import type { WasmRuntime } from './runtime.js';
  * Memory-bound kernels, split over threads by range or by plane (asm/kernels.ts). Each matches the
  * reference kernel of the same name: relu and reluGrad (reference/relu.ts), add
  * (reference/elementwise.ts), biasGrad (reference/conv2d.ts), batchNormInfer
- * (reference/batchnorm.ts, as one scale and shift per channel).
+ * (reference/batchnorm.ts, as one scale and shift per channel); sgdUpdate (the Backend's optional
+ * SGD update, matching src/train/optimizers/sgd.ts).
  */
 
 export function relu(rt: WasmRuntime, x: Tensor): Tensor {
@@ -52,4 +54,29 @@ export function batchNormInfer(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: 
   }
   rt.runSized(x.size, 'scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest);
   return y;
+}
+
+const f32Bits = new Float32Array(1);
+const i32Bits = new Int32Array(f32Bits.buffer);
+
+/** A number rounded to float32, as its bit pattern (kernel arguments are i32). */
+function bits(x: number): number {
+  f32Bits[0] = x;
+  return i32Bits[0] as number;
+}
+
+/**
+ * SGD in place (torch.optim.SGD, see Backend.sgdUpdate) on float32 tensors; the hyperparameters
+ * are rounded to float32. A null buffer means plain SGD (momentum must then be 0).
+ */
+export function sgdUpdate(rt: WasmRuntime, weight: Tensor, grad: Tensor, buf: Tensor | null, o: SgdUpdateOptions): void {
+  const n = weight.size;
+  for (const t of [weight, grad, buf]) {
+    if (t === null) continue;
+    if (t.dtype !== 'float32') throw new TypeError('wasm sgdUpdate: float32 tensors only');
+    if (t.size !== n) throw new RangeError(`wasm sgdUpdate: sizes differ (${t.size} vs ${n})`);
+  }
+  if (buf === null && o.momentum !== 0) throw new RangeError('wasm sgdUpdate: momentum needs a momentum buffer');
+  const mode = buf === null ? 0 : 1 | (o.firstStep ? 2 : 0) | (o.nesterov ? 4 : 0);
+  rt.runSized(n, 'sgdUpdate', rt.output(weight), rt.input(grad), buf === null ? 0 : rt.output(buf), n, bits(o.lr), bits(o.weightDecay), bits(o.momentum), bits(1 - o.dampening), mode);
 }

@@ -3,7 +3,7 @@ import { referenceBackend } from '../reference/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
-import { add, batchNormInfer, biasGrad, relu, reluGrad } from './elementwise.js';
+import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 
@@ -24,6 +24,8 @@ export interface WasmBackend extends Backend {
   readonly placement: Readonly<Record<KernelName, KernelPlacement>>;
   /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
+  /** SGD in place in wasm (see Backend.sgdUpdate); float32 tensors only: callers keep float64 in TypeScript. */
+  sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
   /** Stops the worker threads; the backend must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       }
       return conv2d(rt, x, weight, bias, attrs, true);
     },
+    sgdUpdate: (weight, grad, momentumBuffer, options) => sgdUpdate(rt, weight, grad, momentumBuffer, options),
     dispose: () => rt.dispose(),
   };
 }

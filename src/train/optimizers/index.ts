@@ -1,3 +1,4 @@
+import type { Backend } from '../../backends/backend.js';
 import type { Parameter } from '../../net/net.js';
 import { Adagrad } from './adagrad.js';
 import { Adam } from './adam.js';
@@ -30,6 +31,8 @@ export interface OptimizerOptions {
   alpha?: number;
   lrDecay?: number;
   initialAccumulatorValue?: number;
+  /** The parameters' backend (`net.backend`): SGD runs its update there when it has `sgdUpdate`. */
+  backend?: Backend;
 }
 
 /** Builds the named optimizer over `params` (normally `net.trainableParams()`). */
@@ -38,13 +41,14 @@ export function createOptimizer(name: OptimizerName, params: readonly Parameter[
   const eps = o.eps !== undefined ? { eps: o.eps } : {};
   switch (name) {
     case 'sgd':
-      return new Sgd(params, common);
+      return new Sgd(params, { ...common, ...(o.backend !== undefined && { backend: o.backend }) });
     case 'momentum':
     case 'nesterov':
       return new Sgd(params, {
         ...common,
         momentum: o.momentum ?? 0.9,
         nesterov: name === 'nesterov',
+        ...(o.backend !== undefined && { backend: o.backend }),
         ...(o.dampening !== undefined && { dampening: o.dampening }),
       });
     case 'adagrad':

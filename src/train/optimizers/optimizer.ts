@@ -38,6 +38,8 @@ export interface ParamState {
   slots: Record<string, Float32Array | Float64Array>;
   /** Steps taken so far, including this one (1 on the first step). */
   step: number;
+  /** The tensors behind `value`, `grad` and `slots`, for rules that hand them to a backend kernel. */
+  tensors: { value: Tensor; grad: Tensor; slots: Readonly<Record<string, Tensor>> };
 }
 
 /**
@@ -75,9 +77,10 @@ export abstract class SlotOptimizer implements Optimizer {
       if (p.grad === null) continue;
       const step = (this.steps.get(p.name) ?? 0) + 1;
       this.steps.set(p.name, step);
+      const slotTensors = this.slots.get(p.name) ?? {};
       const slots: Record<string, Float32Array | Float64Array> = {};
-      for (const [slot, t] of Object.entries(this.slots.get(p.name) ?? {})) slots[slot] = t.data;
-      this.update({ value: p.value.data, grad: p.grad.data, slots, step });
+      for (const [slot, t] of Object.entries(slotTensors)) slots[slot] = t.data;
+      this.update({ value: p.value.data, grad: p.grad.data, slots, step, tensors: { value: p.value, grad: p.grad, slots: slotTensors } });
     }
   }
 
