@@ -22,9 +22,9 @@ import { compileSpec, parseInputOption, parseSetOption } from './model.js';
 import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
 
 /**
- * The defaults are the default job (`npm start`): LeNet-5 on the MNIST digits, 98.5-98.65% on the
- * 2,000 held-out digits over seeds 0-2, in 66-88 s on two shared cores with the wasm backend.
- * Random shifts of up to two pixels and a cosine schedule lift LeNet-5 above its ~97% plateau.
+ * The defaults are the default job (`npm start`): LeNet-5 on the MNIST digits, 98.50-98.80% on the
+ * 2,000 held-out digits over seeds 0-2, in about 20 s on two cores with the wasm backend. Random
+ * shifts of up to two pixels and a cosine schedule lift LeNet-5 above its ~97% plateau.
  * NOTE: 20 epochs, not 12: 12 gave 98.1-98.85% over the same seeds, too close to the 98% target.
  */
 const DEFAULTS = {
