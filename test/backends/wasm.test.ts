@@ -139,6 +139,29 @@ function runAll(backend: Backend, seed: number): Map<string, Tensor> {
   variance.data.forEach((x, i) => (variance.data[i] = Math.abs(x) + 0.1));
   out.set('batchNormInfer', backend.batchNormInfer(v, gamma, beta, mean, variance, 1e-5));
   out.set('batchNormInfer (N, C)', backend.batchNormInfer(random([4, 5], rng), gamma, beta, mean, variance, 1e-5));
+  for (const [name, t] of batchNormTraining(backend, rng)) out.set(name, t);
+  return out;
+}
+
+/** (N, C, H, W) with odd sizes (vectors and a tail), batch 1, H = W = 1 with N = 4, and (N, C). */
+const BN_SHAPES: Shape[] = [[3, 5, 7, 9], [1, 6, 5, 3], [4, 7, 1, 1], [13, 6]];
+
+/** batchNormTrain and, from its statistics, batchNormGrad; one channel offset by 3 (the two-pass variance). */
+function batchNormTraining(backend: Backend, rng: Rng): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const shape of BN_SHAPES) {
+    const c = shape[1] as number;
+    const x = random(shape, rng);
+    const rest = x.size / ((shape[0] as number) * c);
+    for (let i = 0; i < x.size; i++) if (Math.floor(i / rest) % c === 1) x.data[i] = (x.data[i] as number) + 3;
+    const gamma = random([c], rng);
+    const beta = random([c], rng);
+    const dy = random(shape, rng);
+    const { y, mean, invStd } = backend.batchNormTrain(x, gamma, beta, 1e-5);
+    const { dx, dgamma, dbeta } = backend.batchNormGrad(dy, x, gamma, mean, invStd);
+    const name = shape.join('x');
+    for (const [what, t] of Object.entries({ y, mean, invStd, dx, dgamma, dbeta })) out.set(`batchNorm${what === 'y' || what === 'mean' || what === 'invStd' ? 'Train' : 'Grad'} ${what} ${name}`, t);
+  }
   return out;
 }
 
@@ -213,6 +236,17 @@ describe('wasm backend', () => {
     assert.deepEqual(Object.keys(wasm.placement).sort(), [...names].sort());
     assert.equal(wasm.placement.conv2d, 'wasm');
     assert.equal(wasm.placement.softmax, 'reference');
+    assert.equal(wasm.placement.batchNormTrain, 'wasm');
+    assert.equal(wasm.placement.batchNormGrad, 'wasm');
+  });
+
+  it('batchNormTrain and batchNormGrad give the same bits on 1, 2 and 3 threads', () => {
+    const base = batchNormTraining(backends.get(1) as WasmBackend, new Rng(6));
+    for (const threads of [2, 3]) {
+      const other = batchNormTraining(backends.get(threads) as WasmBackend, new Rng(6));
+      assert.equal(other.size, base.size);
+      for (const [name, t] of base) assertSameBits(other.get(name) as Tensor, t, `${name}, ${threads} threads vs 1`);
+    }
   });
 
   it('fuses ReLU into the convolution', () => {

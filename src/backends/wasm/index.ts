@@ -3,6 +3,7 @@ import { referenceBackend } from '../reference/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
+import { batchNormGrad, batchNormTrain } from './batchnorm.js';
 import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
@@ -57,6 +58,8 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     linearGradWeight: (dy, x) => linearGradWeight(rt, dy, x),
     relu: (x) => relu(rt, x),
     reluGrad: (dy, y) => reluGrad(rt, dy, y),
+    batchNormTrain: (x, gamma, beta, eps) => batchNormTrain(rt, x, gamma, beta, eps),
+    batchNormGrad: (dy, x, gamma, mean, invStd) => batchNormGrad(rt, dy, x, gamma, mean, invStd),
     batchNormInfer: (x, gamma, beta, mean, variance, eps) => batchNormInfer(rt, x, gamma, beta, mean, variance, eps),
     add: (a, b) => add(rt, a, b),
   };

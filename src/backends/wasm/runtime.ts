@@ -5,7 +5,7 @@ import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
 import { CONTROL_WORDS, ThreadPool, type Kernel } from './threads.js';
 
 /** The kernels run on every thread, by export name (asm/kernels.ts). */
-const POOLED = ['gemm', 'convForward', 'convForwardDirect', 'convGradInput', 'convGradWeight', 'convGradWeightDirect', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift', 'sgdUpdate'] as const;
+const POOLED = ['gemm', 'convForward', 'convForwardDirect', 'convGradInput', 'convGradWeight', 'convGradWeightDirect', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift', 'sgdUpdate', 'batchNormTrain', 'batchNormGrad'] as const;
 export type PooledKernel = (typeof POOLED)[number];
 
 // Fixed low memory: nothing at 0 (a null pointer), the kernels' shared job counter (JOBS in
