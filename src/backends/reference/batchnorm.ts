@@ -5,14 +5,15 @@ import { Tensor } from '../../tensor/tensor.js';
  * Batch normalisation per channel of x (N, C, H, W) or (N, C). Statistics run over N and the
  * spatial positions; the biased variance normalises in training, as in PyTorch.
  */
-interface Layout {
+export interface BatchNormLayout {
   n: number;
   c: number;
   /** Values per (image, channel): H*W, or 1 for (N, C). */
   spatial: number;
 }
 
-function layout(x: Tensor, perChannel: readonly Tensor[]): Layout {
+/** The (N, C, spatial) view of x, checking that every per-channel tensor has C values; wasm uses it too. */
+export function batchNormLayout(x: Tensor, perChannel: readonly Tensor[]): BatchNormLayout {
   if (x.shape.length !== 4 && x.shape.length !== 2) throw new ShapeError('bn', 'expects (N, C, H, W) or (N, C)', [x.shape]);
   const n = x.shape[0] as number;
   const c = x.shape[1] as number;
@@ -23,7 +24,7 @@ function layout(x: Tensor, perChannel: readonly Tensor[]): Layout {
 
 /** y = gamma * (x - mean) * invStd + beta with the batch's mean and invStd = 1/sqrt(var + eps), each (C). */
 export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor } {
-  const { n, c, spatial } = layout(x, [gamma, beta]);
+  const { n, c, spatial } = batchNormLayout(x, [gamma, beta]);
   const count = n * spatial;
   const y = Tensor.zeros(x.shape, x.dtype);
   const mean = Tensor.zeros([c], x.dtype);
@@ -59,7 +60,7 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: numb
  * dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd / M * (M dy - dbeta - xhat dgamma).
  */
 export function batchNormGrad(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invStd: Tensor): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
-  const { n, c, spatial } = layout(x, [gamma, mean, invStd]);
+  const { n, c, spatial } = batchNormLayout(x, [gamma, mean, invStd]);
   if (dy.size !== x.size) throw new ShapeError('bn', 'dy and x differ in shape', [dy.shape, x.shape]);
   const count = n * spatial;
   const dx = Tensor.zeros(x.shape, dy.dtype);
@@ -94,7 +95,7 @@ export function batchNormGrad(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor
 
 /** y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta: inference with the running statistics. */
 export function batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor {
-  const { n, c, spatial } = layout(x, [gamma, beta, mean, variance]);
+  const { n, c, spatial } = batchNormLayout(x, [gamma, beta, mean, variance]);
   const y = Tensor.zeros(x.shape, x.dtype);
   for (let ch = 0; ch < c; ch++) {
     const mu = mean.data[ch] as number;

@@ -1,6 +1,7 @@
 import { ShapeError } from '../../ops/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { WasmRuntime } from './runtime.js';
+import { batchNormLayout } from '../reference/batchnorm.js';
 
 /**
  * Batch normalisation in training (asm/kernels.ts batchNormTrain, batchNormGrad), matching
@@ -9,42 +10,26 @@ import type { WasmRuntime } from './runtime.js';
  * same bits on every run and every thread count.
  */
 
-interface Layout {
-  n: number;
-  c: number;
-  /** Values per (image, channel): H*W, or 1 for (N, C). */
-  rest: number;
-}
-
-function layout(x: Tensor, perChannel: readonly Tensor[]): Layout {
-  if (x.shape.length !== 4 && x.shape.length !== 2) throw new ShapeError('bn', 'expects (N, C, H, W) or (N, C)', [x.shape]);
-  const n = x.shape[0] as number;
-  const c = x.shape[1] as number;
-  const mismatch = perChannel.find((t) => t.size !== c);
-  if (mismatch !== undefined) throw new ShapeError('bn', `per-channel tensors must have ${c} values`, [x.shape, mismatch.shape]);
-  return { n, c, rest: n * c === 0 ? 0 : x.size / (n * c) };
-}
-
 /** y = gamma (x - mean) invStd + beta with the batch's mean and invStd = 1/sqrt(var + eps), each (C). */
 export function batchNormTrain(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor } {
-  const { n, c, rest } = layout(x, [gamma, beta]);
+  const { n, c, spatial } = batchNormLayout(x, [gamma, beta]);
   const y = Tensor.empty(x.shape);
   const mean = Tensor.empty([c]);
   const invStd = Tensor.empty([c]);
   // eps as an f64, as the reference adds it.
   const epsAt = rt.scratch(8);
   new Float64Array(rt.allocator.buffer(), epsAt, 1)[0] = eps;
-  rt.runSized(x.size, 'batchNormTrain', rt.input(x), rt.input(gamma), rt.input(beta), rt.output(y), rt.output(mean), rt.output(invStd), epsAt, n, c, rest);
+  rt.runSized(x.size, 'batchNormTrain', rt.input(x), rt.input(gamma), rt.input(beta), rt.output(y), rt.output(mean), rt.output(invStd), epsAt, n, c, spatial);
   return { y, mean, invStd };
 }
 
 /** dbeta = sum dy, dgamma = sum dy xhat, dx = gamma invStd / M (M dy - dbeta - xhat dgamma), per channel. */
 export function batchNormGrad(rt: WasmRuntime, dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invStd: Tensor): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
-  const { n, c, rest } = layout(x, [gamma, mean, invStd]);
+  const { n, c, spatial } = batchNormLayout(x, [gamma, mean, invStd]);
   if (dy.size !== x.size) throw new ShapeError('bn', 'dy and x differ in shape', [dy.shape, x.shape]);
   const dx = Tensor.empty(x.shape);
   const dgamma = Tensor.empty([c]);
   const dbeta = Tensor.empty([c]);
-  rt.runSized(x.size, 'batchNormGrad', rt.input(dy), rt.input(x), rt.input(gamma), rt.input(mean), rt.input(invStd), rt.output(dx), rt.output(dgamma), rt.output(dbeta), n, c, rest);
+  rt.runSized(x.size, 'batchNormGrad', rt.input(dy), rt.input(x), rt.input(gamma), rt.input(mean), rt.input(invStd), rt.output(dx), rt.output(dgamma), rt.output(dbeta), n, c, spatial);
   return { dx, dgamma, dbeta };
 }
