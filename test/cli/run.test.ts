@@ -74,7 +74,7 @@ test('--threads sets the wasm pool and --debug-backend lists where each kernel r
   assert.equal(listed.status, 0, listed.stderr);
   assert.match(listed.stderr, /^wasm backend: 1 thread\(s\)/m);
   assert.match(listed.stderr, /^ {2}conv2d +wasm$/m);
-  assert.match(listed.stderr, /^ {2}batchNormTrain +reference$/m);
+  assert.match(listed.stderr, /^ {2}lrn +reference$/m);
   const zero = convstack(...args, '--threads', '0');
   assert.equal(zero.status, 1);
   assert.match(zero.stderr, /--threads: expected an integer >= 1, got '0'/);
