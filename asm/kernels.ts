@@ -75,35 +75,12 @@ function madd(a: v128, b: v128, c: v128): v128 {
 }
 
 /**
- * C[0..4)[0..8) (row stride ldc bytes) = A (4 x kc) . Bp (kc x 8, packed), then the mode's epilogue.
- * Row r of A starts at a<r> and steps `ks` bytes per k: a packed panel (a<r> = a + 4r, ks = 16)
- * or a matrix read in place (a<r> = a + r*rowStride, ks = 4 or a column stride), so weights
- * need no packing. Kept small and called often so that V8 tiers it up early.
+ * The end of a 4x8 tile, shared by the micro-kernels: add what C holds (ACC), the bias per row or
+ * per column, clamp at 0 (RELU), and store the 8 accumulators as 4 rows of C, `ldc` floats apart.
+ * Inlined, so the accumulators stay in registers.
  */
-function kernel4x8(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
-  let c00 = f32x4.splat(0);
-  let c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a0);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a1);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a2);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a3);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    a0 += ks;
-    a1 += ks;
-    a2 += ks;
-    a3 += ks;
-    b += 32;
-  }
+@inline
+function storeTile(c: usize, ldc: usize, mode: i32, bias: usize, c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
   const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
   if (mode & ACC) {
     c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
@@ -139,6 +116,39 @@ function kernel4x8(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, b: usi
   v128.store(c1, c10); v128.store(c1, c11, 16);
   v128.store(c2, c20); v128.store(c2, c21, 16);
   v128.store(c3, c30); v128.store(c3, c31, 16);
+}
+
+/**
+ * C[0..4)[0..8) (row stride ldc bytes) = A (4 x kc) . Bp (kc x 8, packed), then the mode's epilogue.
+ * Row r of A starts at a<r> and steps `ks` bytes per k: a packed panel (a<r> = a + 4r, ks = 16)
+ * or a matrix read in place (a<r> = a + r*rowStride, ks = 4 or a column stride), so weights
+ * need no packing. Kept small and called often so that V8 tiers it up early.
+ */
+function kernel4x8(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, b: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a1);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a2);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a3);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a0 += ks;
+    a1 += ks;
+    a2 += ks;
+    a3 += ks;
+    b += 32;
+  }
+  storeTile(c, ldc, mode, bias, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 /**
@@ -430,28 +440,7 @@ function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, 
     a2 += ks;
     a3 += ks;
   }
-  const c1 = c + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
-  if (mode & BIAS_ROW) {
-    let r = v128.load32_splat(bias);
-    c00 = f32x4.add(c00, r); c01 = f32x4.add(c01, r);
-    r = v128.load32_splat(bias, 4);
-    c10 = f32x4.add(c10, r); c11 = f32x4.add(c11, r);
-    r = v128.load32_splat(bias, 8);
-    c20 = f32x4.add(c20, r); c21 = f32x4.add(c21, r);
-    r = v128.load32_splat(bias, 12);
-    c30 = f32x4.add(c30, r); c31 = f32x4.add(c31, r);
-  }
-  if (mode & RELU) {
-    const z = f32x4.splat(0);
-    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z);
-    c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
-    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z);
-    c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
-  }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c1, c10); v128.store(c1, c11, 16);
-  v128.store(c2, c20); v128.store(c2, c21, 16);
-  v128.store(c3, c30); v128.store(c3, c31, 16);
+  storeTile(c, ldc, mode, bias, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
 /**
