@@ -1,7 +1,9 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { createWasmBackend, formatPlacement } from '../backends/wasm/index.js';
+import { warn } from './errors.js';
 
 /** What `--backend` and `--threads` say, on every command that computes. */
 export interface BackendOptions {
@@ -32,6 +34,7 @@ export async function openBackend(options: BackendOptions): Promise<OpenBackend>
   }
   if (options.backend !== 'wasm') throw new Error(`--backend: expected reference or wasm, got '${options.backend}'`);
   const threads = options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int');
+  if (threads !== undefined && threads > availableParallelism()) warn(`--threads ${threads} is more than this machine's ${availableParallelism()} cores; the extra threads share cores and run slower`);
   const wasm = await createWasmBackend(threads === undefined ? {} : { threads });
   if (options.debugBackend) process.stderr.write(`${formatPlacement(wasm)}\n`);
   return { backend: wasm, description: `wasm (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`, close: () => wasm.dispose() };

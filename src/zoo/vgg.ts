@@ -10,6 +10,7 @@ export const VGG = `
 # which is what a labelled group does, so the weights come out as features.0, ..., classifier.6.
 # Its AdaptiveAvgPool2d((7, 7)) is the identity at 224x224 input and is left out.
 let BN = 0
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 INPUT[224x224x3]
 -> features: [
      [CONV3-64 -> BN? -> RELU]*N1 -> POOL2
@@ -18,7 +19,7 @@ INPUT[224x224x3]
   -> [CONV3-512 -> BN? -> RELU]*N4 -> POOL2
   -> [CONV3-512 -> BN? -> RELU]*N5 -> POOL2
 ]
--> classifier: [FC-4096 -> RELU -> DROPOUT(0.5) -> FC-4096 -> RELU -> DROPOUT(0.5) -> FC-1000]
+-> classifier: [FC-4096 -> RELU -> DROPOUT(0.5) -> FC-4096 -> RELU -> DROPOUT(0.5) -> FC-CLASSES]
 `;
 
 const CONFIGS = {
