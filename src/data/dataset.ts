@@ -101,3 +101,23 @@ export interface Batch {
   x: Tensor;
   labels: Uint8Array;
 }
+
+/**
+ * Both splits as one dataset, training images first: what `eval --split all` scores, e.g. a separate
+ * folder of test images that was split like any flat folder. The splits must name the same classes.
+ */
+export function wholeDataset(splits: DataSplits, name: string): Dataset {
+  const { train, test } = splits;
+  if (train.classes.join('\n') !== test.classes.join('\n')) throw new RangeError(`${name}: the splits name different classes`);
+  const labels = new Uint8Array(train.length + test.length);
+  labels.set(train.labels);
+  labels.set(test.labels, train.length);
+  return {
+    name,
+    shape: train.shape,
+    classes: train.classes,
+    length: labels.length,
+    labels,
+    read: (i, out, offset) => (i < train.length ? train.read(i, out, offset) : test.read(i - train.length, out, offset)),
+  };
+}
