@@ -65,7 +65,7 @@ export function registerMemory(program: Command): void {
       const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);
       const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
       if (options.json) {
-        const json = { batch, training: estimate.training, inference: estimate.inference, maxBatch: fit };
+        const json = { training: estimate.training, inference: estimate.inference, maxBatch: fit };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
