@@ -4,7 +4,9 @@ import { zoo, zooNet } from '../zoo/index.js';
 
 /** Notation text and where it came from, for error messages (`vgg16`, `net.txt`, `<spec>`). */
 export interface SpecSource {
+  /** `vgg16`, `net.txt` or `<spec>`: what error messages name. */
   origin: string;
+  /** The notation text. */
   text: string;
   /** Variable values that come with the text (a zoo net's depth); --set overrides them. */
   bindings: Bindings;

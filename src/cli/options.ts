@@ -7,8 +7,11 @@ import { warn } from './errors.js';
 
 /** What `--backend` and `--threads` say, on every command that computes. */
 export interface BackendOptions {
+  /** `--backend`: reference or wasm. */
   backend: string;
+  /** `--threads`: the wasm backend's threads, as typed. */
   threads?: string;
+  /** `--debug-backend`: list where each kernel runs. */
   debugBackend?: boolean;
 }
 
@@ -22,8 +25,11 @@ export function withBackendOptions(command: Command): Command {
 
 /** A backend by the name `--backend` takes, and how to release it (the wasm one runs worker threads). */
 export interface OpenBackend {
+  /** The backend to compute on. */
   backend: Backend;
+  /** For messages: `reference`, `wasm (2 threads)`. */
   description: string;
+  /** Releases the backend (stops the wasm worker threads). */
   close(): Promise<void>;
 }
 

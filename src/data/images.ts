@@ -12,7 +12,9 @@ export class UnreadableImageError extends DataError {
   override name = 'UnreadableImageError';
 
   constructor(
+    /** The file as the user named it. */
     readonly file: string,
+    /** What the decoder said, on one line. */
     readonly reason: string,
   ) {
     super(`${file}: cannot decode image (${reason})`);
@@ -81,6 +83,7 @@ function checkChannels([c]: readonly [number, number, number]): void {
 
 /** What `decodeImages` read: each file's pixels (null where it was skipped) and how many files had each size. */
 export interface DecodedImages {
+  /** Each file's [C, H, W] bytes, in the order given; null for a file that was skipped. */
   pixels: (Uint8Array | null)[];
   /** `HxW` -> how many files had that size. */
   sizes: Map<string, number>;

@@ -38,6 +38,7 @@ INPUT[227x227x3]
 -> fc8: FC-CLASSES
 `;
 
+/** The zoo's AlexNet: torchvision's single tower and the paper's two groups. */
 export const alexnetNets: ZooNet[] = [
   { name: 'alexnet', title: "AlexNet, torchvision's single-tower variant", source: ALEXNET, bindings: {}, torchvision: 'alexnet' },
   { name: 'alexnet_grouped', title: 'AlexNet, the original two-group net (Krizhevsky et al. 2012)', source: ALEXNET_GROUPED, bindings: {}, torchvision: null },

@@ -45,6 +45,7 @@ INPUT[224x224x3]
 -> avgpool: GAP -> dropout: DROPOUT(0.2) -> fc: FC-CLASSES
 `;
 
+/** The zoo's GoogLeNet, without and with its auxiliary classifiers. */
 export const googlenetNets: ZooNet[] = [
   { name: 'googlenet', title: "GoogLeNet (Inception v1), torchvision's, without auxiliary heads", source: GOOGLENET, bindings: {}, torchvision: 'googlenet' },
   {

@@ -24,6 +24,7 @@ INPUT[32x32x1]
 -> output: FC-CLASSES
 `;
 
+/** The zoo's LeNet-5 on 32x32 images and on 28x28 MNIST digits. */
 export const lenetNets: ZooNet[] = [
   { name: 'lenet5', title: 'LeNet-5 on 32x32x1 (LeCun et al. 1998)', source: LENET5, bindings: {}, torchvision: null },
   {

@@ -22,6 +22,7 @@ INPUT[224x224x3]
 -> bn: BN -> RELU -> avgpool: GAP -> fc: FC-CLASSES
 `;
 
+/** The zoo's The pre-activation ResNet-18. */
 export const preactResnetNets: ZooNet[] = [
   { name: 'preact_resnet18', title: 'Pre-activation ResNet-18 (He et al. 2016, Identity Mappings)', source: PREACT_RESNET18, bindings: {}, torchvision: null },
 ];

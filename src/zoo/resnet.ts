@@ -56,6 +56,7 @@ const DEPTHS: [number, string, number[]][] = [
   [152, RESNET_BOTTLENECK, [3, 8, 36, 3]],
 ];
 
+/** The zoo's ResNet-18, 34, 50, 101 and 152. */
 export const resnetNets: ZooNet[] = DEPTHS.map(([depth, source, blocks]) => ({
   name: `resnet${depth}`,
   title: `ResNet-${depth} (${blocks.join('-')} ${source === RESNET_BASIC ? 'basic' : 'bottleneck'} blocks)`,

@@ -29,6 +29,7 @@ const CONFIGS = {
   vgg19: { label: 'E', layers: 19, counts: [2, 2, 4, 4, 4] },
 } as const;
 
+/** The zoo's VGG-11, 13, 16 and 19, each without and with batch normalisation. */
 export const vggNets: ZooNet[] = Object.entries(CONFIGS).flatMap(([name, { label, layers, counts }]) => {
   const stages = Object.fromEntries(counts.map((n, i) => [`N${i + 1}`, n]));
   return [

@@ -22,4 +22,5 @@ INPUT[224x224x3]
 -> fc8: FC-CLASSES
 `;
 
+/** The zoo's ZF Net. */
 export const zfnetNets: ZooNet[] = [{ name: 'zfnet', title: 'ZF Net (Zeiler & Fergus 2014)', source: ZFNET, bindings: {}, torchvision: null }];
