@@ -39,7 +39,7 @@ export function registerPredict(program: Command): void {
       const shape = net.spec.input as [number, number, number];
       const size = shape[0] * shape[1] * shape[2];
       const decoded = await decodeImages(files, shape, printWarning);
-      const note = resizeNote('predict', decoded.sizes, shape);
+      const note = resizeNote('predict', decoded.sizes, shape, false);
       if (note !== null) printWarning(note);
       const images = files.filter((_, i) => decoded.pixels[i] !== null);
       if (images.length === 0) throw new Error('predict: none of the images could be decoded');

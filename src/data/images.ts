@@ -118,10 +118,11 @@ export async function decodeImages(files: readonly string[], shape: readonly [nu
 
 /**
  * One line saying which images were resized to the net's input and how (`null` when none were):
- * `folder:pets (train): 120 images resized to the net's 32x32 input (120 of 64x64); to keep their
- * size, give the net INPUT[64x64x3] or --input 64x64x3`. Sizes are HxW, as in the notation.
+ * `folder:pets (train): 120 images resized to the net's 32x32 input (HxW: 120 of 64x64); a net with
+ * INPUT[64x64x3] (or --input 64x64x3) would take them at their size`. Sizes are HxW, as in the
+ * notation. `suggestInput: false` leaves out the INPUT, for a net that is fixed (a model file).
  */
-export function resizeNote(name: string, sizes: ReadonlyMap<string, number>, [c, h, w]: readonly [number, number, number]): string | null {
+export function resizeNote(name: string, sizes: ReadonlyMap<string, number>, [c, h, w]: readonly [number, number, number], suggestInput = true): string | null {
   const other = [...sizes].filter(([size]) => size !== `${h}x${w}`).sort((a, b) => b[1] - a[1]);
   if (other.length === 0) return null;
   const count = other.reduce((n, [, k]) => n + k, 0);
@@ -132,7 +133,7 @@ export function resizeNote(name: string, sizes: ReadonlyMap<string, number>, [c,
     return sh / sw;
   };
   const cropped = other.some(([size]) => Math.abs(aspect(size) - h / w) > 1e-9) ? ', centre-cropped where their shape differs' : '';
-  const only = sizes.size === 1 ? other[0]?.[0] : undefined;
-  const hint = only === undefined ? '' : `; to keep their size, give the net INPUT[${only}x${c}] or --input ${only}x${c}`;
+  const only = sizes.size === 1 && suggestInput ? other[0]?.[0] : undefined;
+  const hint = only === undefined ? '' : `; a net with INPUT[${only}x${c}] (or --input ${only}x${c}) would take them at their size`;
   return `${name}: ${count} image${count === 1 ? '' : 's'} resized to the net's ${h}x${w} input (HxW: ${listed.join(', ')})${cropped}${hint}`;
 }

@@ -157,7 +157,7 @@ test('images resized to the net input are reported, with the INPUT that would ke
   const warnings: string[] = [];
   await imageFolder(dir, { shape: [3, 32, 32], onWarning: (m) => warnings.push(m) });
   assert.deepEqual(warnings, [
-    `folder:${dir}: 6 images resized to the net's 32x32 input (HxW: 6 of 64x64); to keep their size, give the net INPUT[64x64x3] or --input 64x64x3`,
+    `folder:${dir}: 6 images resized to the net's 32x32 input (HxW: 6 of 64x64); a net with INPUT[64x64x3] (or --input 64x64x3) would take them at their size`,
   ]);
   const wide: string[] = [];
   await imageFolder(path.join(root, 'flat'), { shape: [3, 8, 8], onWarning: (m) => wide.push(m) });
