@@ -85,7 +85,7 @@ async function readClasses(
   }
   const decoded = await decodeImages(files.map((f) => f.file), shape, onWarning);
   const kept = files.flatMap((f, i) => (decoded.pixels[i] === null ? [] : [{ ...f, pixels: decoded.pixels[i] as Uint8Array }]));
-  if (kept.length === 0) throw new DataError(`${dir}: none of its ${files.length} images could be decoded`);
+  if (kept.length === 0) throw new DataError(`${dir}: none of its ${files.length === 1 ? 'one image' : `${files.length} images`} could be decoded`);
   const note = resizeNote(name, decoded.sizes, shape);
   if (note !== null) onWarning(note);
   const size = shape[0] * shape[1] * shape[2];

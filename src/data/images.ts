@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { DataError } from './errors.js';
@@ -50,6 +52,7 @@ export async function decodeImage(file: string, shape: readonly [number, number,
 async function decode(file: string, shape: readonly [number, number, number]): Promise<DecodedImage> {
   const [c, h, w] = shape;
   checkChannels(shape);
+  await checkReadable(file);
   let raw: { data: Uint8Array; info: { width: number; height: number; channels: number } };
   let size: [number, number];
   try {
@@ -63,8 +66,6 @@ async function decode(file: string, shape: readonly [number, number, number]): P
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DataError(`${file}: no such file`);
     // libvips repeats itself over several lines; the first says what is wrong.
     throw new UnreadableImageError(file, ((error as Error).message.split('\n')[0] as string).trim());
   }
@@ -75,6 +76,16 @@ async function decode(file: string, shape: readonly [number, number, number]): P
   const pixels = new Uint8Array(c * h * w);
   for (let i = 0; i < h * w; i++) for (let ch = 0; ch < c; ch++) pixels[ch * h * w + i] = raw.data[i * c + ch] as number;
   return { pixels, size };
+}
+
+/** A missing file is the user's mistake to fix, not an image to skip. */
+async function checkReadable(file: string): Promise<void> {
+  try {
+    await access(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DataError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
+  }
 }
 
 function checkChannels([c]: readonly [number, number, number]): void {

@@ -152,4 +152,8 @@ test('a corrupt image is skipped in the same words by predict and eval', async (
   assert.equal(predicted.status, 0, predicted.stderr);
   assert.match(predicted.stderr, warning);
   assert.equal(predicted.stdout, `${good}: mango (${(Math.exp(16) / (Math.exp(16) + 2)).toFixed(4)})\n`);
+  const missing = path.join(dir, 'mango', 'missing.png');
+  const typo = convstack('predict', '--model', model, missing, good, '--backend', 'reference');
+  assert.equal(typo.status, 1, 'a missing file is a mistake to fix, not an image to skip');
+  assert.equal(typo.stderr, `convstack: ${missing}: no such file\n`);
 });
