@@ -80,7 +80,7 @@ async function readClasses(
       .filter((e) => e.isFile() && isImageName(e.name))
       .map((e) => e.name)
       .sort();
-    if (images.length === 0) throw new DataError(`${classDir}: class folder has no images (PNG, JPEG, WebP, GIF or TIFF)`);
+    if (images.length === 0) throw new DataError(`${classDir}: class folder has no PNG or JPEG images (nor WebP, GIF or TIFF)`);
     for (const image of images) files.push({ file: path.join(classDir, image), label: names.indexOf(cls) });
   }
   const decoded = await decodeImages(files.map((f) => f.file), shape, onWarning);

@@ -74,7 +74,7 @@ test('errors name the folder or file: missing folder, no classes, empty class, u
   await mkdir(path.join(emptyClass, 'dog'), { recursive: true });
   await writeImage(path.join(emptyClass, 'cat', 'a.png'), { r: 1, g: 2, b: 3 });
   await writeFile(path.join(emptyClass, 'dog', 'readme.md'), '');
-  await assert.rejects(imageFolder(emptyClass, { shape }), new RegExp(`${path.join(emptyClass, 'dog')}: class folder has no images \\(PNG, JPEG, WebP, GIF or TIFF\\)`));
+  await assert.rejects(imageFolder(emptyClass, { shape }), new RegExp(`${path.join(emptyClass, 'dog')}: class folder has no PNG or JPEG images \\(nor WebP, GIF or TIFF\\)`));
   const broken = path.join(root, 'broken');
   await mkdir(path.join(broken, 'cat'), { recursive: true });
   await writeFile(path.join(broken, 'cat', 'bad.png'), 'this is not a PNG');
