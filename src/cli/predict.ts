@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { normalize } from '../data/augment.js';
 import { printWarning } from '../data/errors.js';
-import { decodeImages, resizeNote } from '../data/images.js';
+import { decodeImages, resizeNote, skippedImageMessage } from '../data/images.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadModel } from '../train/model_file.js';
 import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
@@ -38,7 +38,7 @@ export function registerPredict(program: Command): void {
       const { net, info } = await loadModel(options.model, { backend });
       const shape = net.spec.input as [number, number, number];
       const size = shape[0] * shape[1] * shape[2];
-      const decoded = await decodeImages(files, shape, printWarning);
+      const decoded = await decodeImages(files, shape, (error) => printWarning(skippedImageMessage(error)));
       const note = resizeNote('predict', decoded.sizes, shape, false);
       if (note !== null) printWarning(note);
       const images = files.filter((_, i) => decoded.pixels[i] !== null);

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ArrayDataset, stratifiedSplit, type DataSplits } from './dataset.js';
 import { DataError, printWarning } from './errors.js';
-import { decodeImages, isImageName, resizeNote } from './images.js';
+import { decodeImages, isImageName, resizeNote, skippedImageMessage, UnreadableImageError } from './images.js';
 
 export { decodeImage, IMAGE_EXTENSIONS, UnreadableImageError } from './images.js';
 
@@ -83,9 +83,14 @@ async function readClasses(
     if (images.length === 0) throw new DataError(`${classDir}: class folder has no PNG or JPEG images (nor WebP, GIF or TIFF)`);
     for (const image of images) files.push({ file: path.join(classDir, image), label: names.indexOf(cls) });
   }
-  const decoded = await decodeImages(files.map((f) => f.file), shape, onWarning);
+  const skipped: UnreadableImageError[] = [];
+  const decoded = await decodeImages(files.map((f) => f.file), shape, (error) => skipped.push(error));
   const kept = files.flatMap((f, i) => (decoded.pixels[i] === null ? [] : [{ ...f, pixels: decoded.pixels[i] as Uint8Array }]));
-  if (kept.length === 0) throw new DataError(`${dir}: none of its ${files.length === 1 ? 'one image' : `${files.length} images`} could be decoded`);
+  // NOTE: when nothing decodes, one error says so (naming a file) rather than a warning per file.
+  if (kept.length === 0) {
+    throw new DataError(`${dir}: none of its ${files.length === 1 ? 'one image' : `${files.length} images`} could be decoded; ${(skipped[0] as UnreadableImageError).message}`);
+  }
+  for (const error of skipped) onWarning(skippedImageMessage(error));
   const note = resizeNote(name, decoded.sizes, shape);
   if (note !== null) onWarning(note);
   const size = shape[0] * shape[1] * shape[2];

@@ -101,10 +101,15 @@ export interface DecodedImages {
 }
 
 /**
- * Decodes `files` to the net's input, a few at a time. A file that does not decode is skipped with
- * `onWarning(skippedImageMessage(...))`; any other error (a missing file, a wrong channel count) throws.
+ * Decodes `files` to the net's input, a few at a time. A file that does not decode is skipped and
+ * handed to `onSkip` (which may warn with `skippedImageMessage`); any other error (a missing file, a
+ * wrong channel count) throws.
  */
-export async function decodeImages(files: readonly string[], shape: readonly [number, number, number], onWarning: (message: string) => void): Promise<DecodedImages> {
+export async function decodeImages(
+  files: readonly string[],
+  shape: readonly [number, number, number],
+  onSkip: (error: UnreadableImageError) => void,
+): Promise<DecodedImages> {
   checkChannels(shape);
   const pixels: (Uint8Array | null)[] = [];
   const sizes = new Map<string, number>();
@@ -117,7 +122,7 @@ export async function decodeImages(files: readonly string[], shape: readonly [nu
         sizes.set(key, (sizes.get(key) ?? 0) + 1);
         pixels.push(result.value.pixels);
       } else if (result.reason instanceof UnreadableImageError) {
-        onWarning(skippedImageMessage(result.reason));
+        onSkip(result.reason);
         pixels.push(null);
       } else {
         throw result.reason;
