@@ -48,6 +48,7 @@ export function registerMemory(program: Command): void {
     .option('--augment', 'training data is augmented (random shifts and flips)')
     .option('--input <HxWxC>', 'input volume, overriding the spec\'s INPUT')
     .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
+    .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
     .option('--json', 'print the figures as JSON, in bytes')
     .action(async (model: string, options: MemoryOptions) => {
       if (options.batch === undefined && options.budget === undefined) throw new Error('memory: give --batch B, or --budget 12GiB to find the largest batch that fits');
@@ -60,6 +61,7 @@ export function registerMemory(program: Command): void {
       const compiled = await compileSpec(model, {
         ...(options.input !== undefined && { input: options.input }),
         ...(options.set !== undefined && { set: options.set }),
+        ...(options.classes !== undefined && { classes: options.classes }),
       });
       const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
       const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);

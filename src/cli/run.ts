@@ -35,7 +35,7 @@ export function registerRun(program: Command): void {
   withBackendOptions(
     program
       .command('run <model> [batch]')
-      .description('run a forward pass in inference mode on a .npy batch (N, C, H, W) and write the output as .npy')
+      .description("run a forward pass in inference mode on a .npy batch (N, C, H, W); a model file's batch is pixels in [0, 1], normalised as the file says")
       .option('--input <HxWxC|file>', 'input volume for a spec, overriding its INPUT; a .npy file here is the batch (as the second argument)')
       .option('--output <file>', 'where to write the output .npy (needed unless --json)')
       .option('--raw', "a model file's batch is already normalised: do not apply the file's normalisation")
