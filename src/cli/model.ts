@@ -33,7 +33,7 @@ export async function readSpec(arg: string): Promise<SpecSource> {
   if (existsSync(arg)) return { origin: arg, text: await fs.readFile(arg, 'utf8'), bindings: {} };
   if (/^[A-Za-z][A-Za-z0-9_]*$/.test(arg) && /[a-z]/.test(arg)) throw new Error(unknownZooName(arg));
   if (looksLikePath(arg)) throw new Error(`${arg}: no such file (a spec is notation text, a file holding it, or a zoo name)`);
-  // main.ts put a space before a spec that begins with a dash; the text is the user's again.
+  // specsNotOptions (program.ts) put a space before a spec that begins with a dash; the text is the user's again.
   return { origin: '<spec>', text: arg.replace(/^ (?=-)/, ''), bindings: {} };
 }
 
