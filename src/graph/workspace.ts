@@ -40,6 +40,8 @@ export type WorkspaceLifetime = 'beforeOutput' | 'afterOutput' | 'retained';
 export interface WorkspaceBuffer {
   bytes: number;
   lifetime: WorkspaceLifetime;
+  /** The width of the numbers it holds (8 for float64 sums), for the breakdown in values; default 1 (counted as bytes). */
+  bytesPerValue?: number;
 }
 
 /** A backend's description of its kernels' scratch memory, in the order each kernel allocates it. */

@@ -6,7 +6,7 @@ import type { Shape } from '../../tensor/shape.js';
 const FLOAT64 = 8;
 
 function float64s(values: number, lifetime: WorkspaceBuffer['lifetime']): WorkspaceBuffer {
-  return { bytes: values * FLOAT64, lifetime };
+  return { bytes: values * FLOAT64, lifetime, bytesPerValue: FLOAT64 };
 }
 
 /** im2row geometry of a conv call: P = OH*OW patch rows of K = C/groups*KH*KW values (see conv2d.ts). */
