@@ -103,18 +103,17 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
   if (!options.training) return { graph, training: false, forward, seeds: [], backward: [] };
   const seeds = [output, ...graph.auxHeads];
   const hasGrad = new Set(seeds);
-  const backward = forward
-    .map((step, s): BackwardStep => {
-      const wanted = step.inputs.map((j) => j > 0 || options.inputGrad === true);
-      const inputGrads = step.inputs.map((j, k): GradientAction => {
-        if (!wanted[k]) return 'drop';
-        if (hasGrad.has(j)) return 'add';
-        hasGrad.add(j);
-        return 'set';
-      });
-      return { step: s, wanted, inputGrads, freesOutput: step.output !== output && !freedInForward.has(step.output) };
-    })
-    .reverse();
+  // Walked from the last step back, as backward runs: a value's first gradient is set, later ones added.
+  const backward = [...forward.entries()].reverse().map(([s, step]): BackwardStep => {
+    const wanted = step.inputs.map((j) => j > 0 || options.inputGrad === true);
+    const inputGrads = step.inputs.map((j, k): GradientAction => {
+      if (!wanted[k]) return 'drop';
+      if (hasGrad.has(j)) return 'add';
+      hasGrad.add(j);
+      return 'set';
+    });
+    return { step: s, wanted, inputGrads, freesOutput: step.output !== output && !freedInForward.has(step.output) };
+  });
   return { graph, training: true, forward, seeds, backward };
 }
 
