@@ -6,7 +6,7 @@ import type { NetSpec } from '../net/spec.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { DType } from '../tensor/tensor.js';
 import type { OptimizerName } from '../train/optimizers/index.js';
-import type { KindTotals } from './liveness.js';
+import type { KindTotals } from './ledger.js';
 import { ScheduleReplay } from './replay.js';
 
 /**

@@ -9,7 +9,7 @@ import {
 import type { KernelCall, KernelName, WorkspaceBuffer, WorkspaceModel } from '../graph/workspace.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { DType } from '../tensor/tensor.js';
-import { AllocationLedger, type BufferId, type BufferKind } from './liveness.js';
+import { AllocationLedger, type BufferId, type BufferKind } from './ledger.js';
 
 /** The row of the breakdown each kind of op buffer counts in. */
 const KIND_OF: Readonly<Record<BufferRole, BufferKind>> = {
