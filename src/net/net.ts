@@ -20,6 +20,7 @@ export interface Parameter {
   readonly trainable: boolean;
 }
 
+/** How to build a Net. */
 export interface NetOptions {
   backend?: Backend;
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
@@ -27,6 +28,7 @@ export interface NetOptions {
   dtype?: DType;
 }
 
+/** Options of `Net.forward`. */
 export interface ForwardOptions {
   /** Keep the tape for `backward`, use batch statistics in BN and drop values in DROPOUT. */
   training?: boolean;
@@ -34,6 +36,7 @@ export interface ForwardOptions {
   inspect?: (node: NodeSpec, output: Tensor) => void;
 }
 
+/** Options of `Net.backward`. */
 export interface BackwardOptions {
   /** Also return dLoss/dinput (the images). */
   inputGrad?: boolean;
