@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
-import { buildSchedule, type ForwardStep, type Schedule } from '../graph/schedule.js';
+import { buildSchedule, fusionsOf, type ForwardStep, type Schedule } from '../graph/schedule.js';
 import type { ForwardContext, ParamSpec } from '../ops/op.js';
 import { ShapeError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
@@ -87,7 +87,7 @@ export class Net {
 
   /** The schedule of a pass, with the fused kernels this net's backend offers. */
   private schedule(training: boolean, inputGrad: boolean): Schedule {
-    return buildSchedule(this.graph, { training, inputGrad, fusions: { conv2dRelu: this.backend.conv2dRelu !== undefined } });
+    return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend) });
   }
 
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
