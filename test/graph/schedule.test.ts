@@ -234,3 +234,26 @@ describe('a fused CONV+RELU: Net and the replay take the same schedule', () => {
     net.dispose();
   });
 });
+
+describe('workspace a backend keeps between calls', () => {
+  const spec = compile('INPUT[4x4x1] -> CONV3-2 -> CONV3-2 -> FC-2').spec;
+  const schedule = buildSchedule(buildGraph(spec), { training: false, fusions: NO_FUSION });
+  const retained = (conv: number, fc: number): WorkspaceModel => ({
+    workspace: (kernel) => (kernel === 'conv2d' ? [{ bytes: conv, lifetime: 'retained' }] : kernel === 'linear' ? [{ bytes: fc, lifetime: 'retained' }] : []),
+  });
+  /** The events of 400 bytes and more: the workspace, here (no tensor is larger than 128 bytes). */
+  const workspaceEvents = (model: WorkspaceModel): number[] => {
+    const replay = new ScheduleReplay(1, 'float32', model);
+    const ledger = recordLedger(replay);
+    const input = replay.batched('data', spec.input);
+    return ledger.during(() => replay.forward(schedule, input)).filter((bytes) => Math.abs(bytes) >= 400);
+  };
+
+  it('is allocated once at its largest request so far, and stays', () => {
+    assert.deepEqual(workspaceEvents(retained(1000, 400)), [1000]);
+  });
+
+  it('grows as a backend grows it: the old block freed, the larger one allocated', () => {
+    assert.deepEqual(workspaceEvents(retained(400, 1000)), [400, -400, 1000]);
+  });
+});
