@@ -6,7 +6,7 @@ import { unknownZooName } from '../../src/cli/model.js';
 import { buildProgram, specsNotOptions } from '../../src/cli/program.js';
 import { compile } from '../../src/notation/index.js';
 import { summarize } from '../../src/notation/summary.js';
-import { zooNet } from '../../src/zoo/index.js';
+import { zoo, zooNet, zooNotation } from '../../src/zoo/index.js';
 import { convstack } from './convstack.js';
 
 test('--version prints the package version', () => {
@@ -70,6 +70,17 @@ test('zoo --notation prints text that compiles alone to the zoo net; --classes s
   assert.deepEqual(json.layers.at(-1), { ...json.layers.at(-1), name: 'fc', output: [1, 1, 3], params: 512 * 3 + 3 });
   assert.equal(json.totals.params, 11_689_512 - 1000 * 513 + 3 * 513);
   assert.match(convstack('summary', 'INPUT[8x8x1] -> FC-10', '--classes', '3').stderr, /--classes: <spec> has no CLASSES variable/);
+});
+
+test("every zoo net's printed notation compiles alone to the same net, and CLASSES changes only the last layer", () => {
+  for (const net of zoo) {
+    const expected = summarize(compile(net.source, { bindings: net.bindings }).net);
+    const printed = summarize(compile(zooNotation(net)).net);
+    assert.deepEqual(printed.totals, expected.totals, net.name);
+    const three = summarize(compile(zooNotation(net), { bindings: { CLASSES: 3 } }).net);
+    assert.deepEqual(three.layers.at(-1)?.output, [1, 1, 3], net.name);
+    assert.equal(three.layers.length, expected.layers.length, net.name);
+  }
 });
 
 test('lint --json lists the diagnostics; the summary line counts in words', () => {
