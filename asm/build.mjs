@@ -1,4 +1,4 @@
-// Compiles asm/kernels.ts to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD
+// Compiles the kernels (asm/index.ts and the files it imports) to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD
 // (fused multiply-add). They are written beside the TS sources (tests run from src/ through tsx)
 // and into dist/ (the published package). Run by `npm run build:wasm`, hence by `npm install`.
 import asc from 'assemblyscript/asc';
@@ -12,7 +12,7 @@ const outDirs = ['src/backends/wasm/build', 'dist/backends/wasm/build'];
 // Memory is created by the TS side (shared, so worker threads see it) and imported; the module
 // has no runtime and no static data, so every instance can share it without initialising it.
 const common = [
-  'asm/kernels.ts',
+  'asm/index.ts',
   '-O3',
   '--noAssert',
   '--runtime', 'stub',
