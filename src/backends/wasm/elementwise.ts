@@ -1,9 +1,10 @@
 import type { SgdUpdateOptions } from '../backend.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { SGD_FIRST, SGD_MOMENTUM, SGD_NESTEROV } from './abi.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Memory-bound kernels, split over threads by range or by plane (asm/kernels.ts). Each matches the
+ * Memory-bound kernels, split over threads by range or by plane (asm/elementwise.ts). Each matches the
  * reference kernel of the same name: relu and reluGrad (reference/relu.ts), add
  * (reference/elementwise.ts), biasGrad (reference/conv2d.ts), batchNormInfer
  * (reference/batchnorm.ts, as one scale and shift per channel); sgdUpdate (the Backend's optional
@@ -77,6 +78,6 @@ export function sgdUpdate(rt: WasmRuntime, weight: Tensor, grad: Tensor, buf: Te
     if (t.size !== n) throw new RangeError(`wasm sgdUpdate: sizes differ (${t.size} vs ${n})`);
   }
   if (buf === null && o.momentum !== 0) throw new RangeError('wasm sgdUpdate: momentum needs a momentum buffer');
-  const mode = buf === null ? 0 : 1 | (o.firstStep ? 2 : 0) | (o.nesterov ? 4 : 0);
+  const mode = buf === null ? 0 : SGD_MOMENTUM | (o.firstStep ? SGD_FIRST : 0) | (o.nesterov ? SGD_NESTEROV : 0);
   rt.runSized(n, 'sgdUpdate', rt.output(weight), rt.input(grad), buf === null ? 0 : rt.output(buf), n, bits(o.lr), bits(o.weightDecay), bits(o.momentum), bits(1 - o.dampening), mode);
 }
