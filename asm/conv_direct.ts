@@ -6,6 +6,32 @@ import { flush, flush1, transpose4 } from './simd';
 import { kernel4x8, kernel4x8Direct } from './tile';
 
 /**
+ * Copies input rows oy0 - PH .. oy0 - PH + count - 1 of `cg` channels (planes H x W from `xg`) into
+ * rows `wpad` floats wide, channel ch's from pad + ch*planeBytes: PW zeros, the W inputs (subnormals
+ * flushed), zeros to the end; a row outside the input is all zeros.
+ */
+@inline
+function padRows(pad: usize, planeBytes: usize, wpad: i32, xg: usize, cg: i32, h: i32, w: i32, ph: i32, pw: i32, oy0: i32, count: i32): void {
+  for (let ch = 0; ch < cg; ch++) {
+    for (let r = 0; r < count; r++) {
+      const dst = pad + <usize>ch * planeBytes + <usize>(r * wpad * 4);
+      const iy = oy0 - ph + r;
+      if (iy < 0 || iy >= h) {
+        memory.fill(dst, 0, <usize>(wpad * 4));
+        continue;
+      }
+      memory.fill(dst, 0, <usize>(pw * 4));
+      const src = xg + <usize>((ch * h + iy) * w * 4);
+      const at = dst + <usize>(pw * 4);
+      let t = 0;
+      for (; t + 4 <= w; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(src + (<usize>t << 2))));
+      for (; t < w; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>t << 2))));
+      memory.fill(at + (<usize>w << 2), 0, <usize>((wpad - pw - w) * 4));
+    }
+  }
+}
+
+/**
  * y (N, O, OH, OW) = conv(x, w) + bias [relu] for stride 1 with no im2col: each job (image,
  * group, band of NB output rows) copies the input rows its band reads into a zero-padded buffer
  * (rows W + 2PW wide, rounded so that every block of 8 output columns reads inside it), then runs
@@ -41,23 +67,7 @@ export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usi
     const rows = min(band, oh - oy0);
     const xg = x + <usize>((img * c + g * cg) * h * w * 4);
     // The padded input rows oy0 - PH .. oy0 + rows + KH - 1 - PH of every channel of the group.
-    for (let ch = 0; ch < cg; ch++) {
-      for (let r = 0; r < rows + kh - 1; r++) {
-        const dst = pad + <usize>ch * planeBytes + <usize>(r * wpad * 4);
-        const iy = oy0 - ph + r;
-        if (iy < 0 || iy >= h) {
-          memory.fill(dst, 0, <usize>(wpad * 4));
-          continue;
-        }
-        memory.fill(dst, 0, <usize>(pw * 4));
-        const src = xg + <usize>((ch * h + iy) * w * 4);
-        const at = dst + <usize>(pw * 4);
-        let t = 0;
-        for (; t + 4 <= w; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(src + (<usize>t << 2))));
-        for (; t < w; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>t << 2))));
-        memory.fill(at + (<usize>w << 2), 0, <usize>((wpad - pw - w) * 4));
-      }
-    }
+    padRows(pad, planeBytes, wpad, xg, cg, h, w, ph, pw, oy0, rows + kh - 1);
     const ag = wp + <usize>(g * og * kg * 4);
     const yg = y + <usize>((img * o + g * og) * p * 4);
     const bg = bias + <usize>(g * og * 4);
@@ -127,23 +137,7 @@ export function convGradWeightDirect(tid: i32, nt: i32, d: usize, x: usize, dy: 
       for (let b = 0; b < bands; b++) {
         const oy0 = b * band, rows = min(band, oh - oy0);
         // The padded input rows of the band, every channel of the group.
-        for (let ch = 0; ch < cg; ch++) {
-          for (let r = 0; r < rows + kh - 1; r++) {
-            const dst = pad + <usize>ch * planeBytes + <usize>(r * wpad * 4);
-            const iy = oy0 - ph + r;
-            if (iy < 0 || iy >= h) {
-              memory.fill(dst, 0, <usize>(wpad * 4));
-              continue;
-            }
-            memory.fill(dst, 0, <usize>(pw * 4));
-            const src = xg + <usize>((ch * h + iy) * w * 4);
-            const at = dst + <usize>(pw * 4);
-            let t = 0;
-            for (; t + 4 <= w; t += 4) v128.store(at + (<usize>t << 2), flush(v128.load(src + (<usize>t << 2))));
-            for (; t < w; t++) store<f32>(at + (<usize>t << 2), flush1(load<f32>(src + (<usize>t << 2))));
-            memory.fill(at + (<usize>w << 2), 0, <usize>((wpad - pw - w) * 4));
-          }
-        }
+        padRows(pad, planeBytes, wpad, xg, cg, h, w, ph, pw, oy0, rows + kh - 1);
         // dy^T of the band: row k = r*WP + ox (ox < OW), 8 filters; the padding columns are 0.
         const kc = (rows - 1) * wpad + ow;
         for (let r = 0; r < rows; r++) {
