@@ -1,6 +1,7 @@
-// Compiles the kernels (asm/index.ts and the files it imports) to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD
-// (fused multiply-add). They are written beside the TS sources (tests run from src/ through tsx)
-// and into dist/ (the published package). Run by `npm run build:wasm`, hence by `npm install`.
+// Compiles the kernels (asm/index.ts and the files it imports, src/backends/wasm/abi.ts among them)
+// to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD (fused multiply-add).
+// They are written beside the TS sources (tests run from src/ through tsx) and into dist/ (the
+// published package). Run by `npm run build:wasm`, hence by `npm install`.
 import asc from 'assemblyscript/asc';
 import { mkdir, copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

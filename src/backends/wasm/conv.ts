@@ -9,7 +9,8 @@ import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Convolution on the wasm kernels (asm/conv.ts, asm/conv_direct.ts), matching src/backends/reference/conv2d.ts.
+ * Convolution on the wasm kernels (asm/conv.ts, asm/conv_direct.ts), matching
+ * src/backends/reference/conv2d.ts.
  * Variants:
  * - conv2d: GEMM of the filters (read in place, never packed) by im2col written straight into the
  *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue;

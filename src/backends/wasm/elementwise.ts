@@ -11,18 +11,21 @@ import type { WasmRuntime } from './runtime.js';
  * SGD update, matching src/train/optimizers/sgd.ts).
  */
 
+/** y = max(0, x), NaN kept. */
 export function relu(rt: WasmRuntime, x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
   rt.runSized(x.size, 'relu', rt.input(x), rt.output(y), x.size);
   return y;
 }
 
+/** dx = dy where y > 0, else 0. */
 export function reluGrad(rt: WasmRuntime, dy: Tensor, y: Tensor): Tensor {
   const dx = Tensor.empty(dy.shape);
   rt.runSized(dy.size, 'reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
   return dx;
 }
 
+/** y = a + b, both of one shape. */
 export function add(rt: WasmRuntime, a: Tensor, b: Tensor): Tensor {
   const y = Tensor.empty(a.shape);
   rt.runSized(a.size, 'add', rt.input(a), rt.input(b), rt.output(y), a.size);

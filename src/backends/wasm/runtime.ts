@@ -19,6 +19,7 @@ const INITIAL_PAGES = 1024;
 /** Work (multiply-adds or values) below which a kernel runs on the calling thread alone: about 10-20 us. */
 const SERIAL_WORK = 1 << 17;
 
+/** How `WasmRuntime.create` sets up the module and its threads. */
 export interface WasmRuntimeOptions {
   /** Threads, the calling one included; default: the available cores. */
   threads?: number;
@@ -74,6 +75,7 @@ export class WasmRuntime {
     this.jobCounter = new Int32Array(allocator.buffer(), JOB_COUNTER, 1);
   }
 
+  /** Compiles the binary this runtime can run, starts the worker threads and hands back the runtime. */
   static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
     const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
@@ -86,6 +88,7 @@ export class WasmRuntime {
     return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd, options.serialBelow ?? SERIAL_WORK);
   }
 
+  /** Threads a kernel runs on, the calling one included. */
   get threads(): number {
     return this.pool.threads;
   }
@@ -161,10 +164,12 @@ export class WasmRuntime {
     return [this.workspace, stride];
   }
 
+  /** A float32 view of `length` values at byte address `ptr`. */
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.allocator.buffer(), ptr, length);
   }
 
+  /** An int32 view of `length` values at byte address `ptr`. */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.allocator.buffer(), ptr, length);
   }
@@ -178,6 +183,7 @@ export class WasmRuntime {
     this.copies.length = 0;
   }
 
+  /** Stops the worker threads; the runtime must not be used afterwards. */
   async dispose(): Promise<void> {
     await this.pool.stop();
   }
