@@ -7,7 +7,7 @@ import { nextJob } from './jobs';
 
 /**
  * y (N, O, OH, OW) = conv(x, w) + bias [relu], the filters w (O, C/G, KH, KW) read in place. Jobs are (image, group, block of NB output positions).
- * Per-thread workspace: KC*NB + 40 + NB + 8 floats (B block, tile scratch, im2col row).
+ * Per-thread workspace: KC*NB + TILE_SCRATCH + NB + 8 floats (B block, tile scratch, im2col row).
  */
 export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -42,7 +42,7 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
  * (group, block of NB columns of Kg); K = P is walked in KC blocks image by image, a fixed order.
  * A job sums into its own workspace and writes its columns of dw once at the end: threads never
  * write near each other's columns while they work (Kg may be small, e.g. 25 for LeNet's C1).
- * Per-thread workspace: KC*NB + Ogp*NB + 40 + 8*(KC + 8) floats, Ogp = Og rounded up to 4.
+ * Per-thread workspace: KC*NB + Ogp*NB + TILE_SCRATCH + 8*(KC + 8) floats, Ogp = Og rounded up to 4.
  */
 export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize, dw: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
@@ -85,7 +85,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
  * product for a block of NB positions goes to the workspace (dcol, Kg x NB), then is added onto
  * the input pixels it came from. `wt` is the weight (O, C/G, KH, KW), read in place as W^T. Jobs
  * are (image, group), so each job owns its dx planes.
- * Per-thread workspace: KC*NB + Kgp*NB + 40 floats, Kgp = Kg rounded up to 4.
+ * Per-thread workspace: KC*NB + Kgp*NB + TILE_SCRATCH floats, Kgp = Kg rounded up to 4.
  */
 export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize, dx: usize, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);

@@ -40,7 +40,7 @@ function padRows(pad: usize, planeBytes: usize, wpad: i32, xg: usize, cg: i32, h
  * the thread's scratch tile, as in `tile`; columns past OW read the buffer's slack, and are dropped.
  * NOTE: the whole K (C/G * KH * KW) is summed in one pass: TS sends only K <= 1024 here, so a
  * block's B values (K x 8 floats) stay in L1 while the filters stream past.
- * Per-thread workspace: Cg*(NB + KH - 1)*WP + K + 40 floats, WP = OWr + KW - 1, OWr = OW rounded up to 8.
+ * Per-thread workspace: Cg*(NB + KH - 1)*WP + K + TILE_SCRATCH floats, WP = OWr + KW - 1, OWr = OW rounded up to 8.
  */
 export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);

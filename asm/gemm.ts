@@ -82,7 +82,7 @@ export function computeBlock(ap: usize, as: usize, ks: usize, panelStride: usize
 /**
  * Strided GEMM: threads take MB x NB blocks of C as jobs; K is walked in KC
  * blocks, each accumulated into C. Per-thread workspace at ws + tid*wsStride:
- * MB*KC + KC*NB + 40 floats.
+ * MB*KC + KC*NB + TILE_SCRATCH floats.
  */
 export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): void {
   const m = load<i32>(d, G_M), n = load<i32>(d, G_N), k = load<i32>(d, G_K);

@@ -110,7 +110,8 @@ export function tile(a: usize, as: usize, ks: usize, b: usize, kc: i32, c: usize
 /**
  * kernel4x8 with B read in place: step k's 8 values start at `base` + table[k] (bytes), so the
  * rows of a zero-padded input serve as B with no packing. A (4 rows at a0..a3, stepping `ks`) and
- * the epilogue as kernel4x8.
+ * the epilogue as kernel4x8. NOTE: the loop repeats kernel4x8's on purpose, with one table load
+ * more: choosing B's addressing inside a shared loop would put a branch or an indirect call there.
  */
 export function kernel4x8Direct(a0: usize, a1: usize, a2: usize, a3: usize, ks: usize, base: usize, table: usize, kc: i32, c: usize, ldc: usize, mode: i32, bias: usize): void {
   let c00 = f32x4.splat(0);
