@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import * as abi from '../../src/backends/wasm/abi.js';
-import { writeConv, writeGemm, writePool, type ConvDescriptor, type GemmDescriptor, type PoolDescriptor } from '../../src/backends/wasm/descriptors.js';
+import { writeConv, writeGemm, writePool, type ConvGeometry, type GemmDescriptor, type GemmOperands, type PoolDescriptor } from '../../src/backends/wasm/descriptors.js';
 import { KERNEL_ARGS, POOLED, pooledKernels } from '../../src/backends/wasm/exports.js';
 
 // The ABI between asm/ and src/backends/wasm/: each descriptor writer stores every field at the
@@ -15,45 +15,51 @@ const BLOCK_WORDS = 32;
 /** Pooled kernels get their arguments through the thread pool's control block: 11 at most (threads.ts). */
 const MAX_ARGS = 11;
 
-/** Writes `fields` (distinct values) with `write`, then reads each back at the offset `offsetOf` names. */
-function roundTrip<T extends object>(write: (block: Int32Array, fields: T) => void, fields: T, offsetOf: Record<keyof T, number>): void {
+/**
+ * Writes `descriptor` with `write`, then reads each field back at its offset: `fields` names each
+ * field's [offset, the value written] (distinct values, so a field at another's offset shows).
+ */
+function roundTrip<T>(write: (block: Int32Array, descriptor: T) => void, descriptor: T, fields: Record<string, [number, number]>): void {
   const block = new Int32Array(BLOCK_WORDS).fill(-1);
-  write(block, fields);
+  write(block, descriptor);
   const words = new Set<number>();
-  for (const [name, offset] of Object.entries(offsetOf) as [keyof T & string, number][]) {
+  for (const [name, [offset, value]] of Object.entries(fields)) {
     assert.equal(offset % 4, 0, `${name}: offset ${offset} is not a whole word`);
     assert.ok(offset / 4 < BLOCK_WORDS, `${name}: offset ${offset} is past the descriptor block`);
     assert.ok(!words.has(offset), `${name}: offset ${offset} is another field's`);
     words.add(offset);
-    const value = fields[name];
-    assert.equal(block[offset / 4], typeof value === 'boolean' ? Number(value) : value, `${name} at offset ${offset}`);
+    assert.equal(block[offset / 4], value, `${name} at offset ${offset}`);
   }
   assert.equal(block.filter((v) => v !== -1).length, words.size, 'the writer stores only the named fields');
 }
 
 describe('wasm ABI', () => {
   it('writeGemm stores each field at its G_* offset', () => {
-    const fields: GemmDescriptor = { m: 11, n: 12, k: 13, a: 14, ars: 15, acs: 16, b: 17, brs: 18, bcs: 19, c: 20, ldc: 21, ccs: 22, bias: 23, mode: 24, mb: 25, nb: 26 };
-    roundTrip(writeGemm, fields, {
-      m: abi.G_M, n: abi.G_N, k: abi.G_K, a: abi.G_A, ars: abi.G_ARS, acs: abi.G_ACS, b: abi.G_B, brs: abi.G_BRS, bcs: abi.G_BCS,
-      c: abi.G_C, ldc: abi.G_LDC, ccs: abi.G_CCS, bias: abi.G_BIAS, mode: abi.G_MODE, mb: abi.G_MB, nb: abi.G_NB,
+    const operands: GemmOperands = { m: 11, n: 12, k: 13, a: 14, ars: 15, acs: 16, b: 17, brs: 18, bcs: 19, c: 20, ldc: 21, ccs: 22, bias: 23 };
+    const descriptor: GemmDescriptor = { operands, mode: 24, mb: 25, nb: 26 };
+    roundTrip(writeGemm, descriptor, {
+      m: [abi.G_M, 11], n: [abi.G_N, 12], k: [abi.G_K, 13], a: [abi.G_A, 14], ars: [abi.G_ARS, 15], acs: [abi.G_ACS, 16],
+      b: [abi.G_B, 17], brs: [abi.G_BRS, 18], bcs: [abi.G_BCS, 19], c: [abi.G_C, 20], ldc: [abi.G_LDC, 21], ccs: [abi.G_CCS, 22],
+      bias: [abi.G_BIAS, 23], mode: [abi.G_MODE, 24], mb: [abi.G_MB, 25], nb: [abi.G_NB, 26],
     });
   });
 
   it('writeConv stores each field at its C_* offset', () => {
-    const fields: ConvDescriptor = { n: 11, c: 12, h: 13, w: 14, o: 15, oh: 16, ow: 17, kh: 18, kw: 19, sh: 20, sw: 21, ph: 22, pw: 23, groups: 24, block: 25 };
-    roundTrip(writeConv, fields, {
-      n: abi.C_N, c: abi.C_C, h: abi.C_H, w: abi.C_W, o: abi.C_O, oh: abi.C_OH, ow: abi.C_OW, kh: abi.C_KH, kw: abi.C_KW,
-      sh: abi.C_SH, sw: abi.C_SW, ph: abi.C_PH, pw: abi.C_PW, groups: abi.C_G, block: abi.C_NB,
+    const geometry: ConvGeometry = { n: 11, c: 12, h: 13, w: 14, o: 15, oh: 16, ow: 17, kh: 18, kw: 19, sh: 20, sw: 21, ph: 22, pw: 23, groups: 24 };
+    roundTrip(writeConv, { geometry, block: 25 }, {
+      n: [abi.C_N, 11], c: [abi.C_C, 12], h: [abi.C_H, 13], w: [abi.C_W, 14], o: [abi.C_O, 15], oh: [abi.C_OH, 16], ow: [abi.C_OW, 17],
+      kh: [abi.C_KH, 18], kw: [abi.C_KW, 19], sh: [abi.C_SH, 20], sw: [abi.C_SW, 21], ph: [abi.C_PH, 22], pw: [abi.C_PW, 23],
+      groups: [abi.C_G, 24], block: [abi.C_NB, 25],
     });
   });
 
   it('writePool stores each field at its P_* offset', () => {
     for (const includePad of [false, true]) {
-      const fields: PoolDescriptor = { planes: 11, h: 12, w: 13, oh: 14, ow: 15, kh: 16, kw: 17, sh: 18, sw: 19, ph: 20, pw: 21, includePad };
-      roundTrip(writePool, fields, {
-        planes: abi.P_PLANES, h: abi.P_H, w: abi.P_W, oh: abi.P_OH, ow: abi.P_OW, kh: abi.P_KH, kw: abi.P_KW,
-        sh: abi.P_SH, sw: abi.P_SW, ph: abi.P_PH, pw: abi.P_PW, includePad: abi.P_INCLUDE_PAD,
+      const descriptor: PoolDescriptor = { planes: 11, h: 12, w: 13, oh: 14, ow: 15, kh: 16, kw: 17, sh: 18, sw: 19, ph: 20, pw: 21, includePad };
+      roundTrip(writePool, descriptor, {
+        planes: [abi.P_PLANES, 11], h: [abi.P_H, 12], w: [abi.P_W, 13], oh: [abi.P_OH, 14], ow: [abi.P_OW, 15], kh: [abi.P_KH, 16],
+        kw: [abi.P_KW, 17], sh: [abi.P_SH, 18], sw: [abi.P_SW, 19], ph: [abi.P_PH, 20], pw: [abi.P_PW, 21],
+        includePad: [abi.P_INCLUDE_PAD, includePad ? 1 : 0],
       });
     }
   });

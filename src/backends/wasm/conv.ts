@@ -72,7 +72,7 @@ function macs(g: ConvGeometry): number {
 
 /** The conv descriptor of `g`, with jobs of `block` (output positions, rows, columns or taps, by kernel). */
 function describe(rt: WasmRuntime, g: ConvGeometry, block: number): number {
-  return rt.describe(writeConv, { ...g, block });
+  return rt.describe(writeConv, { geometry: g, block });
 }
 
 /** Output positions per job: 128 keeps a KC x NB B block in L2; smaller when jobs would be too few to share. */

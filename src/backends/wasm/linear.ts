@@ -1,7 +1,7 @@
 import { ShapeError } from '../../ops/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { BIAS_COL, BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
-import { writeGemm, type GemmDescriptor } from './descriptors.js';
+import { writeGemm, type GemmOperands } from './descriptors.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
@@ -14,8 +14,8 @@ import type { WasmRuntime } from './runtime.js';
 /** Below this batch, y^T = W x^T: reading W in place beats packing W^T for every call. */
 const SMALL_BATCH = 16;
 
-/** A product as gemm's descriptor has it, less what `gemm` below decides: the mode and the job sizes. */
-interface Product extends Omit<GemmDescriptor, 'mode' | 'mb' | 'nb'> {
+/** A product's operands and what to add to it; `gemm` below decides the job sizes. */
+interface Product extends GemmOperands {
   /** Bias per row of C (BIAS_ROW) or per column (BIAS_COL); 0 for none. */
   biasMode: number;
   /** max(0, .) last. */
@@ -32,7 +32,7 @@ function gemm(rt: WasmRuntime, p: Product): void {
   while (jobs() < 4 * rt.threads && mb > MR) mb /= 2;
   const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
   const mode = (p.bias !== 0 ? p.biasMode : 0) | (p.relu === true ? RELU : 0);
-  const d = rt.describe(writeGemm, { ...p, mode, mb, nb });
+  const d = rt.describe(writeGemm, { operands: p, mode, mb, nb });
   rt.runSized(p.m * p.n * p.k, 'gemm', d, ws, stride);
 }
 
