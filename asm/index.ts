@@ -28,25 +28,10 @@
  *                   optional sgdUpdate (torch.optim.SGD, in place)
  * - pooling.ts      maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
  * - batchnorm.ts    batchNormTrain, batchNormGrad: the kernels of those names
- *
- * NOTE: the exports are listed in the order the kernels were compiled when they were one file, so
- * that the binaries came out byte for byte the same when the sources were split.
  */
 export { gemm } from './gemm';
-export { convForward } from './conv';
-export { convForwardDirect } from './conv_direct';
-export { convGradWeight } from './conv';
-export { convGradWeightDirect } from './conv_direct';
-export { convGradInput } from './conv';
-export { relu } from './elementwise';
-export { reluGrad } from './elementwise';
-export { add } from './elementwise';
-export { sgdUpdate } from './elementwise';
-export { biasGrad } from './elementwise';
-export { maxPool } from './pooling';
-export { maxPoolGrad } from './pooling';
-export { scaleShift } from './elementwise';
-export { batchNormTrain } from './batchnorm';
-export { batchNormGrad } from './batchnorm';
-export { avgPool } from './pooling';
-export { avgPoolGrad } from './pooling';
+export { convForward, convGradWeight, convGradInput } from './conv';
+export { convForwardDirect, convGradWeightDirect } from './conv_direct';
+export { relu, reluGrad, add, biasGrad, scaleShift, sgdUpdate } from './elementwise';
+export { maxPool, maxPoolGrad, avgPool, avgPoolGrad } from './pooling';
+export { batchNormTrain, batchNormGrad } from './batchnorm';
