@@ -12,6 +12,7 @@ import type { Shape } from '../../src/tensor/shape.js';
 import { Tensor, heapAllocator, setAllocator, type Allocator, type DType } from '../../src/tensor/tensor.js';
 import type { Parameter } from '../../src/net/net.js';
 import { Sgd, type SgdOptions } from '../../src/train/optimizers/index.js';
+import { assertClose } from '../helpers/assert.js';
 
 // Every wasm kernel against the reference backend on random inputs (odd sizes, strides, padding,
 // groups, ceil rounding), then determinism: the same thread count gives the same bits, and different
@@ -27,16 +28,8 @@ function random(shape: Shape, rng: Rng, dtype: DType = 'float32'): Tensor {
   return t;
 }
 
-function assertClose(actual: Tensor, expected: Tensor, what: string): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.size; i++) {
-    scale = Math.max(scale, Math.abs(expected.data[i] as number));
-    worst = Math.max(worst, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
-  }
-  assert.ok(worst <= TOLERANCE * Math.max(scale, 1e-3), `${what}: max error ${worst} at scale ${scale}`);
-}
+/** Float32 against the reference: 1e-5 of the output's scale, or of 1e-3 if it is all smaller. */
+const CLOSE = { tolerance: TOLERANCE, floor: 1e-3 };
 
 function assertSameBits(a: Tensor, b: Tensor, what: string): void {
   assert.deepEqual(a.shape, b.shape, `${what}: shape`);
@@ -185,7 +178,7 @@ describe('wasm backend', () => {
       setAllocator(allocator);
       const actual = runAll(wasm, 1);
       assert.equal(actual.size, expected.size);
-      for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, name);
+      for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, name, CLOSE);
     }
     setAllocator(heapAllocator);
   });
@@ -200,7 +193,7 @@ describe('wasm backend', () => {
     setAllocator(dirty);
     const actual = runAll(wasm, 1);
     setAllocator(heapAllocator);
-    for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, `${name}, dirty memory`);
+    for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, `${name}, dirty memory`, CLOSE);
   });
 
   it('gives the same bits on every run with the same thread count', () => {
@@ -215,7 +208,7 @@ describe('wasm backend', () => {
     const base = runAll(backends.get(1) as WasmBackend, 3);
     for (const threads of [2, 3]) {
       const other = runAll(backends.get(threads) as WasmBackend, 3);
-      for (const [name, t] of base) assertClose(other.get(name) as Tensor, t, `${name}, ${threads} threads vs 1`);
+      for (const [name, t] of base) assertClose(other.get(name) as Tensor, t, `${name}, ${threads} threads vs 1`, CLOSE);
     }
   });
 
@@ -257,7 +250,7 @@ describe('wasm backend', () => {
     const x = random(c.x, rng);
     const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
     const bias = random([c.out], rng);
-    assertClose(wasm.conv2dRelu(x, w, bias, attrs), ref.relu(ref.conv2d(x, w, bias, attrs)), 'conv2dRelu');
+    assertClose(wasm.conv2dRelu(x, w, bias, attrs), ref.relu(ref.conv2d(x, w, bias, attrs)), 'conv2dRelu', CLOSE);
   });
 
   // sgdUpdate: the Sgd optimizer with the wasm backend against the same optimizer's TypeScript loop
@@ -292,16 +285,6 @@ describe('wasm backend', () => {
     return out;
   }
 
-  function assertCloseEach(actual: Tensor, expected: Tensor, tolerance: number, what: string): void {
-    let scale = 0;
-    let worst = 0;
-    for (let i = 0; i < expected.size; i++) {
-      scale = Math.max(scale, Math.abs(expected.data[i] as number));
-      worst = Math.max(worst, Math.abs((actual.data[i] as number) - (expected.data[i] as number)));
-    }
-    assert.ok(worst <= tolerance * Math.max(scale, 1e-3), `${what}: max error ${worst} at scale ${scale}`);
-  }
-
   it('sgdUpdate matches the TypeScript SGD update within 1e-6 relative (first and later steps)', () => {
     const inner = backends.get(2) as WasmBackend;
     let calls = 0;
@@ -314,7 +297,7 @@ describe('wasm backend', () => {
         assert.equal(calls, 3 * SGD_SIZES.length, `${c.name}: one sgdUpdate call per parameter and step`);
         expected.forEach((tensors, step) => {
           assert.equal((actual[step] as Tensor[]).length, tensors.length);
-          tensors.forEach((t, i) => assertCloseEach((actual[step] as Tensor[])[i] as Tensor, t, 1e-6, `${c.name}, step ${step + 1}, tensor ${i}`));
+          tensors.forEach((t, i) => assertClose((actual[step] as Tensor[])[i] as Tensor, t, `${c.name}, step ${step + 1}, tensor ${i}`, { tolerance: 1e-6, floor: 1e-3 }));
         });
       }
     }

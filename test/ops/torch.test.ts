@@ -10,8 +10,8 @@ import type { NetSpec } from '../../src/net/spec.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, setAllocator } from '../../src/tensor/tensor.js';
 import { testBackends } from '../helpers/backends.js';
+import { assertClose } from '../helpers/assert.js';
 import {
-  assertClose,
   loadFixture,
   loadManifest,
   type Fixture,
