@@ -25,7 +25,7 @@ export { svmLoss } from './ops/svm_loss.js';
 // Backends: the registry opens any of them by name; a fast one completes itself with the reference
 export type { Backend, KernelName, SgdUpdateOptions } from './backends/backend.js';
 export { BACKENDS, DEFAULT_BACKEND, backendEntry, availableBackends, openBackend, type BackendEntry, type OpenOptions } from './backends/registry.js';
-export { withReferenceFallback, placementOf, formatPlacement, KERNEL_NAMES, type PartialBackend, type WithFallback } from './backends/fallback.js';
+export { withReferenceFallback, hasReferenceFallback, placementOf, formatPlacement, KERNEL_NAMES, type PartialBackend, type WithFallback } from './backends/fallback.js';
 export { referenceBackend } from './backends/reference/index.js';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 

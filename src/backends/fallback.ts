@@ -61,9 +61,14 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
   return Object.assign(Object.create(fast) as B, own) as WithFallback<B>;
 }
 
+/** True for a backend made by `withReferenceFallback`: its float64 calls run on the reference kernels. */
+export function hasReferenceFallback(backend: Backend): backend is WithFallback<PartialBackend> {
+  return 'placement' in backend;
+}
+
 /** Where each kernel of `backend` runs: its placement if it has one, else all on itself. */
 export function placementOf(backend: Backend): Readonly<Record<KernelName, string>> {
-  if ('placement' in backend) return (backend as WithFallback<PartialBackend>).placement;
+  if (hasReferenceFallback(backend)) return backend.placement;
   return Object.fromEntries(KERNEL_NAMES.map((name) => [name, backend.name])) as Record<KernelName, string>;
 }
 
