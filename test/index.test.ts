@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { importSpecifiers, relativeImports } from './helpers/imports.js';
 import { Net, Tensor, toNetSpec, summary, zooNet, estimateMemory, softmaxCrossEntropy } from '../src/index.js';
 
 test('the public entry designs, sizes, runs and trains a net', () => {
@@ -28,16 +28,8 @@ function externalImports(file: string, seen = new Set<string>()): Set<string> {
   const found = new Set<string>();
   if (seen.has(file)) return found;
   seen.add(file);
-  const text = readFileSync(file, 'utf8');
-  for (const [, specifier] of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
-    if (specifier === undefined) continue;
-    if (!specifier.startsWith('.')) {
-      found.add(specifier);
-      continue;
-    }
-    const next = path.resolve(path.dirname(file), specifier.replace(/\.js$/, '.ts'));
-    for (const s of externalImports(next, seen)) found.add(s);
-  }
+  for (const specifier of importSpecifiers(file)) if (!specifier.startsWith('.')) found.add(specifier);
+  for (const next of relativeImports(file)) for (const s of externalImports(next, seen)) found.add(s);
   return found;
 }
 

@@ -1,9 +1,6 @@
 import type { Allocator, Tensor } from '../tensor/tensor.js';
 import type { Shape } from '../tensor/shape.js';
-import type { Conv2dAttrs } from '../ops/conv2d.js';
-import type { PoolAttrs } from '../ops/maxpool2d.js';
-import type { AvgPoolAttrs } from '../ops/avgpool2d.js';
-import type { LrnAttrs } from '../ops/lrn.js';
+import type { AvgPoolAttrs, Conv2dAttrs, LrnAttrs, PoolAttrs } from '../ops/attrs.js';
 
 /**
  * The arithmetic every op runs through: one typed method per kernel. The reference backend
