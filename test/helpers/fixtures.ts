@@ -46,6 +46,7 @@ export interface NetFixtureEntry extends Common {
   labels: number[];
 }
 
+/** Any manifest entry. */
 export type FixtureEntry = OpFixtureEntry | LossFixtureEntry | NetFixtureEntry;
 
 interface Manifest {
@@ -63,12 +64,14 @@ export interface Fixture<E extends FixtureEntry = FixtureEntry> {
   has(name: string): boolean;
 }
 
+/** The manifest of test/fixtures/ops/; asserts that it lists fixtures. */
 export function loadManifest(): Manifest {
   const manifest = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8')) as Manifest;
   assert.ok(Array.isArray(manifest.fixtures) && manifest.fixtures.length > 0, 'fixture manifest lists no fixtures');
   return manifest;
 }
 
+/** Reads a fixture's .bin and checks that the manifest accounts for every byte of it. */
 export function loadFixture<E extends FixtureEntry>(entry: E): Fixture<E> {
   const bytes = readFileSync(new URL(`${entry.name}.bin`, DIR));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -16,6 +16,7 @@ import { Sgd, type SgdOptions } from '../../src/train/optimizers/index.js';
  * SGD steps. The conformance suite runs them on every backend; the wasm tests across thread counts.
  */
 
+/** Uniform values in [-1, 1) from `rng`, allocated by the active allocator. */
 export function random(shape: Shape, rng: Rng, dtype: DType = 'float32'): Tensor {
   const t = Tensor.zeros(shape, dtype);
   for (let i = 0; i < t.size; i++) t.data[i] = rng.next() * 2 - 1;
@@ -25,11 +26,13 @@ export function random(shape: Shape, rng: Rng, dtype: DType = 'float32'): Tensor
 /** Float32 against the reference: 1e-5 of the output's scale, or of 1e-3 if it is all smaller. */
 export const CLOSE = { tolerance: 1e-5, floor: 1e-3 };
 
+/** Asserts equal shapes and bit-identical values (Object.is: -0 and NaN count). */
 export function assertSameBits(a: Tensor, b: Tensor, what: string): void {
   assert.deepEqual(a.shape, b.shape, `${what}: shape`);
   assert.ok(a.data.every((v, i) => Object.is(v, b.data[i])), `${what}: values differ`);
 }
 
+/** One convolution case: input shape, output channels and window; `rounding` defaults to floor. */
 export interface ConvCase {
   name: string;
   x: Shape;
@@ -41,6 +44,7 @@ export interface ConvCase {
   rounding?: Rounding;
 }
 
+/** Convolutions that reach every path of a fast conv: odd sizes, strides, groups, packed and direct. */
 export const CONV_CASES: ConvCase[] = [
   { name: '3x3 pad 1, odd sizes', x: [2, 3, 7, 9], out: 5, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
   { name: '3x3 stride 2', x: [3, 8, 11, 11], out: 12, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
@@ -61,6 +65,7 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'ceil rounding, stride 3', x: [2, 5, 10, 10], out: 7, kernel: [3, 3], stride: [3, 3], padding: [0, 0], groups: 1, rounding: 'ceil' },
 ];
 
+/** The case's Conv2dAttrs, with a bias. */
 export function convAttrs(c: ConvCase): Conv2dAttrs {
   return { outChannels: c.out, groups: c.groups, bias: true, kernel: c.kernel, stride: c.stride, padding: c.padding, rounding: c.rounding ?? 'floor' };
 }
@@ -163,7 +168,8 @@ export const SGD_CASES: { name: string; options: SgdOptions }[] = [
   { name: 'momentum, dampening', options: { lr: 0.02, momentum: 0.8, dampening: 0.3 } },
   { name: 'nesterov, weight decay', options: { lr: 0.03, momentum: 0.9, nesterov: true, weightDecay: 5e-4 } },
 ];
-// Odd sizes: vector runs and scalar tails on every thread.
+
+/** Parameter sizes: vector runs and scalar tails. */
 export const SGD_SIZES = [1037, 3, 64];
 
 /**

@@ -15,6 +15,7 @@ import type { Fixture, NetFixtureEntry, OpFixtureEntry } from './fixtures.js';
 // and BN's running statistics within 1e-4 relative. The torch code behind each fixture is in
 // tools/make_fixtures.py; test/fixtures/README.md says how to regenerate them.
 
+/** Reports the largest of a check's errors as a test diagnostic. */
 export function report(t: TestContext, errors: number[]): void {
   t.diagnostic(`max relative error ${Math.max(...errors).toExponential(2)} over ${errors.length} tensors`);
 }
