@@ -26,13 +26,13 @@ export interface BackendEntry {
 export const BACKENDS: readonly BackendEntry[] = [
   {
     name: 'reference',
-    description: 'plain TypeScript loops, float32 and float64: the definition of correct',
+    description: 'plain TypeScript loops, float32 and float64, the definition of correct',
     available: () => true,
     create: async () => referenceBackend,
   },
   {
     name: 'wasm',
-    description: 'WebAssembly SIMD kernels on threads (float32), the reference for the rest',
+    description: 'WebAssembly SIMD kernels on threads for float32, the reference for the rest',
     available: () => typeof WebAssembly === 'object' && typeof SharedArrayBuffer === 'function',
     create: (options = {}) => createWasmBackend(options.threads === undefined ? {} : { threads: options.threads }),
   },

@@ -13,7 +13,7 @@ export interface BackendOptions {
 /** Adds `--backend`, `--threads` and `--debug-backend` to a command. */
 export function withBackendOptions(command: Command): Command {
   return command
-    .option('--backend <name>', BACKENDS.map((b) => `${b.name} (${b.description})`).join('; '), DEFAULT_BACKEND)
+    .option('--backend <name>', BACKENDS.map((b) => `${b.name}: ${b.description}`).join('; '), DEFAULT_BACKEND)
     .option('--threads <n>', 'threads for the backend to compute on (default: one per core)')
     .option('--debug-backend', 'list where each kernel runs: on the backend itself or falling back to the reference one');
 }
