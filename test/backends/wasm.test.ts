@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { referenceBackend } from '../../src/backends/reference/index.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, heapAllocator, setAllocator } from '../../src/tensor/tensor.js';
@@ -30,6 +31,14 @@ describe('wasm backend', () => {
       const first = runAll(wasm, 2);
       const second = runAll(wasm, 2);
       for (const [name, t] of first) assertSameBits(second.get(name) as Tensor, t, `${name}, ${wasm.threads} threads`);
+    }
+  });
+
+  it('matches the reference backend on 1, 2 and 3 threads with every thread busy', () => {
+    const expected = runAll(referenceBackend, 1);
+    for (const wasm of backends.values()) {
+      const actual = runAll(wasm, 1);
+      for (const [name, t] of expected) assertClose(actual.get(name) as Tensor, t, `${name}, ${wasm.threads} threads`, CLOSE);
     }
   });
 
