@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { pooledShape } from './maxpool2d.js';
 import type { AvgPoolAttrs } from './attrs.js';
 import type { Shape } from '../tensor/shape.js';
@@ -10,6 +10,7 @@ interface Saved {
   xShape: Shape;
 }
 
+/** The average POOL op. */
 export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   type: 'avgpool',
   backwardReads: { inputs: false, output: false },
@@ -28,4 +29,6 @@ export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('avgPool2d', shapes),
+  backwardMemory: (shapes) => inputGradFrom('avgPool2dGrad', shapes),
 };

@@ -1,6 +1,7 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { LrnAttrs } from './attrs.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export type { LrnAttrs };
@@ -11,6 +12,7 @@ interface Saved {
   scale: Tensor;
 }
 
+/** The LRN op: saves its per-value scale for backward. */
 export const lrn: Op<LrnAttrs, Saved> = {
   type: 'lrn',
   backwardReads: { inputs: true, output: true },
@@ -35,4 +37,8 @@ export const lrn: Op<LrnAttrs, Saved> = {
   release({ scale }) {
     scale.dispose();
   },
+
+  // The output and the per-value scale backward reuses (saved in inference too, then released).
+  forwardMemory: (shapes) => [calls('lrn', buffer('output', sizeOf(shapes.output)), buffer('saved', sizeOf(shapes.output)))],
+  backwardMemory: (shapes) => inputGradFrom('lrnGrad', shapes),
 };
