@@ -4,8 +4,6 @@ import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
-import { referenceBackend } from '../backends/reference/index.js';
-import { createWasmBackend } from '../backends/wasm/index.js';
 import { channelStats, type Normalization } from '../data/augment.js';
 import type { DataSplits } from '../data/dataset.js';
 import { openData } from '../data/index.js';

@@ -1,18 +1,11 @@
 import { buffer, calls, inputGrad, outputFrom, param, type KernelUse, type Op } from './op.js';
 import { ShapeError } from './errors.js';
-import { windowOutput, type WindowAttrs } from './window.js';
+import { windowOutput } from './window.js';
+import type { Conv2dAttrs } from './attrs.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * CONV: `outChannels` filters of size kernel[0] x kernel[1] over C/groups input channels.
- * Shape: (N, C, H, W) -> (N, outChannels, OH, OW), OH = (H - FH + 2PH)/SH + 1 (likewise OW).
- */
-export interface Conv2dAttrs extends WindowAttrs {
-  outChannels: number;
-  groups: number;
-  bias: boolean;
-}
+export type { Conv2dAttrs };
 
 interface Saved {
   x: Tensor;

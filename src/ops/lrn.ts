@@ -1,19 +1,10 @@
 import { buffer, calls, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import type { LrnAttrs } from './attrs.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * LRN across channels, as AlexNet and GoogLeNet use it (PyTorch's LocalResponseNorm):
- * y = x / (k + alpha/size * sum of x^2 over the `size` channels around c)^beta, where the window for
- * channel c spans c - floor(size/2) .. c + floor((size-1)/2), clipped to the volume.
- */
-export interface LrnAttrs {
-  size: number;
-  alpha: number;
-  beta: number;
-  k: number;
-}
+export type { LrnAttrs };
 
 interface Saved {
   x: Tensor;

@@ -1,12 +1,12 @@
 import { calls, buffer, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
+import type { PoolAttrs } from './attrs.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tracker } from '../memory/tracker.js';
 
-/** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
-export type PoolAttrs = WindowAttrs;
+export type { PoolAttrs };
 
 interface Saved {
   argmax: Int32Array;
