@@ -19,7 +19,8 @@ export { compare, designFigures, renderComparison, type Comparison, type DesignF
 export { renderSummary, type Summary, type SummaryRow, type SummaryTotals } from './summary.js';
 export { layerText } from './format.js';
 export { NotationError, type Location, type NotationErrorKind } from './errors.js';
-export { DEFAULTS, type Bindings } from './desugar.js';
+export { type Bindings } from './desugar.js';
+export { DEFAULTS, LAYERS, BLOCKS, onnxNodes, type KeywordEntry, type OnnxAttr, type OnnxNode } from './keywords/index.js';
 export type { InferredNet, LayerInfo, ReceptiveField } from './infer.js';
 export type * from './ast.js';
 

@@ -1,14 +1,10 @@
 import { NotationError, type Location } from './errors.js';
+import { BLOCK_KEYWORDS, entryOf, LAYER_KEYWORDS, type LayerKeyword } from './keywords/index.js';
 
-/** Layer keywords (sized or not) and the structural ones that take a bracketed body. */
-export const LAYER_KEYWORDS = ['INPUT', 'CONV', 'POOL', 'AVGPOOL', 'GAP', 'FC', 'RELU', 'BN', 'DROPOUT', 'LRN', 'SOFTMAX', 'FLATTEN'] as const;
-export const BLOCK_KEYWORDS = ['RES', 'CONCAT', 'AUX'] as const;
-
-export type LayerKeyword = (typeof LAYER_KEYWORDS)[number];
-export type BlockKeyword = (typeof BLOCK_KEYWORDS)[number];
+export { BLOCK_KEYWORDS, LAYER_KEYWORDS, type BlockKeyword, type LayerKeyword } from './keywords/index.js';
 
 /** Keywords written glued to their filter size, as the notes write `CONV3-64` and `POOL2`. */
-const SIZED = ['AVGPOOL', 'CONV', 'POOL'];
+const SIZED = LAYER_KEYWORDS.filter((k): k is Exclude<LayerKeyword, 'INPUT'> => k !== 'INPUT' && entryOf(k).syntax.filterSize);
 
 export type TokenKind =
   | 'keyword'

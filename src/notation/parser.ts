@@ -1,5 +1,6 @@
 import type { Attr, Chain, Def, Element, Item, LayerNode, Let, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
+import { entryOf } from './keywords/index.js';
 import { BLOCK_KEYWORDS, LAYER_KEYWORDS, lex, type BlockKeyword, type LayerKeyword, type Token, type TokenKind } from './lexer.js';
 
 const LAYERS = new Set<string>(LAYER_KEYWORDS);
@@ -154,13 +155,13 @@ class Parser {
       while (this.accept('x')) size.push(this.num('a number after x'));
       this.expect(']', "'x' or ']' in INPUT[HxWxC]");
       if (size.length !== 3) this.failAt(this.span(start), 'INPUT needs height, width and depth: INPUT[HxWxC], e.g. INPUT[224x224x3]');
-    } else if ((type === 'CONV' || type === 'POOL' || type === 'AVGPOOL') && this.peek().kind === 'number') {
+    }
+    const syntax = type === 'INPUT' ? null : entryOf(type).syntax;
+    if (syntax?.filterSize === true && this.peek().kind === 'number') {
       size = [this.num('a filter size')];
       if (this.accept('x')) size.push(this.num('a filter width after x'));
     }
-    if ((type === 'CONV' || type === 'FC') && this.accept('minus')) {
-      count = this.num(type === 'CONV' ? 'a number of filters after -' : 'a number of outputs after -');
-    }
+    if (syntax !== null && syntax.count !== null && this.accept('minus')) count = this.num(`a number of ${syntax.count} after -`);
     const attrs: Attr[] = [];
     if (this.accept('(')) {
       if (!this.accept(')')) {

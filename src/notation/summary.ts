@@ -1,9 +1,7 @@
 import { formatBytes } from '../memory/units.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { InferredNet, ReceptiveField } from './infer.js';
-
-/** Layers that can overwrite their input: no activation memory of their own, no row in the table. */
-const IN_PLACE = new Set(['relu', 'dropout', 'flatten']);
+import { appliedInPlace } from './keywords/index.js';
 
 /** Bytes per value: float32. */
 export const BYTES_PER_VALUE = 4;
@@ -74,8 +72,10 @@ export function summarize(net: InferredNet): Summary {
   ];
   const inPlace: Record<string, number> = {};
   for (const layer of net.layers) {
-    if (IN_PLACE.has(layer.node.op)) {
-      inPlace[layer.text.replace(/\(.*$/, '')] = (inPlace[layer.text.replace(/\(.*$/, '')] ?? 0) + 1;
+    // A layer that can overwrite its input has no activation memory of its own and no row.
+    if (appliedInPlace(layer.node.op)) {
+      const keyword = layer.text.replace(/\(.*$/, '');
+      inPlace[keyword] = (inPlace[keyword] ?? 0) + 1;
       continue;
     }
     layers.push({
