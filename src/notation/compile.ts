@@ -4,6 +4,7 @@ import { build } from './build.js';
 import { desugar, type Bindings } from './desugar.js';
 import { infer, type InferredNet } from './infer.js';
 import { parse } from './parser.js';
+import { checkBindings } from './variables.js';
 
 /** What the caller decides: variable values and, optionally, the input volume. */
 export interface CompileOptions {
@@ -11,6 +12,11 @@ export interface CompileOptions {
   bindings?: Bindings;
   /** The input volume as [H, W, C], as the notes write it (`--input 64x64x3`); overrides INPUT. */
   input?: readonly [number, number, number];
+  /**
+   * Accept bindings for variables the text does not have. By default they are an error, since they
+   * would be ignored silently; a caller sharing one set of values among several texts (`compare`) sets this.
+   */
+  ignoreUnknownBindings?: boolean;
 }
 
 /** Every stage's result for one text. */
@@ -20,9 +26,10 @@ export interface Compiled {
   net: InferredNet;
 }
 
-/** Runs the whole pipeline: parse, desugar, build, infer. Throws NotationError. */
+/** Runs the whole pipeline: parse, check the bindings, desugar, build, infer. Throws NotationError. */
 export function compile(source: string | Program, options: CompileOptions = {}): Compiled {
   const program = typeof source === 'string' ? parse(source) : source;
+  if (options.bindings !== undefined && options.ignoreUnknownBindings !== true) checkBindings(program, options.bindings);
   const input = options.input;
   const expanded = desugar(program, {
     ...(options.bindings !== undefined && { bindings: options.bindings }),

@@ -2,6 +2,7 @@ import type { OpAttrs } from '../ops/index.js';
 import type { NodeSpec } from '../net/spec.js';
 import type { Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
+import { keywordFor, nearest } from './suggest.js';
 import { DEFAULTS, entryOf, LAYER_KEYWORDS, MAX_TENSOR_VALUES, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
 
 type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
@@ -181,9 +182,10 @@ class Desugarer {
     const def = this.defs.get(item.name);
     if (def === undefined) {
       const known = [...this.defs.keys()];
+      const near = keywordFor(item.name) ?? nearest(item.name, known);
       return this.fail(
         'name',
-        `'${item.name}' is neither a layer (${LAYER_KEYWORDS.join(', ')}) nor a block${known.length ? ` (defined: ${known.join(', ')})` : ''}`,
+        `'${item.name}' is neither a layer (${LAYER_KEYWORDS.join(', ')}) nor a block${known.length ? ` (defined: ${known.join(', ')})` : ''}${near !== null ? `; did you mean ${near}?` : ''}`,
         item.loc,
       );
     }

@@ -1,6 +1,7 @@
 import type { Attr, Chain, Def, Element, Item, LayerNode, Let, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
 import { entryOf } from './keywords/index.js';
+import { keywordFor } from './suggest.js';
 import { BLOCK_KEYWORDS, LAYER_KEYWORDS, lex, type BlockKeyword, type LayerKeyword, type Token, type TokenKind } from './lexer.js';
 
 const LAYERS = new Set<string>(LAYER_KEYWORDS);
@@ -230,7 +231,20 @@ class Parser {
 
   private fail(expected: string): never {
     const token = this.peek();
-    throw new NotationError('syntax', `expected ${expected}, found ${describe(token)}`, token.loc, this.source);
+    throw new NotationError('syntax', `expected ${expected}, found ${describe(token)}${this.hint()}`, token.loc, this.source);
+  }
+
+  /** `; did you mean CONV3-16?` when the text near the failure is a near miss of the notation. */
+  private hint(): string {
+    const token = this.peek();
+    const previous = this.tokens[this.pos - 1];
+    // `[CONV -> RELU]x2`: repetition is written `*2`.
+    if (previous?.kind === ']' && token.kind === 'ident' && /^[xX]\w+$/.test(token.text)) return `; did you mean ]*${token.text.slice(1)}?`;
+    if (previous?.kind !== 'ident') return '';
+    const keyword = keywordFor(previous.text);
+    if (keyword === null) return '';
+    const count = token.kind === 'minus' && this.peek(1).kind === 'number' ? `-${this.peek(1).text}` : '';
+    return `; did you mean ${keyword}${count}?`;
   }
 
   private failAt(loc: Location, reason: string): never {
