@@ -1,8 +1,11 @@
 import type { NetSpec } from '../net/spec.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Program } from './ast.js';
 import { build } from './build.js';
 import { desugar, type Bindings } from './desugar.js';
+import { NotationError, spanLocation } from './errors.js';
 import { infer, type InferredNet } from './infer.js';
+import { MAX_TENSOR_VALUES } from './limits.js';
 import { parse } from './parser.js';
 import { checkBindings } from './variables.js';
 
@@ -36,5 +39,20 @@ export function compile(source: string | Program, options: CompileOptions = {}):
     ...(input !== undefined && { input: [input[2], input[0], input[1]] as const }),
   });
   const spec = build(expanded);
-  return { program, spec, net: infer(spec, program.source) };
+  const net = infer(spec, program.source);
+  checkTensorSizes(net, program.source);
+  return { program, spec, net };
+}
+
+/** Refuses a layer whose output or parameter for one image would not fit in one tensor, at the layer. */
+function checkTensorSizes(net: InferredNet, source: string): void {
+  for (const layer of net.layers) {
+    const tensors = [{ what: 'output', shape: layer.output }, ...layer.params.map((p) => ({ what: `parameter '${p.name}'`, shape: p.shape }))];
+    const tooLarge = tensors.find((t) => sizeOf(t.shape) > MAX_TENSOR_VALUES);
+    if (tooLarge === undefined) continue;
+    const { node, index } = layer;
+    const reason = `layer ${index} ${node.source?.text ?? layer.text} ('${node.name}'): its ${tooLarge.what} would hold ${sizeOf(tooLarge.shape).toLocaleString('en-US')} values for one image, more than a tensor can hold (at most ${MAX_TENSOR_VALUES.toLocaleString('en-US')})`;
+    const loc = node.source === undefined ? { offset: 0, line: 1, column: 1, end: 0 } : spanLocation(source, node.source);
+    throw new NotationError('sizing', reason, loc, source, index);
+  }
 }

@@ -2,8 +2,9 @@ import type { OpAttrs } from '../ops/index.js';
 import type { NodeSpec } from '../net/spec.js';
 import type { Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
+import { MAX_BLOCK_DEPTH, MAX_EXPANDED_NESTING, MAX_EXPANSION_STEPS, MAX_LAYERS, MAX_TENSOR_VALUES } from './limits.js';
 import { keywordFor, nearest } from './suggest.js';
-import { DEFAULTS, entryOf, LAYER_KEYWORDS, MAX_TENSOR_VALUES, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
+import { DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
 
 type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
 
@@ -59,11 +60,6 @@ export interface DesugarOptions {
   input?: readonly [number, number, number];
 }
 
-/** The most layers one text may expand to; stops `[...]*1000000` before it eats the memory. */
-const MAX_LAYERS = 100_000;
-/** How deep blocks may call blocks; deeper means a block calls itself. */
-const MAX_DEPTH = 64;
-
 interface Scope {
   path: string;
   /** A labelled group numbers its children 0, 1, 2, ... like nn.Sequential. */
@@ -88,6 +84,9 @@ class Desugarer {
   private readonly pendingFc: NodeSpec[] = [];
   private readonly fcNodes: NodeSpec[] = [];
   private layers = 0;
+  private steps = 0;
+  /** Brackets and block calls open around the part being expanded. */
+  private nesting = 0;
 
   constructor(
     private readonly program: Program,
@@ -123,6 +122,7 @@ class Desugarer {
 
     const scope: Scope = { path: '', sequential: false, next: 0, counters: new Map(), env, depth: 0 };
     const items = this.chain({ elements, loc: program.body.loc }, scope);
+    this.checkEnd(items);
     // A bare FC is the classifier when no FC follows it, a hidden layer otherwise.
     const lastFc = this.fcNodes[this.fcNodes.length - 1];
     for (const node of this.pendingFc) {
@@ -131,14 +131,43 @@ class Desugarer {
     return { input, inputLoc, items, source: program.source };
   }
 
+  /** The net's output is its main path's last layer, so the net cannot end with a side head. */
+  private checkEnd(items: readonly Expanded[]): void {
+    const last = items[items.length - 1];
+    if (last?.kind !== 'aux') return;
+    const main = [...items].reverse().find((item) => item.kind !== 'aux');
+    const mainText = main === undefined ? null : this.program.source.slice(main.loc.offset, main.loc.end);
+    const path =
+      mainText === null
+        ? 'here the main path has no layer at all, so the side head would become the output'
+        : `here the main path ends at ${mainText}, which the head reads`;
+    this.fail(
+      'syntax',
+      `the net ends with AUX[...], a side head (GoogLeNet's auxiliary classifier) that reads the volume while the main path continues; ${path}. Continue the main path after AUX[...], or drop AUX to make its layers the net's own`,
+      last.loc,
+    );
+  }
+
   private chain(chain: Chain, scope: Scope): Expanded[] {
     const out: Expanded[] = [];
     for (const element of chain.elements) {
+      this.step(element);
       if (element.optional !== null && !this.switchedOn(element, scope)) continue;
       const times = element.repeat === null ? 1 : this.integer(element.repeat, scope.env, 'a repeat count', 0);
-      for (let i = 0; i < times; i++) out.push(...this.item(element.item, element.label, scope));
+      for (let i = 0; i < times; i++) {
+        if (i > 0) this.step(element);
+        // NOTE: a loop, not push(...items): spreading 100,000 items overflows the stack.
+        for (const expanded of this.item(element.item, element.label, scope)) out.push(expanded);
+      }
     }
     return out;
+  }
+
+  /** Counts one visit of a part, so that expanding takes time linear in the result at worst. */
+  private step(element: Element): void {
+    if (++this.steps > MAX_EXPANSION_STEPS) {
+      this.fail('syntax', `the text expands to more than ${MAX_EXPANSION_STEPS.toLocaleString('en-US')} parts (repetitions included); repeat fewer times`, element.loc);
+    }
   }
 
   private switchedOn(element: Element, scope: Scope): boolean {
@@ -156,9 +185,17 @@ class Desugarer {
   }
 
   private item(item: Item, label: string | null, scope: Scope): Expanded[] {
+    if (item.kind === 'layer') return [this.layer(item, label, scope)];
+    if (++this.nesting > MAX_EXPANDED_NESTING) {
+      this.fail('syntax', `brackets and blocks nest deeper than ${MAX_EXPANDED_NESTING} levels once blocks are expanded`, item.loc);
+    }
+    const expanded = this.nested(item, label, scope);
+    this.nesting--;
+    return expanded;
+  }
+
+  private nested(item: Exclude<Item, LayerNode>, label: string | null, scope: Scope): Expanded[] {
     switch (item.kind) {
-      case 'layer':
-        return [this.layer(item, label, scope)];
       case 'group':
         if (label === null) return this.chain(item.body, scope);
         return this.chain(item.body, this.child(scope, label, '', true));
@@ -192,7 +229,7 @@ class Desugarer {
     if (def.params.length !== item.args.length) {
       this.fail('syntax', `${def.name} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${item.args.length}`, item.loc);
     }
-    if (scope.depth >= MAX_DEPTH) this.fail('syntax', `blocks nest deeper than ${MAX_DEPTH}: does '${def.name}' call itself?`, item.loc);
+    if (scope.depth >= MAX_BLOCK_DEPTH) this.fail('syntax', `blocks nest deeper than ${MAX_BLOCK_DEPTH}: does '${def.name}' call itself?`, item.loc);
     const env = new Map(scope.env);
     def.params.forEach((p, i) => env.set(p, this.number(item.args[i] as Num, scope.env)));
     const inner = this.child(scope, label, def.name, false);

@@ -66,8 +66,8 @@ export function lex(source: string): Token[] {
   const push = (kind: TokenKind, start: number, end: number, text = source.slice(start, end), value = 0): void => {
     tokens.push({ kind, text, value, loc: loc(start, end) });
   };
-  const fail = (start: number, reason: string): never => {
-    throw new NotationError('syntax', reason, loc(start, start + 1), source);
+  const fail = (start: number, reason: string, length = 1): never => {
+    throw new NotationError('syntax', reason, loc(start, start + length), source);
   };
   const identEnd = (start: number): number => {
     let end = start;
@@ -143,7 +143,9 @@ export function lex(source: string): Token[] {
       pos = end;
       continue;
     }
-    fail(pos, `unexpected character '${ch}'; expected a layer such as CONV3-64, '->', '[', or a comment starting with '#'`);
+    // NOTE: a character outside the Basic Multilingual Plane (an emoji) is two UTF-16 units; show it whole.
+    const whole = String.fromCodePoint(source.codePointAt(pos) as number);
+    fail(pos, `unexpected character '${whole}'; expected a layer such as CONV3-64, '->', '[', or a comment starting with '#'`, whole.length);
   }
   push('eof', pos, pos, '');
   return tokens;

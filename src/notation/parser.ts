@@ -1,6 +1,7 @@
 import type { Attr, Chain, Def, Element, Item, LayerNode, Let, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
 import { entryOf } from './keywords/index.js';
+import { MAX_NESTING } from './limits.js';
 import { keywordFor } from './suggest.js';
 import { BLOCK_KEYWORDS, LAYER_KEYWORDS, lex, type BlockKeyword, type LayerKeyword, type Token, type TokenKind } from './lexer.js';
 
@@ -34,6 +35,8 @@ function describe(token: Token): string {
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  /** Brackets open around the current token. */
+  private depth = 0;
 
   constructor(private readonly source: string) {
     this.tokens = lex(source);
@@ -111,12 +114,19 @@ class Parser {
   private item(): Item {
     const token = this.peek();
     if (token.kind === '[') {
+      this.open(token);
       this.next();
       const body = this.chain();
       this.expect(']', "'->' or ']'");
+      this.depth--;
       return { kind: 'group', body, loc: this.span(token) };
     }
-    if (token.kind === 'keyword' && BLOCKS.has(token.text)) return this.block();
+    if (token.kind === 'keyword' && BLOCKS.has(token.text)) {
+      this.open(token);
+      const block = this.block();
+      this.depth--;
+      return block;
+    }
     if (token.kind === 'keyword' && LAYERS.has(token.text)) return this.layer();
     if (token.kind === 'ident') {
       this.next();
@@ -131,6 +141,11 @@ class Parser {
       return { kind: 'call', name: token.text, args, loc: this.span(token) };
     }
     return this.fail("a layer (INPUT, CONV, POOL, FC, RELU, ...), '[', RES, CONCAT, AUX or a block name");
+  }
+
+  /** Enters a bracket, refusing to nest deeper than the documented limit (recursion would overflow the stack). */
+  private open(token: Token): void {
+    if (++this.depth > MAX_NESTING) this.failAt(token.loc, `brackets nest deeper than ${MAX_NESTING} levels, the notation's limit`);
   }
 
   private block(): Item {

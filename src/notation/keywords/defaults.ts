@@ -17,8 +17,3 @@ export const DEFAULTS = {
   lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 2 },
 } as const;
 
-/**
- * The most values one tensor can hold (a typed array's limit). A number written in the text that
- * counts or sizes something beyond it, or a layer whose output or weights would exceed it, is an error.
- */
-export const MAX_TENSOR_VALUES = 2 ** 32 - 1;

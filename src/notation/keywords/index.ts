@@ -64,6 +64,6 @@ export function appliedInPlace(op: OpType): boolean {
   return BY_OP.get(op)?.inPlace === true;
 }
 
-export { DEFAULTS, MAX_TENSOR_VALUES } from './defaults.js';
+export { DEFAULTS } from './defaults.js';
 export { readAttrs } from './attrs.js';
 export type { KeywordEntry, OnnxAttr, OnnxNode, ResolveContext, WrittenAttrs } from './types.js';
