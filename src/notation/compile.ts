@@ -39,13 +39,15 @@ export function compile(source: string | Program, options: CompileOptions = {}):
     ...(input !== undefined && { input: [input[2], input[0], input[1]] as const }),
   });
   const spec = build(expanded);
-  const net = infer(spec, program.source);
-  checkTensorSizes(net, program.source);
-  return { program, spec, net };
+  return { program, spec, net: infer(spec, program.source) };
 }
 
-/** Refuses a layer whose output or parameter for one image would not fit in one tensor, at the layer. */
-function checkTensorSizes(net: InferredNet, source: string): void {
+/**
+ * Refuses, at the layer, a layer whose output or parameter for one image would not fit in one tensor.
+ * `compile` leaves this out, so that the table of a net too large to run can still be drawn (the notes'
+ * point about memory); whatever builds a Net from the spec calls it (`toNetSpec` does).
+ */
+export function checkTensorSizes(net: InferredNet, source: string): void {
   for (const layer of net.layers) {
     const tensors = [{ what: 'output', shape: layer.output }, ...layer.params.map((p) => ({ what: `parameter '${p.name}'`, shape: p.shape }))];
     const tooLarge = tensors.find((t) => sizeOf(t.shape) > MAX_TENSOR_VALUES);
