@@ -19,6 +19,7 @@ export interface DesignFigures {
   weightedLayers: number;
 }
 
+/** Two designs' figures, `a` and `b`, as `compare` puts them side by side. */
 export interface Comparison {
   a: DesignFigures;
   b: DesignFigures;

@@ -42,6 +42,7 @@ export interface AuxItem {
   loc: Location;
 }
 
+/** One part of an expanded net: a layer or a block of parts. */
 export type Expanded = LayerItem | ResItem | ConcatItem | AuxItem;
 
 /** A net with every repetition, option, variable, default and block expanded, and every layer named. */
@@ -54,6 +55,7 @@ export interface ExpandedNet {
   source: string;
 }
 
+/** The caller's values and input volume. */
 export interface DesugarOptions {
   bindings?: Bindings;
   /** Overrides the INPUT volume, [C, H, W] (`--input HxWxC`). */

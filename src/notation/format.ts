@@ -15,6 +15,7 @@ export function format(program: Program): string {
   return lines.join('\n');
 }
 
+/** A chain as text: its elements joined by ` -> `. */
 export function formatChain(chain: Chain): string {
   return chain.elements.map(formatElement).join(' -> ');
 }

@@ -6,6 +6,7 @@ export { BLOCK_KEYWORDS, LAYER_KEYWORDS, type BlockKeyword, type LayerKeyword } 
 /** Keywords written glued to their filter size, as the notes write `CONV3-64` and `POOL2`. */
 const SIZED = LAYER_KEYWORDS.filter((k): k is Exclude<LayerKeyword, 'INPUT'> => k !== 'INPUT' && entryOf(k).syntax.filterSize);
 
+/** What a token is: a keyword, a name, a number, `x` between sizes, `->`, a punctuation mark, or the end. */
 export type TokenKind =
   | 'keyword'
   | 'def'
@@ -27,6 +28,7 @@ export type TokenKind =
   | ':'
   | 'eof';
 
+/** One token of notation text with its place. */
 export interface Token {
   kind: TokenKind;
   /** The text as written; for `?NAME` the name only. */

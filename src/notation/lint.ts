@@ -29,6 +29,7 @@ const LARGE_FC_PARAMS = 10_000_000;
 /** Layers that may come after the class scores at the end of a net. */
 const TRAILING = new Set(['relu', 'softmax', 'dropout']);
 
+/** A rule's name, or `invalid` for a text that does not compile. */
 export type Rule = keyof typeof RULES | 'invalid';
 
 /** One finding: an error (the text does not make a net) or a warning (a departure from a rule of thumb). */

@@ -24,6 +24,7 @@ export interface SummaryRow {
   receptiveField: ReceptiveField;
 }
 
+/** The table's totals for one image. */
 export interface SummaryTotals {
   params: number;
   weights: number;
@@ -115,6 +116,7 @@ export function compact(n: number): string {
   return String(n);
 }
 
+/** A receptive field as `size/stride`, e.g. `7/2` or `1x7/1`. */
 export function formatField(rf: ReceptiveField): string {
   const pair = (v: [number, number]): string => (v[0] === v[1] ? String(v[0]) : `${v[0]}x${v[1]}`);
   return `${pair(rf.size)}/${pair(rf.stride)}`;

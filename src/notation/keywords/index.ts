@@ -21,10 +21,12 @@ export const BLOCKS = {
 
 /** A keyword that makes a layer, INPUT included (it is written as one, though it makes no node). */
 export type LayerKeyword = 'INPUT' | keyof typeof LAYERS;
+/** A keyword that takes a bracketed body: RES, CONCAT, AUX. */
 export type BlockKeyword = keyof typeof BLOCKS;
 
 /** Layer keywords as error messages list them: INPUT first. */
 export const LAYER_KEYWORDS: readonly LayerKeyword[] = ['INPUT', ...(Object.keys(LAYERS) as (keyof typeof LAYERS)[])];
+/** Block keywords, in the order error messages list them. */
 export const BLOCK_KEYWORDS = Object.keys(BLOCKS) as BlockKeyword[];
 
 /** The entry of a layer keyword other than INPUT. */
