@@ -83,6 +83,8 @@ export function desugar(program: Program, options: DesugarOptions = {}): Expande
 class Desugarer {
   private readonly defs = new Map<string, Def>();
   private readonly taken = new Set<string>();
+  /** For a name shared by parameter-free layers (`relu`), the next `_k` to try. */
+  private readonly suffixes = new Map<string, number>();
   private readonly pendingFc: NodeSpec[] = [];
   private readonly fcNodes: NodeSpec[] = [];
   private layers = 0;
@@ -275,8 +277,10 @@ class Desugarer {
       if (this.taken.has(name)) {
         if (entry.weighted === true) this.fail('name', `the name '${name}' is used twice; layers with weights need unique names`, node.loc);
         // A parameter-free layer may share a module name (torchvision reuses one `relu`); keep it unique.
-        let k = 2;
+        // The next suffix is remembered per name, so that n layers sharing one name take linear time.
+        let k = this.suffixes.get(name) ?? 2;
         while (this.taken.has(`${name}_${k}`)) k++;
+        this.suffixes.set(name, k + 1);
         name = `${name}_${k}`;
       }
       this.taken.add(name);

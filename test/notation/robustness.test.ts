@@ -40,6 +40,9 @@ test('every command is linear in the net: 100,000 layers compile, summarise and 
   assert.equal(summary(text).layers.length, 100_001);
   assert.deepEqual(lint(text), []);
   throwsAt(() => compile('INPUT[32x32x3] -> [CONV3-8]*100001'), 1, 20, /the net expands to more than 100000 layers/);
+  // Parameter-free layers sharing one name get _2, _3, ...: remembered, not searched from _2 each time.
+  const shared = toNetSpec('INPUT -> [r: RELU]*20000 -> FC').nodes;
+  assert.deepEqual(shared.slice(0, 3).map((n) => n.name).concat(shared.at(-2)?.name ?? ''), ['r', 'r_2', 'r_3', 'r_20000']);
   // Parts switched off still cost time to visit: bounded, with the place.
   throwsAt(() => compile('INPUT -> [[CONV?X]*4000000]*4000000 -> FC', { bindings: { X: 0 } }), 1, 12, /expands to more than 1,000,000 parts/);
 });
