@@ -74,7 +74,7 @@ export function lintNet(net: InferredNet): Diagnostic[] {
 
   const [, h, w] = net.spec.input as [number, number, number];
   const spatial = net.layers.filter((l) => l.output.length === 3 && l.node.op !== 'globalavgpool');
-  const downsampling = Math.max(1, ...spatial.map((l) => Math.max(...l.receptiveField.stride)));
+  const downsampling = spatial.reduce((most, l) => Math.max(most, ...l.receptiveField.stride), 1);
   if (h % downsampling !== 0 || w % downsampling !== 0) {
     warn('input-divisible', `the input ${h}x${w} is not divisible by ${downsampling}, the net's total downsampling`, null);
   }

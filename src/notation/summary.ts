@@ -136,7 +136,8 @@ export function renderSummary(summary: Summary): string {
     thousands(r.macs),
     formatField(r.receptiveField),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  // NOTE: a reduce, not Math.max(...rows): a net of 100,000 layers would overflow the stack.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, (r[i] as string).length), h.length));
   const numeric = new Set([0, 4, 5, 6, 7]);
   const line = (cells: string[]): string =>
     cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join('  ').trimEnd();

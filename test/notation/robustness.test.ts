@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compile, format, lint, NotationError, parse, summary, toNetSpec } from '../../src/notation/index.js';
+import { compile, format, lint, NotationError, parse, renderSummary, summary, toNetSpec } from '../../src/notation/index.js';
 import { MAX_EXPANDED_NESTING, MAX_NESTING } from '../../src/notation/limits.js';
 
 /** Asserts `run` throws a NotationError at `line`, `column` whose message matches `reason`. */
@@ -39,6 +39,10 @@ test('every command is linear in the net: 100,000 layers compile, summarise and 
   const text = 'INPUT[32x32x3] -> [CONV3-8]*100000';
   assert.equal(summary(text).layers.length, 100_001);
   assert.deepEqual(lint(text), []);
+  // 160,001 rows (80,000 adds): no Math.max(...rows), which overflows the stack beyond about 120,000.
+  const residual = summary('INPUT[8x8x8] -> [RES[CONV3-8]]*80000');
+  assert.equal(residual.layers.length, 160_001);
+  assert.match(renderSummary(residual), /\nparams: 46,720,000 \(weights 46,080,000, biases 640,000\)/);
   throwsAt(() => compile('INPUT[32x32x3] -> [CONV3-8]*100001'), 1, 20, /the net expands to more than 100000 layers/);
   // Parameter-free layers sharing one name get _2, _3, ...: remembered, not searched from _2 each time.
   const shared = toNetSpec('INPUT -> [r: RELU]*20000 -> FC').nodes;
