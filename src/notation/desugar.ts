@@ -4,6 +4,7 @@ import type { Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.j
 import { NotationError, type Location } from './errors.js';
 import { MAX_BLOCK_DEPTH, MAX_EXPANDED_NESTING, MAX_EXPANSION_STEPS, MAX_LAYERS, MAX_TENSOR_VALUES } from './limits.js';
 import { keywordFor, nearest } from './suggest.js';
+import { switchOf } from './variables.js';
 import { DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
 
 type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
@@ -175,9 +176,7 @@ class Desugarer {
   }
 
   private switchedOn(element: Element, scope: Scope): boolean {
-    const { item } = element;
-    const name =
-      element.optional?.name ?? element.label ?? (item.kind === 'layer' ? item.type : item.kind === 'call' ? item.name : null);
+    const name = switchOf(element);
     if (name === null) {
       return this.fail('syntax', 'an optional group needs the name of the variable that switches it on: write [ ... ]?NAME', element.loc);
     }

@@ -1,4 +1,4 @@
-import type { Chain, Item, Num, Program } from './ast.js';
+import type { Chain, Element, Num, Program } from './ast.js';
 import type { Bindings } from './desugar.js';
 import { NotationError } from './errors.js';
 import { entryOf } from './keywords/index.js';
@@ -30,10 +30,8 @@ export function variablesOf(program: Program): Set<string> {
     for (const element of chain.elements) {
       use(element.repeat, bound);
       const { item } = element;
-      if (element.optional !== null) {
-        const name = element.optional.name ?? element.label ?? switchName(item);
-        if (name !== null && !bound.has(name)) add(name, element.loc.offset);
-      }
+      const name = switchOf(element);
+      if (name !== null && !bound.has(name)) add(name, element.loc.offset);
       if (item.kind === 'group') stack.push({ chain: item.body, bound });
       else if (item.kind === 'block') for (const branch of item.branches) stack.push({ chain: branch, bound });
       else if (item.kind === 'call') for (const arg of item.args) use(arg, bound);
@@ -51,8 +49,14 @@ export function variablesOf(program: Program): Set<string> {
   return new Set([...found].sort((a, b) => a[1] - b[1]).map(([name]) => name));
 }
 
-function switchName(item: Item): string | null {
-  return item.kind === 'layer' ? item.type : item.kind === 'call' ? item.name : null;
+/**
+ * The variable that switches an optional part on: `?NAME`, else its label, else the layer's keyword
+ * (`POOL?`) or the block's name; null for a part that is not optional or an unnamed group.
+ */
+export function switchOf(element: Element): string | null {
+  if (element.optional === null) return null;
+  const { item } = element;
+  return element.optional.name ?? element.label ?? (item.kind === 'layer' ? item.type : item.kind === 'call' ? item.name : null);
 }
 
 /**
