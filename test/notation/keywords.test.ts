@@ -42,3 +42,12 @@ test('an FC on a vector needs no Flatten; RES and CONCAT join with Add and Conca
   assert.equal(layerText(byOp('add')!), 'ADD');
   assert.deepEqual(Object.keys(BLOCKS), ['RES', 'CONCAT', 'AUX']);
 });
+
+test("a ceil CONV lowers to ONNX's Conv (which has no ceil_mode) with its partial window as padding at the bottom and right", () => {
+  const conv = toNetSpec('INPUT[8x8x4] -> CONV3-4(s=2, ceil)').nodes[0];
+  // (8 - 3 + 2)/2 + 1 = 4.5, ceil 5: the fifth window covers rows 7..9; the input is rows 0..7 padded at -1 and 8, so row 9 is one more.
+  const [lowered] = onnxNodes(conv!, [4, 8, 8]);
+  assert.deepEqual(lowered?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 2, 2] });
+  const floor = toNetSpec('INPUT[8x8x4] -> CONV3-4(s=2, floor)').nodes[0];
+  assert.deepEqual(onnxNodes(floor!, [4, 8, 8])[0]?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 1, 1] });
+});

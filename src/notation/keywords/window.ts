@@ -1,4 +1,5 @@
-import type { WindowAttrs } from '../../ops/window.js';
+import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import type { Shape } from '../../tensor/shape.js';
 import type { LayerNode } from '../ast.js';
 import { DEFAULTS } from './defaults.js';
 import { pairOf, positiveInt, wrap, writePair } from './attrs.js';
@@ -36,12 +37,12 @@ function writeWindow(keywordText: string, a: WindowAttrs, isConv: boolean, count
   return `${keywordText}${writePair(a.kernel)}${count}${wrap(extras)}`;
 }
 
-/** ONNX's window attributes; `pads` is [top, left, bottom, right]. */
-function onnxWindow(a: WindowAttrs): OnnxAttr[] {
+/** ONNX's window attributes; `pads` is [top, left, bottom, right], `extra` more at the bottom and right. */
+function onnxWindow(a: WindowAttrs, extra: readonly [number, number] = [0, 0]): OnnxAttr[] {
   return [
     { name: 'kernel_shape', ints: a.kernel },
     { name: 'strides', ints: a.stride },
-    { name: 'pads', ints: [a.padding[0], a.padding[1], a.padding[0], a.padding[1]] },
+    { name: 'pads', ints: [a.padding[0], a.padding[1], a.padding[0] + extra[0], a.padding[1] + extra[1]] },
   ];
 }
 
@@ -58,8 +59,24 @@ export const CONV = keyword({
     return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias };
   },
   write: (a) => writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
-  onnx: (a) => [{ op: 'Conv', params: a.bias ? ['weight', 'bias'] : ['weight'], attrs: [...onnxWindow(a), { name: 'group', int: a.groups }] }],
+  onnx: (a, input) => [
+    { op: 'Conv', params: a.bias ? ['weight', 'bias'] : ['weight'], attrs: [...onnxWindow(a, ceilPadding(a, input)), { name: 'group', int: a.groups }] },
+  ],
 });
+
+/**
+ * ONNX's Conv has no ceil_mode: a `ceil` CONV's last, partial window reads zeros past the input, which
+ * is that much more padding at the bottom and right, [h, w].
+ */
+function ceilPadding(a: WindowAttrs, input: Shape): [number, number] {
+  if (a.rounding !== 'ceil') return [0, 0];
+  const extra = (axis: 0 | 1): number => {
+    const size = input[axis + 1] as number;
+    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, a.kernel[axis], a.stride[axis], a.padding[axis], 'ceil');
+    return Math.max(0, (out - 1) * a.stride[axis] + a.kernel[axis] - size - 2 * a.padding[axis]);
+  };
+  return [extra(0), extra(1)];
+}
 
 /** `POOL2`: max pooling, stride = F, no padding. */
 export const POOL = keyword({
