@@ -37,11 +37,6 @@ export function entryOf(keyword: Exclude<LayerKeyword, 'INPUT'>): KeywordEntry {
 const BY_OP = new Map<string, KeywordEntry>(Object.values(LAYERS).map((entry) => [entry.op, entry as KeywordEntry]));
 const JOIN_BY_OP = new Map<string, (typeof BLOCKS)[BlockKeyword]>(Object.values(BLOCKS).flatMap((b) => (b.join === null ? [] : [[b.join, b]])));
 
-/** The entry whose keyword makes `op`, if a keyword does (`add` and `concat` come from RES and CONCAT). */
-export function entryForOp(op: OpType): KeywordEntry | undefined {
-  return BY_OP.get(op);
-}
-
 /**
  * A node as notation with its defaults made explicit where they matter: a bare `CONV` reads
  * `CONV3-32`, `POOL3(s=2, ceil)` keeps its stride and rounding. This is the table's layer column.
