@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { compile, designFigures, NotationError, parse, renderComparison, type CompileOptions, type DesignFigures } from '../notation/index.js';
-import { parseInputOption, readSpec, specBindings, type SpecOptions, type SpecSource } from './model.js';
+import { compile, designFigures, NotationError, parse, renderComparison, type CompileOptions, type DesignFigures, type Program } from '../notation/index.js';
+import { checkBindings, variablesOf } from '../notation/variables.js';
+import { parseInputOption, parseSetOption, readSpec, specBindings, type SpecOptions, type SpecSource } from './model.js';
 
 interface CompareOptions extends SpecOptions {
   json?: boolean;
@@ -32,6 +33,7 @@ export function registerCompare(program: Command): void {
     .action(async (specA: string, specB: string, options: CompareOptions) => {
       const [a, b] = await Promise.all([readSpec(specA), readSpec(specB)]);
       const label = (source: SpecSource, arg: string): string => (source.origin === '<spec>' ? arg : source.origin);
+      checkSharedBindings(a, b, options);
       // Each side keeps its own zoo values; --set applies to both.
       const left = sideOf(a, label(a, specA), options);
       const right = sideOf(b, label(b, specB), options);
@@ -54,11 +56,37 @@ function sideOf(source: SpecSource, name: string, options: CompareOptions): Side
     // NOTE: the same choice as designFigures makes, spelled out so that the output can say which it was.
     const given = options.input !== undefined ? parseInputOption(options.input) : undefined;
     const assumed = given ?? (hasInput || channels === undefined ? undefined : ([32, 32, channels] as [number, number, number]));
-    const compileOptions: CompileOptions = { bindings, ...(assumed !== undefined && { input: assumed }) };
+    // checkSharedBindings has checked --set against both designs: a value may belong to one side only.
+    const compileOptions: CompileOptions = { bindings, ignoreUnknownBindings: true, ...(assumed !== undefined && { input: assumed }) };
     const [c, h, w] = compile(program, compileOptions).spec.input as [number, number, number];
     const inputFrom =
       given !== undefined ? '--input' : hasInput ? 'INPUT' : assumed !== undefined ? `32x32xC with C = ${channels}` : 'the default; for C channels in, as the notes compare, give --input 32x32xC';
     return { name, input: [h, w, c], inputFrom, figures: designFigures(program, compileOptions) };
+  } catch (error) {
+    if (error instanceof NotationError) throw new Error(`${source.origin}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Each --set value must be a variable of at least one of the two designs (C also sizes a fragment's
+ * input, so it is always known), as the notation's `compare` checks.
+ */
+function checkSharedBindings(a: SpecSource, b: SpecSource, options: CompareOptions): void {
+  if (options.set === undefined) return;
+  const [programA, programB] = [a, b].map((source) => parseOrName(source)) as [Program, Program];
+  const unknown = Object.entries(parseSetOption(options.set)).filter(([name]) => name !== 'C' && !variablesOf(programB).has(name));
+  try {
+    checkBindings(programA, Object.fromEntries(unknown));
+  } catch (error) {
+    if (error instanceof NotationError) throw new Error(`${a.origin} and ${b.origin}: ${error.message}`);
+    throw error;
+  }
+}
+
+function parseOrName(source: SpecSource): Program {
+  try {
+    return parse(source.text);
   } catch (error) {
     if (error instanceof NotationError) throw new Error(`${source.origin}: ${error.message}`);
     throw error;

@@ -7,7 +7,7 @@ import { buildProgram, specsNotOptions } from '../../src/cli/program.js';
 import { compile } from '../../src/notation/index.js';
 import { summarize } from '../../src/notation/summary.js';
 import { zoo, zooNet, zooNotation } from '../../src/zoo/index.js';
-import { convstack } from './convstack.js';
+import { convstack } from '../helpers/cli.js';
 
 test('--version prints the package version', () => {
   const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
@@ -112,4 +112,13 @@ test('--threads above the core count is a warning', () => {
   const threads = String(availableParallelism() + 1);
   const r = convstack('run', 'INPUT[4x4x1] -> FC-2', 'none.npy', '--threads', threads, '--output', 'none-out.npy');
   assert.match(r.stderr, new RegExp(`^convstack: warning: --threads ${threads} is more than this machine's ${availableParallelism()} cores`, 'm'));
+});
+
+test('compare takes a --set value that only one of the two designs has, and refuses one that neither has', () => {
+  const shared = convstack('compare', '[CONV3-C -> RELU]*N', 'CONV7-C', '--set', 'N=3,C=64');
+  assert.equal(shared.status, 0, shared.stderr);
+  assert.match(shared.stdout, /^weighted layers\s+3\s+1$/m);
+  const unknown = convstack('compare', '[CONV3-C -> RELU]*N', 'CONV7-C', '--set', 'N=3,Q=2');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /the spec has no variable 'Q'/);
 });

@@ -4,7 +4,7 @@ import { maxBatch } from '../../src/memory/estimate.js';
 import { compile } from '../../src/notation/index.js';
 import { zooNet } from '../../src/zoo/index.js';
 import { parseBudget } from '../../src/cli/memory.js';
-import { convstack } from './convstack.js';
+import { convstack } from '../helpers/cli.js';
 
 function zooSpec(name: string): ReturnType<typeof compile>['spec'] {
   const net = zooNet(name);

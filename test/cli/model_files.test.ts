@@ -12,7 +12,7 @@ import { toNetSpec } from '../../src/notation/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { saveModel } from '../../src/train/model_file.js';
-import { convstack } from './convstack.js';
+import { convstack } from '../helpers/cli.js';
 
 let root = '';
 before(async () => {
