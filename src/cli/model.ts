@@ -1,5 +1,5 @@
 import { existsSync, promises as fs } from 'node:fs';
-import { compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
+import { checkTensorSizes, compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
 import { zoo, zooNet } from '../zoo/index.js';
 
 /** Notation text and where it came from, for error messages (`vgg16`, `net.txt`, `<spec>`). */
@@ -120,14 +120,19 @@ function parseClasses(value: string): number {
   return Number(value);
 }
 
-/** Compiles a spec argument with the command's --input and --set; errors name the spec's origin. */
-export async function compileSpec(arg: string, options: SpecOptions = {}): Promise<Compiled & SpecSource> {
+/**
+ * Compiles a spec argument with the command's --input and --set; errors name the spec's origin.
+ * With `runnable`, a layer whose tensors no typed array can hold is an error at its place in the
+ * text (the table of such a net is still worth printing, a run of it is not).
+ */
+export async function compileSpec(arg: string, options: SpecOptions = {}, { runnable = false }: { runnable?: boolean } = {}): Promise<Compiled & SpecSource> {
   const source = await readSpec(arg);
   try {
     const compiled = compile(source.text, {
       ...(options.input !== undefined && { input: parseInputOption(options.input) }),
       bindings: specBindings(source, options),
     });
+    if (runnable) checkTensorSizes(compiled.net, source.text);
     return { ...compiled, ...source };
   } catch (error) {
     if (error instanceof NotationError) throw new Error(`${source.origin}: ${error.message}`);

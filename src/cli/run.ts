@@ -92,7 +92,7 @@ async function buildNet(model: string, options: RunOptions, volume: string | und
     ...(options.set !== undefined && { set: options.set }),
     ...(options.classes !== undefined && { classes: options.classes }),
   };
-  const compiled = await compileSpec(model, specOptions);
+  const compiled = await compileSpec(model, specOptions, { runnable: true });
   const net = new Net(compiled.spec, { seed: parseSeed(options.seed), backend });
   if (options.weights !== undefined) net.loadState((await readSafetensors(options.weights)).tensors);
   return { net };
