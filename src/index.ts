@@ -11,7 +11,7 @@
  */
 
 // Tensors and the engine
-export { Tensor, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
+export { Tensor, HeapAllocator, heapAllocator, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
 export { formatVolume, formatShape, sizeOf, type Shape } from './tensor/shape.js';
 export { Rng } from './tensor/rng.js';
 export { Net, NetError, type NetOptions, type Parameter, type ForwardOptions, type BackwardOptions } from './net/net.js';
@@ -23,7 +23,7 @@ export { svmLoss } from './ops/svm_loss.js';
 
 // Backends
 export type { Backend } from './backends/backend.js';
-export { referenceBackend } from './backends/reference/index.js';
+export { referenceBackend, createReferenceBackend } from './backends/reference/index.js';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 
 // The notation and the zoo
@@ -50,7 +50,7 @@ export { zoo, zooNet, type ZooNet } from './zoo/index.js';
 // Memory
 export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
 export { measureTrainingPeak, measureInferencePeak } from './memory/measure.js';
-export { tracker, MemoryTracker } from './memory/tracker.js';
+export { MemoryTracker } from './memory/tracker.js';
 export { formatBytes, parseBytes } from './memory/units.js';
 
 // Training

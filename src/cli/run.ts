@@ -4,7 +4,6 @@ import { readUserFile, writeFileAtomic } from '../io/files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { Net } from '../net/net.js';
 import { Tensor } from '../tensor/tensor.js';
-import { tracker } from '../memory/tracker.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
@@ -41,13 +40,14 @@ export function registerRun(program: Command): void {
     const { backend, close } = await openBackend(options);
     try {
       const net = await buildNet(model, options, backend);
-      let x = parseNpy(await readUserFile(options.input), options.input);
-      if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
+      const read = parseNpy(await readUserFile(options.input), options.input);
+      // The batch goes where the backend's kernels read it, float32, counted by its tracker.
+      let x = Tensor.from(read.shape, read.data, 'float32', backend.allocator);
       if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
-      tracker.resetPeak();
+      backend.allocator.tracker.resetPeak();
       const y = net.forward(x, { training: false });
       await writeFileAtomic(options.output, formatNpy(y));
-      if (options.memory) process.stdout.write(`${measuredPeakLine()}\n`);
+      if (options.memory) process.stdout.write(`${measuredPeakLine(backend)}\n`);
     } finally {
       await close();
     }

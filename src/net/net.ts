@@ -5,7 +5,7 @@ import type { ForwardContext, Op, ParamSpec } from '../ops/op.js';
 import { ShapeError, SizingError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
-import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
+import { Tensor, type DType } from '../tensor/tensor.js';
 import { initialise } from './init.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import { liveness, readers } from '../memory/liveness.js';
@@ -99,7 +99,6 @@ export class Net {
     this.backend = options.backend ?? referenceBackend;
     this.dtype = options.dtype ?? 'float32';
     this.rng = new Rng(options.seed ?? 0);
-    setAllocator(this.backend.allocator);
     this.shapes = [spec.input];
     const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
     spec.nodes.forEach((node, i) => {
@@ -154,7 +153,7 @@ export class Net {
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
     const tensors: Record<string, Tensor> = {};
     for (const spec of specs) {
-      const value = Tensor.zeros(spec.shape, this.dtype);
+      const value = Tensor.zeros(spec.shape, this.dtype, this.backend.allocator);
       initialise(value, spec.init, this.rng);
       tensors[spec.name] = value;
       const name = `${prefix}.${spec.name}`;
@@ -188,15 +187,16 @@ export class Net {
   }
 
   /**
-   * Runs x (N, C, H, W) through the net and returns the output, which the caller owns. With
-   * `training`, keeps the tape for `backward` and updates BN running statistics.
+   * Runs x (N, C, H, W) through the net and returns the output, which the caller owns and which
+   * lives on the net's backend. x may be any tensor; one made on `backend.allocator` saves the
+   * wasm backend a copy per kernel that reads it. With `training`, keeps the tape for `backward`
+   * and updates BN running statistics.
    */
   forward(x: Tensor, { training = false, inspect }: ForwardOptions = {}): Tensor {
     if (!sameShape(x.shape.slice(1), this.spec.input)) {
       throw new ShapeError('input', `the net takes ${formatVolume(this.spec.input)} images, got ${formatVolume(x.shape.slice(1))}`, [x.shape]);
     }
     this.clearTape();
-    setAllocator(this.backend.allocator);
     // The last step's gradients were for its optimizer step; freeing them here, not in backward, keeps
     // them from sitting beside this pass's activations (PyTorch's zero_grad(set_to_none=True) before forward).
     if (training) this.dropGrads();
@@ -243,14 +243,13 @@ export class Net {
   backward(dy: Tensor, { inputGrad = false, auxGrads = [] }: BackwardOptions = {}): Tensor | null {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
-    setAllocator(this.backend.allocator);
     const ctx = this.context(true);
     const grads: (Tensor | null)[] = this.activations.map(() => null);
-    grads[grads.length - 1] = dy.clone();
+    grads[grads.length - 1] = dy.clone(this.backend.allocator);
     if (auxGrads.length !== this.auxIndices.length) {
       throw new Error(`backward: the net has ${this.auxIndices.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
     }
-    this.auxIndices.forEach((j, k) => (grads[j] = (auxGrads[k] as Tensor).clone()));
+    this.auxIndices.forEach((j, k) => (grads[j] = (auxGrads[k] as Tensor).clone(this.backend.allocator)));
     for (let i = this.steps.length - 1; i >= 0; i--) {
       const step = this.steps[i] as Step;
       const entry = tape[i] as TapeEntry;

@@ -26,7 +26,7 @@ export function argmaxRows(scores: Tensor): Int32Array {
 /** Runs the net in inference mode over the whole dataset and counts top-1 hits. */
 export function evaluate(net: Net, dataset: Dataset, { batchSize = 256, normalization }: { batchSize?: number; normalization?: Normalization }): Evaluation {
   let correct = 0;
-  for (const { x, labels } of batches(dataset, { batchSize, dtype: net.dtype, ...(normalization && { normalization }) })) {
+  for (const { x, labels } of batches(dataset, { batchSize, dtype: net.dtype, allocator: net.backend.allocator, ...(normalization && { normalization }) })) {
     const scores = net.forward(x);
     argmaxRows(scores).forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
     scores.dispose();

@@ -8,7 +8,7 @@ import { svmLoss } from '../../src/ops/svm_loss.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec } from '../../src/net/spec.js';
 import { Rng } from '../../src/tensor/rng.js';
-import { Tensor, setAllocator } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { testBackends } from '../helpers/backends.js';
 import {
   assertClose,
@@ -149,7 +149,6 @@ for (const backend of testBackends()) {
     for (const entry of fixtures) {
       if (entry.kind === 'loss') continue;
       it(entry.name, (t) => {
-        setAllocator(backend.allocator);
         report(t, entry.kind === 'op' ? checkOp(backend, loadFixture(entry)) : checkNet(backend, loadFixture(entry)));
       });
     }

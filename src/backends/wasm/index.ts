@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { referenceBackend } from '../reference/index.js';
+import { createReferenceBackend } from '../reference/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
@@ -7,6 +7,7 @@ import { batchNormGrad, batchNormTrain } from './batchnorm.js';
 import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
+import type { WasmAllocator } from './allocator.js';
 
 /** Every kernel of the Backend contract, by method name. */
 export type KernelName = Exclude<keyof Backend, 'name' | 'allocator'>;
@@ -18,6 +19,8 @@ export type WasmBackendOptions = WasmRuntimeOptions;
 
 /** The WebAssembly backend: float32 SIMD kernels on a pool of threads, the reference for the rest. */
 export interface WasmBackend extends Backend {
+  /** Places float32 tensors in the module's memory; its tracker counts them and the kernels' scratch. */
+  readonly allocator: WasmAllocator;
   readonly threads: number;
   /** True when the fused multiply-add (relaxed SIMD) binary was loaded. */
   readonly relaxedSimd: boolean;
@@ -43,7 +46,8 @@ function isFloat64(arg: unknown): boolean {
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const rt = await WasmRuntime.create(options);
-  const ref = referenceBackend;
+  // The fallback kernels allocate in this backend's memory, counted by its tracker.
+  const ref = createReferenceBackend(rt.allocator);
   const fast: Partial<{ [K in KernelName]: Backend[K] }> = {
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
     conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
