@@ -1,6 +1,6 @@
-import type { Op } from './op.js';
+import { calls, inputGrad, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
-import { sameShape } from '../tensor/shape.js';
+import { sameShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Element-wise sum of two volumes of one shape: the join of a residual connection. */
@@ -28,4 +28,8 @@ export const add: Op<AddAttrs, null> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('add', shapes),
+  // Two copies of dy, one per input.
+  backwardMemory: ({ output }) => [calls(null, inputGrad(0, sizeOf(output))), calls(null, inputGrad(1, sizeOf(output)))],
 };

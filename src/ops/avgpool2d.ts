@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { pooledShape } from './maxpool2d.js';
 import type { WindowAttrs } from './window.js';
 import type { Shape } from '../tensor/shape.js';
@@ -34,4 +34,6 @@ export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('avgPool2d', shapes),
+  backwardMemory: (shapes) => inputGradFrom('avgPool2dGrad', shapes),
 };

@@ -1,5 +1,6 @@
-import type { Op } from './op.js';
+import { calls, inputGrad, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Concatenation along channels of volumes with equal H and W: the join of an inception module. */
@@ -31,4 +32,7 @@ export const concat: Op<ConcatAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('concatChannels', shapes),
+  backwardMemory: ({ inputs }) => [calls('splitChannels', ...inputs.map((x, k) => inputGrad(k, sizeOf(x))))],
 };

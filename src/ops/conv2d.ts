@@ -1,8 +1,7 @@
-import type { Op } from './op.js';
-import { param } from './op.js';
+import { buffer, calls, inputGrad, outputFrom, param, type KernelUse, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -77,4 +76,15 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('conv2d', shapes),
+
+  // dweight, dbias, then dx unless unwanted: the order of `backward`.
+  backwardMemory({ inputs }, attrs, inputGradWanted) {
+    const [, c] = inputs[0] as Shape;
+    const uses: KernelUse[] = [calls('conv2dGradWeight', buffer('paramGrad', attrs.outChannels * ((c as number) / attrs.groups) * attrs.kernel[0] * attrs.kernel[1]))];
+    if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outChannels)));
+    if (inputGradWanted[0] !== false) uses.push(calls('conv2dGradInput', inputGrad(0, sizeOf(inputs[0] as Shape))));
+    return uses;
+  },
 };

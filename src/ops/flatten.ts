@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,4 +32,6 @@ export const flatten: Op<FlattenAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom(null, shapes),
+  backwardMemory: (shapes) => inputGradFrom(null, shapes),
 };

@@ -1,7 +1,7 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGrad, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { AvgPoolAttrs } from './avgpool2d.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Global average pooling: (N, C, H, W) -> (N, C, 1, 1), as GoogLeNet and ResNet end. */
@@ -42,4 +42,7 @@ export const globalAvgPool: Op<GlobalAvgPoolAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: ({ inputs, output }) => [{ kernel: 'avgPool2d', attrs: wholePlane(inputs[0] as Shape), buffers: [buffer('output', sizeOf(output))] }],
+  backwardMemory: ({ inputs }) => [{ kernel: 'avgPool2dGrad', attrs: wholePlane(inputs[0] as Shape), buffers: [inputGrad(0, sizeOf(inputs[0] as Shape))] }],
 };

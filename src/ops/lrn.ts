@@ -1,5 +1,6 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -44,4 +45,8 @@ export const lrn: Op<LrnAttrs, Saved> = {
   release({ scale }) {
     scale.dispose();
   },
+
+  // The output and the per-value scale backward reuses (saved in inference too, then released).
+  forwardMemory: (shapes) => [calls('lrn', buffer('output', sizeOf(shapes.output)), buffer('saved', sizeOf(shapes.output)))],
+  backwardMemory: (shapes) => inputGradFrom('lrnGrad', shapes),
 };

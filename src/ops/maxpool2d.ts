@@ -1,7 +1,7 @@
-import type { Op } from './op.js';
+import { calls, buffer, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { MemoryTracker } from '../memory/tracker.js';
 
@@ -57,4 +57,11 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   release({ argmax, tracker }) {
     tracker.freed(argmax.byteLength);
   },
+
+  // The output, then the indices the op counts once the kernel has returned (in inference too).
+  forwardMemory: (shapes) => [
+    calls('maxPool2d', buffer('output', sizeOf(shapes.output))),
+    calls(null, { role: 'saved', values: sizeOf(shapes.output), bytesPerValue: Int32Array.BYTES_PER_ELEMENT }),
+  ],
+  backwardMemory: (shapes) => inputGradFrom('maxPool2dGrad', shapes),
 };

@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -30,4 +30,6 @@ export const relu: Op<ReluAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('relu', shapes),
+  backwardMemory: (shapes) => inputGradFrom('reluGrad', shapes),
 };

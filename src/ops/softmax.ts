@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -41,4 +41,6 @@ export const softmax: Op<SoftmaxAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('softmax', shapes),
+  backwardMemory: (shapes) => inputGradFrom(null, shapes),
 };

@@ -126,7 +126,7 @@ for (const backend of testBackends()) {
     describe('shape errors name the op and the shapes', () => {
       it('add of volumes with different channels', () => {
         const spec: NetSpec = { input: [3, 6, 6], nodes: [conv('conv', 'input', 4, 3, 1), { name: 'sum', op: 'add', attrs: {}, inputs: ['conv', 'input'] }] };
-        assertThrowsMentioning(() => new Net(spec, { backend }), ["'sum'", 'add', '(4, 6, 6)', '(3, 6, 6)']);
+        assertThrowsMentioning(() => new Net(spec, { backend }), ["layer 2 'sum'", 'add', '(4, 6, 6)', '(3, 6, 6)']);
       });
 
       it('concat of volumes with different heights', () => {
@@ -139,7 +139,7 @@ for (const backend of testBackends()) {
 
       it('a pool window larger than its input', () => {
         const spec: NetSpec = { input: [3, 4, 4], nodes: [maxpool('pool', 'input', 5, 1)] };
-        assertThrowsMentioning(() => new Net(spec, { backend }), ["'pool'", 'maxpool', 'height', '(4 - 5 + 2*0)', '5-wide window is larger']);
+        assertThrowsMentioning(() => new Net(spec, { backend }), ["layer 1 'pool'", 'maxpool', 'height', '(4 - 5 + 2*0)', '5-wide window is larger']);
       });
 
       it('an FC whose weights do not fit its input', () => {
