@@ -33,7 +33,8 @@ const MR = 4;
 /** Floats of the per-thread scratch tile (4x8) plus its bias (8). */
 const TILE_SCRATCH = 40;
 
-interface Geometry {
+/** A convolution's sizes: batch, channels, extents, filter, stride, padding, groups. */
+export interface Geometry {
   n: number;
   c: number;
   h: number;

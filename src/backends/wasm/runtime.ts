@@ -34,6 +34,11 @@ export interface WasmRuntimeOptions {
   serialBelow?: number;
 }
 
+/** The threads a runtime runs on when asked for `requested` (default: one per available core). */
+export function threadCount(requested?: number): number {
+  return Math.max(1, Math.floor(requested ?? availableParallelism()));
+}
+
 /** The bytes between two threads' workspaces for `bytes` each: a whole number of cache lines. */
 export function workspaceStride(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
@@ -81,7 +86,7 @@ export class WasmRuntime {
   }
 
   static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
-    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    const threads = threadCount(options.threads);
     const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
