@@ -1,3 +1,4 @@
+import type { Backend } from '../backends/backend.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
 import { liveness, type Graph, type GraphNode } from './graph.js';
@@ -6,6 +7,11 @@ import { liveness, type Graph, type GraphNode } from './graph.js';
 export interface Fusions {
   /** `conv2dRelu`: a CONV whose only reader is the RELU right after it runs with it as one step. */
   conv2dRelu: boolean;
+}
+
+/** The fused kernels `backend` has. */
+export function fusionsOf(backend: Pick<Backend, 'conv2dRelu'>): Fusions {
+  return { conv2dRelu: backend.conv2dRelu !== undefined };
 }
 
 /** What to schedule. */

@@ -3,7 +3,7 @@
  * and the step schedule (`schedule.ts`). The memory estimate asks the backend that will run the net
  * for each kernel call's workspace, so the estimate of `convstack memory` follows that backend's
  * kernels: the reference backend's im2row patches and float64 sums (`backends/reference/workspace.ts`),
- * the wasm backend's tiles and scratch. A backend without a description is taken to need none.
+ * the wasm backend's tiles and scratch.
  */
 import type { KernelName } from '../ops/op.js';
 import type { Shape } from '../tensor/shape.js';
@@ -49,6 +49,3 @@ export interface WorkspaceModel {
   /** The scratch buffers `kernel` allocates for `call` ([] for none). */
   workspace(kernel: KernelName, call: KernelCall): readonly WorkspaceBuffer[];
 }
-
-/** A backend whose kernels allocate nothing but their outputs. */
-export const noWorkspace: WorkspaceModel = { workspace: () => [] };

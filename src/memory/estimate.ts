@@ -59,7 +59,7 @@ export interface TrainingMemory {
   optimizerState: number;
   /** The input batch, and the augmentation scratch when on. */
   data: number;
-  /** Kernel scratch: im2row patches and float64 sums. */
+  /** Kernel scratch, as the backend's workspace model describes it (reference: im2row patches and float64 sums). */
   workspace: number;
   total: number;
 }

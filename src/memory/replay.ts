@@ -108,17 +108,20 @@ export class ScheduleReplay {
         const g = returned.inputGrads[k] ?? null;
         if (g === null) return;
         const action = back.inputGrads[k];
-        if (action === 'set') grads[j] = g;
-        if (action === 'drop') this.free(g);
-        if (action !== 'add') return;
-        const shape = schedule.graph.shapes[j] as Shape;
-        const call = { inputs: [[this.batch, ...shape], [this.batch, ...shape]], output: [this.batch, ...shape], attrs: {}, dtype: this.dtype };
-        const sum = this.kernel('add', call, [{ role: 'inputGrad', values: this.batch * sizeOf(shape) }])[0] as BufferId;
-        this.free(grads[j] as BufferId);
-        this.free(g);
-        grads[j] = sum;
+        if (action === 'drop') return this.free(g);
+        grads[j] = action === 'add' ? this.sum(grads[j] as BufferId, g, schedule.graph.shapes[j] as Shape) : g;
       });
     }
+  }
+
+  /** The backend's `add` of two gradients of one per-image `shape`, both freed after, as `Net` sums them. */
+  private sum(a: BufferId, b: BufferId, shape: Shape): BufferId {
+    const batched = [this.batch, ...shape];
+    const call: KernelCall = { inputs: [batched, batched], output: batched, attrs: {}, dtype: this.dtype };
+    const total = this.kernel('add', call, [{ role: 'inputGrad', values: sizeOf(batched) }])[0] as BufferId;
+    this.free(a);
+    this.free(b);
+    return total;
   }
 
   /** Replays a step's kernel calls in order; returns their buffers by role. */

@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
-import { buildSchedule, type ForwardStep, type Schedule } from '../graph/schedule.js';
+import { buildSchedule, fusionsOf, type ForwardStep, type Schedule } from '../graph/schedule.js';
 import type { ForwardContext, ParamSpec } from '../ops/op.js';
 import { ShapeError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
@@ -20,6 +20,7 @@ export interface Parameter {
   readonly trainable: boolean;
 }
 
+/** How to build a Net. */
 export interface NetOptions {
   backend?: Backend;
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
@@ -27,6 +28,7 @@ export interface NetOptions {
   dtype?: DType;
 }
 
+/** Options of `Net.forward`. */
 export interface ForwardOptions {
   /** Keep the tape for `backward`, use batch statistics in BN and drop values in DROPOUT. */
   training?: boolean;
@@ -34,6 +36,7 @@ export interface ForwardOptions {
   inspect?: (node: NodeSpec, output: Tensor) => void;
 }
 
+/** Options of `Net.backward`. */
 export interface BackwardOptions {
   /** Also return dLoss/dinput (the images). */
   inputGrad?: boolean;
@@ -83,7 +86,7 @@ export class Net {
 
   /** The schedule of a pass, with the fused kernels this net's backend offers. */
   private schedule(training: boolean, inputGrad: boolean): Schedule {
-    return buildSchedule(this.graph, { training, inputGrad, fusions: { conv2dRelu: this.backend.conv2dRelu !== undefined } });
+    return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend) });
   }
 
   private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor/tensor.js';
 /** Element-wise sum of two volumes of one shape: the join of a residual connection. */
 export type AddAttrs = Record<string, never>;
 
+/** The ADD op: a + b; backward hands dy to both inputs. */
 export const add: Op<AddAttrs, null> = {
   type: 'add',
   backwardReads: { inputs: false, output: false },

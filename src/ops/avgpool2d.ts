@@ -16,6 +16,7 @@ interface Saved {
   xShape: Shape;
 }
 
+/** The average POOL op. */
 export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   type: 'avgpool',
   backwardReads: { inputs: false, output: false },

@@ -15,6 +15,7 @@ export interface BatchNormAttrs {
 
 type Saved = { x: Tensor; mean: Tensor; invStd: Tensor } | null;
 
+/** The BN op: batch statistics in training, running statistics in inference. */
 export const batchNorm: Op<BatchNormAttrs, Saved> = {
   type: 'bn',
   backwardReads: { inputs: true, output: false },

@@ -10,6 +10,7 @@ interface Saved {
   channels: number[];
 }
 
+/** The CONCAT op: inputs joined along channels; backward splits dy back. */
 export const concat: Op<ConcatAttrs, Saved> = {
   type: 'concat',
   backwardReads: { inputs: false, output: false },

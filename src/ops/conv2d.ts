@@ -30,6 +30,7 @@ function checkedInput(inputs: readonly Shape[], attrs: Conv2dAttrs): [number, nu
   return [c, h, w];
 }
 
+/** The CONV op: `conv2d` forward; `conv2dGradWeight`, `biasGrad` and `conv2dGradInput` backward. */
 export const conv2d: Op<Conv2dAttrs, Saved> = {
   type: 'conv',
   backwardReads: { inputs: true, output: false },

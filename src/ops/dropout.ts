@@ -13,6 +13,7 @@ export interface DropoutAttrs {
 
 type Saved = Tensor | null;
 
+/** The DROPOUT op (inverted): a seeded mask in training, a copy in inference. */
 export const dropout: Op<DropoutAttrs, Saved> = {
   type: 'dropout',
   backwardReads: { inputs: false, output: false },

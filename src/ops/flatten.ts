@@ -10,6 +10,7 @@ interface Saved {
   xShape: Shape;
 }
 
+/** The FLATTEN op: a copy of each image's volume as a vector. */
 export const flatten: Op<FlattenAttrs, Saved> = {
   type: 'flatten',
   backwardReads: { inputs: false, output: false },

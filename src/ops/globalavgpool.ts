@@ -16,6 +16,7 @@ function wholePlane(x: Shape): AvgPoolAttrs {
   return { kernel: [x[2] ?? 1, x[3] ?? 1], stride: [1, 1], padding: [0, 0], rounding: 'floor', countIncludePad: true };
 }
 
+/** The global average pooling op (GAP): one average per channel. */
 export const globalAvgPool: Op<GlobalAvgPoolAttrs, Saved> = {
   type: 'globalavgpool',
   backwardReads: { inputs: false, output: false },

@@ -24,6 +24,7 @@ function inputFeatures(inputs: readonly Shape[]): number {
   return sizeOf(x);
 }
 
+/** The FC op: `linear` forward; `linearGradWeight`, `biasGrad` and `linearGradInput` backward. */
 export const linear: Op<LinearAttrs, Saved> = {
   type: 'fc',
   backwardReads: { inputs: true, output: false },

@@ -21,6 +21,7 @@ interface Saved {
   scale: Tensor;
 }
 
+/** The LRN op: saves its per-value scale for backward. */
 export const lrn: Op<LrnAttrs, Saved> = {
   type: 'lrn',
   backwardReads: { inputs: true, output: true },

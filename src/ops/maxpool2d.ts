@@ -33,6 +33,7 @@ export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowA
   ];
 }
 
+/** The max POOL op: saves the argmax of each window for backward. */
 export const maxPool2d: Op<PoolAttrs, Saved> = {
   type: 'maxpool',
   backwardReads: { inputs: false, output: false },

@@ -15,6 +15,7 @@ export interface ParamSpec {
   trainable: boolean;
 }
 
+/** What every op's forward and backward run with: the backend, the mode, the dropout generator. */
 export interface ForwardContext {
   backend: Backend;
   training: boolean;
@@ -27,6 +28,7 @@ export interface ForwardResult<S> {
   saved: S;
 }
 
+/** The gradients one op's backward returns. */
 export interface BackwardResult {
   /** Gradient for each input, in order; null where the caller said it is not wanted. */
   inputs: (Tensor | null)[];

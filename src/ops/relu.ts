@@ -9,6 +9,7 @@ interface Saved {
   y: Tensor;
 }
 
+/** The RELU op: backward reads its output. */
 export const relu: Op<ReluAttrs, Saved> = {
   type: 'relu',
   backwardReads: { inputs: false, output: true },

@@ -12,6 +12,7 @@ interface Saved {
   y: Tensor;
 }
 
+/** The SOFTMAX op, for inference; backward reads its output. */
 export const softmax: Op<SoftmaxAttrs, Saved> = {
   type: 'softmax',
   backwardReads: { inputs: false, output: true },

@@ -2,8 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
+import type { Backend } from '../../src/backends/backend.js';
+import type { WorkspaceModel } from '../../src/graph/workspace.js';
 import { buildGraph } from '../../src/graph/graph.js';
-import { buildSchedule, type Schedule } from '../../src/graph/schedule.js';
+import { buildSchedule, fusionsOf, type Schedule } from '../../src/graph/schedule.js';
 import { ScheduleReplay } from '../../src/memory/replay.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec } from '../../src/net/spec.js';
@@ -195,5 +197,63 @@ describe('the estimate replays the schedule Net runs, allocation by allocation',
     x.dispose();
     (scores as unknown as Tensor).dispose();
     net.dispose();
+  });
+});
+
+describe('a fused CONV+RELU: Net and the replay take the same schedule', () => {
+  // A backend with a fused kernel: the reference conv, then ReLU in place, so that it allocates the
+  // output and the conv's patches, as its workspace model says.
+  const fused: Backend = {
+    ...referenceBackend,
+    name: 'reference+fused',
+    conv2dRelu(x, weight, bias, attrs) {
+      const y = referenceBackend.conv2d(x, weight, bias, attrs);
+      for (let i = 0; i < y.size; i++) y.data[i] = Math.max(0, y.data[i] as number);
+      return y;
+    },
+  };
+  const fusedWorkspace: WorkspaceModel = { workspace: (kernel, call) => referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call) };
+  const spec = compile('INPUT[8x8x3] -> CONV3-4 -> RELU -> RES[ CONV3-4 -> RELU ] -> POOL2 -> FC-3').spec;
+
+  it('training: the fused steps\' allocations and frees, the RELU gradient inside the fused backward included', () => {
+    const net = new Net(spec, { backend: fused, seed: 1 });
+    const x = Tensor.zeros([2, 3, 8, 8]);
+    const dy = Tensor.zeros([2, 3]);
+    let scores: Tensor | null = null;
+    const forward = trackerEvents(() => (scores = net.forward(x, { training: true })));
+    const backward = trackerEvents(() => net.backward(dy));
+    const schedule = buildSchedule(buildGraph(spec), { training: true, fusions: fusionsOf(fused) });
+    assert.deepEqual(schedule.forward.map((s) => s.op.type), ['conv+relu', 'conv+relu', 'add', 'maxpool', 'fc']);
+    const replay = new ScheduleReplay(2, 'float32', fusedWorkspace);
+    const ledger = recordLedger(replay);
+    const input = replay.batched('data', spec.input);
+    let state: ReturnType<ScheduleReplay['forward']> | null = null;
+    assert.deepEqual(ledger.during(() => (state = replay.forward(schedule, input))), forward);
+    assert.deepEqual(ledger.during(() => replay.backward(schedule, state as NonNullable<typeof state>)), backward);
+    [x, dy, scores as unknown as Tensor].forEach((t) => t.dispose());
+    net.dispose();
+  });
+});
+
+describe('workspace a backend keeps between calls', () => {
+  const spec = compile('INPUT[4x4x1] -> CONV3-2 -> CONV3-2 -> FC-2').spec;
+  const schedule = buildSchedule(buildGraph(spec), { training: false, fusions: NO_FUSION });
+  const retained = (conv: number, fc: number): WorkspaceModel => ({
+    workspace: (kernel) => (kernel === 'conv2d' ? [{ bytes: conv, lifetime: 'retained' }] : kernel === 'linear' ? [{ bytes: fc, lifetime: 'retained' }] : []),
+  });
+  /** The events of 400 bytes and more: the workspace, here (no tensor is larger than 128 bytes). */
+  const workspaceEvents = (model: WorkspaceModel): number[] => {
+    const replay = new ScheduleReplay(1, 'float32', model);
+    const ledger = recordLedger(replay);
+    const input = replay.batched('data', spec.input);
+    return ledger.during(() => replay.forward(schedule, input)).filter((bytes) => Math.abs(bytes) >= 400);
+  };
+
+  it('is allocated once at its largest request so far, and stays', () => {
+    assert.deepEqual(workspaceEvents(retained(1000, 400)), [1000]);
+  });
+
+  it('grows as a backend grows it: the old block freed, the larger one allocated', () => {
+    assert.deepEqual(workspaceEvents(retained(400, 1000)), [400, -400, 1000]);
   });
 });
