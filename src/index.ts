@@ -51,6 +51,9 @@ export { zoo, zooNet, type ZooNet } from './zoo/index.js';
 export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
 export { measureTrainingPeak, measureInferencePeak } from './memory/measure.js';
 export { MemoryTracker } from './memory/tracker.js';
+export { storedForBackward } from './memory/stored.js';
+export { referenceWorkspace } from './backends/reference/workspace.js';
+export { wasmWorkspace, WASM_FUSIONS } from './backends/wasm/workspace.js';
 export { formatBytes, parseBytes } from './memory/units.js';
 
 // Training

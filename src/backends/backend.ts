@@ -8,11 +8,12 @@ import type { LrnAttrs } from '../ops/lrn.js';
 /**
  * The arithmetic every op runs through: one typed method per kernel. The reference backend
  * (plain TypeScript loops) defines what is correct; a fast backend implements the same contract and
- * must pass the same tests. Kernels allocate their outputs with `Tensor.zeros`, which goes to the
- * active backend's allocator. Shapes in comments: x is (N, C, H, W) unless stated.
+ * must pass the same tests. Kernels allocate their outputs and scratch through the backend's own
+ * allocator. Shapes in comments: x is (N, C, H, W) unless stated.
  */
 export interface Backend {
   readonly name: string;
+  /** Where this backend's tensors live; its tracker counts all a net on this backend holds. */
   readonly allocator: Allocator;
 
   /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */

@@ -9,6 +9,7 @@ import { createOptimizer, type OptimizerName } from '../train/optimizers/index.j
 
 /** How to run the measured step or pass. */
 export interface MeasureOptions {
+  /** Images per batch. */
   batch: number;
   /** Default `sgd`. */
   optimizer?: OptimizerName;

@@ -15,7 +15,9 @@ export type FloatArray = Float32Array | Float64Array;
 export interface Allocator {
   /** The bytes handed out and not yet freed, and their peak. */
   readonly tracker: MemoryTracker;
+  /** Storage for `size` values of `dtype`, counted until freed; its contents are unspecified. */
   allocate(size: number, dtype: DType): FloatArray;
+  /** Takes back storage this allocator handed out. */
   free(data: FloatArray): void;
 }
 
