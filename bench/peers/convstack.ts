@@ -41,7 +41,7 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
         return {
           run: () => {
             const y = net.forward(input()[0], { training: true });
-            const dy = Tensor.zeros(y.shape);
+            const dy = Tensor.zeros(y.shape, 'float32', backend.allocator);
             dy.data.fill(1);
             net.backward(dy, { inputGrad: true })?.dispose();
             y.dispose();
