@@ -85,9 +85,10 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     placement,
     conv2dRelu: (x, weight, bias, attrs) => {
       if (isFloat64([x, weight, bias])) {
-        const z = ref.conv2d(x, weight, bias, attrs);
-        const y = ref.relu(z);
-        z.dispose();
+        // The ReLU in place (as reference/relu.ts computes it, NaN kept): the fused kernel then
+        // holds what the reference conv2d holds, no second buffer (workspace.ts relies on it).
+        const y = ref.conv2d(x, weight, bias, attrs);
+        for (let i = 0; i < y.size; i++) if ((y.data[i] as number) < 0) y.data[i] = 0;
         return y;
       }
       return conv2d(rt, x, weight, bias, attrs, true);

@@ -75,21 +75,12 @@ function convGradWeight(call: KernelCall, threads: number): WorkspaceBuffer[] {
   return [perThread(gradWeightTiling(g, threads).workspaceBytes, threads, 'afterOutput')];
 }
 
-/**
- * The conv2dRelu of float64 tensors: the reference conv2d's output and its patches, then the
- * ReLU's output, the first two freed when it returns. NOTE: modelled as both before the output,
- * so the patches count beside the ReLU's output, up to the patches' size more than the kernel holds.
- */
-function float64ConvRelu(call: KernelCall): WorkspaceBuffer[] {
-  const z: WorkspaceBuffer = { bytes: sizeOf(call.output) * 8, lifetime: 'beforeOutput', bytesPerValue: 8 };
-  return [z, ...referenceWorkspace.workspace('conv2d', call).map((b) => ({ ...b, lifetime: 'beforeOutput' as const }))];
-}
-
 /** The scratch of the wasm backend's kernels on `threads` threads (its `threads` property). */
 export function wasmWorkspace(threads: number): WorkspaceModel {
   return {
     workspace(kernel, call) {
-      if (call.dtype === 'float64') return kernel === 'conv2dRelu' ? float64ConvRelu(call) : referenceWorkspace.workspace(kernel, call);
+      // The float64 conv2dRelu is the reference conv2d with the ReLU applied in place.
+      if (call.dtype === 'float64') return referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call);
       switch (kernel) {
         case 'conv2d':
         case 'conv2dRelu':
