@@ -1,12 +1,17 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
 import { createWasmBackend, formatPlacement } from '../backends/wasm/index.js';
+import { warn } from './errors.js';
 
 /** What `--backend` and `--threads` say, on every command that computes. */
 export interface BackendOptions {
+  /** `--backend`: reference or wasm. */
   backend: string;
+  /** `--threads`: the wasm backend's threads, as typed. */
   threads?: string;
+  /** `--debug-backend`: list where each kernel runs. */
   debugBackend?: boolean;
 }
 
@@ -20,8 +25,11 @@ export function withBackendOptions(command: Command): Command {
 
 /** A backend by the name `--backend` takes, and how to release it (the wasm one runs worker threads). */
 export interface OpenBackend {
+  /** The backend to compute on. */
   backend: Backend;
+  /** For messages: `reference`, `wasm (2 threads)`. */
   description: string;
+  /** Releases the backend (stops the wasm worker threads). */
   close(): Promise<void>;
 }
 
@@ -32,6 +40,7 @@ export async function openBackend(options: BackendOptions): Promise<OpenBackend>
   }
   if (options.backend !== 'wasm') throw new Error(`--backend: expected reference or wasm, got '${options.backend}'`);
   const threads = options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int');
+  if (threads !== undefined && threads > availableParallelism()) warn(`--threads ${threads} is more than this machine's ${availableParallelism()} cores; the extra threads share cores and run slower`);
   const wasm = await createWasmBackend(threads === undefined ? {} : { threads });
   if (options.debugBackend) process.stderr.write(`${formatPlacement(wasm)}\n`);
   return { backend: wasm, description: `wasm (${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`, close: () => wasm.dispose() };

@@ -3,11 +3,14 @@ import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
+import { writeConv, type ConvGeometry } from './descriptors.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Convolution on the wasm kernels (asm/kernels.ts), matching src/backends/reference/conv2d.ts.
+ * Convolution on the wasm kernels (asm/conv.ts, asm/conv_direct.ts), matching
+ * src/backends/reference/conv2d.ts.
  * Variants:
  * - conv2d: GEMM of the filters (read in place, never packed) by im2col written straight into the
  *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue;
@@ -27,32 +30,8 @@ import type { WasmRuntime } from './runtime.js';
  *   would pack one column per image and run every tile through the partial-tile path.
  */
 
-/** KC in asm/kernels.ts: the depth of one packed block. */
-const KC = 256;
-const MR = 4;
-/** Floats of the per-thread scratch tile (4x8) plus its bias (8). */
-const TILE_SCRATCH = 40;
-
-/** A convolution's sizes: batch, channels, extents, filter, stride, padding, groups. */
-export interface Geometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  groups: number;
-}
-
 /** The convolution of x (N, C, H, W) by weights (O, C/groups, KH, KW), checked. */
-export function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): Geometry {
+export function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [o, cg, kh, kw] = weightShape as [number, number, number, number];
   if (xShape.length !== 4 || weightShape.length !== 4 || cg * attrs.groups !== c || o % attrs.groups !== 0) {
@@ -77,7 +56,7 @@ export function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs):
 }
 
 /** True when the window covers the whole unpadded input: one output position, im2col(x[n]) = x[n]. */
-export function fullyConnected(g: Geometry): boolean {
+export function fullyConnected(g: ConvGeometry): boolean {
   return g.groups === 1 && g.kh === g.h && g.kw === g.w && g.ph === 0 && g.pw === 0 && g.oh === 1 && g.ow === 1;
 }
 
@@ -88,12 +67,13 @@ function flat(t: Tensor): Tensor {
 }
 
 /** Multiply-adds of the convolution (or of either of its gradients). */
-function macs(g: Geometry): number {
+function macs(g: ConvGeometry): number {
   return g.n * g.o * g.oh * g.ow * (g.c / g.groups) * g.kh * g.kw;
 }
 
-function describe(rt: WasmRuntime, g: Geometry, nb: number): number {
-  return rt.describe([g.n, g.c, g.h, g.w, g.o, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.groups, nb]);
+/** The conv descriptor of `g`, with jobs of `block` (output positions, rows, columns or taps, by kernel). */
+function describe(rt: WasmRuntime, g: ConvGeometry, block: number): number {
+  return rt.describe(writeConv, { geometry: g, block });
 }
 
 /** Output positions per job: 128 keeps a KC x NB B block in L2; smaller when jobs would be too few to share. */
@@ -119,12 +99,12 @@ export interface ForwardTiling {
 }
 
 /** The tiling `runConv` uses for `g` on `threads` threads (workspace.ts sizes the estimate by it). */
-export function forwardTiling(g: Geometry, threads: number): ForwardTiling {
+export function forwardTiling(g: ConvGeometry, threads: number): ForwardTiling {
   const cg = g.c / g.groups;
   const kg = cg * g.kh * g.kw;
   if (g.sh === 1 && g.sw === 1 && kg <= DIRECT_MAX_K) {
     // Output rows per job: about 128 positions, fewer until every thread has a few jobs.
-    const owr = Math.ceil(g.ow / 8) * 8;
+    const owr = Math.ceil(g.ow / NR) * NR;
     let band = Math.max(1, Math.floor(128 / owr));
     while (band > 1 && g.n * g.groups * Math.ceil(g.oh / band) < 4 * threads) band = Math.ceil(band / 2);
     const wpad = owr + g.kw - 1;
@@ -132,13 +112,13 @@ export function forwardTiling(g: Geometry, threads: number): ForwardTiling {
     return { kernel: 'convForwardDirect', block: band, workspaceBytes: (cg * (band + g.kh - 1) * wpad + kg + TILE_SCRATCH) * 4 };
   }
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, threads);
-  // B block, tile scratch, one im2col row (+ 8 floats of slack).
-  return { kernel: 'convForward', block: nb, workspaceBytes: (KC * nb + TILE_SCRATCH + nb + 8) * 4 };
+  // B block, tile scratch, one im2col row (+ NR floats: the last panel's zeros).
+  return { kernel: 'convForward', block: nb, workspaceBytes: (KC * nb + TILE_SCRATCH + nb + NR) * 4 };
 }
 
 /** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
-function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
-  const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
+function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
+  const mode = (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
   const tiling = forwardTiling(g, rt.threads);
   const [ws, stride] = rt.workspacePerThread(tiling.workspaceBytes);
   rt.runSized(macs(g), tiling.kernel, describe(rt, g, tiling.block), x, weight, bias, y, mode, ws, stride);
@@ -162,12 +142,12 @@ export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xSh
 }
 
 /** Whether conv2dGradInput runs as the flipped convolution: its work over the direct product's is (H*W)/(OH*OW), so only when equal. */
-export function gradInputByFlip(g: Geometry): boolean {
+export function gradInputByFlip(g: ConvGeometry): boolean {
   return g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw && g.h * g.w <= g.oh * g.ow;
 }
 
 /** The convolution whose output is dx: dy (N, O, OH, OW) by the flipped, channel-swapped filters, padding K-1-P. */
-export function flippedGeometry(g: Geometry): Geometry {
+export function flippedGeometry(g: ConvGeometry): ConvGeometry {
   return {
     n: g.n,
     c: g.o,
@@ -187,7 +167,7 @@ export function flippedGeometry(g: Geometry): Geometry {
 }
 
 /** The convolution of dy with weight'[c][o] = weight[o][c] flipped in both axes, padding K-1-P. */
-function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
+function gradInputFlipped(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const [kh, kw] = [g.kh, g.kw];
   const cg = g.c / g.groups;
   const og = g.o / g.groups;
@@ -215,13 +195,13 @@ function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tens
 const COL2IM_BLOCK = 64;
 
 /** Each thread's workspace for `convGradInput`: a B block, the dcol block, the scratch tile. */
-export function col2imWorkspaceBytes(g: Geometry): number {
+export function col2imWorkspaceBytes(g: ConvGeometry): number {
   const kgPad = Math.ceil(((g.c / g.groups) * g.kh * g.kw) / MR) * MR;
   return (KC * COL2IM_BLOCK + kgPad * COL2IM_BLOCK + TILE_SCRATCH) * 4;
 }
 
 /** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
-function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
+function gradInputCol2im(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const [ws, stride] = rt.workspacePerThread(col2imWorkspaceBytes(g));
   const dx = Tensor.zeros(xShape, 'float32', rt.allocator);
   rt.runSized(macs(g), 'convGradInput', describe(rt, g, COL2IM_BLOCK), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
@@ -253,7 +233,7 @@ export interface GradWeightTiling {
 }
 
 /** The tiling `conv2dGradWeight` uses for `g` on `threads` threads. */
-export function gradWeightTiling(g: Geometry, threads: number): GradWeightTiling {
+export function gradWeightTiling(g: ConvGeometry, threads: number): GradWeightTiling {
   const og = g.o / g.groups;
   const cg = g.c / g.groups;
   const kg = cg * g.kh * g.kw;
@@ -264,14 +244,16 @@ export function gradWeightTiling(g: Geometry, threads: number): GradWeightTiling
     // taps, about two per thread (how the taps are split never changes a value's arithmetic).
     const wpad = g.ow + g.kw - 1;
     const band = Math.max(1, Math.min(g.oh, Math.floor(KC / wpad)));
-    const panels = g.groups * Math.ceil(og / 8);
+    const panels = g.groups * Math.ceil(og / NR);
     const tapBlocks = Math.max(1, Math.min(Math.ceil(kg / MR), Math.ceil((2 * threads) / panels)));
     const taps = Math.ceil(Math.ceil(kg / tapBlocks) / MR) * MR;
-    return { band, block: taps, workspaceBytes: (cg * (band + g.kh - 1) * wpad + 8 * band * wpad + 8 * (taps + 4) + 8) * 4 };
+    // Padded input rows, the dy^T panel, the accumulator tile (taps rounded up to MR, 8 filters
+    // wide), one vector pair of zeros.
+    return { band, block: taps, workspaceBytes: (cg * (band + g.kh - 1) * wpad + NR * band * wpad + NR * (taps + MR) + NR) * 4 };
   }
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
-  const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * threads) / 8) * 8));
+  const nb = Math.min(128, Math.max(NR, Math.ceil(kg / (2 * threads) / NR) * NR));
   const ogPad = Math.ceil(og / MR) * MR;
-  // + 8 rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
-  return { band: 0, block: nb, workspaceBytes: (KC * nb + ogPad * nb + TILE_SCRATCH + 8 * (KC + 8)) * 4 };
+  // + NR rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
+  return { band: 0, block: nb, workspaceBytes: (KC * nb + ogPad * nb + TILE_SCRATCH + NR * (KC + 8)) * 4 };
 }

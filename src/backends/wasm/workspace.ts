@@ -3,7 +3,8 @@ import type { Fusions } from '../../graph/schedule.js';
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import { referenceWorkspace } from '../reference/workspace.js';
 import { sizeOf, type Shape } from '../../tensor/shape.js';
-import { col2imWorkspaceBytes, flippedGeometry, forwardTiling, fullyConnected, geometry, gradInputByFlip, gradWeightTiling, type Geometry } from './conv.js';
+import { col2imWorkspaceBytes, flippedGeometry, forwardTiling, fullyConnected, geometry, gradInputByFlip, gradWeightTiling } from './conv.js';
+import type { ConvGeometry } from './descriptors.js';
 import { forwardTransposed, gemmTiling } from './linear.js';
 import { workspaceStride } from './runtime.js';
 
@@ -29,7 +30,7 @@ function scratch(bytes: number, lifetime: WorkspaceLifetime): WorkspaceBuffer {
 }
 
 /** The convolution of a call: x is the op's input, the weights follow from its attrs. */
-function convGeometry(call: KernelCall): Geometry {
+function convGeometry(call: KernelCall): ConvGeometry {
   const x = call.inputs[0] as Shape;
   const attrs = call.attrs as Conv2dAttrs;
   return geometry(x, [attrs.outChannels, (x[1] as number) / attrs.groups, attrs.kernel[0], attrs.kernel[1]], attrs);
