@@ -1,4 +1,3 @@
-import { tracker } from '../memory/tracker.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
@@ -214,7 +213,7 @@ export function registerTrain(program: Command): void {
       const checkpoint = options.checkpoint ?? `${options.out.replace(/\.safetensors$/, '')}.checkpoint.safetensors`;
       const progress = new Progress(out, config.epochs);
       let result: TrainResult;
-      tracker.resetPeak();
+      backend.allocator.tracker.resetPeak();
       try {
         result = await train({ net, data, config, info: model, checkpoint, ...(resume && { resume }), onEvent: (e) => progress.handle(e) });
       } finally {
@@ -224,7 +223,7 @@ export function registerTrain(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       out.write(`wrote ${options.out} (checkpoint: ${checkpoint}); ${Math.round(result.imagesPerSecond)} training images/s; ${seconds.toFixed(1)} s in all\n`);
       out.write(`test accuracy: ${result.testAccuracy.toFixed(4)}\n`);
-      if (options.memory) out.write(`${measuredPeakLine()}\n`);
+      if (options.memory) out.write(`${measuredPeakLine(backend)}\n`);
       if (options.json) {
         const summary = { model: options.out, checkpoint, data: config.data, backend: description, config, ...result, seconds };
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
