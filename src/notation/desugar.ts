@@ -4,13 +4,12 @@ import type { Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.j
 import { NotationError, type Location } from './errors.js';
 import { MAX_BLOCK_DEPTH, MAX_EXPANDED_NESTING, MAX_EXPANSION_STEPS, MAX_LAYERS, MAX_TENSOR_VALUES } from './limits.js';
 import { keywordFor, nearest } from './suggest.js';
-import { switchOf } from './variables.js';
+import { switchOf, type Bindings } from './variables.js';
 import { DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
 
 type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
 
-/** Variable values from the caller (`--set N=2,M=3` or `{ N: 2, M: 3 }`); they override `let` defaults. */
-export type Bindings = Readonly<Record<string, number>>;
+export type { Bindings } from './variables.js';
 
 /** A layer after desugaring: a net node (inputs not yet wired) and where it was written. */
 export interface LayerItem {

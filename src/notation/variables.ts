@@ -1,8 +1,10 @@
 import type { Chain, Element, Num, Program } from './ast.js';
-import type { Bindings } from './desugar.js';
 import { NotationError } from './errors.js';
 import { entryOf } from './keywords/index.js';
 import { nearest } from './suggest.js';
+
+/** Variable values from the caller (`--set N=2,M=3` or `{ N: 2, M: 3 }`); they override `let` defaults. */
+export type Bindings = Readonly<Record<string, number>>;
 
 /** Words in attribute values that are values, not variables: `bias=no`. */
 const WORDS = new Set(['yes', 'no', 'true', 'false']);

@@ -79,7 +79,7 @@ test("convstack lint warns about an FC on a large volume with the figures and th
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /warning \[fc-after-volume\] layer 3 FC-4096 'fc1' \(line 1, column 41\): an FC layer straight after the \[224x224x64\] volume: 13,153,341,440 parameters \(49\.00 GiB of float32\)/);
   assert.match(r.stdout, /notes: "The most common form of a ConvNet architecture .* merged spatially to a small size/);
-  assert.match(r.stdout, /0 error\(s\), 1 warning\(s\)/);
+  assert.match(r.stdout, /0 errors, 1 warning/);
 });
 
 test('a near miss of a keyword says what was meant; a --set of a variable the spec does not have is an error', () => {
@@ -91,5 +91,5 @@ test('a near miss of a keyword says what was meant; a --set of a variable the sp
   assert.match(unknown.stderr, /<spec>: line 1, column 1: 'M' is set \(--set M=\.\.\., API \{ M: \.\.\. \}\) but the spec has no variable 'M'; its variables are N/);
   const zooNet = convstack('summary', 'vgg16', '--set', 'N=2');
   assert.equal(zooNet.status, 1);
-  assert.match(zooNet.stderr, /vgg16: line 10, column 1: .*the spec has no variable 'N'; its variables are BN, N1, N2, N3, N4, N5/);
+  assert.match(zooNet.stderr, /vgg16: line 11, column 1: .*the spec has no variable 'N'; its variables are BN, CLASSES, N1, N2, N3, N4, N5/);
 });

@@ -3,6 +3,7 @@ import type { NodeSpec } from '../../net/spec.js';
 import type { Shape } from '../../tensor/shape.js';
 import { FC, FLATTEN } from './dense.js';
 import { BN, DROPOUT, LRN, RELU, SOFTMAX } from './elementwise.js';
+import { BLOCK_NAMES, LAYER_NAMES, type BlockKeyword, type LayerKeyword } from './names.js';
 import type { KeywordEntry, OnnxNode } from './types.js';
 import { AVGPOOL, CONV, GAP, POOL } from './window.js';
 
@@ -10,24 +11,21 @@ import { AVGPOOL, CONV, GAP, POOL } from './window.js';
  * Every layer keyword of the notation, one entry each, in the order error messages list them.
  * The lexer, parser, desugar, the table's layer column and the ONNX writer all read this table.
  */
-export const LAYERS = { CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN } as const;
+export const LAYERS = { CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN } as const satisfies Record<Exclude<LayerKeyword, 'INPUT'>, unknown>;
 
 /** Keywords that take a bracketed body, and the op that joins their branches (an AUX head joins nothing). */
 export const BLOCKS = {
   RES: { join: 'add', written: 'ADD', onnx: [{ op: 'Add', params: [], attrs: [] }] },
   CONCAT: { join: 'concat', written: 'CONCAT', onnx: [{ op: 'Concat', params: [], attrs: [{ name: 'axis', int: 1 }] }] },
   AUX: { join: null, written: null, onnx: [] },
-} as const satisfies Record<string, { join: OpType | null; written: string | null; onnx: OnnxNode[] }>;
+} as const satisfies Record<BlockKeyword, { join: OpType | null; written: string | null; onnx: OnnxNode[] }>;
 
-/** A keyword that makes a layer, INPUT included (it is written as one, though it makes no node). */
-export type LayerKeyword = 'INPUT' | keyof typeof LAYERS;
-/** A keyword that takes a bracketed body: RES, CONCAT, AUX. */
-export type BlockKeyword = keyof typeof BLOCKS;
+export type { BlockKeyword, LayerKeyword } from './names.js';
 
 /** Layer keywords as error messages list them: INPUT first. */
-export const LAYER_KEYWORDS: readonly LayerKeyword[] = ['INPUT', ...(Object.keys(LAYERS) as (keyof typeof LAYERS)[])];
+export const LAYER_KEYWORDS: readonly LayerKeyword[] = ['INPUT', ...LAYER_NAMES];
 /** Block keywords, in the order error messages list them. */
-export const BLOCK_KEYWORDS = Object.keys(BLOCKS) as BlockKeyword[];
+export const BLOCK_KEYWORDS: readonly BlockKeyword[] = BLOCK_NAMES;
 
 /** The entry of a layer keyword other than INPUT. */
 export function entryOf(keyword: Exclude<LayerKeyword, 'INPUT'>): KeywordEntry {
