@@ -6,7 +6,7 @@ import { ShapeError, SizingError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
-import { initialise } from './init.js';
+import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import { liveness, readers } from '../memory/liveness.js';
 import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
@@ -24,6 +24,8 @@ export interface NetOptions {
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
   seed?: number;
   dtype?: DType;
+  /** How CONV and FC weights start out (net/init.ts); `he` with a small classifier by default. */
+  init?: InitScheme;
 }
 
 export interface ForwardOptions {
@@ -102,6 +104,8 @@ export class Net {
     setAllocator(this.backend.allocator);
     this.shapes = [spec.input];
     const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
+    const scheme = options.init ?? DEFAULT_INIT;
+    const classifiers = classifierLayers(spec);
     spec.nodes.forEach((node, i) => {
       const inputIndices = node.inputs.map((name) => {
         const index = indexOf.get(name);
@@ -122,7 +126,7 @@ export class Net {
       }
       this.shapes.push(outShape);
       indexOf.set(node.name, i + 1);
-      const params = this.createParams(node.name, paramSpecs);
+      const params = this.createParams(node.name, paramSpecs, { scheme, classifier: classifiers.has(node.name) });
       this.steps.push({ node, op, attrs: node.attrs, inputIndices, params, paramNames: paramSpecs.map((p) => p.name), paramPrefix: node.name, skipped: false });
     });
     const specReaders = liveness(spec).lastReader;
@@ -151,11 +155,11 @@ export class Net {
     });
   }
 
-  private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
+  private createParams(prefix: string, specs: ParamSpec[], init: InitContext): Record<string, Tensor> {
     const tensors: Record<string, Tensor> = {};
     for (const spec of specs) {
       const value = Tensor.zeros(spec.shape, this.dtype);
-      initialise(value, spec.init, this.rng);
+      initialise(value, spec.init, this.rng, init);
       tensors[spec.name] = value;
       const name = `${prefix}.${spec.name}`;
       this.params.set(name, { name, value, grad: null, trainable: spec.trainable });
