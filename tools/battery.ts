@@ -23,7 +23,7 @@ import { Net } from '../src/net/net.js';
 import { DEFAULT_INIT, parseInitScheme, type InitScheme } from '../src/net/init.js';
 import { toNetSpec } from '../src/notation/index.js';
 import { defaultConfig, TRAIN_DEFAULTS } from '../src/train/defaults.js';
-import { train } from '../src/train/loop.js';
+import { DivergenceError, train, TrainingInterrupted } from '../src/train/loop.js';
 
 /** The nets, from a linear-ish MLP to eight plain 3x3 CONV layers, as a student would write them. */
 export const BATTERY: readonly string[] = [
@@ -33,7 +33,7 @@ export const BATTERY: readonly string[] = [
   'INPUT[28x28x1] -> [CONV5-16 -> RELU -> POOL2]*2 -> FC-64 -> RELU -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> RELU]*2 -> POOL2 -> [CONV3-64 -> RELU]*2 -> POOL2 -> FC-128 -> RELU -> FC-10',
   'INPUT[28x28x1] -> [[CONV3-16 -> RELU]*3 -> POOL2]*2 -> [FC-64 -> RELU]*2 -> FC-10',
-  'INPUT[28x28x1] -> [CONV3-16 -> RELU]*4 -> POOL2 -> [CONV3-32 -> RELU]*4 -> POOL2 -> FC-10',
+  'INPUT[28x28x1] -> [CONV3-16 -> BN -> RELU]*4 -> POOL2 -> [CONV3-32 -> BN -> RELU]*4 -> POOL2 -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> BN -> RELU -> POOL2]*2 -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> RELU -> POOL2]*2 -> FC-256 -> RELU -> DROPOUT(0.5) -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> RELU -> POOL2]*2 -> CONV1-10 -> GAP',
@@ -52,6 +52,10 @@ export interface BatteryRun {
   /** Held-out accuracy after the last epoch. */
   accuracy: number;
   seconds: number;
+  /** Every step's batch loss. */
+  losses: number[];
+  /** What the run warned about (see src/train/warnings.ts). */
+  warnings: string[];
 }
 
 /** The MNIST split `convstack train` uses, and the normalisation it measures on the training part. */
@@ -62,42 +66,52 @@ export function batteryData(): { data: DataSplits; normalization: Normalization 
 
 /**
  * Trains `text` with the defaults (the seed sets the weights, shuffling and augmentation, as
- * `convstack train --seed` does). `maxSteps` stops early, for quick checks; the accuracy is then that
- * of the partly trained net.
+ * `convstack train --seed` does). `maxSteps` stops early, for quick checks: the accuracy is then NaN,
+ * as it is for a run that diverged (its error is among the warnings).
  */
 export async function trainBatteryNet(
   text: string,
-  { seed, init = DEFAULT_INIT, backend = referenceBackend, epochs = BATTERY_EPOCHS, data = batteryData(), onStep }: {
+  { seed, init = DEFAULT_INIT, backend = referenceBackend, data = batteryData(), maxSteps = Number.POSITIVE_INFINITY }: {
     seed: number;
     init?: InitScheme;
     backend?: Backend;
-    epochs?: number;
     data?: { data: DataSplits; normalization: Normalization };
-    onStep?: (step: number, loss: number) => void;
+    maxSteps?: number;
   },
 ): Promise<BatteryRun> {
   const spec = toNetSpec(text);
   const net = new Net(spec, { backend, seed, init });
-  let initialLoss = Number.NaN;
-  let step = 0;
+  const losses: number[] = [];
+  let previousMean = 0;
+  const warnings: string[] = [];
+  const stop = new AbortController();
   const started = performance.now();
+  let accuracy = Number.NaN;
   try {
     const result = await train({
       net,
       data: data.data,
-      config: { ...defaultConfig(epochs, 'mnist', seed), init },
+      config: { ...defaultConfig(BATTERY_EPOCHS, 'mnist', seed), init },
       info: { spec, architecture: text, classes: [...data.data.train.classes], normalization: data.normalization },
+      signal: stop.signal,
       onEvent: (event) => {
+        if (event.kind === 'warning') warnings.push(event.message);
         if (event.kind !== 'step') return;
-        step++;
-        if (step === 1) initialLoss = event.loss;
-        onStep?.(step, event.loss);
+        // The event holds the epoch's running mean; the batches are equal but the last.
+        const mean = event.loss;
+        losses.push(event.step === 1 ? mean : event.step * mean - (event.step - 1) * previousMean);
+        previousMean = mean;
+        if (losses.length >= maxSteps) stop.abort();
       },
     });
-    return { net: text, seed, init, initialLoss, accuracy: result.testAccuracy, seconds: (performance.now() - started) / 1000 };
+    accuracy = result.testAccuracy;
+  } catch (error) {
+    if (error instanceof DivergenceError) warnings.push(error.message);
+    else if (!(error instanceof TrainingInterrupted)) throw error;
   } finally {
     net.dispose();
   }
+  return { net: text, seed, init, initialLoss: losses[0] ?? Number.NaN, accuracy, seconds: (performance.now() - started) / 1000, losses, warnings };
 }
 
 /**
@@ -135,7 +149,8 @@ async function main(args: string[]): Promise<void> {
     for (const i of picked) {
       for (const seed of seeds) {
         const run = await trainBatteryNet(BATTERY[i] as string, { seed, init, data, ...(wasm && { backend: wasm }) });
-        process.stdout.write(`${JSON.stringify({ index: i + 1, ...run })}\n`);
+        const { losses, ...summary } = run;
+        process.stdout.write(`${JSON.stringify({ index: i + 1, ...summary, finalLoss: losses.at(-1) })}\n`);
       }
     }
   } finally {

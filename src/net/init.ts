@@ -5,9 +5,12 @@ import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
 
 /**
  * How the weights of CONV and FC layers start out (BN always starts at weight 1, bias 0):
- * - `he` (the default): hidden layers N(0, 2/fanIn) with zero biases, which keeps a ReLU net's
- *   activations at the same scale from layer to layer (He et al. 2015); the classifier gets
- *   N(0, (CLASSIFIER_GAIN)^2/fanIn), so that its scores start near 0 and the loss near ln(C).
+ * - `he` (the default): He et al. 2015's N(0, 2/n) for layers followed by a ReLU, with zero biases:
+ *   n is a CONV's fan-out (k*k*C_out, the paper's backward case, as torchvision's VGG and ResNet) and
+ *   an FC's fan-in. Both keep a ReLU net's signal at one scale from layer to layer; the fan-out keeps
+ *   the first CONV's outputs small where the net widens (1 channel in, 32 out), so that a wide FC
+ *   reading them does not take huge steps at lr 0.05. The classifier gets N(0, CLASSIFIER_GAIN^2/fanIn),
+ *   so that its scores start near 0 and the loss near ln(C) (docs/training.md has the measurements).
  * - `pytorch`: PyTorch 1.13's default everywhere, weights and biases U(-1/sqrt(fanIn), 1/sqrt(fanIn))
  *   (kaiming_uniform with a = sqrt(5)), the classifier included.
  * - `xavier`: Glorot uniform, U(-sqrt(6/(fanIn + fanOut)), +...), zero biases; the classifier as `he`.
@@ -91,7 +94,7 @@ export function initialise(t: Tensor, init: Init, rng: Rng, context: InitContext
     case 'weight':
       if (context.scheme === 'pytorch') uniform(1 / Math.sqrt(init.fanIn));
       else if (context.classifier) rng.fillNormal(data, CLASSIFIER_GAIN / Math.sqrt(init.fanIn));
-      else if (context.scheme === 'he') rng.fillNormal(data, Math.sqrt(2 / init.fanIn));
+      else if (context.scheme === 'he') rng.fillNormal(data, Math.sqrt(2 / (init.layer === 'conv' ? init.fanOut : init.fanIn)));
       else uniform(Math.sqrt(6 / (init.fanIn + init.fanOut)));
       return;
   }

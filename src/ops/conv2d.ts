@@ -52,7 +52,7 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
     const fanIn = (c / attrs.groups) * attrs.kernel[0] * attrs.kernel[1];
     // As torch's fan_out: every filter's taps, not divided by the groups.
     const fanOut = attrs.outChannels * attrs.kernel[0] * attrs.kernel[1];
-    const specs = [param('weight', [attrs.outChannels, c / attrs.groups, attrs.kernel[0], attrs.kernel[1]], { kind: 'weight', fanIn, fanOut })];
+    const specs = [param('weight', [attrs.outChannels, c / attrs.groups, attrs.kernel[0], attrs.kernel[1]], { kind: 'weight', layer: 'conv', fanIn, fanOut })];
     if (attrs.bias) specs.push(param('bias', [attrs.outChannels], { kind: 'bias', fanIn }));
     return specs;
   },

@@ -35,7 +35,7 @@ export const linear: Op<LinearAttrs, Saved> = {
 
   params(inputs, attrs) {
     const k = inputFeatures(inputs);
-    const specs = [param('weight', [attrs.outFeatures, k], { kind: 'weight', fanIn: k, fanOut: attrs.outFeatures })];
+    const specs = [param('weight', [attrs.outFeatures, k], { kind: 'weight', layer: 'fc', fanIn: k, fanOut: attrs.outFeatures })];
     if (attrs.bias) specs.push(param('bias', [attrs.outFeatures], { kind: 'bias', fanIn: k }));
     return specs;
   },

@@ -8,7 +8,7 @@ import type { Rng } from '../tensor/rng.js';
  * initialisation scheme (net/init.ts) draws them; the others are fixed.
  */
 export type Init =
-  | { kind: 'weight'; fanIn: number; fanOut: number }
+  | { kind: 'weight'; layer: 'conv' | 'fc'; fanIn: number; fanOut: number }
   | { kind: 'bias'; fanIn: number }
   | { kind: 'uniform'; bound: number }
   | { kind: 'zeros' }

@@ -35,10 +35,10 @@ describe('which layer is the classifier', () => {
 
 describe('initialisation schemes', () => {
   // 73,728 and 819,200 draws: sample moments within 1-2% of the target with overwhelming odds.
-  it('he: hidden weights N(0, 2/fanIn), the classifier N(0, (0.1)^2/fanIn), zero biases', () => {
+  it('he: hidden CONV weights N(0, 2/fanOut), hidden FC weights N(0, 2/fanIn), the classifier N(0, (0.1)^2/fanIn), zero biases', () => {
     const n = net('he');
     const conv = moments(param(n, 'conv1.weight'));
-    assert.ok(Math.abs(conv.std / Math.sqrt(2 / 576) - 1) < 0.01, `conv std ${conv.std}`);
+    assert.ok(Math.abs(conv.std / Math.sqrt(2 / 1152) - 1) < 0.01, `conv std ${conv.std}`);
     assert.ok(Math.abs(conv.mean) < 0.01 * conv.std);
     assert.ok(Math.abs(moments(param(n, 'fc1.weight')).std / Math.sqrt(2 / 8192) - 1) < 0.01);
     assert.ok(Math.abs(moments(param(n, 'fc2.weight')).std / (CLASSIFIER_GAIN / Math.sqrt(100)) - 1) < 0.05);
