@@ -6,7 +6,8 @@ batch, augmentation and epochs, for the comparison table in docs/training.md.
 
 --init pytorch (the default) leaves PyTorch 1.13's own initialisation; `he` puts He-normal on every
 CONV and FC with zero biases (convstack's old default, the classifier included); `convstack` is
-convstack's default (He-normal on hidden layers, N(0, 0.1^2/fanIn) on the classifier, zero biases).
+convstack's default (He-normal by fan-out on hidden CONV layers and by fan-in on hidden FC layers,
+N(0, 0.1^2/fanIn) on the classifier, zero biases).
 Prints one JSON line per run, as tools/battery.ts does.
 """
 import argparse
@@ -79,7 +80,13 @@ def initialise(net, scheme):
     layers = weighted(net)
     for m in layers:
         fan_in = m.weight[0].numel()
-        std = CLASSIFIER_GAIN / math.sqrt(fan_in) if scheme == "convstack" and m is layers[-1] else math.sqrt(2 / fan_in)
+        if scheme == "he":
+            std = math.sqrt(2 / fan_in)
+        elif m is layers[-1]:
+            std = CLASSIFIER_GAIN / math.sqrt(fan_in)
+        else:
+            fan_out = m.weight.shape[0] * m.weight[0][0].numel() if isinstance(m, nn.Conv2d) else fan_in
+            std = math.sqrt(2 / fan_out)
         nn.init.normal_(m.weight, 0, std)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
