@@ -3,7 +3,7 @@
  * of different depths and widths, each trained on the MNIST digits (8,000 to train on, 2,000 held
  * out, as `npm start` does) for two epochs with `convstack train`'s default settings.
  *
- *   node --import tsx tools/battery.ts [--hard] [--init he|pytorch|xavier] [--seeds 0,1,2] [--nets 1,5] [--backend reference]
+ *   node --import tsx tools/battery.ts [--hard | --slow] [--init he|pytorch|xavier] [--seeds 0,1,2] [--nets 1,5] [--backend reference]
  *   node --import tsx tools/battery.ts --export <dir>   (the nets, digits and settings, for battery_torch.py)
  *
  * test/train/battery.full.test.ts runs the same battery and asserts every run reaches 0.90.
@@ -28,8 +28,7 @@ import { DivergenceError, train, TrainingInterrupted } from '../src/train/loop.j
 /**
  * The nets the defaults train, from one hidden layer to seven weight layers, as a student would
  * write them: the notes' patterns `INPUT -> CONV -> RELU -> FC` and `[CONV -> RELU -> POOL]*2 -> FC ->
- * RELU -> FC`, a LeNet, wide and narrow CONV layers, two CONV layers before each POOL, dropout, and a
- * GAP head.
+ * RELU -> FC`, a LeNet, wide and narrow CONV layers, two CONV layers before each POOL, and dropout.
  */
 export const BATTERY: readonly string[] = [
   'INPUT[28x28x1] -> FC-256 -> RELU -> FC-10',
@@ -40,7 +39,6 @@ export const BATTERY: readonly string[] = [
   'INPUT[28x28x1] -> CONV5-6 -> RELU -> POOL2 -> CONV5-16 -> RELU -> POOL2 -> FC-120 -> RELU -> FC-84 -> RELU -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> RELU]*2 -> POOL2 -> [CONV3-64 -> RELU]*2 -> POOL2 -> FC-128 -> RELU -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> RELU -> POOL2]*2 -> FC-256 -> RELU -> DROPOUT(0.5) -> FC-10',
-  'INPUT[28x28x1] -> [CONV3-32 -> RELU -> POOL2]*2 -> CONV1-10 -> GAP',
 ];
 
 /**
@@ -54,6 +52,12 @@ export const HARD_NETS: readonly string[] = [
   'INPUT[28x28x1] -> [CONV3-16 -> RELU]*4 -> POOL2 -> [CONV3-32 -> RELU]*4 -> POOL2 -> FC-10',
   'INPUT[28x28x1] -> [CONV3-32 -> BN -> RELU -> POOL2]*2 -> FC-10',
 ];
+
+/**
+ * Nets that learn, but slowly: two epochs are not enough, with the defaults or with PyTorch's
+ * (a GAP head reads 32 channels through a 1x1 CONV: 0.48-0.57 here, 0.57-0.69 in PyTorch).
+ */
+export const SLOW_NETS: readonly string[] = ['INPUT[28x28x1] -> [CONV3-32 -> RELU -> POOL2]*2 -> CONV1-10 -> GAP -> FLATTEN'];
 
 /** Epochs per run: what the issue asks of the defaults. */
 export const BATTERY_EPOCHS = 2;
@@ -145,7 +149,7 @@ async function exportBattery(dir: string): Promise<void> {
     await writeFile(path.join(dir, `${name}_y.npy`), formatNpy(Tensor.from([split.length], Float32Array.from(batch.labels))));
     batch.x.dispose();
   }
-  const nets = [...BATTERY, ...HARD_NETS].map((text) => ({ text, spec: toNetSpec(text) }));
+  const nets = [...BATTERY, ...HARD_NETS, ...SLOW_NETS].map((text) => ({ text, spec: toNetSpec(text) }));
   await writeFile(path.join(dir, 'battery.json'), JSON.stringify({ nets, normalization, epochs: BATTERY_EPOCHS, settings: TRAIN_DEFAULTS }, null, 1));
 }
 
@@ -158,7 +162,7 @@ async function main(args: string[]): Promise<void> {
   if (exportDir !== undefined) return exportBattery(exportDir);
   const init = parseInitScheme(option('init') ?? DEFAULT_INIT);
   const seeds = (option('seeds') ?? '0,1,2').split(',').map(Number);
-  const nets = args.includes('--hard') ? HARD_NETS : BATTERY;
+  const nets = args.includes('--hard') ? HARD_NETS : args.includes('--slow') ? SLOW_NETS : BATTERY;
   const picked = option('nets')?.split(',').map((n) => Number(n) - 1) ?? nets.map((_, i) => i);
   const wasm = option('backend') === 'reference' ? null : await createWasmBackend();
   const data = batteryData();

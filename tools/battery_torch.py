@@ -51,6 +51,8 @@ def layer(node, channels):
         return nn.ReLU(), channels
     if op == "bn":
         return nn.BatchNorm2d(channels, eps=a["eps"], momentum=a["momentum"]), channels
+    if op == "flatten":
+        return nn.Flatten(), channels
     if op == "dropout":
         return nn.Dropout(a["p"]), channels
     raise ValueError(f"no torch layer for {op}")
