@@ -1,6 +1,7 @@
-// Compiles asm/kernels.ts to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD
-// (fused multiply-add). They are written beside the TS sources (tests run from src/ through tsx)
-// and into dist/ (the published package). Run by `npm run build:wasm`, hence by `npm install`.
+// Compiles the kernels (asm/index.ts and the files it imports, src/backends/wasm/abi.ts among them)
+// to the two binaries src/backends/wasm/ loads: plain SIMD and relaxed SIMD (fused multiply-add).
+// They are written beside the TS sources (tests run from src/ through tsx) and into dist/ (the
+// published package). Run by `npm run build:wasm`, hence by `npm install`.
 import asc from 'assemblyscript/asc';
 import { mkdir, copyFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,7 @@ const outDirs = ['src/backends/wasm/build', 'dist/backends/wasm/build'];
 // Memory is created by the TS side (shared, so worker threads see it) and imported; the module
 // has no runtime and no static data, so every instance can share it without initialising it.
 const common = [
-  'asm/kernels.ts',
+  'asm/index.ts',
   '-O3',
   '--noAssert',
   '--runtime', 'stub',

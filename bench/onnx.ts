@@ -2,11 +2,14 @@ import protobuf from 'protobufjs/minimal.js';
 import type { Net } from '../src/net/net.js';
 import type { NodeSpec } from '../src/net/spec.js';
 import { INPUT_NODE } from '../src/net/spec.js';
+import { onnxNodes, type OnnxAttr } from '../src/notation/index.js';
+import type { Shape } from '../src/tensor/shape.js';
 
 /**
  * Writes a Net (inference graph, its current weights) as an ONNX model (opset 13) for
  * onnxruntime, field by field with protobufjs's writer: the bench needs a handful of message types,
- * not the whole onnx.proto. Field numbers are onnx.proto's.
+ * not the whole onnx.proto. Field numbers are onnx.proto's; which ONNX ops a layer becomes is the
+ * notation keyword's to say (src/notation/keywords).
  */
 
 const VARINT = 0;
@@ -18,7 +21,6 @@ const ATTR_INT = 2;
 const ATTR_INTS = 7;
 
 type Writer = protobuf.Writer;
-type Attr = [name: string, value: number | readonly number[], kind?: 'float'];
 
 function tag(w: Writer, field: number, wire: number): Writer {
   return w.uint32((field << 3) | wire);
@@ -30,23 +32,23 @@ function message(w: Writer, field: number, body: (w: Writer) => void): void {
   w.ldelim();
 }
 
-function attribute(w: Writer, [name, value, kind]: Attr): void {
+function attribute(w: Writer, attr: OnnxAttr): void {
   message(w, 5, (a) => {
-    tag(a, 1, BYTES).string(name);
-    if (typeof value !== 'number') {
-      for (const v of value) tag(a, 8, VARINT).int64(v);
+    tag(a, 1, BYTES).string(attr.name);
+    if ('ints' in attr) {
+      for (const v of attr.ints) tag(a, 8, VARINT).int64(v);
       tag(a, 20, VARINT).int32(ATTR_INTS);
-    } else if (kind === 'float') {
-      tag(a, 2, FIXED32).float(value);
+    } else if ('float' in attr) {
+      tag(a, 2, FIXED32).float(attr.float);
       tag(a, 20, VARINT).int32(ATTR_FLOAT);
     } else {
-      tag(a, 3, VARINT).int64(value);
+      tag(a, 3, VARINT).int64(attr.int);
       tag(a, 20, VARINT).int32(ATTR_INT);
     }
   });
 }
 
-function node(w: Writer, op: string, inputs: readonly string[], output: string, attrs: readonly Attr[] = []): void {
+function node(w: Writer, op: string, inputs: readonly string[], output: string, attrs: readonly OnnxAttr[]): void {
   message(w, 1, (n) => {
     for (const i of inputs) tag(n, 1, BYTES).string(i);
     tag(n, 2, BYTES).string(output);
@@ -68,68 +70,18 @@ function valueInfo(w: Writer, field: number, name: string, dims: readonly number
   });
 }
 
-function pads(p: readonly [number, number]): Attr {
-  return ['pads', [p[0], p[1], p[0], p[1]]];
-}
-
-/** The ONNX ops for one layer; returns the name of its output value. */
-function layer(g: Writer, spec: NodeSpec, inputs: string[], inputRank: number): void {
-  const out = spec.name;
-  const p = (name: string): string => `${spec.name}.${name}`;
-  switch (spec.op) {
-    case 'conv': {
-      const a = spec.attrs;
-      const attrs: Attr[] = [['kernel_shape', a.kernel], ['strides', a.stride], pads(a.padding), ['group', a.groups]];
-      node(g, 'Conv', [...inputs, p('weight'), ...(a.bias ? [p('bias')] : [])], out, attrs);
-      return;
-    }
-    case 'bn':
-      node(g, 'BatchNormalization', [...inputs, p('weight'), p('bias'), p('running_mean'), p('running_var')], out, [['epsilon', spec.attrs.eps, 'float']]);
-      return;
-    case 'relu':
-      node(g, 'Relu', inputs, out);
-      return;
-    case 'maxpool':
-    case 'avgpool': {
-      const a = spec.attrs;
-      const attrs: Attr[] = [['kernel_shape', a.kernel], ['strides', a.stride], pads(a.padding), ['ceil_mode', a.rounding === 'ceil' ? 1 : 0]];
-      if (spec.op === 'avgpool') attrs.push(['count_include_pad', spec.attrs.countIncludePad ? 1 : 0]);
-      node(g, spec.op === 'maxpool' ? 'MaxPool' : 'AveragePool', inputs, out, attrs);
-      return;
-    }
-    case 'globalavgpool':
-      node(g, 'GlobalAveragePool', inputs, out);
-      return;
-    case 'fc': {
-      let x = inputs[0] as string;
-      if (inputRank !== 1) {
-        node(g, 'Flatten', [x], `${out}.flat`, [['axis', 1]]);
-        x = `${out}.flat`;
-      }
-      node(g, 'Gemm', [x, p('weight'), ...(spec.attrs.bias ? [p('bias')] : [])], out, [['transB', 1]]);
-      return;
-    }
-    case 'add':
-      node(g, 'Add', inputs, out);
-      return;
-    case 'concat':
-      node(g, 'Concat', inputs, out, [['axis', 1]]);
-      return;
-    case 'dropout':
-      node(g, 'Identity', inputs, out);
-      return;
-    case 'flatten':
-      node(g, 'Flatten', inputs, out, [['axis', 1]]);
-      return;
-    case 'softmax':
-      node(g, 'Softmax', inputs, out, [['axis', 1]]);
-      return;
-    case 'lrn': {
-      const a = spec.attrs;
-      node(g, 'LRN', inputs, out, [['size', a.size], ['alpha', a.alpha, 'float'], ['beta', a.beta, 'float'], ['bias', a.k, 'float']]);
-      return;
-    }
-  }
+/**
+ * One layer as the ONNX nodes its notation keyword lowers to (`onnxNodes`): the first reads the
+ * layer's inputs, each later one the node before it, and the last writes the layer's name.
+ */
+function layer(g: Writer, spec: NodeSpec, input: Shape): void {
+  const lowered = onnxNodes(spec, input);
+  let inputs: readonly string[] = spec.inputs;
+  lowered.forEach((n, i) => {
+    const out = i === lowered.length - 1 ? spec.name : `${spec.name}.${n.op.toLowerCase()}`;
+    node(g, n.op, [...inputs, ...n.params.map((p) => `${spec.name}.${p}`)], out, n.attrs);
+    inputs = [out];
+  });
 }
 
 /** The net as ONNX model bytes, input `input` (batch, C, H, W), output named after the last layer. */
@@ -139,10 +91,10 @@ export function toOnnx(net: Net, batch: number): Uint8Array {
   tag(w, 2, BYTES).string('convstack bench');
   message(w, 8, (o) => tag(o, 2, VARINT).int64(13)); // opset_import: default domain, opset 13
   message(w, 7, (g) => {
-    const rank = new Map<string, number>([[INPUT_NODE, net.spec.input.length]]);
+    const shapes = new Map<string, Shape>([[INPUT_NODE, net.spec.input]]);
     net.spec.nodes.forEach((spec, i) => {
-      layer(g, spec, spec.inputs, rank.get(spec.inputs[0] as string) ?? 3);
-      rank.set(spec.name, (net.shapes[i + 1] as readonly number[]).length);
+      layer(g, spec, shapes.get(spec.inputs[0] as string) as Shape);
+      shapes.set(spec.name, net.shapes[i + 1] as Shape);
     });
     tag(g, 2, BYTES).string('net');
     for (const [name, p] of net.params) {

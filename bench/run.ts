@@ -1,14 +1,13 @@
 /**
  * `npm run bench [-- --json] [--threads N] [--only W1,W4] [--peers convstack-wasm,tfjs-wasm]`:
- * convstack's wasm and reference backends beside the npm peers on issue 7's workloads, in one run.
+ * convstack's backends (every one in the registry) beside the npm peers on issue 7's workloads, in one run.
  * Medians of several runs after warm-up; the table gives each peer's figure and convstack-wasm's
  * speed relative to it. `--json` prints one object per line:
  * {"peer", "workload", "ms", "gflops" | "img_s"} (or "skipped" with the reason).
  */
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createWasmBackend } from '../src/backends/wasm/index.js';
-import { referenceBackend } from '../src/backends/reference/index.js';
+import { DEFAULT_BACKEND, availableBackends } from '../src/backends/registry.js';
 import { makeBatches } from './data.js';
 import { measure } from './measure.js';
 import { convstackPeer } from './peers/convstack.js';
@@ -39,10 +38,18 @@ const threads = values.threads === undefined ? availableParallelism() : Number(v
 const only = values.only?.split(',');
 const wanted = values.peers?.split(',');
 
-/** Reference-backend steps that take tens of seconds each: left out to keep the run near 10 minutes. */
-const REFERENCE_TOO_SLOW = new Map([
-  ['W2 resnet18 b8', 'too slow for the benchmark budget (8x the b1 figure)'],
-  ['W3 vgg16 b1', 'too slow for the benchmark budget (~30 GFLOP per image)'],
+/** The convstack backend the table compares every peer with. */
+const OURS = `convstack-${DEFAULT_BACKEND}`;
+
+/** Per backend, the steps that take tens of seconds each: left out to keep the run near 10 minutes. */
+const BACKEND_TOO_SLOW = new Map([
+  [
+    'reference',
+    new Map([
+      ['W2 resnet18 b8', 'too slow for the benchmark budget (8x the b1 figure)'],
+      ['W3 vgg16 b1', 'too slow for the benchmark budget (~30 GFLOP per image)'],
+    ]),
+  ],
 ]);
 
 /** tfjs-cpu's backward runs at ~0.02 GFLOP/s here: minutes per step on these. */
@@ -53,10 +60,19 @@ const TFJS_CPU_TOO_SLOW = new Map([
   ['W5 cifar train', 'too slow for the benchmark budget (minutes per step)'],
 ]);
 
+/** Every backend of the registry, the default one first; only those `--peers` names are opened. */
+async function convstackPeers(): Promise<Peer[]> {
+  const entries = availableBackends()
+    .filter((entry) => wanted === undefined || wanted.includes(`convstack-${entry.name}`))
+    .sort((a, b) => Number(b.name === DEFAULT_BACKEND) - Number(a.name === DEFAULT_BACKEND));
+  const list: Peer[] = [];
+  for (const entry of entries) list.push(convstackPeer(`convstack-${entry.name}`, await entry.create({ threads }), BACKEND_TOO_SLOW.get(entry.name)));
+  return list;
+}
+
 async function peers(): Promise<Peer[]> {
   const list: Peer[] = [
-    convstackPeer('convstack-wasm', await createWasmBackend({ threads })),
-    convstackPeer('convstack-reference', referenceBackend, REFERENCE_TOO_SLOW),
+    ...(await convstackPeers()),
     onnxruntimePeer(threads),
     tfjsPeer('wasm'),
     tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
@@ -80,7 +96,7 @@ function figure(r: Result | undefined): number | undefined {
   return r?.gflops ?? r?.img_s ?? r?.ms;
 }
 
-/** convstack-wasm's speed over the peer's: > 1 means convstack-wasm is faster. */
+/** Our default backend's speed over the peer's: > 1 means ours is faster. */
 function ratio(w: Workload, ours: number | undefined, theirs: number | undefined): string {
   if (ours === undefined || theirs === undefined) return '';
   const r = w.metric === 'ms' ? theirs / ours : ours / theirs;
@@ -91,14 +107,14 @@ function table(list: Workload[], peerNames: string[], results: Result[]): string
   const unit = { gflops: 'GFLOP/s', img_s: 'img/s', ms: 'ms' } as const;
   const header = ['workload', ...peerNames];
   const rows = list.map((w) => {
-    const ours = figure(results.find((r) => r.peer === 'convstack-wasm' && r.workload === w.name));
+    const ours = figure(results.find((r) => r.peer === OURS && r.workload === w.name));
     return [
       `${w.name} (${unit[w.metric]})`,
       ...peerNames.map((p) => {
         const r = results.find((x) => x.peer === p && x.workload === w.name);
         if (r === undefined) return '';
         if (r.skipped !== undefined) return '-';
-        return `${figure(r)}${p === 'convstack-wasm' ? '' : ratio(w, ours, figure(r))}`;
+        return `${figure(r)}${p === OURS ? '' : ratio(w, ours, figure(r))}`;
       }),
     ];
   });
@@ -110,7 +126,7 @@ function table(list: Workload[], peerNames: string[], results: Result[]): string
     line(widths.map((wd) => '-'.repeat(wd))),
     ...rows.map(line),
     '',
-    'In parentheses: convstack-wasm\'s speed relative to that peer (above 1: convstack-wasm is faster).',
+    `In parentheses: ${OURS}'s speed relative to that peer (above 1: ${OURS} is faster).`,
     ...notes,
   ].join('\n');
 }
@@ -119,7 +135,7 @@ const list = workloads().filter((w) => only === undefined || only.some((o) => w.
 const all = await peers();
 const results: Result[] = [];
 if (!values.json) {
-  console.log(`convstack bench: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.versions.node}, ${threads} thread(s) for convstack-wasm`);
+  console.log(`convstack bench: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.versions.node}, ${threads} thread(s) for ${OURS}`);
 }
 for (const w of list) {
   // Training walks the whole MNIST training split (125 batches of 64), as an epoch does: cycling

@@ -4,8 +4,9 @@
  * needs no Node (parser, shape inference, the table), for web pages.
  *
  * ```ts
- * import { Net, toNetSpec, createWasmBackend, Tensor } from 'convstack';
- * const net = new Net(toNetSpec('INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC-10'), { backend: await createWasmBackend() });
+ * import { Net, toNetSpec, openBackend, Tensor } from 'convstack';
+ * const backend = await openBackend('wasm');
+ * const net = new Net(toNetSpec('INPUT[28x28x1] -> [CONV3-8 -> RELU -> POOL2]*2 -> FC-10'), { backend });
  * const scores = net.forward(Tensor.zeros([1, 1, 28, 28]));
  * ```
  */
@@ -22,8 +23,10 @@ export { ShapeError, SizingError } from './ops/errors.js';
 export { softmaxCrossEntropy, type LossResult } from './ops/softmax_cross_entropy.js';
 export { svmLoss } from './ops/svm_loss.js';
 
-// Backends
-export type { Backend } from './backends/backend.js';
+// Backends: the registry opens any of them by name; a fast one completes itself with the reference
+export type { Backend, KernelName, SgdUpdateOptions } from './backends/backend.js';
+export { BACKENDS, DEFAULT_BACKEND, backendEntry, availableBackends, openBackend, type BackendEntry, type OpenOptions } from './backends/registry.js';
+export { withReferenceFallback, hasReferenceFallback, placementOf, formatPlacement, KERNEL_NAMES, type PartialBackend, type WithFallback } from './backends/fallback.js';
 export { referenceBackend } from './backends/reference/index.js';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 

@@ -11,11 +11,13 @@ import { SGD, type Peer } from './peer.js';
 /**
  * convstack through its public pieces: a Net from the workload's spec, `forward`/`backward`, the
  * softmax cross-entropy loss and SGD with momentum, as a training loop runs them. `skip` lists
- * workloads too slow for this backend within the benchmark's time budget.
+ * workloads too slow for this backend within the benchmark's time budget. The peer owns the backend
+ * and disposes of it at the end.
  */
 export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<string, string> = new Map()): Peer {
   return {
     name,
+    dispose: () => backend.dispose(),
     async prepare(w: Workload, batches: Batches): Promise<Step | { skip: string }> {
       const reason = skip.get(w.name);
       if (reason !== undefined) return { skip: reason };

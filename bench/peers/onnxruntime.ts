@@ -1,5 +1,4 @@
 import * as ort from 'onnxruntime-node';
-import { referenceBackend } from '../../src/backends/reference/index.js';
 import { Net } from '../../src/net/net.js';
 import type { Batches } from '../data.js';
 import type { Step } from '../measure.js';
@@ -17,7 +16,7 @@ export function onnxruntimePeer(threads: number): Peer {
     name: 'onnxruntime-node',
     async prepare(w: Workload, batches: Batches): Promise<Step | { skip: string }> {
       if (w.kind !== 'infer') return { skip: 'inference only (onnxruntime-node has no training API)' };
-      const net = new Net(w.spec, { backend: referenceBackend, seed: 1 });
+      const net = new Net(w.spec, { seed: 1 });
       const session = await ort.InferenceSession.create(toOnnx(net, w.batch), {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,

@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs-core';
 // load); the umbrella package's Node bundle registers them all, and the cpu backend with them.
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { referenceBackend } from '../../src/backends/reference/index.js';
 import { Net } from '../../src/net/net.js';
 import type { NodeSpec } from '../../src/net/spec.js';
 import { INPUT_NODE } from '../../src/net/spec.js';
@@ -81,7 +80,7 @@ class TfNet {
 
   constructor(w: Workload, private readonly inputGrad: boolean) {
     this.nodes = w.spec.nodes;
-    const net = new Net(w.spec, { backend: referenceBackend, seed: 1 });
+    const net = new Net(w.spec, { seed: 1 });
     for (const [name, p] of net.params) {
       const t = tf.tensor(p.value.data as Float32Array, [...p.value.shape]);
       // Filters (O, C, KH, KW) -> (KH, KW, C, O); FC weights stay (M, K) and are multiplied transposed.

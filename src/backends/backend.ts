@@ -1,9 +1,6 @@
 import type { Allocator, Tensor } from '../tensor/tensor.js';
 import type { Shape } from '../tensor/shape.js';
-import type { Conv2dAttrs } from '../ops/conv2d.js';
-import type { PoolAttrs } from '../ops/maxpool2d.js';
-import type { AvgPoolAttrs } from '../ops/avgpool2d.js';
-import type { LrnAttrs } from '../ops/lrn.js';
+import type { AvgPoolAttrs, Conv2dAttrs, LrnAttrs, PoolAttrs } from '../ops/attrs.js';
 
 /**
  * The arithmetic every op runs through: one typed method per kernel. The reference backend
@@ -12,8 +9,11 @@ import type { LrnAttrs } from '../ops/lrn.js';
  * active backend's allocator. Shapes in comments: x is (N, C, H, W) unless stated.
  */
 export interface Backend {
+  /** The name `--backend` takes and the registry (registry.ts) lists. */
   readonly name: string;
   readonly allocator: Allocator;
+  /** How this instance runs, for people ("2 threads, relaxed SIMD with FMA"); optional. */
+  readonly details?: string;
 
   /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */
   conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor;
@@ -81,7 +81,13 @@ export interface Backend {
    * d + momentum * buf : buf; w -= lr * d. Without it, the optimizer runs in TypeScript.
    */
   sgdUpdate?(weight: Tensor, grad: Tensor, momentumBuffer: Tensor | null, options: SgdUpdateOptions): void;
+
+  /** Releases what the backend holds (worker threads, memory); it must not be used afterwards. */
+  dispose(): Promise<void>;
 }
+
+/** The kernels every backend has: the Backend contract less its properties and optional kernels. */
+export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'sgdUpdate'>;
 
 /** The hyperparameters of one `sgdUpdate` call. */
 export interface SgdUpdateOptions {

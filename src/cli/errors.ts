@@ -8,3 +8,6 @@ export function fail(error: unknown): never {
   if (process.env['CONVSTACK_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 }
+
+/** A warning on stderr: the command goes on, but the user should know (`convstack: warning: ...`). */
+export { printWarning as warn } from '../data/errors.js';

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
-import { formatBytes, parseBytes } from '../memory/units.js';
+import { formatBytes } from '../memory/units.js';
 import type { DType } from '../tensor/tensor.js';
 import { parseOptimizerName } from '../train/optimizers/index.js';
 import { compileSpec, type SpecOptions } from './model.js';
 
 interface MemoryOptions extends SpecOptions {
-  batch: string;
+  batch?: string;
   optimizer: string;
   dtype: string;
   budget?: string;
@@ -35,22 +35,23 @@ const INFERENCE_ROWS: [keyof InferenceMemory, string][] = [
 /**
  * `convstack memory <spec|zoo name> --batch B`: the notes' "Computational Considerations" for this
  * engine: what a training step and an inference pass hold at their peak, and with `--budget` the
- * largest batch that fits.
+ * largest batch that fits (without `--batch`, the figures are those of that batch).
  */
 export function registerMemory(program: Command): void {
   program
     .command('memory <model>')
     .description('estimate the peak memory of a training step and of an inference pass, and the largest batch that fits a budget')
-    .requiredOption('--batch <B>', 'images per batch')
+    .option('--batch <B>', 'images per batch (default with --budget: the largest batch that fits)')
     .option('--optimizer <name>', 'sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw', 'sgd')
     .option('--dtype <dtype>', 'float32 or float64', 'float32')
-    .option('--budget <size>', 'memory available, 1024-based, e.g. 12GiB: report the largest batch that fits')
+    .option('--budget <size>', 'memory available, e.g. 12GiB (1024-based) or 12GB (1000-based): report the largest batch that fits')
     .option('--augment', 'training data is augmented (random shifts and flips)')
     .option('--input <HxWxC>', 'input volume, overriding the spec\'s INPUT')
     .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
+    .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
     .option('--json', 'print the figures as JSON, in bytes')
     .action(async (model: string, options: MemoryOptions) => {
-      const batch = parseBatch(options.batch);
+      if (options.batch === undefined && options.budget === undefined) throw new Error('memory: give --batch B, or --budget 12GiB to find the largest batch that fits');
       const estimateOptions: Omit<EstimateOptions, 'batch'> = {
         optimizer: parseOptimizerName(options.optimizer),
         dtype: parseDtype(options.dtype),
@@ -60,15 +61,18 @@ export function registerMemory(program: Command): void {
       const compiled = await compileSpec(model, {
         ...(options.input !== undefined && { input: options.input }),
         ...(options.set !== undefined && { set: options.set }),
+        ...(options.classes !== undefined && { classes: options.classes }),
       });
-      const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
       const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
+      const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);
+      const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
       if (options.json) {
         const json = { training: estimate.training, inference: estimate.inference, maxBatch: fit };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
-      const heading = `${compiled.origin}: batch ${batch}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}`;
+      const chosen = options.batch === undefined && fit !== null && fit.training > 0 ? ' (the largest that fits the budget for training)' : '';
+      const heading = `${compiled.origin}: batch ${batch}${chosen}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}`;
       process.stdout.write(render(heading, estimate, budget, fit));
     });
 }
@@ -83,11 +87,21 @@ function render(heading: string, estimate: MemoryEstimate, budget: number | null
     ...table('training step, at its peak', TRAINING_ROWS, estimate.training, estimate.values.training),
     ...table('inference pass, at its peak', INFERENCE_ROWS, estimate.inference, estimate.values.inference),
   ];
-  if (budget !== null && fit !== null) {
-    lines.push(`budget ${formatBytes(budget)}: largest batch ${fit.training} for training, ${fit.inference} for inference`);
-  }
+  if (budget !== null && fit !== null) lines.push(budgetLine(budget, fit, estimate));
   lines.push('sizes are 1024-based: 1 KiB = 1024 B, 1 MiB = 1024 KiB, 1 GiB = 1024 MiB');
   return `${lines.join('\n')}\n`;
+}
+
+/** The largest batches, or what stops even one image from fitting: the parameters alone, or with their gradients and optimizer state. */
+function budgetLine(budget: number, fit: { training: number; inference: number }, estimate: MemoryEstimate): string {
+  const prefix = `budget ${formatBytes(budget)}:`;
+  const params = estimate.inference.params;
+  if (params > budget) return `${prefix} the parameters alone take ${formatBytes(params)}; no batch fits, for training or inference`;
+  const fixed = estimate.training.params + estimate.training.paramGradients + estimate.training.optimizerState;
+  if (fit.training === 0 && fixed > budget) {
+    return `${prefix} the parameters, their gradients and the optimizer state take ${formatBytes(fixed)}; no batch fits for training, ${fit.inference === 0 ? 'none for inference' : `${fit.inference} for inference`}`;
+  }
+  return `${prefix} largest batch ${fit.training} for training, ${fit.inference} for inference`;
 }
 
 function count(n: number): string {
@@ -104,10 +118,16 @@ function parseDtype(value: string): DType {
   return value;
 }
 
-function parseBudget(value: string): number {
-  try {
-    return parseBytes(value);
-  } catch (error) {
-    throw new Error(`--budget: ${(error as Error).message}`);
+/** Bytes per unit: 1024-based (KiB, MiB, GiB, TiB) and 1000-based (KB, MB, GB, TB), as the user writes them. */
+const SIZE_UNITS: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 };
+
+/** `12GiB`, `12 GB`, `1.5GiB`, `512MiB` -> bytes. A bare number is refused: 12 is not 12 GiB. */
+export function parseBudget(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(value.trim());
+  const perUnit = match === null ? undefined : SIZE_UNITS[(match[2] as string).toLowerCase()];
+  if (match === null || perUnit === undefined) {
+    const bare = match !== null && match[2] === '';
+    throw new Error(`--budget: ${bare ? `'${value}' has no unit; write 12GiB, 12GB, 512MiB or 512MB` : `expected a size such as 12GiB, 12GB, 512MiB or 512MB, got '${value}'`}`);
   }
+  return Math.floor(Number(match[1]) * perUnit);
 }

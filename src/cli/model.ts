@@ -1,10 +1,12 @@
 import { existsSync, promises as fs } from 'node:fs';
-import { compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
-import { zooNet } from '../zoo/index.js';
+import { checkTensorSizes, compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
+import { zoo, zooNet } from '../zoo/index.js';
 
 /** Notation text and where it came from, for error messages (`vgg16`, `net.txt`, `<spec>`). */
 export interface SpecSource {
+  /** `vgg16`, `net.txt` or `<spec>`: what error messages name. */
   origin: string;
+  /** The notation text. */
   text: string;
   /** Variable values that come with the text (a zoo net's depth); --set overrides them. */
   bindings: Bindings;
@@ -16,14 +18,69 @@ export interface SpecOptions {
   input?: string;
   /** `--set N=2,M=3` */
   set?: string;
+  /** `--classes 3`: the class count of a net that has a CLASSES variable (every zoo net). */
+  classes?: string;
 }
 
-/** Finds the notation text an argument names: a zoo net, a file holding notation, or the argument itself. */
+/**
+ * Finds the notation text an argument names: a zoo net, a file holding notation, or the argument
+ * itself. A word with lower-case letters that is no zoo net (`lenet`) and a path that does not exist
+ * (`./nets/vgg.txt`) are errors saying so, rather than notation that fails at its first letter.
+ */
 export async function readSpec(arg: string): Promise<SpecSource> {
   const named = zooNet(arg);
   if (named !== undefined) return { origin: named.name, text: named.source, bindings: named.bindings };
   if (existsSync(arg)) return { origin: arg, text: await fs.readFile(arg, 'utf8'), bindings: {} };
-  return { origin: '<spec>', text: arg, bindings: {} };
+  if (/^[A-Za-z][A-Za-z0-9_]*$/.test(arg) && /[a-z]/.test(arg)) throw new Error(unknownZooName(arg));
+  if (looksLikePath(arg)) throw new Error(`${arg}: no such file (a spec is notation text, a file holding it, or a zoo name)`);
+  // specsNotOptions (program.ts) put a space before a spec that begins with a dash; the text is the user's again.
+  return { origin: '<spec>', text: arg.replace(/^ (?=-)/, ''), bindings: {} };
+}
+
+/** `unknown zoo net 'lenet'; did you mean lenet5?`, or the list of names when none is close. */
+export function unknownZooName(name: string): string {
+  const distances = zoo.map((net) => [net.name, nearMiss(name.toLowerCase(), net.name)] as const).filter(([, d]) => d !== null);
+  const best = Math.min(...distances.map(([, d]) => d as number));
+  const near = distances.filter(([, d]) => d === best).map(([candidate]) => candidate);
+  if (near.length > 0) return `unknown zoo net '${name}'; did you mean ${near.join(' or ')}?`;
+  return `'${name}' is not a zoo net, a file or notation text (zoo nets: ${zoo.map((net) => net.name).join(', ')})`;
+}
+
+/**
+ * The edit distance when `typed` is a near miss of `candidate`, else null: within two edits
+ * (`lenet` -> `lenet5`, `resnet5` -> `resnet50`), or the name with a suffix cut off (`vgg` -> `vgg16`).
+ */
+function nearMiss(typed: string, candidate: string): number | null {
+  const distance = editDistance(typed, candidate);
+  const prefix = typed.length >= 3 && candidate.startsWith(typed) && distance <= 3;
+  return distance <= Math.min(2, Math.floor(candidate.length / 3)) || prefix ? distance : null;
+}
+
+/** Edit distance counting insertions, deletions, substitutions and swaps of neighbours (`vgg61` -> `vgg16` is 1). */
+function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let best = Math.min((previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1), (previous[j] as number) + 1, (current[j - 1] as number) + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, (beforePrevious[j - 2] as number) + 1);
+      current.push(best);
+    }
+    beforePrevious = previous;
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/** A word with a slash or a file extension and nothing the notation uses (spaces, brackets, arrows). */
+function looksLikePath(arg: string): boolean {
+  return /^[\w~.\/\\-]+$/.test(arg) && !arg.includes('->') && (/[\/\\]/.test(arg) || /\.[A-Za-z]\w*$/.test(arg));
+}
+
+/** True when `value` reads as HxWxC (`224x224x3`), not as a file name. */
+export function isVolume(value: string): boolean {
+  return /^\d+x\d+x\d+$/.test(value.trim());
 }
 
 /** Parses `--input 224x224x3` into [H, W, C]. */
@@ -46,14 +103,36 @@ export function parseSetOption(value: string): Bindings {
   return bindings;
 }
 
-/** Compiles a spec argument with the command's --input and --set; errors name the spec's origin. */
-export async function compileSpec(arg: string, options: SpecOptions = {}): Promise<Compiled & SpecSource> {
+/**
+ * The variable values a spec compiles with: the zoo's, then `--classes` (as CLASSES), then `--set`,
+ * each overriding the one before.
+ */
+export function specBindings(source: SpecSource, options: SpecOptions): Bindings {
+  if (options.classes !== undefined && !/\bCLASSES\b/.test(source.text)) {
+    throw new Error(`--classes: ${source.origin} has no CLASSES variable; write its last layer as FC-CLASSES, or change it in the text`);
+  }
+  const classes = options.classes === undefined ? {} : { CLASSES: parseClasses(options.classes) };
+  return { ...source.bindings, ...classes, ...(options.set !== undefined && parseSetOption(options.set)) };
+}
+
+function parseClasses(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new Error(`--classes: expected a positive integer, got '${value}'`);
+  return Number(value);
+}
+
+/**
+ * Compiles a spec argument with the command's --input and --set; errors name the spec's origin.
+ * With `runnable`, a layer whose tensors no typed array can hold is an error at its place in the
+ * text (the table of such a net is still worth printing, a run of it is not).
+ */
+export async function compileSpec(arg: string, options: SpecOptions = {}, { runnable = false }: { runnable?: boolean } = {}): Promise<Compiled & SpecSource> {
   const source = await readSpec(arg);
   try {
     const compiled = compile(source.text, {
       ...(options.input !== undefined && { input: parseInputOption(options.input) }),
-      bindings: { ...source.bindings, ...(options.set !== undefined && parseSetOption(options.set)) },
+      bindings: specBindings(source, options),
     });
+    if (runnable) checkTensorSizes(compiled.net, source.text);
     return { ...compiled, ...source };
   } catch (error) {
     if (error instanceof NotationError) throw new Error(`${source.origin}: ${error.message}`);

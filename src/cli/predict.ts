@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { normalize } from '../data/augment.js';
-import { decodeImage } from '../data/folder.js';
+import { printWarning } from '../data/errors.js';
+import { decodeImages, resizeNote, skippedImageMessage } from '../data/images.js';
 import { Tensor } from '../tensor/tensor.js';
 import { loadModel } from '../train/model_file.js';
 import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
@@ -17,28 +18,36 @@ interface Prediction {
   top: { class: string; probability: number }[];
 }
 
-/** `convstack predict --model <file> <images...>`: the top classes of each image, with probabilities. */
+/**
+ * `convstack predict --model <file> <images...>`: the top classes of each image, with probabilities.
+ * Images are read as in training (resized to the net's input, normalised as the model file says);
+ * one that does not decode is skipped with the same warning `train` and `eval` give.
+ */
 export function registerPredict(program: Command): void {
   withBackendOptions(
     program
       .command('predict <images...>')
-      .description('classify PNG or JPEG images with a model file: the top classes with their probabilities')
+      .description('classify images (PNG, JPEG, WebP, GIF, TIFF) with a model file: the top classes with their probabilities')
       .requiredOption('--model <file>', 'a .safetensors model file written by convstack train')
       .option('--top <k>', 'how many classes to show per image', '3')
       .option('--json', 'print the predictions as JSON'),
-  ).action(async (images: string[], options: PredictOptions) => {
+  ).action(async (files: string[], options: PredictOptions) => {
     const k = parseNumber('top', options.top, 'int');
     const { backend, close } = await openBackend(options);
     try {
       const { net, info } = await loadModel(options.model, { backend });
       const shape = net.spec.input as [number, number, number];
       const size = shape[0] * shape[1] * shape[2];
+      const decoded = await decodeImages(files, shape, (error) => printWarning(skippedImageMessage(error)));
+      const note = resizeNote('predict', decoded.sizes, shape, false);
+      if (note !== null) printWarning(note);
+      const images = files.filter((_, i) => decoded.pixels[i] !== null);
+      if (images.length === 0) throw new Error('predict: none of the images could be decoded');
       const x = Tensor.zeros([images.length, ...shape], net.dtype);
-      for (const [i, file] of images.entries()) {
-        const pixels = await decodeImage(file, shape);
+      decoded.pixels.filter((p) => p !== null).forEach((pixels, i) => {
         for (let j = 0; j < size; j++) x.data[i * size + j] = (pixels[j] as number) / 255;
         normalize(x.data, i * size, shape, info.normalization);
-      }
+      });
       const scores = net.forward(x);
       const probabilities = backend.softmax(scores);
       const classes = info.classes.length;

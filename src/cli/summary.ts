@@ -17,6 +17,7 @@ export function registerSummary(program: Command): void {
     .description('the per-layer table of a net (notation text, a file holding it, or a zoo name), as the notes draw it for VGGNet')
     .option('--input <HxWxC>', 'input volume, overriding INPUT, e.g. 64x64x3')
     .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3,K=1,POOL=1")
+    .option('--classes <n>', 'class count of a zoo net (sets CLASSES), e.g. 3')
     .option('--json', 'print the table as JSON: { layers: [...], totals: {...} }')
     .action(async (spec: string, options: SummaryOptions) => {
       const compiled = await compileSpec(spec, options);

@@ -1,15 +1,26 @@
 import type { Command } from 'commander';
 import { compile } from '../notation/index.js';
 import { compact, summarize, thousands } from '../notation/summary.js';
-import { zoo } from '../zoo/index.js';
+import { zoo, zooNet, zooNotation } from '../zoo/index.js';
+import { unknownZooName } from './model.js';
 
-/** `convstack zoo`: every zoo net with its input, parameters, multiply-adds and activations per image. */
+/**
+ * `convstack zoo`: every zoo net with its input, parameters, multiply-adds and activations per image;
+ * `convstack zoo --notation vgg16`: one net's notation text, to copy and edit.
+ */
 export function registerZoo(program: Command): void {
   program
     .command('zoo')
     .description('list the model zoo: input size, parameters, multiply-adds and activations per image')
     .option('--json', 'print the list as JSON')
-    .action((options: { json?: boolean }) => {
+    .option('--notation <name>', "print a net's notation text, which compiles on its own, to copy and edit")
+    .action((options: { json?: boolean; notation?: string }) => {
+      if (options.notation !== undefined) {
+        const net = zooNet(options.notation);
+        if (net === undefined) throw new Error(unknownZooName(options.notation));
+        process.stdout.write(zooNotation(net));
+        return;
+      }
       const rows = zoo.map((net) => {
         const { totals, layers } = summarize(compile(net.source, { bindings: net.bindings }).net);
         const input = (layers[0] as (typeof layers)[number]).output;

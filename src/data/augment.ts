@@ -3,7 +3,9 @@ import type { Dataset } from './dataset.js';
 
 /** Per-channel input normalisation, x' = (x - mean[c]) / std[c]; stored in model files. */
 export interface Normalization {
+  /** Per channel, subtracted first. */
   mean: number[];
+  /** Per channel, divided by after. */
   std: number[];
 }
 
@@ -14,7 +16,9 @@ export interface Normalization {
  * the images left to right (not for digits).
  */
 export interface Augmentation {
+  /** The largest shift in pixels, in each direction (0 or absent: none). */
   shift?: number;
+  /** Mirror half the images left to right. */
   flip?: boolean;
 }
 

@@ -5,13 +5,17 @@ import type { Batch, Dataset } from './dataset.js';
 
 /** How `batches` assembles each batch. */
 export interface BatchOptions {
+  /** Images per batch; the last batch may be smaller. */
   batchSize: number;
   /** The order to visit images in (positions in the dataset), e.g. a seeded shuffle; dataset order if absent. */
   order?: ArrayLike<number>;
   /** Training-time augmentation; needs `rng`. */
   augmentation?: Augmentation;
+  /** The seeded generator augmentation draws from. */
   rng?: Rng;
+  /** Applied to every image after augmentation. */
   normalization?: Normalization;
+  /** The batches' element type (default float32). */
   dtype?: DType;
 }
 

@@ -13,6 +13,7 @@ export interface Dataset {
   readonly shape: readonly [number, number, number];
   /** Class names; labels index into this list. */
   readonly classes: readonly string[];
+  /** How many images. */
   readonly length: number;
   /** The label of every image, in 0..classes.length - 1. */
   readonly labels: Uint8Array;
@@ -22,7 +23,9 @@ export interface Dataset {
 
 /** A training set and the held-out set the loop evaluates on. */
 export interface DataSplits {
+  /** The images to train on. */
   train: Dataset;
+  /** The held-out images, never trained on. */
   test: Dataset;
 }
 
@@ -31,14 +34,19 @@ export interface DataSplits {
  * selects and orders the images that belong to it, so splits share the pixels without copying.
  */
 export class ArrayDataset implements Dataset {
+  /** How many images (the length of `indices`). */
   readonly length: number;
+  /** The label of each of this dataset's images, in its order. */
   readonly labels: Uint8Array;
   private readonly imageSize: number;
   private readonly scale: number;
 
   constructor(
+    /** Where the images came from, for messages. */
     readonly name: string,
+    /** One image's shape, [C, H, W]. */
     readonly shape: readonly [number, number, number],
+    /** Class names; labels index into this list. */
     readonly classes: readonly string[],
     private readonly pixels: Float32Array | Uint8Array,
     private readonly allLabels: Uint8Array,
@@ -53,6 +61,7 @@ export class ArrayDataset implements Dataset {
     this.labels = Uint8Array.from(indices, (i) => allLabels[i] as number);
   }
 
+  /** Writes image `i` into `out` from `offset`, [C, H, W], values in [0, 1]. */
   read(i: number, out: Float32Array | Float64Array, offset: number): void {
     const start = (this.indices[i] as number) * this.imageSize;
     for (let k = 0; k < this.imageSize; k++) out[offset + k] = (this.pixels[start + k] as number) * this.scale;
@@ -98,6 +107,28 @@ export function stratifiedSplit(dataset: ArrayDataset, testSize: number, seed: n
 
 /** A batch of images (N, C, H, W), allocated with `Tensor.zeros` (the caller disposes it), and their labels. */
 export interface Batch {
+  /** The images, (N, C, H, W). */
   x: Tensor;
+  /** The label of each image, N of them. */
   labels: Uint8Array;
+}
+
+/**
+ * Both splits as one dataset, training images first: what `eval --split all` scores, e.g. a separate
+ * folder of test images that was split like any flat folder. The splits must name the same classes.
+ */
+export function wholeDataset(splits: DataSplits, name: string): Dataset {
+  const { train, test } = splits;
+  if (train.classes.join('\n') !== test.classes.join('\n')) throw new RangeError(`${name}: the splits name different classes`);
+  const labels = new Uint8Array(train.length + test.length);
+  labels.set(train.labels);
+  labels.set(test.labels, train.length);
+  return {
+    name,
+    shape: train.shape,
+    classes: train.classes,
+    length: labels.length,
+    labels,
+    read: (i, out, offset) => (i < train.length ? train.read(i, out, offset) : test.read(i - train.length, out, offset)),
+  };
 }

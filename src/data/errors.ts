@@ -2,3 +2,11 @@
 export class DataError extends Error {
   override name = 'DataError';
 }
+
+/**
+ * Where the data readers' warnings go unless the caller says otherwise: stderr, in the CLI's words
+ * (`convstack: warning: ...`), so that `train`, `eval` and `predict` say the same thing.
+ */
+export function printWarning(message: string): void {
+  process.stderr.write(`convstack: warning: ${message}\n`);
+}

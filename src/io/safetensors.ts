@@ -16,7 +16,9 @@ export class SafetensorsError extends Error {
 
 /** What a safetensors file holds: tensors in file order, and the free-form string metadata. */
 export interface Safetensors {
+  /** Every tensor by name, in file order. */
   tensors: Map<string, Tensor>;
+  /** The `__metadata__` entries (strings only, as the format says). */
   metadata: Record<string, string>;
 }
 

@@ -1,15 +1,16 @@
 import type { Backend } from '../backends/backend.js';
 import { referenceBackend } from '../backends/reference/index.js';
-import { ops, type OpType } from '../ops/index.js';
-import type { ForwardContext, Op, ParamSpec } from '../ops/op.js';
-import { ShapeError, SizingError } from '../ops/errors.js';
+import { buildGraph, type Graph } from '../graph/graph.js';
+import { buildSchedule, fusionsOf, type ForwardStep, type Schedule } from '../graph/schedule.js';
+import type { ForwardContext, ParamSpec } from '../ops/op.js';
+import { ShapeError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
 import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
-import { conv2dRelu } from '../ops/conv2d_relu.js';
-import { liveness, readers } from '../memory/liveness.js';
-import { INPUT_NODE, type NetSpec, type NodeSpec } from './spec.js';
+import type { NetSpec, NodeSpec } from './spec.js';
+
+export { NetError } from '../graph/errors.js';
 
 /** A trainable tensor (or a buffer such as BN's running mean) and, after backward, its gradient. */
 export interface Parameter {
@@ -19,6 +20,7 @@ export interface Parameter {
   readonly trainable: boolean;
 }
 
+/** How to build a Net. */
 export interface NetOptions {
   backend?: Backend;
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
@@ -28,6 +30,7 @@ export interface NetOptions {
   init?: InitScheme;
 }
 
+/** Options of `Net.forward`. */
 export interface ForwardOptions {
   /** Keep the tape for `backward`, use batch statistics in BN and drop values in DROPOUT. */
   training?: boolean;
@@ -35,6 +38,7 @@ export interface ForwardOptions {
   inspect?: (node: NodeSpec, output: Tensor) => void;
 }
 
+/** Options of `Net.backward`. */
 export interface BackwardOptions {
   /** Also return dLoss/dinput (the images). */
   inputGrad?: boolean;
@@ -42,59 +46,33 @@ export interface BackwardOptions {
   auxGrads?: readonly Tensor[];
 }
 
-/** A layer could not be built: names the node, where it was written, and why. */
-export class NetError extends Error {
-  override name = 'NetError';
-  constructor(
-    readonly node: NodeSpec,
-    readonly index: number,
-    readonly reason: Error,
-  ) {
-    const where = node.source ? ` at line ${node.source.line}, column ${node.source.column} (${node.source.text})` : '';
-    super(`layer ${index} '${node.name}'${where}: ${reason.message}`);
-  }
-}
-
-interface Step {
-  node: NodeSpec;
-  op: Op<unknown, unknown>;
-  attrs: unknown;
-  inputIndices: number[];
-  params: Record<string, Tensor>;
-  paramNames: string[];
-  /** Parameters are named `<paramPrefix>.<name>`: the node's name, or the CONV's for a fused CONV+RELU. */
-  paramPrefix: string;
-  /** A CONV fused into the RELU after it: it computes nothing, and its output is never stored. */
-  skipped: boolean;
-}
-
-interface TapeEntry {
-  saved: unknown;
-}
-
 /**
- * A net built from a NetSpec: any DAG of ops, run in the listed (topological) order. In inference
- * each activation is freed as soon as its last reader has run; in training the tape keeps what
- * backward needs until `backward` has consumed it.
+ * A net built from a NetSpec: any DAG of ops. Its graph (`graph/graph.ts`) is built once from the
+ * spec by the ops' own shape rules; forward and backward execute the step schedule of that graph
+ * (`graph/schedule.ts`), which says which op runs, fused where the backend can, and what is freed
+ * after it: in inference each activation as soon as its last reader has run; in training only what
+ * no backward reads, the rest staying on the tape until `backward` has consumed it.
  */
 export class Net {
   readonly spec: NetSpec;
   readonly backend: Backend;
   readonly dtype: DType;
+  /** The spec's nodes with their values, shapes, parameters and readers. */
+  readonly graph: Graph;
   /** Parameters and buffers by state_dict name, in the order of the layers. */
   readonly params: Map<string, Parameter> = new Map();
   /** Each node's output shape for one image, [C, H, W] or [F]; index 0 is the input. */
   readonly shapes: Shape[];
-  private readonly steps: Step[] = [];
-  /** For each value (0 = input, i + 1 = step i), the index of the last step that reads it. */
-  private readonly lastUse: number[];
-  /** Values nobody reads but the net's output: auxiliary heads, trained by losses of their own. */
-  private readonly auxIndices: number[];
-  /** For each value, whether some backward reads it, so that training must keep it after forward. */
-  private readonly keptForBackward: boolean[];
+  /** Each node's parameters by their own name (`weight`), in node order. */
+  private readonly layerParams: Record<string, Tensor>[];
+  private readonly inference: Schedule;
+  private readonly training: Schedule;
+  /** The training schedule whose backward also computes dLoss/dinput, built when first asked for. */
+  private trainingWithInputGrad: Schedule | null = null;
   private readonly rng: Rng;
   private activations: (Tensor | null)[] = [];
-  private tape: TapeEntry[] | null = null;
+  /** What each forward step of the last training pass saved for its backward. */
+  private tape: unknown[] | null = null;
 
   constructor(spec: NetSpec, options: NetOptions = {}) {
     this.spec = spec;
@@ -102,57 +80,18 @@ export class Net {
     this.dtype = options.dtype ?? 'float32';
     this.rng = new Rng(options.seed ?? 0);
     setAllocator(this.backend.allocator);
-    this.shapes = [spec.input];
-    const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
+    this.graph = buildGraph(spec);
+    this.shapes = this.graph.shapes;
     const scheme = options.init ?? DEFAULT_INIT;
     const classifiers = classifierLayers(spec);
-    spec.nodes.forEach((node, i) => {
-      const inputIndices = node.inputs.map((name) => {
-        const index = indexOf.get(name);
-        if (index === undefined) throw new NetError(node, i, new Error(`reads '${name}', which no earlier layer produces`));
-        return index;
-      });
-      if (indexOf.has(node.name)) throw new NetError(node, i, new Error(`the name '${node.name}' is used twice`));
-      const op = ops[node.op as OpType] as Op<unknown, unknown>;
-      const inShapes = inputIndices.map((j) => this.shapes[j] as Shape);
-      let outShape: Shape;
-      let paramSpecs: ParamSpec[];
-      try {
-        outShape = op.outputShape(inShapes, node.attrs);
-        paramSpecs = op.params(inShapes, node.attrs);
-      } catch (error) {
-        if (error instanceof ShapeError || error instanceof SizingError) throw new NetError(node, i, error);
-        throw error;
-      }
-      this.shapes.push(outShape);
-      indexOf.set(node.name, i + 1);
-      const params = this.createParams(node.name, paramSpecs, { scheme, classifier: classifiers.has(node.name) });
-      this.steps.push({ node, op, attrs: node.attrs, inputIndices, params, paramNames: paramSpecs.map((p) => p.name), paramPrefix: node.name, skipped: false });
-    });
-    const specReaders = liveness(spec).lastReader;
-    this.auxIndices = specReaders.flatMap((reader, j) => (reader === -1 && j > 0 && j < specReaders.length - 1 ? [j] : []));
-    if (this.backend.conv2dRelu !== undefined) this.fuseConvRelu();
-    ({ lastReader: this.lastUse, keptForBackward: this.keptForBackward } = readers(
-      this.steps.map((step) => (step.skipped ? [] : step.inputIndices)),
-      this.steps.map((step) => step.op.backwardReads),
-    ));
+    this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params, { scheme, classifier: classifiers.has(node.spec.name) }));
+    this.inference = this.schedule(false, false);
+    this.training = this.schedule(true, false);
   }
 
-  /**
-   * Where a CONV's only reader is a RELU, the RELU's step runs both as one fused kernel on the CONV's
-   * input and parameters, and the CONV's step is skipped: one pass over the output instead of three
-   * (conv, zero-fill, relu), and no buffer for the conv's output. NOTE: `inspect` then sees the pair
-   * as the RELU.
-   */
-  private fuseConvRelu(): void {
-    const readCount = this.shapes.map(() => 0);
-    for (const step of this.steps) for (const j of step.inputIndices) readCount[j] = (readCount[j] ?? 0) + 1;
-    this.steps.forEach((conv, i) => {
-      const relu = this.steps[i + 1];
-      if (conv.node.op !== 'conv' || relu?.node.op !== 'relu' || relu.inputIndices[0] !== i + 1 || readCount[i + 1] !== 1) return;
-      this.steps[i + 1] = { ...conv, node: relu.node, op: conv2dRelu as Op<unknown, unknown> };
-      conv.skipped = true;
-    });
+  /** The schedule of a pass, with the fused kernels this net's backend offers. */
+  private schedule(training: boolean, inputGrad: boolean): Schedule {
+    return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend) });
   }
 
   private createParams(prefix: string, specs: ParamSpec[], init: InitContext): Record<string, Tensor> {
@@ -174,7 +113,7 @@ export class Net {
 
   /** The auxiliary heads (GoogLeNet's classifiers): layers whose output nobody reads, in order. */
   get auxiliaryHeads(): NodeSpec[] {
-    return this.auxIndices.map((j) => this.steps[j - 1]?.node as NodeSpec);
+    return this.graph.auxHeads.map((j) => this.graph.nodes[j - 1]?.spec as NodeSpec);
   }
 
   /**
@@ -183,7 +122,7 @@ export class Net {
    */
   auxiliaryOutputs(): Tensor[] {
     if (this.tape === null) throw new Error('auxiliaryOutputs needs a forward pass with { training: true } first');
-    return this.auxIndices.map((j) => this.activations[j] as Tensor);
+    return this.graph.auxHeads.map((j) => this.activations[j] as Tensor);
   }
 
   /** The trainable parameters, in layer order. */
@@ -193,7 +132,8 @@ export class Net {
 
   /**
    * Runs x (N, C, H, W) through the net and returns the output, which the caller owns. With
-   * `training`, keeps the tape for `backward` and updates BN running statistics.
+   * `training`, keeps the tape for `backward` and updates BN running statistics. NOTE: for a fused
+   * CONV+RELU, `inspect` sees the pair as the RELU.
    */
   forward(x: Tensor, { training = false, inspect }: ForwardOptions = {}): Tensor {
     if (!sameShape(x.shape.slice(1), this.spec.input)) {
@@ -205,32 +145,19 @@ export class Net {
     // them from sitting beside this pass's activations (PyTorch's zero_grad(set_to_none=True) before forward).
     if (training) this.dropGrads();
     const ctx = this.context(training);
-    const values: (Tensor | null)[] = [x];
-    const tape: TapeEntry[] = [];
-    this.steps.forEach((step, i) => {
-      if (step.skipped) {
-        values.push(null);
-        if (training) tape.push({ saved: null });
-        return;
+    const values: (Tensor | null)[] = this.shapes.map(() => null);
+    values[0] = x;
+    const tape = (training ? this.training : this.inference).forward.map((step) => {
+      const inputs = step.inputs.map((j) => values[j] as Tensor);
+      const { output, saved } = step.op.forward(ctx, inputs, this.paramsOf(step), step.layer.attrs);
+      inspect?.(step.node.spec, output);
+      values[step.output] = output;
+      if (!training) step.op.release(saved);
+      for (const j of step.frees) {
+        values[j]?.dispose();
+        values[j] = null;
       }
-      const inputs = step.inputIndices.map((j) => values[j] as Tensor);
-      const { output, saved } = step.op.forward(ctx, inputs, step.params, step.attrs);
-      inspect?.(step.node, output);
-      values.push(output);
-      if (training) tape.push({ saved });
-      else step.op.release(saved);
-      for (const j of new Set(step.inputIndices)) {
-        if (j > 0 && this.lastUse[j] === i && !(training && this.keptForBackward[j])) {
-          (values[j] as Tensor).dispose();
-          values[j] = null;
-        }
-      }
-      // An output nobody reads is an auxiliary head's (GoogLeNet's): training keeps it for its loss,
-      // inference frees it at once.
-      if (!training && this.lastUse[i + 1] === -1 && i < this.steps.length - 1) {
-        output.dispose();
-        values[i + 1] = null;
-      }
+      return saved;
     });
     const output = values[values.length - 1] as Tensor;
     if (training) {
@@ -247,39 +174,36 @@ export class Net {
   backward(dy: Tensor, { inputGrad = false, auxGrads = [] }: BackwardOptions = {}): Tensor | null {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
-    setAllocator(this.backend.allocator);
-    const ctx = this.context(true);
-    const grads: (Tensor | null)[] = this.activations.map(() => null);
-    grads[grads.length - 1] = dy.clone();
-    if (auxGrads.length !== this.auxIndices.length) {
-      throw new Error(`backward: the net has ${this.auxIndices.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
+    if (auxGrads.length !== this.graph.auxHeads.length) {
+      throw new Error(`backward: the net has ${this.graph.auxHeads.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
     }
-    this.auxIndices.forEach((j, k) => (grads[j] = (auxGrads[k] as Tensor).clone()));
-    for (let i = this.steps.length - 1; i >= 0; i--) {
-      const step = this.steps[i] as Step;
-      const entry = tape[i] as TapeEntry;
-      const gradOut = grads[i + 1];
-      if (gradOut == null) {
-        step.op.release(entry.saved);
-        this.dropActivation(i + 1);
-        continue;
-      }
-      const wanted = step.inputIndices.map((j) => j > 0 || inputGrad);
-      const result = step.op.backward(ctx, entry.saved, gradOut, step.params, step.attrs, wanted);
-      step.op.release(entry.saved);
+    setAllocator(this.backend.allocator);
+    const schedule = inputGrad ? (this.trainingWithInputGrad ??= this.schedule(true, true)) : this.training;
+    const ctx = this.context(true);
+    const grads: (Tensor | null)[] = this.shapes.map(() => null);
+    [dy, ...auxGrads].forEach((g, k) => (grads[schedule.seeds[k] as number] = g.clone()));
+    for (const back of schedule.backward) {
+      const step = schedule.forward[back.step] as ForwardStep;
+      const saved = tape[back.step];
+      const gradOut = grads[step.output] as Tensor;
+      const result = step.op.backward(ctx, saved, gradOut, this.paramsOf(step), step.layer.attrs, back.wanted);
+      step.op.release(saved);
       gradOut.dispose();
-      grads[i + 1] = null;
-      this.dropActivation(i + 1);
-      for (const name of step.paramNames) {
-        const g = result.params[name];
-        if (g === undefined) continue;
-        (this.params.get(`${step.paramPrefix}.${name}`) as Parameter).grad = g;
+      grads[step.output] = null;
+      if (back.freesOutput) {
+        this.activations[step.output]?.dispose();
+        this.activations[step.output] = null;
       }
-      step.inputIndices.forEach((j, k) => {
+      for (const { name } of step.layer.params) {
+        const g = result.params[name];
+        if (g !== undefined) (this.params.get(`${step.layer.spec.name}.${name}`) as Parameter).grad = g;
+      }
+      step.inputs.forEach((j, k) => {
         const g = result.inputs[k] ?? null;
         if (g === null) return;
-        if (!wanted[k]) return g.dispose();
-        grads[j] = accumulate(this.backend, grads[j] ?? null, g);
+        const action = back.inputGrads[k];
+        if (action === 'drop') return g.dispose();
+        grads[j] = action === 'add' ? sum(this.backend, grads[j] as Tensor, g) : g;
       });
     }
     this.tape = null;
@@ -287,21 +211,16 @@ export class Net {
     return grads[0] ?? null;
   }
 
+  /** The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU). */
+  private paramsOf(step: ForwardStep): Record<string, Tensor> {
+    return this.layerParams[step.layer.index] as Record<string, Tensor>;
+  }
+
   private dropGrads(): void {
     for (const param of this.params.values()) {
       param.grad?.dispose();
       param.grad = null;
     }
-  }
-
-  /**
-   * Frees activation j during backward: every reader of it has run its backward already. The net's
-   * output is the caller's and stays.
-   */
-  private dropActivation(j: number): void {
-    if (j === this.activations.length - 1) return;
-    this.activations[j]?.dispose();
-    this.activations[j] = null;
   }
 
   /**
@@ -337,7 +256,7 @@ export class Net {
   /** Drops the tape of a training forward that will not be followed by backward. */
   clearTape(): void {
     if (this.tape === null) return;
-    this.tape.forEach((entry, i) => this.steps[i]?.op.release(entry.saved));
+    this.tape.forEach((saved, s) => this.training.forward[s]?.op.release(saved));
     // Values 1..n-1 belong to the net; the input belongs to the caller and the output was returned.
     for (let j = 1; j < this.activations.length - 1; j++) this.activations[j]?.dispose();
     this.activations = [];
@@ -373,10 +292,10 @@ export class Net {
   }
 }
 
-function accumulate(backend: Backend, sum: Tensor | null, g: Tensor): Tensor {
-  if (sum === null) return g;
-  const total = backend.add(sum, g);
-  sum.dispose();
-  g.dispose();
+/** a + b by the backend, freeing both: where a value has several readers, their gradients add up. */
+function sum(backend: Backend, a: Tensor, b: Tensor): Tensor {
+  const total = backend.add(a, b);
+  a.dispose();
+  b.dispose();
   return total;
 }

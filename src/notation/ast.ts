@@ -1,5 +1,5 @@
 import type { Location } from './errors.js';
-import type { BlockKeyword, LayerKeyword } from './lexer.js';
+import type { BlockKeyword, LayerKeyword } from './keywords/index.js';
 
 /** A number as written, or a variable bound by the caller, a `let` or a block's parameter. */
 export type Num = { kind: 'num'; value: number; loc: Location } | { kind: 'var'; name: string; loc: Location };

@@ -2,6 +2,7 @@ import { formatBytes } from '../memory/units.js';
 import { compile, type CompileOptions } from './compile.js';
 import type { Program } from './ast.js';
 import { parse } from './parser.js';
+import { checkBindings, variablesOf } from './variables.js';
 import type { ReceptiveField } from './infer.js';
 import { formatField, summarize, thousands, type SummaryTotals } from './summary.js';
 
@@ -18,6 +19,7 @@ export interface DesignFigures {
   weightedLayers: number;
 }
 
+/** Two designs' figures, `a` and `b`, as `compare` puts them side by side. */
 export interface Comparison {
   a: DesignFigures;
   b: DesignFigures;
@@ -29,10 +31,18 @@ export interface Comparison {
  * A text without INPUT reads `options.input`, or a 32x32xC volume when C is bound, else the default.
  */
 export function compare(a: string | Program, b: string | Program, options: CompileOptions = {}): Comparison {
-  return { a: designFigures(a, options), b: designFigures(b, options) };
+  const [programA, programB] = [a, b].map((text) => (typeof text === 'string' ? parse(text) : text)) as [Program, Program];
+  // The values are shared: each must be a variable of one design at least (C also sizes a fragment's input).
+  const unknown = Object.fromEntries(Object.entries(options.bindings ?? {}).filter(([name]) => name !== 'C' && !variablesOf(programB).has(name)));
+  if (options.ignoreUnknownBindings !== true) checkBindings(programA, unknown);
+  const shared = { ...options, ignoreUnknownBindings: true };
+  return { a: designFigures(programA, shared), b: designFigures(programB, shared) };
 }
 
-/** One design's figures (what `compare` puts in each column). Throws NotationError. */
+/**
+ * One design's figures (what `compare` puts in each column). Throws NotationError. A binding of C
+ * sizes a fragment's input, so it is never unknown here.
+ */
 export function designFigures(source: string | Program, options: CompileOptions = {}): DesignFigures {
   const program = typeof source === 'string' ? parse(source) : source;
   const first = program.body.elements[0]?.item;
@@ -40,7 +50,10 @@ export function designFigures(source: string | Program, options: CompileOptions 
   // A fragment such as `CONV7-C` reads a volume of depth C, as in the notes' comparison.
   const fragmentInput = first?.kind === 'layer' && first.type === 'INPUT' ? undefined : channels === undefined ? undefined : ([32, 32, channels] as const);
   const input = options.input ?? fragmentInput;
-  const { net } = compile(program, { ...options, ...(input !== undefined && { input }) });
+  // C sized the fragment's input; the text itself need not read it.
+  const sizedByC = fragmentInput !== undefined && options.input === undefined && !variablesOf(program).has('C');
+  const bindings = sizedByC ? Object.fromEntries(Object.entries(options.bindings ?? {}).filter(([name]) => name !== 'C')) : options.bindings;
+  const { net } = compile(program, { ...options, ...(bindings !== undefined && { bindings }), ...(input !== undefined && { input }) });
   const { layers, totals } = summarize(net);
   const last = net.layers[net.layers.length - 1];
   return {

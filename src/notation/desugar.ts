@@ -1,31 +1,16 @@
 import type { OpAttrs } from '../ops/index.js';
-import type { Rounding } from '../ops/window.js';
 import type { NodeSpec } from '../net/spec.js';
-import type { Attr, Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.js';
+import type { Chain, Def, Element, Item, LayerNode, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
-import type { LayerKeyword } from './lexer.js';
+import { MAX_BLOCK_DEPTH, MAX_EXPANDED_NESTING, MAX_EXPANSION_STEPS, MAX_LAYERS, MAX_TENSOR_VALUES } from './limits.js';
+import { keywordFor, nearest } from './suggest.js';
+import { switchOf } from './variables.js';
+import { DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
+
+type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
 
 /** Variable values from the caller (`--set N=2,M=3` or `{ N: 2, M: 3 }`); they override `let` defaults. */
 export type Bindings = Readonly<Record<string, number>>;
-
-/**
- * The documented defaults of bare layers. INPUT is a CIFAR-10 image (the notes' first example); a
- * bare CONV follows the notes' advice (3x3, stride 1, size-preserving padding); a bare POOL is the
- * notes' most common 2x2 max pool, stride 2; a bare FC is the 10 class scores when no FC follows
- * it, a hidden layer of 512 otherwise.
- */
-export const DEFAULTS = {
-  input: [3, 32, 32] as const,
-  convFilter: 3,
-  convFilters: 32,
-  poolFilter: 2,
-  hiddenFc: 512,
-  classes: 10,
-  bnEps: 1e-5,
-  bnMomentum: 0.1,
-  dropout: 0.5,
-  lrn: { size: 5, alpha: 1e-4, beta: 0.75, k: 2 },
-} as const;
 
 /** A layer after desugaring: a net node (inputs not yet wired) and where it was written. */
 export interface LayerItem {
@@ -58,6 +43,7 @@ export interface AuxItem {
   loc: Location;
 }
 
+/** One part of an expanded net: a layer or a block of parts. */
 export type Expanded = LayerItem | ResItem | ConcatItem | AuxItem;
 
 /** A net with every repetition, option, variable, default and block expanded, and every layer named. */
@@ -70,16 +56,12 @@ export interface ExpandedNet {
   source: string;
 }
 
+/** The caller's values and input volume. */
 export interface DesugarOptions {
   bindings?: Bindings;
   /** Overrides the INPUT volume, [C, H, W] (`--input HxWxC`). */
   input?: readonly [number, number, number];
 }
-
-/** The most layers one text may expand to; stops `[...]*1000000` before it eats the memory. */
-const MAX_LAYERS = 100_000;
-/** How deep blocks may call blocks; deeper means a block calls itself. */
-const MAX_DEPTH = 64;
 
 interface Scope {
   path: string;
@@ -99,14 +81,17 @@ export function desugar(program: Program, options: DesugarOptions = {}): Expande
   return new Desugarer(program, options).run();
 }
 
-const PARAM_OPS = new Set(['conv', 'fc', 'bn']);
-
 class Desugarer {
   private readonly defs = new Map<string, Def>();
   private readonly taken = new Set<string>();
+  /** For a name shared by parameter-free layers (`relu`), the next `_k` to try. */
+  private readonly suffixes = new Map<string, number>();
   private readonly pendingFc: NodeSpec[] = [];
   private readonly fcNodes: NodeSpec[] = [];
   private layers = 0;
+  private steps = 0;
+  /** Brackets and block calls open around the part being expanded. */
+  private nesting = 0;
 
   constructor(
     private readonly program: Program,
@@ -142,6 +127,7 @@ class Desugarer {
 
     const scope: Scope = { path: '', sequential: false, next: 0, counters: new Map(), env, depth: 0 };
     const items = this.chain({ elements, loc: program.body.loc }, scope);
+    this.checkEnd(items);
     // A bare FC is the classifier when no FC follows it, a hidden layer otherwise.
     const lastFc = this.fcNodes[this.fcNodes.length - 1];
     for (const node of this.pendingFc) {
@@ -150,20 +136,47 @@ class Desugarer {
     return { input, inputLoc, items, source: program.source };
   }
 
+  /** The net's output is its main path's last layer, so the net cannot end with a side head. */
+  private checkEnd(items: readonly Expanded[]): void {
+    const last = items[items.length - 1];
+    if (last?.kind !== 'aux') return;
+    const main = [...items].reverse().find((item) => item.kind !== 'aux');
+    const mainText = main === undefined ? null : this.program.source.slice(main.loc.offset, main.loc.end);
+    const path =
+      mainText === null
+        ? 'here the main path has no layer at all, so the side head would become the output'
+        : `here the main path ends at ${mainText}, which the head reads`;
+    this.fail(
+      'syntax',
+      `the net ends with AUX[...], a side head (GoogLeNet's auxiliary classifier) that reads the volume while the main path continues; ${path}. Continue the main path after AUX[...], or drop AUX to make its layers the net's own`,
+      last.loc,
+    );
+  }
+
   private chain(chain: Chain, scope: Scope): Expanded[] {
     const out: Expanded[] = [];
     for (const element of chain.elements) {
+      this.step(element);
       if (element.optional !== null && !this.switchedOn(element, scope)) continue;
       const times = element.repeat === null ? 1 : this.integer(element.repeat, scope.env, 'a repeat count', 0);
-      for (let i = 0; i < times; i++) out.push(...this.item(element.item, element.label, scope));
+      for (let i = 0; i < times; i++) {
+        if (i > 0) this.step(element);
+        // NOTE: a loop, not push(...items): spreading 100,000 items overflows the stack.
+        for (const expanded of this.item(element.item, element.label, scope)) out.push(expanded);
+      }
     }
     return out;
   }
 
+  /** Counts one visit of a part, so that expanding takes time linear in the result at worst. */
+  private step(element: Element): void {
+    if (++this.steps > MAX_EXPANSION_STEPS) {
+      this.fail('syntax', `the text expands to more than ${MAX_EXPANSION_STEPS.toLocaleString('en-US')} parts (repetitions included); repeat fewer times`, element.loc);
+    }
+  }
+
   private switchedOn(element: Element, scope: Scope): boolean {
-    const { item } = element;
-    const name =
-      element.optional?.name ?? element.label ?? (item.kind === 'layer' ? item.type : item.kind === 'call' ? item.name : null);
+    const name = switchOf(element);
     if (name === null) {
       return this.fail('syntax', 'an optional group needs the name of the variable that switches it on: write [ ... ]?NAME', element.loc);
     }
@@ -175,9 +188,17 @@ class Desugarer {
   }
 
   private item(item: Item, label: string | null, scope: Scope): Expanded[] {
+    if (item.kind === 'layer') return [this.layer(item, label, scope)];
+    if (++this.nesting > MAX_EXPANDED_NESTING) {
+      this.fail('syntax', `brackets and blocks nest deeper than ${MAX_EXPANDED_NESTING} levels once blocks are expanded`, item.loc);
+    }
+    const expanded = this.nested(item, label, scope);
+    this.nesting--;
+    return expanded;
+  }
+
+  private nested(item: Exclude<Item, LayerNode>, label: string | null, scope: Scope): Expanded[] {
     switch (item.kind) {
-      case 'layer':
-        return [this.layer(item, label, scope)];
       case 'group':
         if (label === null) return this.chain(item.body, scope);
         return this.chain(item.body, this.child(scope, label, '', true));
@@ -201,16 +222,17 @@ class Desugarer {
     const def = this.defs.get(item.name);
     if (def === undefined) {
       const known = [...this.defs.keys()];
+      const near = keywordFor(item.name) ?? nearest(item.name, known);
       return this.fail(
         'name',
-        `'${item.name}' is neither a layer (INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN) nor a block${known.length ? ` (defined: ${known.join(', ')})` : ''}`,
+        `'${item.name}' is neither a layer (${LAYER_KEYWORDS.join(', ')}) nor a block${known.length ? ` (defined: ${known.join(', ')})` : ''}${near !== null ? `; did you mean ${near}?` : ''}`,
         item.loc,
       );
     }
     if (def.params.length !== item.args.length) {
       this.fail('syntax', `${def.name} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${item.args.length}`, item.loc);
     }
-    if (scope.depth >= MAX_DEPTH) this.fail('syntax', `blocks nest deeper than ${MAX_DEPTH}: does '${def.name}' call itself?`, item.loc);
+    if (scope.depth >= MAX_BLOCK_DEPTH) this.fail('syntax', `blocks nest deeper than ${MAX_BLOCK_DEPTH}: does '${def.name}' call itself?`, item.loc);
     const env = new Map(scope.env);
     def.params.forEach((p, i) => env.set(p, this.number(item.args[i] as Num, scope.env)));
     const inner = this.child(scope, label, def.name, false);
@@ -242,19 +264,22 @@ class Desugarer {
   }
 
   private layer(node: LayerNode, label: string | null, scope: Scope): LayerItem {
-    if (node.type === 'INPUT') this.fail('syntax', 'INPUT can only be the first layer of the net', node.loc);
+    if (node.type === 'INPUT') return this.fail('syntax', 'INPUT can only be the first layer of the net', node.loc);
     if (++this.layers > MAX_LAYERS) this.fail('syntax', `the net expands to more than ${MAX_LAYERS} layers`, node.loc);
-    const resolved = resolveLayer(node, scope.env, this);
+    const entry = entryOf(node.type);
+    const resolved = this.resolve(node, entry, scope.env);
     let name: string;
     if (label === null && !scope.sequential) {
-      name = this.auto(scope, resolved.op === 'maxpool' ? 'pool' : resolved.op);
+      name = this.auto(scope, entry.autoName ?? entry.op);
     } else {
       name = this.segment(scope, label);
       if (this.taken.has(name)) {
-        if (PARAM_OPS.has(resolved.op)) this.fail('name', `the name '${name}' is used twice; layers with weights need unique names`, node.loc);
+        if (entry.weighted === true) this.fail('name', `the name '${name}' is used twice; layers with weights need unique names`, node.loc);
         // A parameter-free layer may share a module name (torchvision reuses one `relu`); keep it unique.
-        let k = 2;
+        // The next suffix is remembered per name, so that n layers sharing one name take linear time.
+        let k = this.suffixes.get(name) ?? 2;
         while (this.taken.has(`${name}_${k}`)) k++;
+        this.suffixes.set(name, k + 1);
         name = `${name}_${k}`;
       }
       this.taken.add(name);
@@ -279,14 +304,23 @@ class Desugarer {
 
   integer(num: Num, env: ReadonlyMap<string, number>, what: string, min: number): number {
     const value = this.number(num, env);
-    if (!Number.isInteger(value) || value < min) {
-      this.fail('syntax', `${what} must be a whole number of at least ${min}, got ${value}${num.kind === 'var' ? ` (${num.name})` : ''}`, num.loc);
+    const named = num.kind === 'var' ? ` (${num.name})` : '';
+    if (!Number.isInteger(value) || value < min) this.fail('syntax', `${what} must be a whole number of at least ${min}, got ${value}${named}`, num.loc);
+    if (value > MAX_TENSOR_VALUES) {
+      this.fail('syntax', `${what} is ${value}${named}, more than a tensor can hold: at most ${MAX_TENSOR_VALUES.toLocaleString('en-US')}`, num.loc);
     }
     return value;
   }
 
-  sourceOf(loc: Location): string {
-    return this.program.source.slice(loc.offset, loc.end);
+  /** Turns a layer as written into its keyword's op and attributes, with every default filled in. */
+  private resolve(node: LayerNode, entry: KeywordEntry, env: ReadonlyMap<string, number>): Resolved {
+    const ctx: ResolveContext = {
+      number: (num) => this.number(num, env),
+      integer: (num, what, min) => this.integer(num, env, what, min),
+      fail: (reason, loc) => this.fail('syntax', reason, loc),
+    };
+    const attrs = readAttrs(node, entry.accepts, this.program.source, ctx);
+    return { op: entry.op, attrs: entry.resolve(node, attrs, ctx) } as Resolved;
   }
 
   fail(kind: 'syntax' | 'binding' | 'name', reason: string, loc: Location): never {
@@ -296,123 +330,4 @@ class Desugarer {
 
 function join(path: string, segment: string): string {
   return path === '' ? segment : `${path}.${segment}`;
-}
-
-/** Which attributes each layer takes; flags are the rounding modes. */
-const ACCEPTS: Record<LayerKeyword, { named: readonly string[]; rounding: boolean; positional: string | null }> = {
-  INPUT: { named: [], rounding: false, positional: null },
-  CONV: { named: ['s', 'p', 'k', 'groups', 'bias'], rounding: true, positional: null },
-  POOL: { named: ['s', 'p', 'k'], rounding: true, positional: null },
-  AVGPOOL: { named: ['s', 'p', 'k'], rounding: true, positional: null },
-  GAP: { named: [], rounding: false, positional: null },
-  FC: { named: ['bias'], rounding: false, positional: null },
-  RELU: { named: [], rounding: false, positional: null },
-  BN: { named: ['eps', 'momentum'], rounding: false, positional: null },
-  DROPOUT: { named: ['p'], rounding: false, positional: 'p' },
-  LRN: { named: ['size', 'alpha', 'beta', 'k'], rounding: false, positional: null },
-  SOFTMAX: { named: [], rounding: false, positional: null },
-  FLATTEN: { named: [], rounding: false, positional: null },
-};
-
-const ROUNDINGS = new Set<string>(['exact', 'floor', 'ceil']);
-const YES = new Set(['yes', 'true']);
-const NO = new Set(['no', 'false']);
-
-type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
-
-/** Turns a layer as written into an op and its attributes, with every default filled in. */
-function resolveLayer(node: LayerNode, env: ReadonlyMap<string, number>, d: Desugarer): Resolved {
-  const accepts = ACCEPTS[node.type];
-  const values = new Map<string, { nums: number[]; attr: Attr }>();
-  let rounding: Rounding = 'exact';
-  let bias = true;
-  for (const attr of node.attrs) {
-    let name = attr.name;
-    let value = attr.value;
-    if (name !== null && value === null && accepts.rounding && ROUNDINGS.has(name)) {
-      rounding = name as Rounding;
-      continue;
-    }
-    // DROPOUT(P): a bare name in the positional slot is a variable.
-    if (value === null && accepts.positional !== null && name !== null) {
-      value = [{ kind: 'var', name, loc: attr.loc }];
-      name = null;
-    }
-    if (name === null) name = accepts.positional;
-    const allowed = [...accepts.named.map((n) => `${n}=`), ...(accepts.rounding ? ['floor', 'ceil', 'exact'] : [])];
-    if (name === null || value === null || !accepts.named.includes(name)) {
-      d.fail('syntax', `${node.type} does not take '${d.sourceOf(attr.loc)}'; it takes ${allowed.length ? allowed.join(', ') : 'no attributes'}`, attr.loc);
-    }
-    if (values.has(name)) d.fail('syntax', `'${name}' is given twice`, attr.loc);
-    if (name === 'bias') {
-      const v = value[0] as Num;
-      if (value.length === 1 && v.kind === 'var' && (YES.has(v.name) || NO.has(v.name))) bias = YES.has(v.name);
-      else bias = d.number(v, env) !== 0;
-      continue;
-    }
-    const pair = name === 's' || name === 'p' || name === 'k';
-    if (value.length > 1 && !pair) d.fail('syntax', `'${name}' takes one number`, attr.loc);
-    values.set(name, { nums: value.map((n) => d.number(n, env)), attr });
-  }
-
-  const get = (name: string): number[] | null => values.get(name)?.nums ?? null;
-  const check = (name: string, what: string, ok: (v: number) => boolean): void => {
-    const entry = values.get(name);
-    if (entry !== undefined && !entry.nums.every(ok)) d.fail('syntax', `${what}, got ${name}=${entry.nums.join('x')}`, entry.attr.loc);
-  };
-  const positiveInt = (v: number): boolean => Number.isInteger(v) && v >= 1;
-  const pairOf = (v: number[]): [number, number] => [v[0] as number, (v[1] ?? v[0]) as number];
-
-  switch (node.type) {
-    case 'CONV':
-    case 'POOL':
-    case 'AVGPOOL': {
-      const isConv = node.type === 'CONV';
-      if (node.size !== null && values.has('k')) d.fail('syntax', `the filter size is given twice (${node.type}${node.size.map((n) => d.number(n, env)).join('x')} and k=)`, node.loc);
-      const sizeNums = node.size?.map((n) => d.integer(n, env, 'a filter size', 1)) ?? null;
-      check('k', 'the filter size must be a whole number of at least 1', positiveInt);
-      check('s', 'the stride must be a whole number of at least 1', positiveInt);
-      check('p', 'the padding must be a whole number of at least 0', (v) => Number.isInteger(v) && v >= 0);
-      const kernel = pairOf(sizeNums ?? get('k') ?? [isConv ? DEFAULTS.convFilter : DEFAULTS.poolFilter]);
-      const stride = pairOf(get('s') ?? (isConv ? [1] : kernel));
-      // NOTE: (F-1)/2 keeps the size for odd F, the notes' rule; for even F it is rounded down.
-      const padding = pairOf(get('p') ?? (isConv ? kernel.map((f) => Math.floor((f - 1) / 2)) : [0]));
-      const window = { kernel, stride, padding, rounding };
-      if (node.type === 'POOL') return { op: 'maxpool', attrs: window };
-      if (node.type === 'AVGPOOL') return { op: 'avgpool', attrs: { ...window, countIncludePad: true } };
-      const outChannels = node.count === null ? DEFAULTS.convFilters : d.integer(node.count, env, 'the number of filters', 1);
-      check('groups', 'groups must be a whole number of at least 1', positiveInt);
-      return { op: 'conv', attrs: { ...window, outChannels, groups: get('groups')?.[0] ?? 1, bias } };
-    }
-    case 'FC': {
-      // A bare FC's size depends on what follows it; desugar fills it in at the end.
-      const outFeatures = node.count === null ? 0 : d.integer(node.count, env, 'the number of outputs', 1);
-      return { op: 'fc', attrs: { outFeatures, bias } };
-    }
-    case 'BN':
-      check('eps', 'eps must be positive', (v) => v > 0);
-      check('momentum', 'momentum must be in [0, 1]', (v) => v >= 0 && v <= 1);
-      return { op: 'bn', attrs: { eps: get('eps')?.[0] ?? DEFAULTS.bnEps, momentum: get('momentum')?.[0] ?? DEFAULTS.bnMomentum } };
-    case 'DROPOUT':
-      check('p', 'the drop probability must be in [0, 1)', (v) => v >= 0 && v < 1);
-      return { op: 'dropout', attrs: { p: get('p')?.[0] ?? DEFAULTS.dropout } };
-    case 'LRN': {
-      check('size', 'the LRN size must be a whole number of at least 1', positiveInt);
-      const l = DEFAULTS.lrn;
-      return {
-        op: 'lrn',
-        attrs: { size: get('size')?.[0] ?? l.size, alpha: get('alpha')?.[0] ?? l.alpha, beta: get('beta')?.[0] ?? l.beta, k: get('k')?.[0] ?? l.k },
-      };
-    }
-    case 'GAP':
-      return { op: 'globalavgpool', attrs: {} };
-    case 'RELU':
-      return { op: 'relu', attrs: {} };
-    case 'SOFTMAX':
-      return { op: 'softmax', attrs: {} };
-    case 'FLATTEN':
-      return { op: 'flatten', attrs: {} };
-    case 'INPUT':
-      return d.fail('syntax', 'INPUT can only be the first layer of the net', node.loc);
-  }
 }

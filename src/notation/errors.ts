@@ -59,3 +59,11 @@ export function locate(source: string, offset: number, length = 1): Location {
   }
   return { offset, line, column: offset - lineStart + 1, end: offset + length };
 }
+
+/** The location of a node's source span (line, column and text as written) in `source`. */
+export function spanLocation(source: string, span: { line: number; column: number; text: string }): Location {
+  let offset = 0;
+  for (let line = 1; line < span.line; line++) offset = source.indexOf('\n', offset) + 1;
+  offset += span.column - 1;
+  return { offset, line: span.line, column: span.column, end: offset + span.text.length };
+}

@@ -6,26 +6,29 @@
  */
 import type { NetSpec } from '../net/spec.js';
 import type { Program } from './ast.js';
-import { compile, type CompileOptions } from './compile.js';
+import { checkTensorSizes, compile, type CompileOptions } from './compile.js';
 import { format as formatProgram } from './format.js';
 import type { InferredNet } from './infer.js';
 import { parse } from './parser.js';
 import { summarize, type Summary } from './summary.js';
 
 export { parse } from './parser.js';
-export { compile, type CompileOptions, type Compiled } from './compile.js';
+export { checkTensorSizes, compile, type CompileOptions, type Compiled } from './compile.js';
 export { lint, lintNet, renderDiagnostic, RULES, type Diagnostic, type Rule } from './lint.js';
 export { compare, designFigures, renderComparison, type Comparison, type DesignFigures } from './compare.js';
 export { renderSummary, type Summary, type SummaryRow, type SummaryTotals } from './summary.js';
 export { layerText } from './format.js';
 export { NotationError, type Location, type NotationErrorKind } from './errors.js';
-export { DEFAULTS, type Bindings } from './desugar.js';
+export { type Bindings } from './desugar.js';
+export { DEFAULTS, LAYERS, BLOCKS, onnxNodes, type KeywordEntry, type OnnxAttr, type OnnxNode } from './keywords/index.js';
 export type { InferredNet, LayerInfo, ReceptiveField } from './infer.js';
 export type * from './ast.js';
 
-/** The net a text describes, as data for `new Net(spec)`. Throws NotationError. */
+/** The net a text describes, as data for `new Net(spec)`; every tensor fits in one typed array. Throws NotationError. */
 export function toNetSpec(source: string | Program, options: CompileOptions = {}): NetSpec {
-  return compile(source, options).spec;
+  const { program, spec, net } = compile(source, options);
+  checkTensorSizes(net, program.source);
+  return spec;
 }
 
 /** Every layer's volume, parameters, multiply-adds and receptive field. Throws NotationError. */

@@ -1,7 +1,8 @@
-import { ops, type OpType } from '../ops/index.js';
-import type { Op, ParamSpec } from '../ops/op.js';
+import type { ParamSpec } from '../ops/op.js';
 import { ShapeError, SizingError } from '../ops/errors.js';
-import { INPUT_NODE, type NetSpec, type NodeSpec } from '../net/spec.js';
+import { NetError } from '../graph/errors.js';
+import { buildGraph, type Graph } from '../graph/graph.js';
+import type { NetSpec, NodeSpec } from '../net/spec.js';
 import { formatVolume, sizeOf, type Shape } from '../tensor/shape.js';
 import { NotationError, type Location } from './errors.js';
 import { layerText } from './format.js';
@@ -39,49 +40,45 @@ export interface InferredNet {
 }
 
 /**
- * Infers every layer's output volume, parameters, multiply-adds and receptive field by calling the
- * ops' own `outputShape`, `params` and `macs`, so that the table and the engine never disagree.
+ * Every layer's output volume, parameters, multiply-adds and receptive field, read from the graph
+ * the engine builds (`graph/graph.ts`, the ops' own rules), so that the table and the engine never disagree.
  * A window that does not tile its input is an error naming the layer (index and text) with the
  * arithmetic filled in; `source` (the notation text) adds a caret excerpt.
  */
 export function infer(spec: NetSpec, source?: string): InferredNet {
-  const shapes = new Map<string, Shape>([[INPUT_NODE, spec.input]]);
-  const fields = new Map<string, ReceptiveField>([[INPUT_NODE, { size: [1, 1], stride: [1, 1] }]]);
-  const layers = spec.nodes.map((node, i): LayerInfo => {
-    const index = i + 1;
-    const inputs = node.inputs.map((name) => {
-      const shape = shapes.get(name);
-      if (shape === undefined) throw layerError(node, index, 'shape', `reads '${name}', which no earlier layer produces`, source);
-      return shape;
-    });
-    const op = ops[node.op as OpType] as Op<unknown, unknown>;
-    let output: Shape;
-    let params: ParamSpec[];
-    try {
-      output = op.outputShape(inputs, node.attrs);
-      params = op.params(inputs, node.attrs);
-    } catch (error) {
-      if (error instanceof SizingError) throw layerError(node, index, 'sizing', sizingReason(node, error), source);
-      if (error instanceof ShapeError) throw layerError(node, index, 'shape', `${error.message}; its input is ${inputs.map((s) => formatVolume(s)).join(' and ')}`, source);
-      throw error;
-    }
-    const count = (name: string): number => params.filter((p) => p.trainable && p.name === name).reduce((n, p) => n + sizeOf(p.shape), 0);
-    const receptiveField = nextField(node, inputs, node.inputs.map((name) => fields.get(name) as ReceptiveField));
-    shapes.set(node.name, output);
-    fields.set(node.name, receptiveField);
+  const graph = buildGraphOrExplain(spec, source);
+  // Each value's receptive field: 0 is the input, i + 1 is node i's output.
+  const fields: ReceptiveField[] = [{ size: [1, 1], stride: [1, 1] }];
+  const layers = graph.nodes.map((node): LayerInfo => {
+    const count = (name: string): number => node.params.filter((p) => p.trainable && p.name === name).reduce((n, p) => n + sizeOf(p.shape), 0);
+    const receptiveField = nextField(node.spec, node.inShapes, node.inputs.map((j) => fields[j] as ReceptiveField));
+    fields.push(receptiveField);
     return {
-      index,
-      node,
-      text: layerText(node),
-      output,
-      params,
+      index: node.index + 1,
+      node: node.spec,
+      text: layerText(node.spec),
+      output: node.outShape,
+      params: node.params,
       weights: count('weight'),
       biases: count('bias'),
-      macs: op.macs(inputs, output, node.attrs),
+      macs: node.macs,
       receptiveField,
     };
   });
   return { spec, layers };
+}
+
+/** The graph of `spec`, or its NetError told as the notation tells errors: the arithmetic, the input volumes, a caret. */
+function buildGraphOrExplain(spec: NetSpec, source: string | undefined): Graph {
+  try {
+    return buildGraph(spec);
+  } catch (error) {
+    if (!(error instanceof NetError)) throw error;
+    const { node, index, reason, inputs } = error;
+    if (reason instanceof SizingError) throw layerError(node, index, 'sizing', sizingReason(node, reason), source);
+    if (reason instanceof ShapeError) throw layerError(node, index, 'shape', `${reason.message}; its input is ${inputs.map((s) => formatVolume(s)).join(' and ')}`, source);
+    throw layerError(node, index, 'shape', reason.message, source);
+  }
 }
 
 /**

@@ -1,15 +1,12 @@
 import { NotationError, type Location } from './errors.js';
+import { BLOCK_KEYWORDS, entryOf, LAYER_KEYWORDS, type LayerKeyword } from './keywords/index.js';
 
-/** Layer keywords (sized or not) and the structural ones that take a bracketed body. */
-export const LAYER_KEYWORDS = ['INPUT', 'CONV', 'POOL', 'AVGPOOL', 'GAP', 'FC', 'RELU', 'BN', 'DROPOUT', 'LRN', 'SOFTMAX', 'FLATTEN'] as const;
-export const BLOCK_KEYWORDS = ['RES', 'CONCAT', 'AUX'] as const;
-
-export type LayerKeyword = (typeof LAYER_KEYWORDS)[number];
-export type BlockKeyword = (typeof BLOCK_KEYWORDS)[number];
+export { BLOCK_KEYWORDS, LAYER_KEYWORDS, type BlockKeyword, type LayerKeyword } from './keywords/index.js';
 
 /** Keywords written glued to their filter size, as the notes write `CONV3-64` and `POOL2`. */
-const SIZED = ['AVGPOOL', 'CONV', 'POOL'];
+const SIZED = LAYER_KEYWORDS.filter((k): k is Exclude<LayerKeyword, 'INPUT'> => k !== 'INPUT' && entryOf(k).syntax.filterSize);
 
+/** What a token is: a keyword, a name, a number, `x` between sizes, `->`, a punctuation mark, or the end. */
 export type TokenKind =
   | 'keyword'
   | 'def'
@@ -31,6 +28,7 @@ export type TokenKind =
   | ':'
   | 'eof';
 
+/** One token of notation text with its place. */
 export interface Token {
   kind: TokenKind;
   /** The text as written; for `?NAME` the name only. */
@@ -70,8 +68,8 @@ export function lex(source: string): Token[] {
   const push = (kind: TokenKind, start: number, end: number, text = source.slice(start, end), value = 0): void => {
     tokens.push({ kind, text, value, loc: loc(start, end) });
   };
-  const fail = (start: number, reason: string): never => {
-    throw new NotationError('syntax', reason, loc(start, start + 1), source);
+  const fail = (start: number, reason: string, length = 1): never => {
+    throw new NotationError('syntax', reason, loc(start, start + length), source);
   };
   const identEnd = (start: number): number => {
     let end = start;
@@ -147,7 +145,9 @@ export function lex(source: string): Token[] {
       pos = end;
       continue;
     }
-    fail(pos, `unexpected character '${ch}'; expected a layer such as CONV3-64, '->', '[', or a comment starting with '#'`);
+    // NOTE: a character outside the Basic Multilingual Plane (an emoji) is two UTF-16 units; show it whole.
+    const whole = String.fromCodePoint(source.codePointAt(pos) as number);
+    fail(pos, `unexpected character '${whole}'; expected a layer such as CONV3-64, '->', '[', or a comment starting with '#'`, whole.length);
   }
   push('eof', pos, pos, '');
   return tokens;

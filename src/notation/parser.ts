@@ -1,5 +1,8 @@
 import type { Attr, Chain, Def, Element, Item, LayerNode, Let, Num, Program } from './ast.js';
 import { NotationError, type Location } from './errors.js';
+import { entryOf } from './keywords/index.js';
+import { MAX_NESTING } from './limits.js';
+import { keywordFor } from './suggest.js';
 import { BLOCK_KEYWORDS, LAYER_KEYWORDS, lex, type BlockKeyword, type LayerKeyword, type Token, type TokenKind } from './lexer.js';
 
 const LAYERS = new Set<string>(LAYER_KEYWORDS);
@@ -32,6 +35,8 @@ function describe(token: Token): string {
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  /** Brackets open around the current token. */
+  private depth = 0;
 
   constructor(private readonly source: string) {
     this.tokens = lex(source);
@@ -109,12 +114,19 @@ class Parser {
   private item(): Item {
     const token = this.peek();
     if (token.kind === '[') {
+      this.open(token);
       this.next();
       const body = this.chain();
       this.expect(']', "'->' or ']'");
+      this.depth--;
       return { kind: 'group', body, loc: this.span(token) };
     }
-    if (token.kind === 'keyword' && BLOCKS.has(token.text)) return this.block();
+    if (token.kind === 'keyword' && BLOCKS.has(token.text)) {
+      this.open(token);
+      const block = this.block();
+      this.depth--;
+      return block;
+    }
     if (token.kind === 'keyword' && LAYERS.has(token.text)) return this.layer();
     if (token.kind === 'ident') {
       this.next();
@@ -129,6 +141,11 @@ class Parser {
       return { kind: 'call', name: token.text, args, loc: this.span(token) };
     }
     return this.fail("a layer (INPUT, CONV, POOL, FC, RELU, ...), '[', RES, CONCAT, AUX or a block name");
+  }
+
+  /** Enters a bracket, refusing to nest deeper than the documented limit (recursion would overflow the stack). */
+  private open(token: Token): void {
+    if (++this.depth > MAX_NESTING) this.failAt(token.loc, `brackets nest deeper than ${MAX_NESTING} levels, the notation's limit`);
   }
 
   private block(): Item {
@@ -154,13 +171,13 @@ class Parser {
       while (this.accept('x')) size.push(this.num('a number after x'));
       this.expect(']', "'x' or ']' in INPUT[HxWxC]");
       if (size.length !== 3) this.failAt(this.span(start), 'INPUT needs height, width and depth: INPUT[HxWxC], e.g. INPUT[224x224x3]');
-    } else if ((type === 'CONV' || type === 'POOL' || type === 'AVGPOOL') && this.peek().kind === 'number') {
+    }
+    const syntax = type === 'INPUT' ? null : entryOf(type).syntax;
+    if (syntax?.filterSize === true && this.peek().kind === 'number') {
       size = [this.num('a filter size')];
       if (this.accept('x')) size.push(this.num('a filter width after x'));
     }
-    if ((type === 'CONV' || type === 'FC') && this.accept('minus')) {
-      count = this.num(type === 'CONV' ? 'a number of filters after -' : 'a number of outputs after -');
-    }
+    if (syntax !== null && syntax.count !== null && this.accept('minus')) count = this.num(`a number of ${syntax.count} after -`);
     const attrs: Attr[] = [];
     if (this.accept('(')) {
       if (!this.accept(')')) {
@@ -229,7 +246,20 @@ class Parser {
 
   private fail(expected: string): never {
     const token = this.peek();
-    throw new NotationError('syntax', `expected ${expected}, found ${describe(token)}`, token.loc, this.source);
+    throw new NotationError('syntax', `expected ${expected}, found ${describe(token)}${this.hint()}`, token.loc, this.source);
+  }
+
+  /** `; did you mean CONV3-16?` when the text near the failure is a near miss of the notation. */
+  private hint(): string {
+    const token = this.peek();
+    const previous = this.tokens[this.pos - 1];
+    // `[CONV -> RELU]x2`: repetition is written `*2`.
+    if (previous?.kind === ']' && token.kind === 'ident' && /^[xX]\w+$/.test(token.text)) return `; did you mean ]*${token.text.slice(1)}?`;
+    if (previous?.kind !== 'ident') return '';
+    const keyword = keywordFor(previous.text);
+    if (keyword === null) return '';
+    const count = token.kind === 'minus' && this.peek(1).kind === 'number' ? `-${this.peek(1).text}` : '';
+    return `; did you mean ${keyword}${count}?`;
   }
 
   private failAt(loc: Location, reason: string): never {

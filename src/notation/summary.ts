@@ -1,9 +1,7 @@
 import { formatBytes } from '../memory/units.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { InferredNet, ReceptiveField } from './infer.js';
-
-/** Layers that can overwrite their input: no activation memory of their own, no row in the table. */
-const IN_PLACE = new Set(['relu', 'dropout', 'flatten']);
+import { appliedInPlace } from './keywords/index.js';
 
 /** Bytes per value: float32. */
 export const BYTES_PER_VALUE = 4;
@@ -26,6 +24,7 @@ export interface SummaryRow {
   receptiveField: ReceptiveField;
 }
 
+/** The table's totals for one image. */
 export interface SummaryTotals {
   params: number;
   weights: number;
@@ -74,8 +73,10 @@ export function summarize(net: InferredNet): Summary {
   ];
   const inPlace: Record<string, number> = {};
   for (const layer of net.layers) {
-    if (IN_PLACE.has(layer.node.op)) {
-      inPlace[layer.text.replace(/\(.*$/, '')] = (inPlace[layer.text.replace(/\(.*$/, '')] ?? 0) + 1;
+    // A layer that can overwrite its input has no activation memory of its own and no row.
+    if (appliedInPlace(layer.node.op)) {
+      const keyword = layer.text.replace(/\(.*$/, '');
+      inPlace[keyword] = (inPlace[keyword] ?? 0) + 1;
       continue;
     }
     layers.push({
@@ -115,6 +116,7 @@ export function compact(n: number): string {
   return String(n);
 }
 
+/** A receptive field as `size/stride`, e.g. `7/2` or `1x7/1`. */
 export function formatField(rf: ReceptiveField): string {
   const pair = (v: [number, number]): string => (v[0] === v[1] ? String(v[0]) : `${v[0]}x${v[1]}`);
   return `${pair(rf.size)}/${pair(rf.stride)}`;
@@ -134,7 +136,8 @@ export function renderSummary(summary: Summary): string {
     thousands(r.macs),
     formatField(r.receptiveField),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  // NOTE: a reduce, not Math.max(...rows): a net of 100,000 layers would overflow the stack.
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, (r[i] as string).length), h.length));
   const numeric = new Set([0, 4, 5, 6, 7]);
   const line = (cells: string[]): string =>
     cells.map((cell, i) => (numeric.has(i) ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number))).join('  ').trimEnd();

@@ -1,11 +1,12 @@
-import type { Op } from './op.js';
+import { calls, inputGrad, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
-import { sameShape } from '../tensor/shape.js';
+import { sameShape, sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Element-wise sum of two volumes of one shape: the join of a residual connection. */
 export type AddAttrs = Record<string, never>;
 
+/** The ADD op: a + b; backward hands dy to both inputs. */
 export const add: Op<AddAttrs, null> = {
   type: 'add',
   backwardReads: { inputs: false, output: false },
@@ -28,4 +29,8 @@ export const add: Op<AddAttrs, null> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('add', shapes),
+  // Two copies of dy, one per input.
+  backwardMemory: ({ output }) => [calls(null, inputGrad(0, sizeOf(output))), calls(null, inputGrad(1, sizeOf(output)))],
 };

@@ -1,21 +1,16 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { pooledShape } from './maxpool2d.js';
-import type { WindowAttrs } from './window.js';
+import type { AvgPoolAttrs } from './attrs.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * POOL (average). `countIncludePad` divides by the whole window, padding included (PyTorch's
- * default); otherwise by the values inside the input.
- */
-export interface AvgPoolAttrs extends WindowAttrs {
-  countIncludePad: boolean;
-}
+export type { AvgPoolAttrs };
 
 interface Saved {
   xShape: Shape;
 }
 
+/** The average POOL op. */
 export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   type: 'avgpool',
   backwardReads: { inputs: false, output: false },
@@ -34,4 +29,6 @@ export const avgPool2d: Op<AvgPoolAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('avgPool2d', shapes),
+  backwardMemory: (shapes) => inputGradFrom('avgPool2dGrad', shapes),
 };

@@ -1,6 +1,6 @@
-import type { Op } from './op.js';
-import { param } from './op.js';
+import { buffer, calls, inputGrad, outputFrom, param, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -15,6 +15,7 @@ export interface BatchNormAttrs {
 
 type Saved = { x: Tensor; mean: Tensor; invStd: Tensor } | null;
 
+/** The BN op: batch statistics in training, running statistics in inference. */
 export const batchNorm: Op<BatchNormAttrs, Saved> = {
   type: 'bn',
   backwardReads: { inputs: true, output: false },
@@ -61,6 +62,19 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
   release(saved) {
     saved?.mean.dispose();
     saved?.invStd.dispose();
+  },
+
+  // Training saves the batch mean and 1/std, one value per channel each.
+  forwardMemory(shapes, _attrs, training) {
+    if (!training) return outputFrom('batchNormInfer', shapes);
+    const channels = shapes.output[1] as number;
+    return [calls('batchNormTrain', buffer('output', sizeOf(shapes.output)), buffer('saved', channels), buffer('saved', channels))];
+  },
+
+  backwardMemory({ inputs }) {
+    const x = inputs[0] as Shape;
+    const channels = x[1] as number;
+    return [calls('batchNormGrad', inputGrad(0, sizeOf(x)), buffer('paramGrad', channels), buffer('paramGrad', channels))];
   },
 };
 

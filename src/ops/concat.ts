@@ -1,5 +1,6 @@
-import type { Op } from './op.js';
+import { calls, inputGrad, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Concatenation along channels of volumes with equal H and W: the join of an inception module. */
@@ -9,6 +10,7 @@ interface Saved {
   channels: number[];
 }
 
+/** The CONCAT op: inputs joined along channels; backward splits dy back. */
 export const concat: Op<ConcatAttrs, Saved> = {
   type: 'concat',
   backwardReads: { inputs: false, output: false },
@@ -31,4 +33,7 @@ export const concat: Op<ConcatAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('concatChannels', shapes),
+  backwardMemory: ({ inputs }) => [calls('splitChannels', ...inputs.map((x, k) => inputGrad(k, sizeOf(x))))],
 };

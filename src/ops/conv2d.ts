@@ -1,19 +1,11 @@
-import type { Op } from './op.js';
-import { param } from './op.js';
+import { buffer, calls, inputGrad, outputFrom, param, type KernelUse, type Op } from './op.js';
 import { ShapeError } from './errors.js';
-import { windowOutput, type WindowAttrs } from './window.js';
-import type { Shape } from '../tensor/shape.js';
+import { windowOutput } from './window.js';
+import type { Conv2dAttrs } from './attrs.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * CONV: `outChannels` filters of size kernel[0] x kernel[1] over C/groups input channels.
- * Shape: (N, C, H, W) -> (N, outChannels, OH, OW), OH = (H - FH + 2PH)/SH + 1 (likewise OW).
- */
-export interface Conv2dAttrs extends WindowAttrs {
-  outChannels: number;
-  groups: number;
-  bias: boolean;
-}
+export type { Conv2dAttrs };
 
 interface Saved {
   x: Tensor;
@@ -31,6 +23,7 @@ function checkedInput(inputs: readonly Shape[], attrs: Conv2dAttrs): [number, nu
   return [c, h, w];
 }
 
+/** The CONV op: `conv2d` forward; `conv2dGradWeight`, `biasGrad` and `conv2dGradInput` backward. */
 export const conv2d: Op<Conv2dAttrs, Saved> = {
   type: 'conv',
   backwardReads: { inputs: true, output: false },
@@ -79,4 +72,15 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('conv2d', shapes),
+
+  // dweight, dbias, then dx unless unwanted: the order of `backward`.
+  backwardMemory({ inputs }, attrs, inputGradWanted) {
+    const [, c] = inputs[0] as Shape;
+    const uses: KernelUse[] = [calls('conv2dGradWeight', buffer('paramGrad', attrs.outChannels * ((c as number) / attrs.groups) * attrs.kernel[0] * attrs.kernel[1]))];
+    if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outChannels)));
+    if (inputGradWanted[0] !== false) uses.push(calls('conv2dGradInput', inputGrad(0, sizeOf(inputs[0] as Shape))));
+    return uses;
+  },
 };

@@ -1,5 +1,6 @@
-import type { Op } from './op.js';
+import { buffer, calls, outputFrom, type Op } from './op.js';
 import { conv2d, type Conv2dAttrs } from './conv2d.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 interface Saved {
@@ -36,4 +37,12 @@ export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('conv2dRelu', shapes),
+
+  // dz, the conv's gradients, and dz freed before backward returns.
+  backwardMemory: (shapes, attrs, inputGradWanted) => [
+    calls('reluGrad', buffer('temporary', sizeOf(shapes.output))),
+    ...conv2d.backwardMemory(shapes, attrs, inputGradWanted),
+  ],
 };

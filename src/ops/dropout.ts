@@ -1,5 +1,6 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -12,6 +13,7 @@ export interface DropoutAttrs {
 
 type Saved = Tensor | null;
 
+/** The DROPOUT op (inverted): a seeded mask in training, a copy in inference. */
 export const dropout: Op<DropoutAttrs, Saved> = {
   type: 'dropout',
   backwardReads: { inputs: false, output: false },
@@ -41,4 +43,11 @@ export const dropout: Op<DropoutAttrs, Saved> = {
   release(mask) {
     mask?.dispose();
   },
+
+  // The mask the op draws, then the masked output; without a mask, a copy.
+  forwardMemory(shapes, attrs, training) {
+    if (!training || attrs.p === 0) return outputFrom(null, shapes);
+    return [calls(null, buffer('saved', sizeOf(shapes.output))), ...outputFrom('mulMask', shapes)];
+  },
+  backwardMemory: (shapes, attrs) => inputGradFrom(attrs.p === 0 ? null : 'mulMask', shapes),
 };

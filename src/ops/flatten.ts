@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -10,6 +10,7 @@ interface Saved {
   xShape: Shape;
 }
 
+/** The FLATTEN op: a copy of each image's volume as a vector. */
 export const flatten: Op<FlattenAttrs, Saved> = {
   type: 'flatten',
   backwardReads: { inputs: false, output: false },
@@ -32,4 +33,6 @@ export const flatten: Op<FlattenAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom(null, shapes),
+  backwardMemory: (shapes) => inputGradFrom(null, shapes),
 };

@@ -1,7 +1,7 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGrad, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { AvgPoolAttrs } from './avgpool2d.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Global average pooling: (N, C, H, W) -> (N, C, 1, 1), as GoogLeNet and ResNet end. */
@@ -16,6 +16,7 @@ function wholePlane(x: Shape): AvgPoolAttrs {
   return { kernel: [x[2] ?? 1, x[3] ?? 1], stride: [1, 1], padding: [0, 0], rounding: 'floor', countIncludePad: true };
 }
 
+/** The global average pooling op (GAP): one average per channel. */
 export const globalAvgPool: Op<GlobalAvgPoolAttrs, Saved> = {
   type: 'globalavgpool',
   backwardReads: { inputs: false, output: false },
@@ -42,4 +43,7 @@ export const globalAvgPool: Op<GlobalAvgPoolAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: ({ inputs, output }) => [{ kernel: 'avgPool2d', attrs: wholePlane(inputs[0] as Shape), buffers: [buffer('output', sizeOf(output))] }],
+  backwardMemory: ({ inputs }) => [{ kernel: 'avgPool2dGrad', attrs: wholePlane(inputs[0] as Shape), buffers: [inputGrad(0, sizeOf(inputs[0] as Shape))] }],
 };

@@ -1,5 +1,4 @@
-import type { Op } from './op.js';
-import { param } from './op.js';
+import { buffer, calls, inputGrad, outputFrom, param, type KernelUse, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,6 +24,7 @@ function inputFeatures(inputs: readonly Shape[]): number {
   return sizeOf(x);
 }
 
+/** The FC op: `linear` forward; `linearGradWeight`, `biasGrad` and `linearGradInput` backward. */
 export const linear: Op<LinearAttrs, Saved> = {
   type: 'fc',
   backwardReads: { inputs: true, output: false },
@@ -60,4 +60,16 @@ export const linear: Op<LinearAttrs, Saved> = {
   },
 
   release() {},
+
+  forwardMemory: (shapes) => outputFrom('linear', shapes),
+
+  // dweight, dbias, dx: the order of `backward`; the reshapes are views.
+  backwardMemory({ inputs }, attrs) {
+    const x = inputs[0] as Shape;
+    const k = sizeOf(x.slice(1));
+    const uses: KernelUse[] = [calls('linearGradWeight', buffer('paramGrad', attrs.outFeatures * k))];
+    if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outFeatures)));
+    uses.push(calls('linearGradInput', inputGrad(0, sizeOf(x))));
+    return uses;
+  },
 };

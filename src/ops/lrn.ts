@@ -1,18 +1,10 @@
-import type { Op } from './op.js';
+import { buffer, calls, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
+import type { LrnAttrs } from './attrs.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-/**
- * LRN across channels, as AlexNet and GoogLeNet use it (PyTorch's LocalResponseNorm):
- * y = x / (k + alpha/size * sum of x^2 over the `size` channels around c)^beta, where the window for
- * channel c spans c - floor(size/2) .. c + floor((size-1)/2), clipped to the volume.
- */
-export interface LrnAttrs {
-  size: number;
-  alpha: number;
-  beta: number;
-  k: number;
-}
+export type { LrnAttrs };
 
 interface Saved {
   x: Tensor;
@@ -20,6 +12,7 @@ interface Saved {
   scale: Tensor;
 }
 
+/** The LRN op: saves its per-value scale for backward. */
 export const lrn: Op<LrnAttrs, Saved> = {
   type: 'lrn',
   backwardReads: { inputs: true, output: true },
@@ -44,4 +37,8 @@ export const lrn: Op<LrnAttrs, Saved> = {
   release({ scale }) {
     scale.dispose();
   },
+
+  // The output and the per-value scale backward reuses (saved in inference too, then released).
+  forwardMemory: (shapes) => [calls('lrn', buffer('output', sizeOf(shapes.output)), buffer('saved', sizeOf(shapes.output)))],
+  backwardMemory: (shapes) => inputGradFrom('lrnGrad', shapes),
 };

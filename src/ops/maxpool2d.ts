@@ -1,12 +1,12 @@
-import type { Op } from './op.js';
+import { calls, buffer, inputGradFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
-import type { Shape } from '../tensor/shape.js';
+import type { PoolAttrs } from './attrs.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tracker } from '../memory/tracker.js';
 
-/** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
-export type PoolAttrs = WindowAttrs;
+export type { PoolAttrs };
 
 interface Saved {
   argmax: Int32Array;
@@ -31,6 +31,7 @@ export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowA
   ];
 }
 
+/** The max POOL op: saves the argmax of each window for backward. */
 export const maxPool2d: Op<PoolAttrs, Saved> = {
   type: 'maxpool',
   backwardReads: { inputs: false, output: false },
@@ -54,4 +55,11 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   release({ argmax }) {
     tracker.freed(argmax.byteLength);
   },
+
+  // The output, then the indices the op counts once the kernel has returned (in inference too).
+  forwardMemory: (shapes) => [
+    calls('maxPool2d', buffer('output', sizeOf(shapes.output))),
+    calls(null, { role: 'saved', values: sizeOf(shapes.output), bytesPerValue: Int32Array.BYTES_PER_ELEMENT }),
+  ],
+  backwardMemory: (shapes) => inputGradFrom('maxPool2dGrad', shapes),
 };

@@ -1,6 +1,6 @@
 import type { Backend } from '../backends/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Shape } from '../tensor/shape.js';
+import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 
 /**
@@ -23,6 +23,7 @@ export interface ParamSpec {
   trainable: boolean;
 }
 
+/** What every op's forward and backward run with: the backend, the mode, the dropout generator. */
 export interface ForwardContext {
   backend: Backend;
   training: boolean;
@@ -35,6 +36,7 @@ export interface ForwardResult<S> {
   saved: S;
 }
 
+/** The gradients one op's backward returns. */
 export interface BackwardResult {
   /** Gradient for each input, in order; null where the caller said it is not wanted. */
   inputs: (Tensor | null)[];
@@ -74,8 +76,79 @@ export interface Op<A, S = unknown> {
   ): BackwardResult;
   /** Frees what forward saved (called when backward is done or not needed). */
   release(saved: S): void;
+  /**
+   * What `forward` allocates, in order, as kernel calls and the buffers they return: the output, and
+   * in training what it saves for backward. The step schedule replays this for the memory estimate.
+   */
+  forwardMemory(shapes: BatchedShapes, attrs: A, training: boolean): KernelUse[];
+  /** What `backward` allocates, in order, for the same `inputGradWanted` backward gets. */
+  backwardMemory(shapes: BatchedShapes, attrs: A, inputGradWanted: readonly boolean[]): KernelUse[];
 }
 
+/** Every kernel of the Backend contract, by method name. */
+export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'sgdUpdate' | 'dispose'>;
+
+/** An op's forward inputs and output with the batch axis: (N, C, H, W) or (N, F). */
+export interface BatchedShapes {
+  inputs: readonly Shape[];
+  output: Shape;
+}
+
+/**
+ * What a buffer an op allocates is for: its `output`; state `saved` for backward (freed by
+ * `release`); the gradient of input `input` (`inputGrad`) or of a parameter (`paramGrad`); or a
+ * `temporary` that backward frees before it returns.
+ */
+export type BufferRole = 'output' | 'saved' | 'inputGrad' | 'paramGrad' | 'temporary';
+
+/** One buffer an op's forward or backward allocates. */
+export interface BufferUse {
+  role: BufferRole;
+  /** Values it holds (the whole batch's, for a batched buffer). */
+  values: number;
+  /** Bytes per value when not the tensors' element width: 4 for max-pool's Int32Array indices. */
+  bytesPerValue?: number;
+  /** For an `inputGrad`: which input. */
+  input?: number;
+}
+
+/**
+ * One backend kernel call and the buffers it returns, in order; or, with `kernel` null, buffers the
+ * op allocates itself (a dropout mask, a copy).
+ */
+export interface KernelUse {
+  kernel: KernelName | null;
+  /** The attrs the kernel is called with, when they are not the op's own (global average pooling's window). */
+  attrs?: unknown;
+  buffers: BufferUse[];
+}
+
+/** One kernel call returning the op's output: the forward of most ops. */
+export function outputFrom(kernel: KernelName | null, shapes: BatchedShapes): KernelUse[] {
+  return [calls(kernel, buffer('output', sizeOf(shapes.output)))];
+}
+
+/** One kernel call returning the gradient of the op's one input: the backward of most ops. */
+export function inputGradFrom(kernel: KernelName | null, shapes: BatchedShapes): KernelUse[] {
+  return [calls(kernel, inputGrad(0, sizeOf(shapes.inputs[0] as Shape)))];
+}
+
+/** A kernel call (or, for null, the op's own allocation) returning `buffers`. */
+export function calls(kernel: KernelName | null, ...buffers: BufferUse[]): KernelUse {
+  return { kernel, buffers };
+}
+
+/** A buffer of `role` holding `values` numbers of the tensors' width. */
+export function buffer(role: Exclude<BufferRole, 'inputGrad'>, values: number): BufferUse {
+  return { role, values };
+}
+
+/** The gradient of input `input`, of `values` numbers. */
+export function inputGrad(input: number, values: number): BufferUse {
+  return { role: 'inputGrad', values, input };
+}
+
+/** A ParamSpec; `trainable` is false for buffers such as BN's running statistics. */
 export function param(name: string, shape: Shape, init: Init, trainable = true): ParamSpec {
   return { name, shape, init, trainable };
 }

@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -9,6 +9,7 @@ interface Saved {
   y: Tensor;
 }
 
+/** The RELU op: backward reads its output. */
 export const relu: Op<ReluAttrs, Saved> = {
   type: 'relu',
   backwardReads: { inputs: false, output: true },
@@ -30,4 +31,6 @@ export const relu: Op<ReluAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('relu', shapes),
+  backwardMemory: (shapes) => inputGradFrom('reluGrad', shapes),
 };

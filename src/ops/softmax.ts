@@ -1,4 +1,4 @@
-import type { Op } from './op.js';
+import { inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -12,6 +12,7 @@ interface Saved {
   y: Tensor;
 }
 
+/** The SOFTMAX op, for inference; backward reads its output. */
 export const softmax: Op<SoftmaxAttrs, Saved> = {
   type: 'softmax',
   backwardReads: { inputs: false, output: true },
@@ -41,4 +42,6 @@ export const softmax: Op<SoftmaxAttrs, Saved> = {
   },
 
   release() {},
+  forwardMemory: (shapes) => outputFrom('softmax', shapes),
+  backwardMemory: (shapes) => inputGradFrom(null, shapes),
 };

@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.js';
  * with nothing else at hand.
  */
 export interface ModelInfo {
+  /** The net's layers and their wiring, as the engine builds it. */
   spec: NetSpec;
   /** The architecture in the notation, when the net was written in it; stored instead of the spec. */
   architecture?: string;
@@ -109,7 +110,9 @@ export async function saveModel(file: string, net: Net, info: ModelInfo, extra: 
 
 /** A net rebuilt from a model file, its weights loaded, and what the file says about it. */
 export interface LoadedModel {
+  /** The net, on the backend asked for, its weights loaded. */
   net: Net;
+  /** What the file says about the net: its text, classes and normalisation. */
   info: ModelInfo;
   /** The file's whole metadata, including what `saveModel` was given as `extra`. */
   metadata: Record<string, string>;

@@ -22,9 +22,10 @@ def inception(A, B1, B2, C1, C2, D) = CONCAT[
 # An auxiliary classifier (Section 5): 5x5 average pool, stride 3 (4x4x512 at 224x224), a 1x1 conv
 # with 128 filters, FC-1024, dropout 0.7, and the class scores. torchvision pools adaptively to 4x4,
 # which at 224x224 input covers the same sizes.
-def aux = AUX[AVGPOOL5(s=3) -> conv: conv(128, 1, 1) -> fc1: FC-1024 -> RELU -> DROPOUT(0.7) -> fc2: FC-1000]
+def aux = AUX[AVGPOOL5(s=3) -> conv: conv(128, 1, 1) -> fc1: FC-1024 -> RELU -> DROPOUT(0.7) -> fc2: FC-CLASSES]
 
 let AUX = 0
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 INPUT[224x224x3]
 -> conv1: conv(64, 7, 2) -> maxpool1: POOL3(s=2, ceil)
 -> conv2: conv(64, 1, 1) -> conv3: conv(192, 3, 1) -> maxpool2: POOL3(s=2, ceil)
@@ -41,9 +42,10 @@ INPUT[224x224x3]
 -> maxpool4: POOL2(s=2, ceil)
 -> inception5a: inception(256, 160, 320, 32, 128, 128)
 -> inception5b: inception(384, 192, 384, 48, 128, 128)
--> avgpool: GAP -> dropout: DROPOUT(0.2) -> fc: FC-1000
+-> avgpool: GAP -> dropout: DROPOUT(0.2) -> fc: FC-CLASSES
 `;
 
+/** The zoo's GoogLeNet, without and with its auxiliary classifiers. */
 export const googlenetNets: ZooNet[] = [
   { name: 'googlenet', title: "GoogLeNet (Inception v1), torchvision's, without auxiliary heads", source: GOOGLENET, bindings: {}, torchvision: 'googlenet' },
   {

@@ -15,14 +15,16 @@ export const LENET5 = `
 # against the paper's ~60,000).
 # P pads C1: 0 on the paper's 32x32 images, 2 on MNIST's 28x28 so that C1 still gives 28x28.
 let P = 0
+let CLASSES = 10 # the class count: --classes N or --set CLASSES=N
 INPUT[32x32x1]
 -> c1: CONV5-6(p=P) -> RELU -> s2: AVGPOOL2
 -> c3: CONV5-16(p=0) -> RELU -> s4: AVGPOOL2
 -> c5: CONV5-120(p=0) -> RELU
 -> f6: FC-84 -> RELU
--> output: FC-10
+-> output: FC-CLASSES
 `;
 
+/** The zoo's LeNet-5 on 32x32 images and on 28x28 MNIST digits. */
 export const lenetNets: ZooNet[] = [
   { name: 'lenet5', title: 'LeNet-5 on 32x32x1 (LeCun et al. 1998)', source: LENET5, bindings: {}, torchvision: null },
   {

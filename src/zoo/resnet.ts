@@ -15,12 +15,13 @@ def basic(C, S, PROJ) =
     | downsample: [CONV1-C(s=S, bias=no, floor) -> BN]?PROJ]
   -> relu: RELU
 
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 ${STEM}
 -> layer1: [basic(64, 1, 0) -> basic(64, 1, 0)*B1]
 -> layer2: [basic(128, 2, 1) -> basic(128, 1, 0)*B2]
 -> layer3: [basic(256, 2, 1) -> basic(256, 1, 0)*B3]
 -> layer4: [basic(512, 2, 1) -> basic(512, 1, 0)*B4]
--> avgpool: GAP -> fc: FC-1000
+-> avgpool: GAP -> fc: FC-CLASSES
 `;
 
 /** ResNet-50/101/152, Table 1, bottleneck blocks with the stride on the 3x3 conv ("ResNet v1.5"). */
@@ -38,12 +39,13 @@ def bottleneck(W, OUT, S, PROJ) =
     | downsample: [CONV1-OUT(s=S, bias=no, floor) -> BN]?PROJ]
   -> relu: RELU
 
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 ${STEM}
 -> layer1: [bottleneck(64, 256, 1, 1) -> bottleneck(64, 256, 1, 0)*B1]
 -> layer2: [bottleneck(128, 512, 2, 1) -> bottleneck(128, 512, 1, 0)*B2]
 -> layer3: [bottleneck(256, 1024, 2, 1) -> bottleneck(256, 1024, 1, 0)*B3]
 -> layer4: [bottleneck(512, 2048, 2, 1) -> bottleneck(512, 2048, 1, 0)*B4]
--> avgpool: GAP -> fc: FC-1000
+-> avgpool: GAP -> fc: FC-CLASSES
 `;
 
 const DEPTHS: [number, string, number[]][] = [
@@ -54,6 +56,7 @@ const DEPTHS: [number, string, number[]][] = [
   [152, RESNET_BOTTLENECK, [3, 8, 36, 3]],
 ];
 
+/** The zoo's ResNet-18, 34, 50, 101 and 152. */
 export const resnetNets: ZooNet[] = DEPTHS.map(([depth, source, blocks]) => ({
   name: `resnet${depth}`,
   title: `ResNet-${depth} (${blocks.join('-')} ${source === RESNET_BASIC ? 'basic' : 'bottleneck'} blocks)`,

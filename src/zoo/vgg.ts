@@ -10,6 +10,7 @@ export const VGG = `
 # which is what a labelled group does, so the weights come out as features.0, ..., classifier.6.
 # Its AdaptiveAvgPool2d((7, 7)) is the identity at 224x224 input and is left out.
 let BN = 0
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 INPUT[224x224x3]
 -> features: [
      [CONV3-64 -> BN? -> RELU]*N1 -> POOL2
@@ -18,7 +19,7 @@ INPUT[224x224x3]
   -> [CONV3-512 -> BN? -> RELU]*N4 -> POOL2
   -> [CONV3-512 -> BN? -> RELU]*N5 -> POOL2
 ]
--> classifier: [FC-4096 -> RELU -> DROPOUT(0.5) -> FC-4096 -> RELU -> DROPOUT(0.5) -> FC-1000]
+-> classifier: [FC-4096 -> RELU -> DROPOUT(0.5) -> FC-4096 -> RELU -> DROPOUT(0.5) -> FC-CLASSES]
 `;
 
 const CONFIGS = {
@@ -28,6 +29,7 @@ const CONFIGS = {
   vgg19: { label: 'E', layers: 19, counts: [2, 2, 4, 4, 4] },
 } as const;
 
+/** The zoo's VGG-11, 13, 16 and 19, each without and with batch normalisation. */
 export const vggNets: ZooNet[] = Object.entries(CONFIGS).flatMap(([name, { label, layers, counts }]) => {
   const stages = Object.fromEntries(counts.map((n, i) => [`N${i + 1}`, n]));
   return [

@@ -10,6 +10,7 @@ export const ZFNET = `
 #   layers 6, 7: 4096 units; output: 1000 classes.
 # NOTE: the paper gives no padding; p=1 on layer 1 with flooring gives its 110x110, and its pools
 # round up (as Caffe's do) to give 55x55 and 13x13.
+let CLASSES = 1000 # the class count (torchvision's num_classes): --classes N or --set CLASSES=N
 INPUT[224x224x3]
 -> conv1: CONV7-96(s=2, p=1, floor) -> RELU -> pool1: POOL3(s=2, ceil) -> norm1: LRN
 -> conv2: CONV5-256(s=2, p=0) -> RELU -> pool2: POOL3(s=2, ceil) -> norm2: LRN
@@ -18,7 +19,8 @@ INPUT[224x224x3]
 -> conv5: CONV3-256 -> RELU -> pool5: POOL3(s=2)
 -> fc6: FC-4096 -> RELU -> DROPOUT(0.5)
 -> fc7: FC-4096 -> RELU -> DROPOUT(0.5)
--> fc8: FC-1000
+-> fc8: FC-CLASSES
 `;
 
+/** The zoo's ZF Net. */
 export const zfnetNets: ZooNet[] = [{ name: 'zfnet', title: 'ZF Net (Zeiler & Fergus 2014)', source: ZFNET, bindings: {}, torchvision: null }];

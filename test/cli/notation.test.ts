@@ -1,11 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-
-function convstack(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { convstack } from '../helpers/cli.js';
 
 test("convstack summary vgg16 prints the notes' table rows and the computed totals", () => {
   const r = convstack('summary', 'vgg16');
@@ -51,7 +46,7 @@ test('convstack lint warns citing the notes and exits 0; exits 1 on an invalid s
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /warning \[small-filters\] layer 2 CONV7-32 'conv2' \(line 1, column 43\)/);
   assert.match(ok.stdout, /notes: "If you must use bigger filter sizes/);
-  assert.match(ok.stdout, /0 error\(s\), 1 warning\(s\)/);
+  assert.match(ok.stdout, /0 errors, 1 warning$/m);
   const bad = convstack('lint', 'INPUT -> [CONV -> RELU]*N');
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /error: line 1, column 25: the variable 'N' is not set/);
@@ -77,4 +72,24 @@ test('a syntax error exits 1 with a caret and what was expected', () => {
   const r = convstack('summary', 'INPUT -> CONV3 64');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /line 1, column 16: expected '->' or end of input, found '64'\n  INPUT -> CONV3 64\n {17}\^\^/);
+});
+
+test("convstack lint warns about an FC on a large volume with the figures and the notes' reasoning", () => {
+  const r = convstack('lint', 'INPUT[224x224x3] -> CONV3-64 -> RELU -> FC-4096');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /warning \[fc-after-volume\] layer 3 FC-4096 'fc1' \(line 1, column 41\): an FC layer straight after the \[224x224x64\] volume: 13,153,341,440 parameters \(49\.00 GiB of float32\)/);
+  assert.match(r.stdout, /notes: "The most common form of a ConvNet architecture .* merged spatially to a small size/);
+  assert.match(r.stdout, /0 error\(s\), 1 warning\(s\)/);
+});
+
+test('a near miss of a keyword says what was meant; a --set of a variable the spec does not have is an error', () => {
+  const typo = convstack('summary', 'INPUT -> conv3-16 -> FC');
+  assert.equal(typo.status, 1);
+  assert.match(typo.stderr, /line 1, column 15: expected '->' or end of input, found '-'; did you mean CONV3-16\?/);
+  const unknown = convstack('summary', 'INPUT -> [CONV -> RELU]*N -> FC', '--set', 'N=2,M=3');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /<spec>: line 1, column 1: 'M' is set \(--set M=\.\.\., API \{ M: \.\.\. \}\) but the spec has no variable 'M'; its variables are N/);
+  const zooNet = convstack('summary', 'vgg16', '--set', 'N=2');
+  assert.equal(zooNet.status, 1);
+  assert.match(zooNet.stderr, /vgg16: line 10, column 1: .*the spec has no variable 'N'; its variables are BN, N1, N2, N3, N4, N5/);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { OpType } from '../../src/ops/index.js';
-import { sameShape, sizeOf, type Shape } from '../../src/tensor/shape.js';
+import { sizeOf, type Shape } from '../../src/tensor/shape.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 /**
@@ -46,6 +46,7 @@ export interface NetFixtureEntry extends Common {
   labels: number[];
 }
 
+/** Any manifest entry. */
 export type FixtureEntry = OpFixtureEntry | LossFixtureEntry | NetFixtureEntry;
 
 interface Manifest {
@@ -63,12 +64,14 @@ export interface Fixture<E extends FixtureEntry = FixtureEntry> {
   has(name: string): boolean;
 }
 
+/** The manifest of test/fixtures/ops/; asserts that it lists fixtures. */
 export function loadManifest(): Manifest {
   const manifest = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8')) as Manifest;
   assert.ok(Array.isArray(manifest.fixtures) && manifest.fixtures.length > 0, 'fixture manifest lists no fixtures');
   return manifest;
 }
 
+/** Reads a fixture's .bin and checks that the manifest accounts for every byte of it. */
 export function loadFixture<E extends FixtureEntry>(entry: E): Fixture<E> {
   const bytes = readFileSync(new URL(`${entry.name}.bin`, DIR));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -93,29 +96,4 @@ export function loadFixture<E extends FixtureEntry>(entry: E): Fixture<E> {
       return Tensor.from(value.shape, value.data);
     },
   };
-}
-
-/**
- * max|actual - expected| / max|expected|: the error relative to the tensor's scale, so that values
- * near zero (sums that cancel) are held to the same absolute standard as the rest.
- */
-export function relativeError(actual: Tensor, expected: Tensor): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.size; i++) {
-    const a = actual.data[i] as number;
-    const b = expected.data[i] as number;
-    diff = Math.max(diff, Number.isNaN(a) ? Infinity : Math.abs(a - b));
-    scale = Math.max(scale, Math.abs(b));
-  }
-  // An all-zero expectation (a gradient no value reaches) must be met exactly.
-  return scale === 0 ? (diff === 0 ? 0 : Infinity) : diff / scale;
-}
-
-/** Asserts equal shapes and a relative error (see `relativeError`) of at most `tolerance`; returns it. */
-export function assertClose(actual: Tensor, expected: Tensor, what: string, tolerance = 1e-4): number {
-  assert.ok(sameShape(actual.shape, expected.shape), `${what}: shape (${actual.shape.join(', ')}), torch has (${expected.shape.join(', ')})`);
-  const error = relativeError(actual, expected);
-  assert.ok(error <= tolerance, `${what}: relative error ${error.toExponential(2)} exceeds ${tolerance}`);
-  return error;
 }

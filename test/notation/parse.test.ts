@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NotationError, parse, summary, toNetSpec } from '../../src/notation/index.js';
+import { compare, NotationError, parse, summary, toNetSpec } from '../../src/notation/index.js';
 
 /** Every pattern the notes write, verbatim, with the variables they leave open bound. */
 const NOTES_PATTERNS: [string, Record<string, number>, string[]][] = [
@@ -130,4 +130,45 @@ test('parse keeps source locations on the tree', () => {
   const element = program.body.elements[1];
   assert.equal(element?.label, 'conv1');
   assert.deepEqual(element?.item.loc, { offset: 25, line: 2, column: 11, end: 37 });
+});
+
+test('near misses of keywords say what was meant', () => {
+  const cases: [string, number, RegExp][] = [
+    ['INPUT -> conv3-16 -> RELU -> FC', 15, /expected '->' or end of input, found '-'; did you mean CONV3-16\?/],
+    ['INPUT -> FC10', 10, /'FC10' is neither a layer \(INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN\) nor a block; did you mean FC-10\?/],
+    ['INPUT -> [CONV -> RELU]x2 -> FC', 24, /found 'x2'; did you mean \]\*2\?/],
+    ['INPUT -> Relu -> FC', 10, /did you mean RELU\?/],
+    ['INPUT -> MAXPOOL2 -> FC', 10, /did you mean POOL2\?/],
+    ['INPUT -> conv1x7-16', 17, /did you mean CONV1x7-16\?/],
+    ['def block = CONV -> RELU\nINPUT -> blok -> FC', 10, /\(defined: block\); did you mean block\?/],
+  ];
+  for (const [text, column, message] of cases) {
+    assert.throws(
+      () => toNetSpec(text),
+      (e: unknown) => e instanceof NotationError && e.column === column && message.test(e.message),
+      text,
+    );
+  }
+  assert.throws(() => toNetSpec('INPUT -> zzz'), (e: unknown) => e instanceof NotationError && !/did you mean/.test(e.message));
+});
+
+test('a value for a variable the text does not have is an error naming the variables it has', () => {
+  assert.throws(
+    () => summary('INPUT -> [[CONV -> RELU]*N -> POOL?]*M -> FC', { bindings: { N: 1, M: 1, POOL: 1, NN: 2 } }),
+    (e: unknown) =>
+      e instanceof NotationError &&
+      e.kind === 'binding' &&
+      e.line === 1 &&
+      /'NN' is set \(--set NN=\.\.\., API \{ NN: \.\.\. \}\) but the spec has no variable 'NN'; its variables are N, POOL, M; did you mean N\?/.test(e.message),
+  );
+  assert.throws(() => summary('INPUT -> FC', { bindings: { K: 1 } }), /the spec has no variable 'K'; it has no variables/);
+  // Switches, positional values, block arguments and lets are variables; a block's parameter is not.
+  const text = 'let K = 1\ndef b(C) = CONV3-C -> DROPOUT(P)\nINPUT -> b(W) -> [FC -> RELU]*K -> BN? -> FC';
+  assert.equal(summary(text, { bindings: { K: 2, P: 0.5, W: 8, BN: 0 } }).layers.length, 5);
+  assert.throws(() => summary(text, { bindings: { P: 0.5, W: 8, BN: 0, C: 3 } }), /no variable 'C'; its variables are K, P, W, BN/);
+});
+
+test('compare shares its values between the designs: each must be a variable of one of them, and C sizes a fragment', () => {
+  assert.doesNotThrow(() => compare('CONV7-64', '[CONV3-C -> RELU]*N', { bindings: { C: 64, N: 3 } }));
+  assert.throws(() => compare('CONV7-C', 'CONV3-C', { bindings: { C: 64, M: 3 } }), /no variable 'M'/);
 });

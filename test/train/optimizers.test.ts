@@ -8,6 +8,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { tracker } from '../../src/memory/tracker.js';
 import { createOptimizer, parseOptimizerName, type OptimizerOptions } from '../../src/train/optimizers/index.js';
 import { lrAt, parseSchedule, type Schedule } from '../../src/train/schedules.js';
+import { assertClose } from '../helpers/assert.js';
 
 interface OptimizerCase {
   name: string;
@@ -21,14 +22,8 @@ const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../f
 const optimizerCases = (fixture('optimizers.json') as { cases: OptimizerCase[] }).cases;
 const scheduleCases = (fixture('schedules.json') as { cases: { name: string; schedule: Schedule; baseLr: number; lrs: number[] }[] }).cases;
 
-function assertClose(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
-  assert.equal(actual.length, expected.length, what);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    assert.ok(Math.abs(a - e) <= 1e-5 * Math.max(Math.abs(e), 1e-3), `${what}[${i}]: ${a} vs torch ${e}`);
-  }
-}
+/** Each value within 1e-5 of torch's, relative to its own magnitude (at least 1e-3). */
+const TORCH_STEP = { tolerance: 1e-5, floor: 1e-3, perValue: true };
 
 for (const c of optimizerCases) {
   test(`optimizer ${c.name} matches torch.optim step by step`, () => {
@@ -43,7 +38,7 @@ for (const c of optimizerCases) {
     c.steps.forEach((step, s) => {
       for (const p of params) p.grad = Tensor.from(p.value.shape, step.grads[p.name] ?? []);
       optimizer.step();
-      for (const p of params) assertClose(p.value.data, step.expected[p.name] ?? [], `step ${s + 1} ${p.name}`);
+      for (const p of params) assertClose(p.value.data, step.expected[p.name] ?? [], `step ${s + 1} ${p.name}`, TORCH_STEP);
     });
   });
 }
@@ -91,7 +86,7 @@ test('an unknown optimizer name lists the known ones', () => {
 
 for (const c of scheduleCases) {
   test(`schedule ${c.name} matches torch's lr_scheduler`, () => {
-    c.lrs.forEach((lr, epoch) => assertClose([lrAt(c.schedule, c.baseLr, epoch)], [lr], `epoch ${epoch}`));
+    c.lrs.forEach((lr, epoch) => assertClose([lrAt(c.schedule, c.baseLr, epoch)], [lr], `epoch ${epoch}`, TORCH_STEP));
   });
 }
 

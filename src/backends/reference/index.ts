@@ -40,4 +40,6 @@ export const referenceBackend: Backend = {
   concatChannels,
   splitChannels,
   softmax,
+  // Plain loops on the JS heap: nothing to release.
+  dispose: async () => {},
 };

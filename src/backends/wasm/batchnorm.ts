@@ -4,7 +4,7 @@ import type { WasmRuntime } from './runtime.js';
 import { batchNormLayout } from '../reference/batchnorm.js';
 
 /**
- * Batch normalisation in training (asm/kernels.ts batchNormTrain, batchNormGrad), matching
+ * Batch normalisation in training (asm/batchnorm.ts batchNormTrain, batchNormGrad), matching
  * reference/batchnorm.ts: statistics per channel of x (N, C, H, W) or (N, C), biased variance. Each
  * channel is one job, summed whole by one thread in a fixed order (f64 sums), so results are the
  * same bits on every run and every thread count.

@@ -3,11 +3,14 @@ import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
+import { writeConv, type ConvGeometry } from './descriptors.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Convolution on the wasm kernels (asm/kernels.ts), matching src/backends/reference/conv2d.ts.
+ * Convolution on the wasm kernels (asm/conv.ts, asm/conv_direct.ts), matching
+ * src/backends/reference/conv2d.ts.
  * Variants:
  * - conv2d: GEMM of the filters (read in place, never packed) by im2col written straight into the
  *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue;
@@ -27,30 +30,7 @@ import type { WasmRuntime } from './runtime.js';
  *   would pack one column per image and run every tile through the partial-tile path.
  */
 
-/** KC in asm/kernels.ts: the depth of one packed block. */
-const KC = 256;
-const MR = 4;
-/** Floats of the per-thread scratch tile (4x8) plus its bias (8). */
-const TILE_SCRATCH = 40;
-
-interface Geometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  groups: number;
-}
-
-function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): Geometry {
+function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [o, cg, kh, kw] = weightShape as [number, number, number, number];
   if (xShape.length !== 4 || weightShape.length !== 4 || cg * attrs.groups !== c || o % attrs.groups !== 0) {
@@ -75,7 +55,7 @@ function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): Geomet
 }
 
 /** True when the window covers the whole unpadded input: one output position, im2col(x[n]) = x[n]. */
-function fullyConnected(g: Geometry): boolean {
+function fullyConnected(g: ConvGeometry): boolean {
   return g.groups === 1 && g.kh === g.h && g.kw === g.w && g.ph === 0 && g.pw === 0 && g.oh === 1 && g.ow === 1;
 }
 
@@ -86,12 +66,13 @@ function flat(t: Tensor): Tensor {
 }
 
 /** Multiply-adds of the convolution (or of either of its gradients). */
-function macs(g: Geometry): number {
+function macs(g: ConvGeometry): number {
   return g.n * g.o * g.oh * g.ow * (g.c / g.groups) * g.kh * g.kw;
 }
 
-function describe(rt: WasmRuntime, g: Geometry, nb: number): number {
-  return rt.describe([g.n, g.c, g.h, g.w, g.o, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.groups, nb]);
+/** The conv descriptor of `g`, with jobs of `block` (output positions, rows, columns or taps, by kernel). */
+function describe(rt: WasmRuntime, g: ConvGeometry, block: number): number {
+  return rt.describe(writeConv, { geometry: g, block });
 }
 
 /** Output positions per job: 128 keeps a KC x NB B block in L2; smaller when jobs would be too few to share. */
@@ -109,13 +90,13 @@ function positionsPerJob(jobsPerBlock: number, positions: number, threads: numbe
 const DIRECT_MAX_K = 1024;
 
 /** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
-function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
-  const mode = (bias !== 0 ? 2 : 0) | (relu ? 8 : 0);
+function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
+  const mode = (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
   const cg = g.c / g.groups;
   const kg = cg * g.kh * g.kw;
   if (g.sh === 1 && g.sw === 1 && kg <= DIRECT_MAX_K) {
     // Output rows per job: about 128 positions, fewer until every thread has a few jobs.
-    const owr = Math.ceil(g.ow / 8) * 8;
+    const owr = Math.ceil(g.ow / NR) * NR;
     let band = Math.max(1, Math.floor(128 / owr));
     while (band > 1 && g.n * g.groups * Math.ceil(g.oh / band) < 4 * rt.threads) band = Math.ceil(band / 2);
     const wpad = owr + g.kw - 1;
@@ -125,8 +106,8 @@ function runConv(rt: WasmRuntime, g: Geometry, x: number, weight: number, bias: 
     return;
   }
   const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
-  // B block, tile scratch, one im2col row (+ 8 floats of slack).
-  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH + nb + 8) * 4);
+  // B block, tile scratch, one im2col row (+ NR floats: the last panel's zeros).
+  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH + nb + NR) * 4);
   rt.runSized(macs(g), 'convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
 }
 
@@ -150,7 +131,7 @@ export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xSh
 }
 
 /** The convolution of dy with weight'[c][o] = weight[o][c] flipped in both axes, padding K-1-P. */
-function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
+function gradInputFlipped(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const [kh, kw] = [g.kh, g.kw];
   const cg = g.c / g.groups;
   const og = g.o / g.groups;
@@ -170,7 +151,7 @@ function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tens
   }
   // convForward writes every dx value once the flipped convolution's K (O/groups * KH * KW) is not empty.
   const dx = g.o * kh * kw > 0 ? Tensor.empty(xShape) : Tensor.zeros(xShape);
-  const transposed: Geometry = {
+  const transposed: ConvGeometry = {
     n: g.n,
     c: g.o,
     h: g.oh,
@@ -191,7 +172,7 @@ function gradInputFlipped(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tens
 }
 
 /** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
-function gradInputCol2im(rt: WasmRuntime, g: Geometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
+function gradInputCol2im(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const kg = (g.c / g.groups) * g.kh * g.kw;
   const kgPad = Math.ceil(kg / MR) * MR;
   const nb = 64;
@@ -218,18 +199,20 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
     // taps, about two per thread (how the taps are split never changes a value's arithmetic).
     const wpad = g.ow + g.kw - 1;
     const band = Math.max(1, Math.min(g.oh, Math.floor(KC / wpad)));
-    const panels = g.groups * Math.ceil(og / 8);
+    const panels = g.groups * Math.ceil(og / NR);
     const tapBlocks = Math.max(1, Math.min(Math.ceil(kg / MR), Math.ceil((2 * rt.threads) / panels)));
     const taps = Math.ceil(Math.ceil(kg / tapBlocks) / MR) * MR;
-    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + 8 * band * wpad + 8 * (taps + 4) + 8) * 4);
+    // Padded input rows, the dy^T panel, the accumulator tile (taps rounded up to MR, 8 filters
+    // wide), one vector pair of zeros.
+    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + NR * band * wpad + NR * (taps + MR) + NR) * 4);
     rt.runSized(macs(g), 'convGradWeightDirect', describe(rt, g, taps), rt.input(x), rt.input(dy), rt.output(dw), ws, stride, band);
     return dw;
   }
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
-  const nb = Math.min(128, Math.max(8, Math.ceil(kg / (2 * rt.threads) / 8) * 8));
+  const nb = Math.min(128, Math.max(NR, Math.ceil(kg / (2 * rt.threads) / NR) * NR));
   const ogPad = Math.ceil(og / MR) * MR;
-  // + 8 rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
-  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + 8 * (KC + 8)) * 4);
+  // + NR rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
+  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + NR * (KC + 8)) * 4);
   rt.runSized(macs(g), 'convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
   return dw;
 }

@@ -1,27 +1,31 @@
 import type { SgdUpdateOptions } from '../backend.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { SGD_FIRST, SGD_MOMENTUM, SGD_NESTEROV } from './abi.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Memory-bound kernels, split over threads by range or by plane (asm/kernels.ts). Each matches the
+ * Memory-bound kernels, split over threads by range or by plane (asm/elementwise.ts). Each matches the
  * reference kernel of the same name: relu and reluGrad (reference/relu.ts), add
  * (reference/elementwise.ts), biasGrad (reference/conv2d.ts), batchNormInfer
  * (reference/batchnorm.ts, as one scale and shift per channel); sgdUpdate (the Backend's optional
  * SGD update, matching src/train/optimizers/sgd.ts).
  */
 
+/** y = max(0, x), NaN kept. */
 export function relu(rt: WasmRuntime, x: Tensor): Tensor {
   const y = Tensor.empty(x.shape);
   rt.runSized(x.size, 'relu', rt.input(x), rt.output(y), x.size);
   return y;
 }
 
+/** dx = dy where y > 0, else 0. */
 export function reluGrad(rt: WasmRuntime, dy: Tensor, y: Tensor): Tensor {
   const dx = Tensor.empty(dy.shape);
   rt.runSized(dy.size, 'reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
   return dx;
 }
 
+/** y = a + b, both of one shape. */
 export function add(rt: WasmRuntime, a: Tensor, b: Tensor): Tensor {
   const y = Tensor.empty(a.shape);
   rt.runSized(a.size, 'add', rt.input(a), rt.input(b), rt.output(y), a.size);
@@ -77,6 +81,6 @@ export function sgdUpdate(rt: WasmRuntime, weight: Tensor, grad: Tensor, buf: Te
     if (t.size !== n) throw new RangeError(`wasm sgdUpdate: sizes differ (${t.size} vs ${n})`);
   }
   if (buf === null && o.momentum !== 0) throw new RangeError('wasm sgdUpdate: momentum needs a momentum buffer');
-  const mode = buf === null ? 0 : 1 | (o.firstStep ? 2 : 0) | (o.nesterov ? 4 : 0);
+  const mode = buf === null ? 0 : SGD_MOMENTUM | (o.firstStep ? SGD_FIRST : 0) | (o.nesterov ? SGD_NESTEROV : 0);
   rt.runSized(n, 'sgdUpdate', rt.output(weight), rt.input(grad), buf === null ? 0 : rt.output(buf), n, bits(o.lr), bits(o.weightDecay), bits(o.momentum), bits(1 - o.dampening), mode);
 }

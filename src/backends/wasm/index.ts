@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
-import { referenceBackend } from '../reference/index.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { withReferenceFallback, type PartialBackend, type WithFallback } from '../fallback.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { batchNormGrad, batchNormTrain } from './batchnorm.js';
@@ -8,44 +8,41 @@ import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elem
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 
-/** Every kernel of the Backend contract, by method name. */
-export type KernelName = Exclude<keyof Backend, 'name' | 'allocator'>;
-
-/** Where a kernel runs for float32 tensors (float64 always runs on the reference backend). */
-export type KernelPlacement = 'wasm' | 'reference';
-
+/** Threads, binary and scheduling of a wasm backend (see WasmRuntimeOptions). */
 export type WasmBackendOptions = WasmRuntimeOptions;
 
-/** The WebAssembly backend: float32 SIMD kernels on a pool of threads, the reference for the rest. */
-export interface WasmBackend extends Backend {
+/** What the wasm module itself brings, before the reference backend fills in the rest. */
+interface WasmKernels extends PartialBackend {
   readonly threads: number;
   /** True when the fused multiply-add (relaxed SIMD) binary was loaded. */
   readonly relaxedSimd: boolean;
-  /** Which kernels run in wasm and which fall back to the reference backend (float32 tensors). */
-  readonly placement: Readonly<Record<KernelName, KernelPlacement>>;
   /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
   /** SGD in place in wasm (see Backend.sgdUpdate); float32 tensors only: callers keep float64 in TypeScript. */
   sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
-  /** Stops the worker threads; the backend must not be used afterwards. */
-  dispose(): Promise<void>;
-}
-
-function isFloat64(arg: unknown): boolean {
-  if (arg instanceof Tensor) return arg.dtype === 'float64';
-  return Array.isArray(arg) && arg.some(isFloat64);
 }
 
 /**
+ * The WebAssembly backend: float32 SIMD kernels on a pool of threads, the reference backend for
+ * float64 and for the kernels it lacks (`placement` says which).
+ */
+export type WasmBackend = WithFallback<WasmKernels>;
+
+/**
  * Creates the wasm backend: loads the relaxed-SIMD binary where the runtime has it (else plain
- * SIMD), starts `threads - 1` workers (default: one per available core) and routes every float64
- * call, and every kernel the wasm module lacks, to the reference backend.
+ * SIMD) and starts `threads - 1` workers (default: one per available core). `dispose()` stops them.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const rt = await WasmRuntime.create(options);
-  const ref = referenceBackend;
-  const fast: Partial<{ [K in KernelName]: Backend[K] }> = {
+  const threads = `${rt.threads} thread${rt.threads === 1 ? '' : 's'}`;
+  return withReferenceFallback<WasmKernels>({
+    name: 'wasm',
+    allocator: rt.allocator,
+    details: `${threads}, ${rt.relaxedSimd ? 'relaxed SIMD with FMA' : 'SIMD'}`,
+    threads: rt.threads,
+    relaxedSimd: rt.relaxedSimd,
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
+    conv2dRelu: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs, true),
     conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),
@@ -62,39 +59,7 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
     batchNormGrad: (dy, x, gamma, mean, invStd) => batchNormGrad(rt, dy, x, gamma, mean, invStd),
     batchNormInfer: (x, gamma, beta, mean, variance, eps) => batchNormInfer(rt, x, gamma, beta, mean, variance, eps),
     add: (a, b) => add(rt, a, b),
-  };
-  const names = Object.keys(ref).filter((k) => k !== 'name' && k !== 'allocator') as KernelName[];
-  const placement = {} as Record<KernelName, KernelPlacement>;
-  const methods = {} as Record<KernelName, (...args: unknown[]) => unknown>;
-  for (const name of names) {
-    const slow = ref[name] as (...args: unknown[]) => unknown;
-    const f = fast[name] as ((...args: unknown[]) => unknown) | undefined;
-    placement[name] = f === undefined ? 'reference' : 'wasm';
-    methods[name] = f === undefined ? slow : (...args) => (args.some(isFloat64) ? slow(...args) : f(...args));
-  }
-  return {
-    ...(methods as unknown as Omit<Backend, 'name' | 'allocator'>),
-    name: 'wasm',
-    allocator: rt.allocator,
-    threads: rt.threads,
-    relaxedSimd: rt.relaxedSimd,
-    placement,
-    conv2dRelu: (x, weight, bias, attrs) => {
-      if (isFloat64([x, weight, bias])) {
-        const z = ref.conv2d(x, weight, bias, attrs);
-        const y = ref.relu(z);
-        z.dispose();
-        return y;
-      }
-      return conv2d(rt, x, weight, bias, attrs, true);
-    },
     sgdUpdate: (weight, grad, momentumBuffer, options) => sgdUpdate(rt, weight, grad, momentumBuffer, options),
     dispose: () => rt.dispose(),
-  };
-}
-
-/** The placement table as text, one kernel a line, for `--debug` output. */
-export function formatPlacement(backend: WasmBackend): string {
-  const lines = Object.entries(backend.placement).map(([name, where]) => `  ${name.padEnd(18)} ${where}`);
-  return [`wasm backend: ${backend.threads} thread(s), ${backend.relaxedSimd ? 'relaxed SIMD (FMA)' : 'SIMD'}`, ...lines].join('\n');
+  });
 }

@@ -1,39 +1,23 @@
 import { ShapeError } from '../../ops/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { BIAS_COL, BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
+import { writeGemm, type GemmOperands } from './descriptors.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Fully-connected kernels on the strided packed GEMM (`gemm` in asm/kernels.ts), matching
+ * Fully-connected kernels on the strided packed GEMM (`gemm` in asm/gemm.ts), matching
  * src/backends/reference/linear.ts. Variants: the three products differ only in the strides A, B
  * and C are read and written with, so no operand is ever transposed in memory; the forward pass
  * below SMALL_BATCH images computes y^T = W x^T so that the weights are read in place.
  */
 
-const KC = 256;
-const TILE_SCRATCH = 40;
-const BIAS_ROW = 2;
-const BIAS_COL = 4;
-const RELU = 8;
 /** Below this batch, y^T = W x^T: reading W in place beats packing W^T for every call. */
 const SMALL_BATCH = 16;
 
-interface Product {
-  /** C element (i, j) sits at c + 4*(i*ldc + j*ccs). */
-  ldc: number;
-  ccs: number;
+/** A product's operands and what to add to it; `gemm` below decides the job sizes. */
+interface Product extends GemmOperands {
   /** Bias per row of C (BIAS_ROW) or per column (BIAS_COL); 0 for none. */
   biasMode: number;
-  m: number;
-  n: number;
-  k: number;
-  a: number;
-  ars: number;
-  acs: number;
-  b: number;
-  brs: number;
-  bcs: number;
-  c: number;
-  bias: number;
   /** max(0, .) last. */
   relu?: boolean;
 }
@@ -44,11 +28,11 @@ function gemm(rt: WasmRuntime, p: Product): void {
   let mb = 64;
   let nb = 128;
   const jobs = (): number => Math.ceil(p.m / mb) * Math.ceil(p.n / nb);
-  while (jobs() < 4 * rt.threads && nb > 8) nb /= 2;
-  while (jobs() < 4 * rt.threads && mb > 4) mb /= 2;
+  while (jobs() < 4 * rt.threads && nb > NR) nb /= 2;
+  while (jobs() < 4 * rt.threads && mb > MR) mb /= 2;
   const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
   const mode = (p.bias !== 0 ? p.biasMode : 0) | (p.relu === true ? RELU : 0);
-  const d = rt.describe([p.m, p.n, p.k, p.a, p.ars, p.acs, p.b, p.brs, p.bcs, p.c, p.ldc, p.bias, mode, mb, nb, p.ccs]);
+  const d = rt.describe(writeGemm, { operands: p, mode, mb, nb });
   rt.runSized(p.m * p.n * p.k, 'gemm', d, ws, stride);
 }
 

@@ -4,10 +4,11 @@ import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { writePool } from './descriptors.js';
 import type { WasmRuntime } from './runtime.js';
 
 /**
- * Pooling (`maxPool`, `maxPoolGrad`, `avgPool`, `avgPoolGrad` in asm/kernels.ts), matching
+ * Pooling (`maxPool`, `maxPoolGrad`, `avgPool`, `avgPoolGrad` in asm/pooling.ts), matching
  * src/backends/reference/pool.ts: windows clipped to the input; for max, the first maximum wins and
  * NaN wins; for average, PyTorch's divisors. One variant each, split over threads by plane.
  */
@@ -22,7 +23,10 @@ function pooled(op: string, xShape: Shape, attrs: PoolAttrs): [number, number, n
 
 function describe(rt: WasmRuntime, xShape: Shape, attrs: PoolAttrs, includePad: boolean): number {
   const [n, c, h, w, oh, ow] = pooled('pool', xShape, attrs);
-  return rt.describe([n * c, h, w, oh, ow, ...attrs.kernel, ...attrs.stride, ...attrs.padding, includePad ? 1 : 0]);
+  const [kh, kw] = attrs.kernel;
+  const [sh, sw] = attrs.stride;
+  const [ph, pw] = attrs.padding;
+  return rt.describe(writePool, { planes: n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, includePad });
 }
 
 /** y (N, C, OH, OW) and the flat index in its (H, W) plane of each maximum. */

@@ -2,16 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Tensor } from '../../tensor/tensor.js';
 import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
-import { CONTROL_WORDS, ThreadPool, type Kernel } from './threads.js';
+import { JOB_COUNTER } from './abi.js';
+import { POOLED, pooledKernels, type KernelArgs, type PooledKernel } from './exports.js';
+import { CONTROL_WORDS, ThreadPool } from './threads.js';
 
-/** The kernels run on every thread, by export name (asm/kernels.ts). */
-const POOLED = ['gemm', 'convForward', 'convForwardDirect', 'convGradInput', 'convGradWeight', 'convGradWeightDirect', 'relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift', 'sgdUpdate', 'batchNormTrain', 'batchNormGrad'] as const;
-export type PooledKernel = (typeof POOLED)[number];
-
-// Fixed low memory: nothing at 0 (a null pointer), the kernels' shared job counter (JOBS in
-// asm/kernels.ts), the pool's control block, then the descriptors kernels read their geometry
-// from; the allocator's heap starts above.
-const JOB_COUNTER = 32;
+// Fixed low memory: nothing at 0 (a null pointer), the kernels' shared job counter (JOB_COUNTER in
+// abi.ts), the pool's control block, then the descriptors kernels read their geometry from
+// (descriptors.ts); the allocator's heap starts above.
 const CONTROL_OFFSET = 64;
 const DESCRIPTOR_OFFSET = CONTROL_OFFSET + CONTROL_WORDS * 4;
 const DESCRIPTOR_WORDS = 32;
@@ -22,6 +19,7 @@ const INITIAL_PAGES = 1024;
 /** Work (multiply-adds or values) below which a kernel runs on the calling thread alone: about 10-20 us. */
 const SERIAL_WORK = 1 << 17;
 
+/** How `WasmRuntime.create` sets up the module and its threads. */
 export interface WasmRuntimeOptions {
   /** Threads, the calling one included; default: the available cores. */
   threads?: number;
@@ -77,6 +75,7 @@ export class WasmRuntime {
     this.jobCounter = new Int32Array(allocator.buffer(), JOB_COUNTER, 1);
   }
 
+  /** Compiles the binary this runtime can run, starts the worker threads and hands back the runtime. */
   static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
     const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
@@ -84,17 +83,18 @@ export class WasmRuntime {
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const exports = instance.exports as Record<string, unknown>;
-    const kernels = POOLED.map((name) => exports[name] as Kernel);
+    const kernels = pooledKernels(exports);
     const pool = await ThreadPool.start(threads, module, memory, CONTROL_OFFSET, POOLED, kernels);
     return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd, options.serialBelow ?? SERIAL_WORK);
   }
 
+  /** Threads a kernel runs on, the calling one included. */
   get threads(): number {
     return this.pool.threads;
   }
 
   /** Runs a pooled kernel on every thread; its arguments after (tid, nt). */
-  run(kernel: PooledKernel, ...args: number[]): void {
+  run<K extends PooledKernel>(kernel: K, ...args: KernelArgs<K>): void {
     this.runOn(false, kernel, args);
   }
 
@@ -105,11 +105,11 @@ export class WasmRuntime {
    * descheduled a worker; LeNet's small layers took longer on two threads than on one. Results do
    * not depend on the choice (they never depend on the thread count).
    */
-  runSized(work: number, kernel: PooledKernel, ...args: number[]): void {
+  runSized<K extends PooledKernel>(work: number, kernel: K, ...args: KernelArgs<K>): void {
     this.runOn(work < this.serialBelow, kernel, args);
   }
 
-  private runOn(serial: boolean, kernel: PooledKernel, args: number[]): void {
+  private runOn(serial: boolean, kernel: PooledKernel, args: readonly number[]): void {
     try {
       // Published to the workers by the pool's Atomics.add on the generation word.
       this.jobCounter[0] = 0;
@@ -119,9 +119,12 @@ export class WasmRuntime {
     }
   }
 
-  /** Writes int32 fields into the descriptor block and returns its address. */
-  describe(fields: readonly number[]): number {
-    this.descriptor.set(fields);
+  /**
+   * Writes a descriptor into the descriptor block with one of descriptors.ts's writers and returns
+   * the block's address, for the kernel's `descriptor` argument.
+   */
+  describe<T>(write: (block: Int32Array, fields: T) => void, fields: T): number {
+    write(this.descriptor, fields);
     return DESCRIPTOR_OFFSET;
   }
 
@@ -161,10 +164,12 @@ export class WasmRuntime {
     return [this.workspace, stride];
   }
 
+  /** A float32 view of `length` values at byte address `ptr`. */
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.allocator.buffer(), ptr, length);
   }
 
+  /** An int32 view of `length` values at byte address `ptr`. */
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.allocator.buffer(), ptr, length);
   }
@@ -178,6 +183,7 @@ export class WasmRuntime {
     this.copies.length = 0;
   }
 
+  /** Stops the worker threads; the runtime must not be used afterwards. */
   async dispose(): Promise<void> {
     await this.pool.stop();
   }

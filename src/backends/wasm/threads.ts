@@ -49,8 +49,10 @@ for (;;) {
 }
 `;
 
+/** A pooled kernel as the module exports it: thread `tid` of `nt`, then its arguments (exports.ts). */
 export type Kernel = (tid: number, nt: number, ...args: number[]) => void;
 
+/** The main thread and `threads - 1` workers running kernels together, by the protocol above. */
 export class ThreadPool {
   private readonly workers: Worker[] = [];
   private readonly control: Int32Array;

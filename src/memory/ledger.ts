@@ -1,6 +1,3 @@
-import { INPUT_NODE, type NetSpec } from '../net/spec.js';
-import { ops } from '../ops/index.js';
-
 /** What a buffer holds: the rows of the memory breakdown. */
 export type BufferKind =
   | 'activations'
@@ -85,53 +82,4 @@ export class AllocationLedger {
   get peakBreakdown(): KindTotals {
     return { values: { ...this.atPeak.values }, bytes: { ...this.atPeak.bytes } };
   }
-}
-
-/** A net's values (0 = the input, i + 1 = node i's output), with who reads them. */
-export interface Liveness {
-  /** For each node, the indices of the values it reads, in order. */
-  inputIndices: number[][];
-  /** For each value, the index of the last node that reads it, or -1 when none does. */
-  lastReader: number[];
-  /** For each value, whether a backward reads it (its producer's or a reader's), so training keeps it. */
-  keptForBackward: boolean[];
-}
-
-/**
- * Wires a spec's nodes to value indices and finds each value's last reader; `Net` runs on this.
- * Inference frees a value right after its last reader ran, so on a DAG a skip input stays alive
- * until the join that reads it; training does the same for values no backward reads.
- */
-export function liveness(spec: NetSpec): Liveness {
-  const indexOf = new Map<string, number>([[INPUT_NODE, 0]]);
-  const inputIndices = spec.nodes.map((node, i) => {
-    const indices = node.inputs.map((name) => {
-      const index = indexOf.get(name);
-      if (index === undefined) throw new Error(`layer ${i} '${node.name}' reads '${name}', which no earlier layer produces`);
-      return index;
-    });
-    indexOf.set(node.name, i + 1);
-    return indices;
-  });
-  return { inputIndices, ...readers(inputIndices, spec.nodes.map((node) => ops[node.op].backwardReads)) };
-}
-
-/**
- * Each value's last reader, and whether some backward reads it, for steps that read `inputIndices`
- * and whose backward reads what `backwardReads` says. `Net` calls this on its own steps, which may
- * fuse a CONV and its RELU.
- */
-export function readers(
-  inputIndices: readonly (readonly number[])[],
-  backwardReads: readonly { readonly inputs: boolean; readonly output: boolean }[],
-): Omit<Liveness, 'inputIndices'> {
-  const lastReader = Array.from({ length: inputIndices.length + 1 }, () => -1);
-  const keptForBackward = [false, ...backwardReads.map((reads) => reads.output)];
-  inputIndices.forEach((indices, i) =>
-    indices.forEach((j) => {
-      lastReader[j] = i;
-      if (backwardReads[i]?.inputs) keptForBackward[j] = true;
-    }),
-  );
-  return { lastReader, keptForBackward };
 }

@@ -1,0 +1,80 @@
+import type { Backend, KernelName } from './backend.js';
+import { referenceBackend } from './reference/index.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * What a fast backend brings: its name, allocator and `dispose`, the kernels it implements for
+ * float32 tensors, and any properties of its own (the wasm backend's `threads`).
+ */
+export type PartialBackend = Omit<Backend, KernelName> & Partial<Pick<Backend, KernelName>>;
+
+/** A backend completed by the reference one, with where each kernel runs. */
+export type WithFallback<B extends PartialBackend> = B &
+  Backend & {
+    /** Each kernel of the contract: the fast backend's name, or 'reference' where it falls back. */
+    readonly placement: Readonly<Record<KernelName, string>>;
+  };
+
+/** Every kernel of the contract, in the reference backend's order. */
+export const KERNEL_NAMES: readonly KernelName[] = Object.keys(referenceBackend).filter(
+  (key): key is KernelName => typeof referenceBackend[key as keyof Backend] === 'function' && key !== 'dispose',
+);
+
+function hasFloat64(arg: unknown): boolean {
+  if (arg instanceof Tensor) return arg.dtype === 'float64';
+  return Array.isArray(arg) && arg.some(hasFloat64);
+}
+
+type Kernel = (...args: unknown[]) => unknown;
+
+/**
+ * Completes a fast backend with the reference one: a kernel it lacks runs on the reference backend,
+ * and so does every call with a float64 tensor (fast kernels are float32; float64 is for gradient
+ * checks, where the reference is the truth). A fused conv2dRelu on float64 runs as the reference's
+ * conv2d then relu. Everything else (name, allocator, dispose, the backend's own properties) is the
+ * fast backend's.
+ * NOTE: the result delegates to `fast` through its prototype rather than copying it, so getters and
+ * class methods keep working; spread it (`{ ...backend }`) and only the kernels come along.
+ */
+export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFallback<B> {
+  const ref = referenceBackend;
+  const placement = {} as Record<KernelName, string>;
+  const kernels = {} as Record<KernelName, Kernel>;
+  for (const name of KERNEL_NAMES) {
+    const slow = ref[name] as Kernel;
+    const quick = fast[name] as Kernel | undefined;
+    placement[name] = quick === undefined ? ref.name : fast.name;
+    kernels[name] = quick === undefined ? slow : (...args) => (args.some(hasFloat64) ? slow(...args) : quick.apply(fast, args));
+  }
+  const fused = fast.conv2dRelu;
+  const conv2dRelu: Backend['conv2dRelu'] =
+    fused === undefined
+      ? undefined
+      : (x, weight, bias, attrs) => {
+          if (!hasFloat64([x, weight, bias])) return fused.call(fast, x, weight, bias, attrs);
+          const z = ref.conv2d(x, weight, bias, attrs);
+          const y = ref.relu(z);
+          z.dispose();
+          return y;
+        };
+  const own = conv2dRelu === undefined ? { ...kernels, placement } : { ...kernels, conv2dRelu, placement };
+  return Object.assign(Object.create(fast) as B, own) as WithFallback<B>;
+}
+
+/** True for a backend made by `withReferenceFallback`: its float64 calls run on the reference kernels. */
+export function hasReferenceFallback(backend: Backend): backend is WithFallback<PartialBackend> {
+  return 'placement' in backend;
+}
+
+/** Where each kernel of `backend` runs: its placement if it has one, else all on itself. */
+export function placementOf(backend: Backend): Readonly<Record<KernelName, string>> {
+  if (hasReferenceFallback(backend)) return backend.placement;
+  return Object.fromEntries(KERNEL_NAMES.map((name) => [name, backend.name])) as Record<KernelName, string>;
+}
+
+/** The placement as text, one kernel a line, under a line naming the backend: what `--debug-backend` prints. */
+export function formatPlacement(backend: Backend): string {
+  const title = `${backend.name} backend${backend.details === undefined ? '' : `: ${backend.details}`}`;
+  const lines = Object.entries(placementOf(backend)).map(([name, where]) => `  ${name.padEnd(18)} ${where}`);
+  return [title, ...lines].join('\n');
+}

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+
+/** An example for each command's --help: what a first-time user would type. */
+const EXAMPLES: Record<string, string[]> = {
+  summary: [
+    "convstack summary 'INPUT[32x32x3] -> [CONV3-32 -> RELU]*2 -> POOL2 -> FC-10'",
+    'convstack summary vgg16 --input 64x64x3 --classes 3',
+  ],
+  lint: ["convstack lint 'INPUT[224x224x3] -> CONV3-64 -> RELU -> FC-4096'"],
+  compare: ["convstack compare 'CONV7-C' '[CONV3-C -> RELU]*3' --set C=64"],
+  zoo: ['convstack zoo', 'convstack zoo --notation vgg16 > vgg16.txt'],
+  memory: ['convstack memory vgg16 --batch 64 --optimizer momentum', 'convstack memory vgg16 --budget 12GiB'],
+  train: [
+    'convstack train',
+    "convstack train --model 'INPUT[64x64x3] -> [CONV3-16 -> RELU -> POOL2]*3 -> FC-3' --data folder:photos --epochs 10",
+  ],
+  eval: ['convstack eval --model model.safetensors --data mnist', 'convstack eval --model pets.safetensors --data folder:pets --split all'],
+  predict: ['convstack predict --model pets.safetensors cat.jpg dog.png'],
+  run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
+};
+
+/** Adds the examples under each command's --help. */
+export function addExamples(program: Command): void {
+  for (const command of program.commands) {
+    const lines = EXAMPLES[command.name()];
+    if (lines !== undefined) command.addHelpText('after', `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`);
+  }
+}

@@ -1,0 +1,157 @@
+import type { Backend } from '../backends/backend.js';
+import { conv2dRelu } from '../ops/conv2d_relu.js';
+import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
+import { liveness, type Graph, type GraphNode } from './graph.js';
+
+/** The fused kernels a backend offers; the schedule uses each where the graph allows it. */
+export interface Fusions {
+  /** `conv2dRelu`: a CONV whose only reader is the RELU right after it runs with it as one step. */
+  conv2dRelu: boolean;
+}
+
+/** The fused kernels `backend` has. */
+export function fusionsOf(backend: Pick<Backend, 'conv2dRelu'>): Fusions {
+  return { conv2dRelu: backend.conv2dRelu !== undefined };
+}
+
+/** What to schedule. */
+export interface ScheduleOptions {
+  /** Keep what backward reads, and schedule backward. */
+  training: boolean;
+  fusions: Fusions;
+  /** Training: backward also computes dLoss/dinput (the images' gradient), which it otherwise skips where it can. */
+  inputGrad?: boolean;
+}
+
+/** One op run in forward. */
+export interface ForwardStep {
+  /** The node whose output the step writes: the RELU of a fused CONV+RELU. */
+  node: GraphNode;
+  /** The node whose parameters and attrs the op runs with: the CONV of a fused pair, else `node`. */
+  layer: GraphNode;
+  /** The op that runs: the node's own, or `conv2dRelu`. */
+  op: Op<unknown, unknown>;
+  /** The values read, in order. */
+  inputs: number[];
+  /** The value written. */
+  output: number;
+  /**
+   * Values freed once the step has run, in order: inputs it was the last reader of (in training,
+   * only those no backward reads), then, in inference, its own output when it is an auxiliary head.
+   * In inference what the op saved is released before these.
+   */
+  frees: number[];
+}
+
+/** What happens to the gradient a backward step returns for one input. */
+export type GradientAction =
+  /** The value's first gradient: kept as it is. */
+  | 'set'
+  /** The value already has a gradient from a later reader: the backend's `add` sums them and both parts are freed. */
+  | 'add'
+  /** Not wanted (the images, without `inputGrad`): freed at once if the op computed it anyway. */
+  | 'drop';
+
+/**
+ * One op's backward: consumes the forward step's tape entry and its output's gradient. After the
+ * op's backward, what forward saved is released, the output gradient is freed, then the output
+ * itself (unless `freesOutput` is false), and each input gradient is handled as `inputGrads` says.
+ */
+export interface BackwardStep {
+  /** Index of the forward step in `Schedule.forward`. */
+  step: number;
+  /** For each input: whether the op is asked for its gradient. */
+  wanted: boolean[];
+  inputGrads: GradientAction[];
+  /** False for the net's output (the caller's) and for values training freed in forward already. */
+  freesOutput: boolean;
+}
+
+/**
+ * The order a pass runs in and what it holds: `Net.forward` and `Net.backward` execute it, and the
+ * memory estimate replays it on a ledger, so the two cannot drift apart.
+ */
+export interface Schedule {
+  graph: Graph;
+  training: boolean;
+  forward: ForwardStep[];
+  /**
+   * The values whose gradients start backward, in order: the net's output, then each auxiliary head.
+   * Backward copies the caller's gradients for them before the first step. Empty in inference.
+   */
+  seeds: number[];
+  /** In reverse order of `forward`; empty in inference. */
+  backward: BackwardStep[];
+}
+
+/**
+ * The schedule of one pass over `graph`. Where `fusions.conv2dRelu` is on, a CONV whose only reader
+ * is the RELU right after it becomes one `conv2dRelu` step that writes the RELU's value: one pass over
+ * the output instead of three, and no buffer for the conv's output. The spec and the parameter
+ * names are unchanged.
+ */
+export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule {
+  const forward = forwardSteps(graph, options);
+  const output = graph.shapes.length - 1;
+  const { lastReader, keptForBackward } = liveness(
+    forward.map((step) => ({ inputs: step.inputs, output: step.output, backwardReads: step.op.backwardReads })),
+    graph.shapes.length,
+  );
+  const freedInForward = new Set<number>();
+  forward.forEach((step, s) => {
+    for (const j of new Set(step.inputs)) {
+      if (j > 0 && lastReader[j] === s && !(options.training && keptForBackward[j])) step.frees.push(j);
+    }
+    // An output nobody reads is an auxiliary head's: training keeps it for its loss, inference frees it.
+    if (!options.training && lastReader[step.output] === -1 && step.output !== output) step.frees.push(step.output);
+    step.frees.forEach((j) => freedInForward.add(j));
+  });
+  if (!options.training) return { graph, training: false, forward, seeds: [], backward: [] };
+  const seeds = [output, ...graph.auxHeads];
+  const hasGrad = new Set(seeds);
+  // Walked from the last step back, as backward runs: a value's first gradient is set, later ones added.
+  const backward = [...forward.entries()].reverse().map(([s, step]): BackwardStep => {
+    const wanted = step.inputs.map((j) => j > 0 || options.inputGrad === true);
+    const inputGrads = step.inputs.map((j, k): GradientAction => {
+      if (!wanted[k]) return 'drop';
+      if (hasGrad.has(j)) return 'add';
+      hasGrad.add(j);
+      return 'set';
+    });
+    return { step: s, wanted, inputGrads, freesOutput: step.output !== output && !freedInForward.has(step.output) };
+  });
+  return { graph, training: true, forward, seeds, backward };
+}
+
+/** The ops to run in order, fused where the backend can, each with no frees yet. */
+function forwardSteps(graph: Graph, { fusions }: ScheduleOptions): ForwardStep[] {
+  const steps: ForwardStep[] = [];
+  for (let i = 0; i < graph.nodes.length; i++) {
+    const node = graph.nodes[i] as GraphNode;
+    const next = graph.nodes[i + 1];
+    const conv = node.index + 1;
+    if (fusions.conv2dRelu && node.spec.op === 'conv' && next?.spec.op === 'relu' && next.inputs[0] === conv && graph.readers[conv]?.length === 1) {
+      steps.push({ node: next, layer: node, op: conv2dRelu as Op<unknown, unknown>, inputs: node.inputs, output: next.index + 1, frees: [] });
+      i++;
+      continue;
+    }
+    steps.push({ node, layer: node, op: node.op, inputs: node.inputs, output: node.index + 1, frees: [] });
+  }
+  return steps;
+}
+
+/** A step's inputs and output for `batch` images. */
+export function batchedShapes(step: ForwardStep, batch: number): BatchedShapes {
+  return { inputs: step.layer.inShapes.map((shape) => [batch, ...shape]), output: [batch, ...step.node.outShape] };
+}
+
+/** What a step's forward allocates for `batch` images, in order (see `Op.forwardMemory`). */
+export function forwardAllocations(step: ForwardStep, batch: number, training: boolean): KernelUse[] {
+  return step.op.forwardMemory(batchedShapes(step, batch), step.layer.attrs, training);
+}
+
+/** What a backward step allocates for `batch` images, in order (see `Op.backwardMemory`). */
+export function backwardAllocations(schedule: Schedule, step: BackwardStep, batch: number): KernelUse[] {
+  const forward = schedule.forward[step.step] as ForwardStep;
+  return forward.op.backwardMemory(batchedShapes(forward, batch), forward.layer.attrs, step.wanted);
+}

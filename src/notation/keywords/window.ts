@@ -1,0 +1,116 @@
+import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import type { Shape } from '../../tensor/shape.js';
+import type { LayerNode } from '../ast.js';
+import { DEFAULTS } from './defaults.js';
+import { pairOf, positiveInt, wrap, writePair } from './attrs.js';
+import { keyword, type OnnxAttr, type ResolveContext, type WrittenAttrs } from './types.js';
+
+/** Sliding-window layers: CONV, POOL, AVGPOOL (written `CONV3-64(s=2, p=1, floor)`), and GAP. */
+
+const WINDOW_ATTRS = ['s', 'p', 'k'] as const;
+
+/** Filter size, stride, padding and rounding with the keyword's defaults: CONV keeps the size, a pool tiles. */
+function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext, isConv: boolean): WindowAttrs {
+  if (layer.size !== null && attrs.has('k')) {
+    ctx.fail(`the filter size is given twice (${layer.type}${layer.size.map((n) => ctx.number(n)).join('x')} and k=)`, layer.loc);
+  }
+  const sizeNums = layer.size?.map((n) => ctx.integer(n, 'a filter size', 1)) ?? null;
+  attrs.check('k', 'the filter size must be a whole number of at least 1', positiveInt);
+  attrs.check('s', 'the stride must be a whole number of at least 1', positiveInt);
+  attrs.check('p', 'the padding must be a whole number of at least 0', (v) => Number.isInteger(v) && v >= 0);
+  const kernel = pairOf(sizeNums ?? attrs.get('k') ?? [isConv ? DEFAULTS.convFilter : DEFAULTS.poolFilter]);
+  const stride = pairOf(attrs.get('s') ?? (isConv ? [1] : kernel));
+  // NOTE: (F-1)/2 keeps the size for odd F, the notes' rule; for even F it is rounded down.
+  const padding = pairOf(attrs.get('p') ?? (isConv ? kernel.map((f) => Math.floor((f - 1) / 2)) : [0]));
+  return { kernel, stride, padding, rounding: attrs.rounding };
+}
+
+/** `3-64(s=2)` after the keyword: the size, the count, and what differs from the defaults. */
+function writeWindow(keywordText: string, a: WindowAttrs, isConv: boolean, count: string, more: readonly string[]): string {
+  const extras: string[] = [];
+  const defaultStride = isConv ? [1, 1] : a.kernel;
+  const defaultPad = isConv ? a.kernel.map((f) => Math.floor((f - 1) / 2)) : [0, 0];
+  if (a.stride[0] !== defaultStride[0] || a.stride[1] !== defaultStride[1]) extras.push(`s=${writePair(a.stride)}`);
+  if (a.padding[0] !== defaultPad[0] || a.padding[1] !== defaultPad[1]) extras.push(`p=${writePair(a.padding)}`);
+  extras.push(...more);
+  if (a.rounding !== 'exact') extras.push(a.rounding);
+  return `${keywordText}${writePair(a.kernel)}${count}${wrap(extras)}`;
+}
+
+/** ONNX's window attributes; `pads` is [top, left, bottom, right], `extra` more at the bottom and right. */
+function onnxWindow(a: WindowAttrs, extra: readonly [number, number] = [0, 0]): OnnxAttr[] {
+  return [
+    { name: 'kernel_shape', ints: a.kernel },
+    { name: 'strides', ints: a.stride },
+    { name: 'pads', ints: [a.padding[0], a.padding[1], a.padding[0] + extra[0], a.padding[1] + extra[1]] },
+  ];
+}
+
+/** `CONV3-64`: F x F filters, stride 1, padding (F-1)/2; bare `CONV` is `CONV3-32`. */
+export const CONV = keyword({
+  op: 'conv',
+  syntax: { filterSize: true, count: 'filters' },
+  accepts: { named: [...WINDOW_ATTRS, 'groups', 'bias'], rounding: true, positional: null },
+  weighted: true,
+  resolve(layer, attrs, ctx) {
+    const window = resolveWindow(layer, attrs, ctx, true);
+    const outChannels = layer.count === null ? DEFAULTS.convFilters : ctx.integer(layer.count, 'the number of filters', 1);
+    attrs.check('groups', 'groups must be a whole number of at least 1', positiveInt);
+    return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias };
+  },
+  write: (a) => writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
+  onnx: (a, input) => [
+    { op: 'Conv', params: a.bias ? ['weight', 'bias'] : ['weight'], attrs: [...onnxWindow(a, ceilPadding(a, input)), { name: 'group', int: a.groups }] },
+  ],
+});
+
+/**
+ * ONNX's Conv has no ceil_mode: a `ceil` CONV's last, partial window reads zeros past the input, which
+ * is that much more padding at the bottom and right, [h, w].
+ */
+function ceilPadding(a: WindowAttrs, input: Shape): [number, number] {
+  if (a.rounding !== 'ceil') return [0, 0];
+  const extra = (axis: 0 | 1): number => {
+    const size = input[axis + 1] as number;
+    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, a.kernel[axis], a.stride[axis], a.padding[axis], 'ceil');
+    return Math.max(0, (out - 1) * a.stride[axis] + a.kernel[axis] - size - 2 * a.padding[axis]);
+  };
+  return [extra(0), extra(1)];
+}
+
+/** `POOL2`: max pooling, stride = F, no padding. */
+export const POOL = keyword({
+  op: 'maxpool',
+  syntax: { filterSize: true, count: null },
+  accepts: { named: WINDOW_ATTRS, rounding: true, positional: null },
+  autoName: 'pool',
+  resolve: (layer, attrs, ctx) => resolveWindow(layer, attrs, ctx, false),
+  write: (a) => writeWindow('POOL', a, false, '', []),
+  onnx: (a) => [{ op: 'MaxPool', params: [], attrs: [...onnxWindow(a), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }] }],
+});
+
+/** `AVGPOOL5(s=3)`: average pooling; zero padding counts in the average, as PyTorch's default. */
+export const AVGPOOL = keyword({
+  op: 'avgpool',
+  syntax: { filterSize: true, count: null },
+  accepts: { named: WINDOW_ATTRS, rounding: true, positional: null },
+  resolve: (layer, attrs, ctx) => ({ ...resolveWindow(layer, attrs, ctx, false), countIncludePad: true }),
+  write: (a) => writeWindow('AVGPOOL', a, false, '', []),
+  onnx: (a) => [
+    {
+      op: 'AveragePool',
+      params: [],
+      attrs: [...onnxWindow(a), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }, { name: 'count_include_pad', int: a.countIncludePad ? 1 : 0 }],
+    },
+  ],
+});
+
+/** `GAP`: the mean of each channel, [HxWxC] -> [1x1xC]. */
+export const GAP = keyword({
+  op: 'globalavgpool',
+  syntax: { filterSize: false, count: null },
+  accepts: { named: [], rounding: false, positional: null },
+  resolve: () => ({}),
+  write: () => 'GAP',
+  onnx: () => [{ op: 'GlobalAveragePool', params: [], attrs: [] }],
+});

@@ -1,0 +1,38 @@
+import type { WindowAttrs } from './window.js';
+
+// The attributes of the ops whose kernels take attributes. NOTE: they live here, not in the op files,
+// so that the Backend contract can name them without importing the ops (which import the contract);
+// each op file re-exports its own.
+
+/**
+ * CONV: `outChannels` filters of size kernel[0] x kernel[1] over C/groups input channels.
+ * Shape: (N, C, H, W) -> (N, outChannels, OH, OW), OH = (H - FH + 2PH)/SH + 1 (likewise OW).
+ */
+export interface Conv2dAttrs extends WindowAttrs {
+  outChannels: number;
+  groups: number;
+  bias: boolean;
+}
+
+/** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
+export type PoolAttrs = WindowAttrs;
+
+/**
+ * POOL (average). `countIncludePad` divides by the whole window, padding included (PyTorch's
+ * default); otherwise by the values inside the input.
+ */
+export interface AvgPoolAttrs extends WindowAttrs {
+  countIncludePad: boolean;
+}
+
+/**
+ * LRN across channels, as AlexNet and GoogLeNet use it (PyTorch's LocalResponseNorm):
+ * y = x / (k + alpha/size * sum of x^2 over the `size` channels around c)^beta, where the window for
+ * channel c spans c - floor(size/2) .. c + floor((size-1)/2), clipped to the volume.
+ */
+export interface LrnAttrs {
+  size: number;
+  alpha: number;
+  beta: number;
+  k: number;
+}

@@ -1,0 +1,259 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceBackend } from '../../src/backends/reference/index.js';
+import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
+import type { Backend } from '../../src/backends/backend.js';
+import type { WorkspaceModel } from '../../src/graph/workspace.js';
+import { buildGraph } from '../../src/graph/graph.js';
+import { buildSchedule, fusionsOf, type Schedule } from '../../src/graph/schedule.js';
+import { tracker } from '../../src/memory/tracker.js';
+import { ScheduleReplay } from '../../src/memory/replay.js';
+import { Net } from '../../src/net/net.js';
+import type { NetSpec } from '../../src/net/spec.js';
+import { compile } from '../../src/notation/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+
+// The schedule is what Net executes and what the memory estimate replays: the same steps, the same
+// frees, the same gradient sums.
+
+/** A concat over the images and a pool of them, a residual join, an auxiliary head, then the main head. */
+const DAG = 'INPUT[8x8x3] -> CONCAT[ CONV1-4 | POOL3(s=1, p=1) ] -> RES[ CONV3-7 -> BN ] -> AUX[ GAP -> FC-5 ] -> RELU -> GAP -> FC-3';
+const NO_FUSION = { conv2dRelu: false };
+
+function frees(schedule: Schedule): [string, number[]][] {
+  return schedule.forward.map((step) => [step.node.spec.name, step.frees]);
+}
+
+describe('the forward schedule', () => {
+  const graph = buildGraph(compile(DAG).spec);
+
+  it('inference frees each value after its last reader, and an auxiliary head at once', () => {
+    assert.deepEqual(frees(buildSchedule(graph, { training: false, fusions: NO_FUSION })), [
+      ['conv1', []],
+      ['pool1', []],
+      ['concat1', [1, 2]],
+      ['conv2', []],
+      ['bn1', [4]],
+      ['add1', [5, 3]],
+      ['globalavgpool1', []],
+      ['fc1', [7, 8]],
+      ['relu1', [6]],
+      ['globalavgpool2', [9]],
+      ['fc2', [10]],
+    ]);
+  });
+
+  it('training frees only what no backward reads, and keeps the auxiliary head for its loss', () => {
+    const schedule = buildSchedule(graph, { training: true, fusions: NO_FUSION });
+    assert.deepEqual(frees(schedule).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['add1', [5]],
+      ['relu1', [6]],
+    ]);
+    assert.deepEqual(schedule.seeds, [11, 8]);
+  });
+
+  it('fuses a CONV into the RELU after it only where the backend can and the RELU is its only reader', () => {
+    const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> RELU -> POOL2 -> FC-10').spec);
+    const fused = buildSchedule(graph, { training: false, fusions: { conv2dRelu: true } });
+    assert.deepEqual(fused.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.inputs, s.output]), [
+      ['conv+relu', 'relu1', 'conv1', [0], 2],
+      ['maxpool', 'pool1', 'pool1', [2], 3],
+      ['fc', 'fc1', 'fc1', [3], 4],
+    ]);
+    assert.deepEqual(buildSchedule(graph, { training: false, fusions: NO_FUSION }).forward.map((s) => s.op.type), ['conv', 'relu', 'maxpool', 'fc']);
+    const conv = { outChannels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1], rounding: 'exact', groups: 1, bias: true } as const;
+    const shared: NetSpec = {
+      input: [3, 4, 4],
+      nodes: [
+        { name: 'c', op: 'conv', attrs: conv, inputs: ['input'] },
+        { name: 'r', op: 'relu', attrs: {}, inputs: ['c'] },
+        { name: 's', op: 'add', attrs: {}, inputs: ['c', 'r'] },
+      ],
+    };
+    const unfused = buildSchedule(buildGraph(shared), { training: false, fusions: { conv2dRelu: true } });
+    assert.deepEqual(unfused.forward.map((s) => s.op.type), ['conv', 'relu', 'add']);
+  });
+});
+
+describe('the backward schedule', () => {
+  const graph = buildGraph(compile(DAG).spec);
+  const schedule = buildSchedule(graph, { training: true, fusions: NO_FUSION });
+
+  it('runs the steps in reverse, adds the gradients of a value with several readers, and skips the images\' gradient', () => {
+    assert.deepEqual(
+      schedule.backward.map((b) => [schedule.forward[b.step]?.node.spec.name, b.inputGrads, b.freesOutput]),
+      [
+        ['fc2', ['set'], false],
+        ['globalavgpool2', ['set'], true],
+        ['relu1', ['set'], true],
+        ['fc1', ['set'], true],
+        // relu1 gave value 6 its gradient first; the auxiliary head's GAP adds to it.
+        ['globalavgpool1', ['add'], true],
+        // value 6 was freed in forward (no backward reads it): nothing to free here.
+        ['add1', ['set', 'set'], false],
+        ['bn1', ['set'], false],
+        ['conv2', ['add'], true],
+        ['concat1', ['set', 'set'], true],
+        ['pool1', ['drop'], false],
+        ['conv1', ['drop'], false],
+      ],
+    );
+    assert.deepEqual(schedule.backward.at(-1)?.wanted, [false]);
+  });
+
+  it('with inputGrad, the images\' gradient is set by the last step back and added by the next', () => {
+    const withInput = buildSchedule(graph, { training: true, fusions: NO_FUSION, inputGrad: true });
+    assert.deepEqual(withInput.backward.slice(-2).map((b) => [b.wanted, b.inputGrads]), [
+      [[true], ['set']],
+      [[true], ['add']],
+    ]);
+  });
+});
+
+/** Every tracker allocation and free while `run` runs, as signed byte counts. */
+function trackerEvents(run: () => void): number[] {
+  const events: number[] = [];
+  const { allocated, freed } = tracker;
+  tracker.allocated = (bytes: number) => {
+    events.push(bytes);
+    allocated.call(tracker, bytes);
+  };
+  tracker.freed = (bytes: number) => {
+    events.push(-bytes);
+    freed.call(tracker, bytes);
+  };
+  try {
+    run();
+  } finally {
+    tracker.allocated = allocated;
+    tracker.freed = freed;
+  }
+  return events;
+}
+
+/** Records `replay`'s ledger: `during(run)` gives every allocation and free while `run` runs, as signed byte counts. */
+function recordLedger(replay: ScheduleReplay): { during: (run: () => void) => number[] } {
+  let events: number[] = [];
+  const sizes = new Map<number, number>();
+  const ledger = replay.ledger;
+  const { alloc, free } = ledger;
+  ledger.alloc = (kind, values, bytesPerValue) => {
+    const id = alloc.call(ledger, kind, values, bytesPerValue);
+    sizes.set(id, values * bytesPerValue);
+    events.push(values * bytesPerValue);
+    return id;
+  };
+  ledger.free = (id) => {
+    events.push(-(sizes.get(id) ?? Number.NaN));
+    free.call(ledger, id);
+  };
+  return {
+    during(run) {
+      events = [];
+      run();
+      return events;
+    },
+  };
+}
+
+describe('the estimate replays the schedule Net runs, allocation by allocation', () => {
+  const spec = compile(DAG).spec;
+  const batch = 2;
+
+  for (const dtype of ['float32', 'float64'] as const) {
+    it(`training forward and backward, ${dtype}: the ledger sees the tracker's sequence of allocations and frees`, () => {
+      const net = new Net(spec, { backend: referenceBackend, dtype, seed: 1 });
+      const x = Tensor.zeros([batch, 3, 8, 8], dtype);
+      const dy = Tensor.zeros([batch, 3], dtype);
+      const auxGrad = Tensor.zeros([batch, 5], dtype);
+      let scores: Tensor | null = null;
+      const forward = trackerEvents(() => (scores = net.forward(x, { training: true })));
+      const backward = trackerEvents(() => net.backward(dy, { auxGrads: [auxGrad] }));
+
+      const schedule = buildSchedule(buildGraph(spec), { training: true, fusions: NO_FUSION });
+      const replay = new ScheduleReplay(batch, dtype, referenceWorkspace);
+      const ledger = recordLedger(replay);
+      const input = replay.batched('data', spec.input);
+      let state: ReturnType<ScheduleReplay['forward']> | null = null;
+      assert.deepEqual(ledger.during(() => (state = replay.forward(schedule, input))), forward);
+      assert.deepEqual(ledger.during(() => replay.backward(schedule, state as NonNullable<typeof state>)), backward);
+      // Not vacuous: convs, BN, the concat's split and two gradient sums all allocate in backward.
+      assert.ok(backward.filter((bytes) => bytes > 0).length >= 20, `${backward.length} events`);
+      [x, dy, auxGrad, scores as unknown as Tensor].forEach((t) => t.dispose());
+      net.dispose();
+    });
+  }
+
+  it('inference: the same sequence, auxiliary head and saved state freed at once', () => {
+    const net = new Net(spec, { backend: referenceBackend, seed: 1 });
+    const x = Tensor.zeros([batch, 3, 8, 8]);
+    let scores: Tensor | null = null;
+    const measured = trackerEvents(() => (scores = net.forward(x)));
+    const replay = new ScheduleReplay(batch, 'float32', referenceWorkspace);
+    const input = replay.batched('data', spec.input);
+    assert.deepEqual(recordLedger(replay).during(() => replay.forward(buildSchedule(buildGraph(spec), { training: false, fusions: NO_FUSION }), input)), measured);
+    assert.ok(measured.length >= 20);
+    x.dispose();
+    (scores as unknown as Tensor).dispose();
+    net.dispose();
+  });
+});
+
+describe('a fused CONV+RELU: Net and the replay take the same schedule', () => {
+  // A backend with a fused kernel: the reference conv, then ReLU in place, so that it allocates the
+  // output and the conv's patches, as its workspace model says.
+  const fused: Backend = {
+    ...referenceBackend,
+    name: 'reference+fused',
+    conv2dRelu(x, weight, bias, attrs) {
+      const y = referenceBackend.conv2d(x, weight, bias, attrs);
+      for (let i = 0; i < y.size; i++) y.data[i] = Math.max(0, y.data[i] as number);
+      return y;
+    },
+  };
+  const fusedWorkspace: WorkspaceModel = { workspace: (kernel, call) => referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call) };
+  const spec = compile('INPUT[8x8x3] -> CONV3-4 -> RELU -> RES[ CONV3-4 -> RELU ] -> POOL2 -> FC-3').spec;
+
+  it('training: the fused steps\' allocations and frees, the RELU gradient inside the fused backward included', () => {
+    const net = new Net(spec, { backend: fused, seed: 1 });
+    const x = Tensor.zeros([2, 3, 8, 8]);
+    const dy = Tensor.zeros([2, 3]);
+    let scores: Tensor | null = null;
+    const forward = trackerEvents(() => (scores = net.forward(x, { training: true })));
+    const backward = trackerEvents(() => net.backward(dy));
+    const schedule = buildSchedule(buildGraph(spec), { training: true, fusions: fusionsOf(fused) });
+    assert.deepEqual(schedule.forward.map((s) => s.op.type), ['conv+relu', 'conv+relu', 'add', 'maxpool', 'fc']);
+    const replay = new ScheduleReplay(2, 'float32', fusedWorkspace);
+    const ledger = recordLedger(replay);
+    const input = replay.batched('data', spec.input);
+    let state: ReturnType<ScheduleReplay['forward']> | null = null;
+    assert.deepEqual(ledger.during(() => (state = replay.forward(schedule, input))), forward);
+    assert.deepEqual(ledger.during(() => replay.backward(schedule, state as NonNullable<typeof state>)), backward);
+    [x, dy, scores as unknown as Tensor].forEach((t) => t.dispose());
+    net.dispose();
+  });
+});
+
+describe('workspace a backend keeps between calls', () => {
+  const spec = compile('INPUT[4x4x1] -> CONV3-2 -> CONV3-2 -> FC-2').spec;
+  const schedule = buildSchedule(buildGraph(spec), { training: false, fusions: NO_FUSION });
+  const retained = (conv: number, fc: number): WorkspaceModel => ({
+    workspace: (kernel) => (kernel === 'conv2d' ? [{ bytes: conv, lifetime: 'retained' }] : kernel === 'linear' ? [{ bytes: fc, lifetime: 'retained' }] : []),
+  });
+  /** The events of 400 bytes and more: the workspace, here (no tensor is larger than 128 bytes). */
+  const workspaceEvents = (model: WorkspaceModel): number[] => {
+    const replay = new ScheduleReplay(1, 'float32', model);
+    const ledger = recordLedger(replay);
+    const input = replay.batched('data', spec.input);
+    return ledger.during(() => replay.forward(schedule, input)).filter((bytes) => Math.abs(bytes) >= 400);
+  };
+
+  it('is allocated once at its largest request so far, and stays', () => {
+    assert.deepEqual(workspaceEvents(retained(1000, 400)), [1000]);
+  });
+
+  it('grows as a backend grows it: the old block freed, the larger one allocated', () => {
+    assert.deepEqual(workspaceEvents(retained(400, 1000)), [400, -400, 1000]);
+  });
+});

@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BLOCKS, LAYERS, layerText, onnxNodes, toNetSpec } from '../../src/notation/index.js';
+
+/** One written example per keyword, with what its write-back reads and the ONNX ops it lowers to. */
+const EXAMPLES: [string, string, string[]][] = [
+  ['CONV3-8(s=2, p=0x1, groups=2, bias=no, floor)', 'CONV3-8(s=2, p=0x1, groups=2, bias=no, floor)', ['Conv']],
+  ['CONV1x3', 'CONV1x3-32', ['Conv']],
+  ['POOL3(s=2, ceil)', 'POOL3(s=2, ceil)', ['MaxPool']],
+  ['AVGPOOL3(s=1, p=1)', 'AVGPOOL3(s=1, p=1)', ['AveragePool']],
+  ['GAP', 'GAP', ['GlobalAveragePool']],
+  ['FC-7(bias=no)', 'FC-7(bias=no)', ['Flatten', 'Gemm']],
+  ['RELU', 'RELU', ['Relu']],
+  ['BN(eps=0.001, momentum=0.2)', 'BN(eps=0.001, momentum=0.2)', ['BatchNormalization']],
+  ['DROPOUT(0.25)', 'DROPOUT(0.25)', ['Identity']],
+  ['LRN(size=3, k=1)', 'LRN(size=3, k=1)', ['LRN']],
+  ['SOFTMAX', 'SOFTMAX', ['Softmax']],
+  ['FLATTEN', 'FLATTEN', ['Flatten']],
+];
+
+test('every layer keyword has an entry, and each entry writes back what compiles to the same op and attrs', () => {
+  const covered = new Set(EXAMPLES.map(([text]) => /^[A-Z]+/.exec(text)?.[0]));
+  assert.deepEqual([...covered].sort(), Object.keys(LAYERS).sort());
+  for (const [text, written, onnx] of EXAMPLES) {
+    // SOFTMAX takes a vector of scores.
+    const input = text === 'SOFTMAX' ? 'INPUT[8x8x4] -> FLATTEN ->' : 'INPUT[8x8x4] ->';
+    const node = toNetSpec(`${input} ${text}`).nodes.at(-1);
+    assert.ok(node !== undefined);
+    assert.equal(layerText(node), written, text);
+    const again = toNetSpec(`${input} ${layerText(node)}`).nodes.at(-1);
+    assert.deepEqual([again?.op, again?.attrs], [node.op, node.attrs], text);
+    assert.deepEqual(onnxNodes(node, [4, 8, 8]).map((n) => n.op), onnx, text);
+  }
+});
+
+test('an FC on a vector needs no Flatten; RES and CONCAT join with Add and Concat', () => {
+  const spec = toNetSpec('INPUT[8x8x4] -> RES[CONV3-4] -> CONCAT[CONV1-2 | CONV1-2] -> GAP -> FC-3');
+  const byOp = (op: string) => spec.nodes.find((n) => n.op === op);
+  assert.deepEqual(onnxNodes(byOp('fc')!, [4]).map((n) => [n.op, n.params]), [['Gemm', ['weight', 'bias']]]);
+  assert.deepEqual(onnxNodes(byOp('add')!, [4, 8, 8]).map((n) => n.op), ['Add']);
+  assert.deepEqual(onnxNodes(byOp('concat')!, [2, 8, 8]), [{ op: 'Concat', params: [], attrs: [{ name: 'axis', int: 1 }] }]);
+  assert.equal(layerText(byOp('add')!), 'ADD');
+  assert.deepEqual(Object.keys(BLOCKS), ['RES', 'CONCAT', 'AUX']);
+});
+
+test("a ceil CONV lowers to ONNX's Conv (which has no ceil_mode) with its partial window as padding at the bottom and right", () => {
+  const conv = toNetSpec('INPUT[8x8x4] -> CONV3-4(s=2, ceil)').nodes[0];
+  // (8 - 3 + 2)/2 + 1 = 4.5, ceil 5: the fifth window covers rows 7..9; the input is rows 0..7 padded at -1 and 8, so row 9 is one more.
+  const [lowered] = onnxNodes(conv!, [4, 8, 8]);
+  assert.deepEqual(lowered?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 2, 2] });
+  const floor = toNetSpec('INPUT[8x8x4] -> CONV3-4(s=2, floor)').nodes[0];
+  assert.deepEqual(onnxNodes(floor!, [4, 8, 8])[0]?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 1, 1] });
+});
