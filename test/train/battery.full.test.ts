@@ -3,10 +3,10 @@ import { after, test } from 'node:test';
 import { createWasmBackend } from '../../src/backends/wasm/index.js';
 import { BATTERY, batteryData, HARD_NETS, trainBatteryNet } from '../../tools/battery.js';
 
-// Slow (4 minutes on the quiet 2-core machine, half an hour on a busy one): for `npm run test:full`. Every net of the
-// battery, trained for two epochs with the defaults on the MNIST digits, over three seeds, reaches
-// 0.90 on the 2,000 held-out digits, from a first loss of ln(10). docs/training.md has the figures,
-// and PyTorch's on the same runs (tools/battery_torch.py).
+// Slow (4 minutes on the quiet 2-core machine, half an hour on a busy one): for `npm run test:full`.
+// Every net of the battery, trained for two epochs with the defaults on the MNIST digits, over
+// three seeds, reaches 0.90 on the 2,000 held-out digits, from a first loss of ln(10).
+// docs/training.md has the figures, and PyTorch's on the same runs (tools/battery_torch.py).
 const wasm = await createWasmBackend();
 after(() => wasm.dispose());
 const data = batteryData();
