@@ -35,7 +35,7 @@ export async function checkOutputPaths(outputs: readonly OutputPath[]): Promise<
       throw new OutputPathError(`${option} ${file}: ${why}`);
     };
     const target = await stat(resolved).catch(() => null);
-    if (target?.isDirectory()) fail(`is a folder; name a file in it, e.g. ${path.join(file, path.basename(outputs[0]?.file ?? 'model.safetensors'))}`);
+    if (target?.isDirectory()) fail(`is a folder; name a file in it, e.g. ${path.join(file, option === '--checkpoint' ? 'model.checkpoint.safetensors' : 'model.safetensors')}`);
     const folder = path.dirname(resolved);
     const parent = await stat(folder).catch(() => null);
     if (parent === null) fail(`no such folder ${path.dirname(file)}`);

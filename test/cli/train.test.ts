@@ -194,7 +194,7 @@ test('output paths are checked before the first step: one line naming the path',
   await mkdir(folder);
   const cases: [string[], string][] = [
     [['--out', path.join(dir, 'nowhere', 'm.safetensors')], `--out ${path.join(dir, 'nowhere', 'm.safetensors')}: no such folder ${path.join(dir, 'nowhere')}`],
-    [['--out', folder], `--out ${folder}: is a folder; name a file in it, e.g. ${path.join(folder, 'afolder')}`],
+    [['--out', folder], `--out ${folder}: is a folder; name a file in it, e.g. ${path.join(folder, 'model.safetensors')}`],
     [['--out', path.join(unwritable, 'm.safetensors')], `--out ${path.join(unwritable, 'm.safetensors')}: cannot write in the folder ${unwritable} (`],
     [['--out', path.join(dir, 'ok.safetensors'), '--checkpoint', path.join(dir, 'gone', 'c.safetensors')], `--checkpoint ${path.join(dir, 'gone', 'c.safetensors')}: no such folder ${path.join(dir, 'gone')}`],
   ];
