@@ -12,7 +12,7 @@
  */
 
 // Tensors and the engine
-export { Tensor, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
+export { Tensor, HeapAllocator, heapAllocator, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
 export { formatVolume, formatShape, sizeOf, type Shape } from './tensor/shape.js';
 export { Rng } from './tensor/rng.js';
 export { Net, NetError, type NetOptions, type Parameter, type ForwardOptions, type BackwardOptions } from './net/net.js';
@@ -27,7 +27,7 @@ export { svmLoss } from './ops/svm_loss.js';
 export type { Backend, KernelName, SgdUpdateOptions } from './backends/backend.js';
 export { BACKENDS, DEFAULT_BACKEND, backendEntry, availableBackends, openBackend, type BackendEntry, type OpenOptions } from './backends/registry.js';
 export { withReferenceFallback, hasReferenceFallback, placementOf, formatPlacement, KERNEL_NAMES, type PartialBackend, type WithFallback } from './backends/fallback.js';
-export { referenceBackend } from './backends/reference/index.js';
+export { referenceBackend, createReferenceBackend } from './backends/reference/index.js';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
 
 // The notation and the zoo
@@ -54,7 +54,10 @@ export { zoo, zooNet, type ZooNet } from './zoo/index.js';
 // Memory
 export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
 export { measureTrainingPeak, measureInferencePeak } from './memory/measure.js';
-export { tracker, MemoryTracker } from './memory/tracker.js';
+export { MemoryTracker } from './memory/tracker.js';
+export { storedForBackward } from './memory/stored.js';
+export { referenceWorkspace } from './backends/reference/workspace.js';
+export { wasmWorkspace, WASM_FUSIONS } from './backends/wasm/workspace.js';
 export { formatBytes, parseBytes } from './memory/units.js';
 
 // Training

@@ -1,7 +1,7 @@
 import type { Backend } from '../../src/backends/backend.js';
 import { Net } from '../../src/net/net.js';
 import { softmaxCrossEntropy } from '../../src/ops/softmax_cross_entropy.js';
-import { Tensor, setAllocator } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { Sgd } from '../../src/train/optimizers/index.js';
 import type { Batches } from '../data.js';
 import type { Step } from '../measure.js';
@@ -22,8 +22,8 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
       const reason = skip.get(w.name);
       if (reason !== undefined) return { skip: reason };
       const net = new Net(w.spec, { backend, seed: 1 });
-      setAllocator(backend.allocator);
-      const inputs = batches.images.map((data) => Tensor.from(batches.shape, data));
+      // The batches live where the backend's kernels read them in place.
+      const inputs = batches.images.map((data) => Tensor.from(batches.shape, data, 'float32', backend.allocator));
       let next = 0;
       const input = (): [Tensor, Int32Array] => {
         const i = next++ % inputs.length;
@@ -43,7 +43,7 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
         return {
           run: () => {
             const y = net.forward(input()[0], { training: true });
-            const dy = Tensor.zeros(y.shape);
+            const dy = Tensor.zeros(y.shape, 'float32', backend.allocator);
             dy.data.fill(1);
             net.backward(dy, { inputGrad: true })?.dispose();
             y.dispose();

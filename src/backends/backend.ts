@@ -5,12 +5,13 @@ import type { AvgPoolAttrs, Conv2dAttrs, LrnAttrs, PoolAttrs } from '../ops/attr
 /**
  * The arithmetic every op runs through: one typed method per kernel. The reference backend
  * (plain TypeScript loops) defines what is correct; a fast backend implements the same contract and
- * must pass the same tests. Kernels allocate their outputs with `Tensor.zeros`, which goes to the
- * active backend's allocator. Shapes in comments: x is (N, C, H, W) unless stated.
+ * must pass the same tests. Kernels allocate their outputs and scratch through the backend's own
+ * allocator. Shapes in comments: x is (N, C, H, W) unless stated.
  */
 export interface Backend {
   /** The name `--backend` takes and the registry (registry.ts) lists. */
   readonly name: string;
+  /** Where this backend's tensors live; its tracker counts all a net on this backend holds. */
   readonly allocator: Allocator;
   /** How this instance runs, for people ("2 threads, relaxed SIMD with FMA"); optional. */
   readonly details?: string;

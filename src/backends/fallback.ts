@@ -1,5 +1,5 @@
 import type { Backend, KernelName } from './backend.js';
-import { referenceBackend } from './reference/index.js';
+import { createReferenceBackend, referenceBackend } from './reference/index.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -31,13 +31,15 @@ type Kernel = (...args: unknown[]) => unknown;
  * Completes a fast backend with the reference one: a kernel it lacks runs on the reference backend,
  * and so does every call with a float64 tensor (fast kernels are float32; float64 is for gradient
  * checks, where the reference is the truth). A fused conv2dRelu on float64 runs as the reference's
- * conv2d then relu. Everything else (name, allocator, dispose, the backend's own properties) is the
- * fast backend's.
+ * conv2d with the ReLU applied in place. The reference kernels allocate through the fast backend's
+ * allocator. Everything else (name, allocator, dispose, the backend's own properties) is the fast
+ * backend's.
  * NOTE: the result delegates to `fast` through its prototype rather than copying it, so getters and
  * class methods keep working; spread it (`{ ...backend }`) and only the kernels come along.
  */
 export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFallback<B> {
-  const ref = referenceBackend;
+  // The fallback kernels allocate in the fast backend's memory, counted by its tracker.
+  const ref = createReferenceBackend(fast.allocator);
   const placement = {} as Record<KernelName, string>;
   const kernels = {} as Record<KernelName, Kernel>;
   for (const name of KERNEL_NAMES) {
@@ -52,9 +54,10 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
       ? undefined
       : (x, weight, bias, attrs) => {
           if (!hasFloat64([x, weight, bias])) return fused.call(fast, x, weight, bias, attrs);
-          const z = ref.conv2d(x, weight, bias, attrs);
-          const y = ref.relu(z);
-          z.dispose();
+          // The ReLU in place (as reference/relu.ts computes it, NaN kept): the fused kernel then
+          // holds what the reference conv2d holds, no second buffer (wasm/workspace.ts relies on it).
+          const y = ref.conv2d(x, weight, bias, attrs);
+          for (let i = 0; i < y.size; i++) if ((y.data[i] as number) < 0) y.data[i] = 0;
           return y;
         };
   const own = conv2dRelu === undefined ? { ...kernels, placement } : { ...kernels, conv2dRelu, placement };

@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
+import { referenceWorkspace } from '../backends/reference/workspace.js';
+import { threadCount } from '../backends/wasm/runtime.js';
+import { WASM_FUSIONS, wasmWorkspace } from '../backends/wasm/workspace.js';
 import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
+import { storedForBackward } from '../memory/stored.js';
 import { formatBytes } from '../memory/units.js';
 import type { DType } from '../tensor/tensor.js';
 import { parseOptimizerName } from '../train/optimizers/index.js';
 import { compileSpec, type SpecOptions } from './model.js';
+import { parseNumber } from './options.js';
 
 interface MemoryOptions extends SpecOptions {
   batch?: string;
@@ -12,6 +17,8 @@ interface MemoryOptions extends SpecOptions {
   budget?: string;
   augment?: boolean;
   json?: boolean;
+  backend: string;
+  threads?: string;
 }
 
 const TRAINING_ROWS: [keyof TrainingMemory, string][] = [
@@ -49,13 +56,18 @@ export function registerMemory(program: Command): void {
     .option('--input <HxWxC>', 'input volume, overriding the spec\'s INPUT')
     .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
     .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
+    .option('--backend <name>', 'the backend whose kernels, scratch and fusions the estimate follows: wasm or reference', 'wasm')
+    .option('--threads <n>', 'threads of the wasm backend, whose scratch is per thread (default: one per core)')
     .option('--json', 'print the figures as JSON, in bytes')
     .action(async (model: string, options: MemoryOptions) => {
       if (options.batch === undefined && options.budget === undefined) throw new Error('memory: give --batch B, or --budget 12GiB to find the largest batch that fits');
+      const backend = backendModel(options);
       const estimateOptions: Omit<EstimateOptions, 'batch'> = {
         optimizer: parseOptimizerName(options.optimizer),
         dtype: parseDtype(options.dtype),
         augment: options.augment === true,
+        workspace: backend.workspace,
+        fusions: backend.fusions,
       };
       const budget = options.budget === undefined ? null : parseBudget(options.budget);
       const compiled = await compileSpec(model, {
@@ -66,25 +78,47 @@ export function registerMemory(program: Command): void {
       const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
       const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);
       const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
+      const stored = storedForBackward(compiled.spec, { batch, dtype: estimateOptions.dtype ?? 'float32', fusions: backend.fusions });
       if (options.json) {
-        const json = { training: estimate.training, inference: estimate.inference, maxBatch: fit };
+        const json = { backend: backend.name, training: estimate.training, storedForBackward: stored.bytes, inference: estimate.inference, maxBatch: fit };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
       const chosen = options.batch === undefined && fit !== null && fit.training > 0 ? ' (the largest that fits the budget for training)' : '';
-      const heading = `${compiled.origin}: batch ${batch}${chosen}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}`;
-      process.stdout.write(render(heading, estimate, budget, fit));
+      const heading = `${compiled.origin}: batch ${batch}${chosen}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}; ${backend.description}`;
+      process.stdout.write(render(heading, estimate, stored, budget, fit));
     });
 }
 
-function render(heading: string, estimate: MemoryEstimate, budget: number | null, fit: { training: number; inference: number } | null): string {
+/** The backend the estimate follows: its kernels' scratch, its fused kernels, and how to name it. */
+interface BackendModel {
+  name: 'wasm' | 'reference';
+  description: string;
+  workspace: NonNullable<EstimateOptions['workspace']>;
+  fusions: NonNullable<EstimateOptions['fusions']>;
+}
+
+function backendModel(options: MemoryOptions): BackendModel {
+  if (options.backend === 'reference') {
+    if (options.threads !== undefined) throw new Error('--threads: only the wasm backend runs on threads');
+    return { name: 'reference', description: 'reference backend', workspace: referenceWorkspace, fusions: { conv2dRelu: false } };
+  }
+  if (options.backend !== 'wasm') throw new Error(`--backend: expected wasm or reference, got '${options.backend}'`);
+  const threads = threadCount(options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int'));
+  return { name: 'wasm', description: `wasm backend, ${threads} thread${threads === 1 ? '' : 's'}`, workspace: wasmWorkspace(threads), fusions: WASM_FUSIONS };
+}
+
+function render(heading: string, estimate: MemoryEstimate, stored: { values: number; bytes: number }, budget: number | null, fit: { training: number; inference: number } | null): string {
+  const row = (label: string, values: number, bytes: number): string => `  ${label.padEnd(30)}${count(values).padStart(16)} values${formatBytes(bytes).padStart(14)}`;
   const table = <K extends string>(title: string, rows: [K, string][], bytes: Record<K, number>, values: Record<K, number>): string[] => [
     title,
-    ...rows.map(([key, label]) => `  ${label.padEnd(30)}${count(values[key]).padStart(16)} values${formatBytes(bytes[key]).padStart(14)}`),
+    ...rows.map(([key, label]) => row(label, values[key], bytes[key])),
   ];
   const lines = [
     heading,
     ...table('training step, at its peak', TRAINING_ROWS, estimate.training, estimate.values.training),
+    'activations stored for backward (the tape when forward ends, the most the activations row holds)',
+    row('stored for backward', stored.values, stored.bytes),
     ...table('inference pass, at its peak', INFERENCE_ROWS, estimate.inference, estimate.values.inference),
   ];
   if (budget !== null && fit !== null) lines.push(budgetLine(budget, fit, estimate));

@@ -5,7 +5,6 @@ import { readUserFile, writeFileAtomic } from '../io/files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { Net } from '../net/net.js';
 import { Tensor } from '../tensor/tensor.js';
-import { tracker } from '../memory/tracker.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel, type ModelInfo } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
@@ -52,15 +51,16 @@ export function registerRun(program: Command): void {
     const { backend, close } = await openBackend(options);
     try {
       const { net, info } = await buildNet(model, options, volume, backend);
-      let x = parseNpy(await readUserFile(batchFile), batchFile);
-      if (x.dtype === 'float64') x = Tensor.from(x.shape, x.data, 'float32');
+      const read = parseNpy(await readUserFile(batchFile), batchFile);
+      // The batch goes where the backend's kernels read it, float32, counted by its tracker.
+      let x = Tensor.from(read.shape, read.data, 'float32', backend.allocator);
       if (x.shape.length === 3) x = x.reshape([1, ...x.shape]);
       if (info !== undefined && options.raw !== true) normalizeBatch(x, info);
-      tracker.resetPeak();
+      backend.allocator.tracker.resetPeak();
       const y = net.forward(x, { training: false });
       if (options.output !== undefined) await writeFileAtomic(options.output, formatNpy(y));
       if (options.json) process.stdout.write(`${JSON.stringify({ shape: y.shape, data: Array.from(y.data) })}\n`);
-      if (options.memory) process.stdout.write(`${measuredPeakLine()}\n`);
+      if (options.memory) process.stdout.write(`${measuredPeakLine(backend)}\n`);
     } finally {
       await close();
     }

@@ -1,4 +1,3 @@
-import { tracker } from '../memory/tracker.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -181,7 +180,7 @@ export function registerTrain(program: Command): void {
       const onInterrupt = (): void => interrupt.abort();
       process.once('SIGINT', onInterrupt);
       let result: TrainResult;
-      tracker.resetPeak();
+      backend.allocator.tracker.resetPeak();
       try {
         result = await train({
           net,
@@ -210,7 +209,7 @@ export function registerTrain(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       out.write(`wrote ${outputs.model} (checkpoint: ${outputs.checkpoint ?? 'none'}); ${Math.round(result.imagesPerSecond)} training images/s; ${seconds.toFixed(1)} s in all\n`);
       out.write(`test accuracy: ${result.testAccuracy.toFixed(4)}\n`);
-      if (options.memory) out.write(`${measuredPeakLine()}\n`);
+      if (options.memory) out.write(`${measuredPeakLine(backend)}\n`);
       if (options.json) {
         const summary = { model: outputs.model, checkpoint: outputs.checkpoint, data: config.data, backend: description, config, ...result, seconds };
         process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -1,5 +1,5 @@
 import type { Rng } from '../tensor/rng.js';
-import { Tensor, type DType } from '../tensor/tensor.js';
+import { Tensor, type Allocator, type DType } from '../tensor/tensor.js';
 import { augment, normalize, type Augmentation, type Normalization } from './augment.js';
 import type { Batch, Dataset } from './dataset.js';
 
@@ -17,6 +17,8 @@ export interface BatchOptions {
   normalization?: Normalization;
   /** The batches' element type (default float32). */
   dtype?: DType;
+  /** Where each batch is allocated: the net's `backend.allocator`, so its kernels read it in place. Default: the JS heap. */
+  allocator?: Allocator;
 }
 
 /**
@@ -36,7 +38,7 @@ export function* batches(dataset: Dataset, options: BatchOptions): Generator<Bat
   const scratch = new Float64Array(size);
   for (let start = 0; start < order.length; start += batchSize) {
     const n = Math.min(batchSize, order.length - start);
-    const x = Tensor.zeros([n, c, h, w], options.dtype ?? 'float32');
+    const x = Tensor.zeros([n, c, h, w], options.dtype ?? 'float32', options.allocator);
     const labels = new Uint8Array(n);
     for (let b = 0; b < n; b++) {
       const i = order[start + b] as number;

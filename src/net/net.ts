@@ -6,7 +6,7 @@ import type { ForwardContext, ParamSpec } from '../ops/op.js';
 import { ShapeError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
-import { Tensor, setAllocator, type DType } from '../tensor/tensor.js';
+import { Tensor, type DType } from '../tensor/tensor.js';
 import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
 import type { NetSpec, NodeSpec } from './spec.js';
 
@@ -79,7 +79,6 @@ export class Net {
     this.backend = options.backend ?? referenceBackend;
     this.dtype = options.dtype ?? 'float32';
     this.rng = new Rng(options.seed ?? 0);
-    setAllocator(this.backend.allocator);
     this.graph = buildGraph(spec);
     this.shapes = this.graph.shapes;
     const scheme = options.init ?? DEFAULT_INIT;
@@ -97,7 +96,7 @@ export class Net {
   private createParams(prefix: string, specs: ParamSpec[], init: InitContext): Record<string, Tensor> {
     const tensors: Record<string, Tensor> = {};
     for (const spec of specs) {
-      const value = Tensor.zeros(spec.shape, this.dtype);
+      const value = Tensor.zeros(spec.shape, this.dtype, this.backend.allocator);
       initialise(value, spec.init, this.rng, init);
       tensors[spec.name] = value;
       const name = `${prefix}.${spec.name}`;
@@ -131,8 +130,10 @@ export class Net {
   }
 
   /**
-   * Runs x (N, C, H, W) through the net and returns the output, which the caller owns. With
-   * `training`, keeps the tape for `backward` and updates BN running statistics. NOTE: for a fused
+   * Runs x (N, C, H, W) through the net and returns the output, which the caller owns and which
+   * lives on the net's backend. x may be any tensor; one made on `backend.allocator` saves the
+   * wasm backend a copy per kernel that reads it. With `training`, keeps the tape for `backward`
+   * and updates BN running statistics. NOTE: for a fused
    * CONV+RELU, `inspect` sees the pair as the RELU.
    */
   forward(x: Tensor, { training = false, inspect }: ForwardOptions = {}): Tensor {
@@ -140,7 +141,6 @@ export class Net {
       throw new ShapeError('input', `the net takes ${formatVolume(this.spec.input)} images, got ${formatVolume(x.shape.slice(1))}`, [x.shape]);
     }
     this.clearTape();
-    setAllocator(this.backend.allocator);
     // The last step's gradients were for its optimizer step; freeing them here, not in backward, keeps
     // them from sitting beside this pass's activations (PyTorch's zero_grad(set_to_none=True) before forward).
     if (training) this.dropGrads();
@@ -177,11 +177,10 @@ export class Net {
     if (auxGrads.length !== this.graph.auxHeads.length) {
       throw new Error(`backward: the net has ${this.graph.auxHeads.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
     }
-    setAllocator(this.backend.allocator);
     const schedule = inputGrad ? (this.trainingWithInputGrad ??= this.schedule(true, true)) : this.training;
     const ctx = this.context(true);
     const grads: (Tensor | null)[] = this.shapes.map(() => null);
-    [dy, ...auxGrads].forEach((g, k) => (grads[schedule.seeds[k] as number] = g.clone()));
+    [dy, ...auxGrads].forEach((g, k) => (grads[schedule.seeds[k] as number] = g.clone(this.backend.allocator)));
     for (const back of schedule.backward) {
       const step = schedule.forward[back.step] as ForwardStep;
       const saved = tape[back.step];

@@ -24,8 +24,8 @@ export const add: Op<AddAttrs, null> = {
     return { output: ctx.backend.add(a as Tensor, b as Tensor), saved: null };
   },
 
-  backward(_ctx, _saved, dy) {
-    return { inputs: [dy.clone(), dy.clone()], params: {} };
+  backward(ctx, _saved, dy) {
+    return { inputs: [dy.clone(ctx.backend.allocator), dy.clone(ctx.backend.allocator)], params: {} };
   },
 
   release() {},

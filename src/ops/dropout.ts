@@ -29,14 +29,14 @@ export const dropout: Op<DropoutAttrs, Saved> = {
   forward(ctx, [x], _params, attrs) {
     const input = x as Tensor;
     // NOTE: a copy, not the input itself, so that every node owns its output; FC-sized, so cheap.
-    if (!ctx.training || attrs.p === 0) return { output: input.clone(), saved: null };
-    const mask = Tensor.zeros(input.shape, input.dtype);
+    if (!ctx.training || attrs.p === 0) return { output: input.clone(ctx.backend.allocator), saved: null };
+    const mask = Tensor.zeros(input.shape, input.dtype, ctx.backend.allocator);
     for (let i = 0; i < mask.size; i++) mask.data[i] = ctx.rng.next() >= attrs.p ? 1 : 0;
     return { output: ctx.backend.mulMask(input, mask, 1 / (1 - attrs.p)), saved: mask };
   },
 
   backward(ctx, mask, dy, _params, attrs) {
-    if (mask === null) return { inputs: [dy.clone()], params: {} };
+    if (mask === null) return { inputs: [dy.clone(ctx.backend.allocator)], params: {} };
     return { inputs: [ctx.backend.mulMask(dy, mask, 1 / (1 - attrs.p))], params: {} };
   },
 

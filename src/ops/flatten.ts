@@ -22,14 +22,14 @@ export const flatten: Op<FlattenAttrs, Saved> = {
   params: () => [],
   macs: () => 0,
 
-  forward(_ctx, [x]) {
+  forward(ctx, [x]) {
     const input = x as Tensor;
-    const copy = input.clone();
+    const copy = input.clone(ctx.backend.allocator);
     return { output: copy.reshape([input.shape[0] as number, sizeOf(input.shape.slice(1))]), saved: { xShape: input.shape } };
   },
 
-  backward(_ctx, { xShape }, dy) {
-    return { inputs: [dy.clone().reshape(xShape)], params: {} };
+  backward(ctx, { xShape }, dy) {
+    return { inputs: [dy.clone(ctx.backend.allocator).reshape(xShape)], params: {} };
   },
 
   release() {},

@@ -4,13 +4,15 @@ import { windowOutput, type WindowAttrs } from './window.js';
 import type { PoolAttrs } from './attrs.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { tracker } from '../memory/tracker.js';
+import type { MemoryTracker } from '../memory/tracker.js';
 
 export type { PoolAttrs };
 
 interface Saved {
   argmax: Int32Array;
   xShape: Shape;
+  /** The backend's tracker, which counts the indices: they are not a Tensor. */
+  tracker: MemoryTracker;
 }
 
 /** The pooled [C, OH, OW] volume of a [C, H, W] input; shared by max and average pooling. */
@@ -43,16 +45,17 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   forward(ctx, [x], _params, attrs) {
     const input = x as Tensor;
     const { y, argmax } = ctx.backend.maxPool2d(input, attrs);
-    // The indices are not a Tensor, so the op counts them for the memory tracker itself.
+    // The indices are not a Tensor, so the op counts them in the backend's tracker itself.
+    const tracker = ctx.backend.allocator.tracker;
     tracker.allocated(argmax.byteLength);
-    return { output: y, saved: { argmax, xShape: input.shape } };
+    return { output: y, saved: { argmax, xShape: input.shape, tracker } };
   },
 
   backward(ctx, { argmax, xShape }, dy) {
     return { inputs: [ctx.backend.maxPool2dGrad(dy, argmax, xShape)], params: {} };
   },
 
-  release({ argmax }) {
+  release({ argmax, tracker }) {
     tracker.freed(argmax.byteLength);
   },
 

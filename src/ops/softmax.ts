@@ -30,8 +30,8 @@ export const softmax: Op<SoftmaxAttrs, Saved> = {
   },
 
   // dx_i = y_i (dy_i - sum_j dy_j y_j), per row.
-  backward(_ctx, { y }, dy) {
-    const dx = dy.clone();
+  backward(ctx, { y }, dy) {
+    const dx = dy.clone(ctx.backend.allocator);
     const [n, k] = y.shape as [number, number];
     for (let r = 0; r < n; r++) {
       let dot = 0;

@@ -26,7 +26,8 @@ export function checkLabels(op: string, scores: Tensor, labels: ArrayLike<number
  */
 export function softmaxCrossEntropy(scores: Tensor, labels: ArrayLike<number>): LossResult {
   const [n, k] = checkLabels('softmax cross-entropy', scores, labels);
-  const grad = Tensor.zeros(scores.shape, scores.dtype);
+  // Beside the scores: on the net's backend, counted by its tracker.
+  const grad = Tensor.zeros(scores.shape, scores.dtype, scores.allocator);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const row = i * k;

@@ -7,7 +7,8 @@ import { Tensor } from '../tensor/tensor.js';
  */
 export function svmLoss(scores: Tensor, labels: ArrayLike<number>, margin = 1): LossResult {
   const [n, k] = checkLabels('svm loss', scores, labels);
-  const grad = Tensor.zeros(scores.shape, scores.dtype);
+  // Beside the scores: on the net's backend, counted by its tracker.
+  const grad = Tensor.zeros(scores.shape, scores.dtype, scores.allocator);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const row = i * k;

@@ -59,7 +59,7 @@ export function classIndices(netClasses: readonly string[], dataClasses: readonl
 export function evaluate(net: Net, dataset: Dataset, { batchSize = 256, normalization, classes }: EvaluateOptions): Evaluation {
   const position = classes === undefined ? null : classIndices(classes, dataset.classes, dataset.name);
   let correct = 0;
-  for (const { x, labels } of batches(dataset, { batchSize, dtype: net.dtype, ...(normalization && { normalization }) })) {
+  for (const { x, labels } of batches(dataset, { batchSize, dtype: net.dtype, allocator: net.backend.allocator, ...(normalization && { normalization }) })) {
     const scores = net.forward(x);
     argmaxRows(scores).forEach((p, i) => {
       const label = labels[i] as number;

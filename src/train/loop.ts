@@ -157,7 +157,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       let seen = 0;
       let epochMs = 0;
       let stepInEpoch = 0;
-      const source = batches(data.train, { batchSize: config.batchSize, order, augmentation: config.augmentation, rng: augmentRng, normalization, dtype: net.dtype });
+      const source = batches(data.train, { batchSize: config.batchSize, order, augmentation: config.augmentation, rng: augmentRng, normalization, dtype: net.dtype, allocator: net.backend.allocator });
       for (const { x, labels } of source) {
         const t0 = performance.now();
         step++;

@@ -6,7 +6,7 @@ import { referenceBackend as ref } from '../../src/backends/reference/index.js';
 import { ops } from '../../src/ops/index.js';
 import type { Op } from '../../src/ops/op.js';
 import { Rng } from '../../src/tensor/rng.js';
-import { Tensor, heapAllocator, setAllocator, type Allocator } from '../../src/tensor/tensor.js';
+import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/assert.js';
 import { testBackends } from '../helpers/backends.js';
 import { loadFixture, loadManifest } from '../helpers/fixtures.js';
@@ -28,13 +28,11 @@ const { fixtures } = loadManifest();
 /** The case's forward output, then its input and param gradients, on `backend` from the given values. */
 function forwardBackward(backend: Backend, c: OpCase, inputs: Tensor[], params: Record<string, Tensor>): Tensor[] {
   const op = ops[c.op] as Op<unknown, unknown>;
-  setAllocator(backend.allocator);
   const ctx = { backend, training: c.training ?? true, rng: new Rng(c.seed ?? 0) };
   const { output, saved } = op.forward(ctx, inputs, params, c.attrs);
   const dy = Tensor.from(output.shape, randn(output.shape, new Rng(1)).data, output.dtype);
   const grads = op.backward(ctx, saved, dy, params, c.attrs);
   op.release(saved);
-  setAllocator(heapAllocator);
   return [output, ...grads.inputs.map((g) => g as Tensor), ...Object.values(grads.params)];
 }
 
@@ -45,9 +43,7 @@ function describeFixtures(backend: Backend): void {
     for (const entry of fixtures) {
       if (entry.kind === 'loss') continue;
       it(entry.name, (t) => {
-        setAllocator(backend.allocator);
         report(t, entry.kind === 'op' ? checkOp(backend, loadFixture(entry)) : checkNet(backend, loadFixture(entry)));
-        setAllocator(heapAllocator);
       });
     }
   });
@@ -85,7 +81,6 @@ function describeGradientChecks(backend: Backend): void {
         assert.deepEqual([...errors.keys()].sort(), expected.sort(), 'a gradient for every input and trainable param');
         for (const [what, error] of errors) assert.ok(error < GRADIENT_TOLERANCE, `${what}: relative error ${error.toExponential(2)}`);
         t.diagnostic(`max relative error ${Math.max(...errors.values()).toExponential(2)}`);
-        setAllocator(heapAllocator);
       });
     }
   });
@@ -110,7 +105,6 @@ function describeFloat32AgainstFloat64(backend: Backend): void {
   });
 
   it('dropout really drops: the mask zeroes about p of the values and scales the rest by 1/(1-p)', () => {
-    setAllocator(backend.allocator);
     const x = Tensor.from([1, 200], new Array<number>(200).fill(1));
     const { output, saved } = ops.dropout.forward({ backend, training: true, rng: new Rng(3) }, [x], {}, { p: 0.3 });
     const values = [...output.data];
@@ -118,7 +112,6 @@ function describeFloat32AgainstFloat64(backend: Backend): void {
     assert.ok(values.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6), 'survivors scaled by 1/(1-p)');
     assert.ok(dropped > 40 && dropped < 80, `about 30% of 200 dropped, got ${dropped}`);
     ops.dropout.release(saved);
-    setAllocator(heapAllocator);
   });
 }
 
@@ -129,9 +122,7 @@ function describeKernels(backend: Backend): void {
 
     it('matches for tensors on the JS heap and in its own memory', () => {
       for (const allocator of [heapAllocator, backend.allocator]) {
-        setAllocator(allocator);
-        const actual = runAll(backend, 1);
-        setAllocator(heapAllocator);
+        const actual = runAll(backend, 1, allocator);
         assert.equal(actual.size, reference().size);
         for (const [name, t] of reference()) assertClose(actual.get(name) as Tensor, t, name, CLOSE);
       }
@@ -139,13 +130,15 @@ function describeKernels(backend: Backend): void {
 
     it('writes every value of an output it allocates without zero-fill (Tensor.empty)', () => {
       // Every new block arrives full of NaN: a value a kernel forgot to write shows up as NaN.
-      const dirty: Allocator = {
-        allocate: (size, dtype) => backend.allocator.allocate(size, dtype).fill(Number.NaN),
-        free: (data) => backend.allocator.free(data),
-      };
-      setAllocator(dirty);
-      const actual = runAll(backend, 1);
-      setAllocator(heapAllocator);
+      const allocator = backend.allocator;
+      const allocate = allocator.allocate.bind(allocator);
+      allocator.allocate = (size, dtype) => allocate(size, dtype).fill(Number.NaN);
+      let actual: Map<string, Tensor>;
+      try {
+        actual = runAll(backend, 1, allocator);
+      } finally {
+        allocator.allocate = allocate;
+      }
       for (const [name, t] of reference()) assertClose(actual.get(name) as Tensor, t, `${name}, dirty memory`, CLOSE);
     });
 
@@ -209,6 +202,5 @@ for (const backend of testBackends()) {
 }
 
 after(async () => {
-  setAllocator(heapAllocator);
   await Promise.all(testBackends().map((b) => b.dispose()));
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { Rng } from '../../src/tensor/rng.js';
-import { Tensor, heapAllocator, setAllocator } from '../../src/tensor/tensor.js';
+import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import type { SgdOptions } from '../../src/train/optimizers/index.js';
 import { assertClose } from '../helpers/assert.js';
 import { CLOSE, SGD_CASES, assertSameBits, batchNormTraining, runAll, sgdRun } from '../helpers/kernels.js';
@@ -22,7 +22,6 @@ describe('wasm backend', () => {
     for (const threads of [1, 2, 3]) backends.set(threads, await createWasmBackend({ threads, serialBelow: 0 }));
   });
   after(async () => {
-    setAllocator(heapAllocator);
     for (const b of backends.values()) await b.dispose();
   });
 
@@ -96,9 +95,7 @@ describe('wasm backend', () => {
     const big = wasm.allocator.allocate(20 * 1024 * 1024, 'float32');
     big[big.length - 1] = 1;
     assert.ok(small.every((v) => v === 3));
-    setAllocator(wasm.allocator);
     const y = wasm.relu(Tensor.wrap([16], small));
-    setAllocator(heapAllocator);
     assert.ok(y.data.every((v) => v === 3));
     wasm.allocator.free(big);
     wasm.allocator.free(small);

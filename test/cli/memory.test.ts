@@ -23,11 +23,11 @@ test('--budget sizes: 1024-based and 1000-based units; a bare number is an error
 });
 
 test('memory --budget without --batch finds the largest batch and shows its figures', () => {
-  const r = convstack('memory', 'vgg16', '--budget', '12GiB');
+  const r = convstack('memory', 'vgg16', '--budget', '12GiB', '--backend', 'reference');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^vgg16: batch 173 \(the largest that fits the budget for training\), float32, sgd$/m);
+  assert.match(r.stdout, /^vgg16: batch 173 \(the largest that fits the budget for training\), float32, sgd; reference backend$/m);
   assert.match(r.stdout, /^budget 12\.00 GiB: largest batch 173 for training, 460 for inference$/m);
-  const si = convstack('memory', 'lenet5', '--budget', '4MB', '--optimizer', 'adam', '--json');
+  const si = convstack('memory', 'lenet5', '--budget', '4MB', '--optimizer', 'adam', '--json', '--backend', 'reference');
   assert.equal(si.status, 0, si.stderr);
   const fit = maxBatch(zooSpec('lenet5'), 4e6, { optimizer: 'adam' });
   const json = JSON.parse(si.stdout) as { training: { total: number }; maxBatch: { training: number; inference: number } };

@@ -6,7 +6,6 @@ import type { Backend } from '../../src/backends/backend.js';
 import type { WorkspaceModel } from '../../src/graph/workspace.js';
 import { buildGraph } from '../../src/graph/graph.js';
 import { buildSchedule, fusionsOf, type Schedule } from '../../src/graph/schedule.js';
-import { tracker } from '../../src/memory/tracker.js';
 import { ScheduleReplay } from '../../src/memory/replay.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec } from '../../src/net/spec.js';
@@ -111,8 +110,9 @@ describe('the backward schedule', () => {
   });
 });
 
-/** Every tracker allocation and free while `run` runs, as signed byte counts. */
+/** Every allocation and free the reference backend's tracker sees while `run` runs, as signed byte counts. */
 function trackerEvents(run: () => void): number[] {
+  const tracker = referenceBackend.allocator.tracker;
   const events: number[] = [];
   const { allocated, freed } = tracker;
   tracker.allocated = (bytes: number) => {

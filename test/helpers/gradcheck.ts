@@ -4,7 +4,7 @@ import type { LossResult } from '../../src/ops/softmax_cross_entropy.js';
 import type { Op } from '../../src/ops/op.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { sizeOf, type Shape } from '../../src/tensor/shape.js';
-import { Tensor, setAllocator } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 
 /**
  * Central-difference gradient checks in float64. The scalar checked is L = sum(output * R) for a
@@ -93,7 +93,6 @@ export function checkOpGradients<A>(backend: Backend, check: OpCheck<A>): Map<st
   const params = check.params ?? {};
   inputs.forEach((x, i) => requireFloat64(`input ${i}`, x));
   for (const [name, p] of Object.entries(params)) requireFloat64(`param ${name}`, p);
-  setAllocator(backend.allocator);
   const context = () => ({ backend, training: check.training ?? true, rng: new Rng(check.seed ?? 0) });
 
   const ctx = context();

@@ -7,7 +7,7 @@ import type { Rounding } from '../../src/ops/window.js';
 import type { Parameter } from '../../src/net/net.js';
 import { Rng } from '../../src/tensor/rng.js';
 import type { Shape } from '../../src/tensor/shape.js';
-import { Tensor, heapAllocator, setAllocator, type Allocator, type DType } from '../../src/tensor/tensor.js';
+import { Tensor, heapAllocator, type Allocator, type DType } from '../../src/tensor/tensor.js';
 import { Sgd, type SgdOptions } from '../../src/train/optimizers/index.js';
 
 /**
@@ -17,8 +17,8 @@ import { Sgd, type SgdOptions } from '../../src/train/optimizers/index.js';
  */
 
 /** Uniform values in [-1, 1) from `rng`, allocated by the active allocator. */
-export function random(shape: Shape, rng: Rng, dtype: DType = 'float32'): Tensor {
-  const t = Tensor.zeros(shape, dtype);
+export function random(shape: Shape, rng: Rng, dtype: DType = 'float32', allocator: Allocator = heapAllocator): Tensor {
+  const t = Tensor.zeros(shape, dtype, allocator);
   for (let i = 0; i < t.size; i++) t.data[i] = rng.next() * 2 - 1;
   return t;
 }
@@ -71,26 +71,26 @@ export function convAttrs(c: ConvCase): Conv2dAttrs {
 }
 
 /** One call of every kernel of the contract a fast backend may implement, on fixed random inputs: the outputs, by a name. */
-export function runAll(backend: Backend, seed: number): Map<string, Tensor> {
+export function runAll(backend: Backend, seed: number, allocator: Allocator = heapAllocator): Map<string, Tensor> {
   const rng = new Rng(seed);
   const out = new Map<string, Tensor>();
   for (const c of CONV_CASES) {
     const attrs = convAttrs(c);
-    const x = random(c.x, rng);
-    const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
-    const bias = random([c.out], rng);
+    const x = random(c.x, rng, 'float32', allocator);
+    const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng, 'float32', allocator);
+    const bias = random([c.out], rng, 'float32', allocator);
     const y = backend.conv2d(x, w, bias, attrs);
-    const dy = random(y.shape, rng);
+    const dy = random(y.shape, rng, 'float32', allocator);
     out.set(`conv2d ${c.name}`, y);
     out.set(`conv2dGradInput ${c.name}`, backend.conv2dGradInput(dy, w, x.shape, attrs));
     out.set(`conv2dGradWeight ${c.name}`, backend.conv2dGradWeight(dy, x, attrs));
     out.set(`biasGrad ${c.name}`, backend.biasGrad(dy));
   }
   for (const [n, k, m] of [[13, 37, 11], [64, 400, 120], [1, 9, 3]] as const) {
-    const x = random([n, k], rng);
-    const w = random([m, k], rng);
-    const dy = random([n, m], rng);
-    out.set(`linear ${n}x${k}x${m}`, backend.linear(x, w, random([m], rng)));
+    const x = random([n, k], rng, 'float32', allocator);
+    const w = random([m, k], rng, 'float32', allocator);
+    const dy = random([n, m], rng, 'float32', allocator);
+    out.set(`linear ${n}x${k}x${m}`, backend.linear(x, w, random([m], rng, 'float32', allocator)));
     out.set(`linear no bias ${n}x${k}x${m}`, backend.linear(x, w, null));
     out.set(`linearGradInput ${n}x${k}x${m}`, backend.linearGradInput(dy, w));
     out.set(`linearGradWeight ${n}x${k}x${m}`, backend.linearGradWeight(dy, x));
@@ -105,33 +105,33 @@ export function runAll(backend: Backend, seed: number): Map<string, Tensor> {
     ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }, [2, 3, 9, 7]],
   ];
   for (const [name, attrs, shape] of pools) {
-    const x = random(shape, rng);
+    const x = random(shape, rng, 'float32', allocator);
     if (name.includes('ties')) for (let i = 0; i < x.size; i += 3) x.data[i + 1] = x.data[i] as number;
     const { y, argmax } = backend.maxPool2d(x, attrs);
     out.set(`maxPool2d ${name}`, y);
     out.set(`maxPool2d argmax ${name}`, Tensor.from([argmax.length], argmax));
-    out.set(`maxPool2dGrad ${name}`, backend.maxPool2dGrad(random(y.shape, rng), argmax, x.shape));
+    out.set(`maxPool2dGrad ${name}`, backend.maxPool2dGrad(random(y.shape, rng, 'float32', allocator), argmax, x.shape));
     for (const countIncludePad of [true, false]) {
       const avg: AvgPoolAttrs = { ...attrs, countIncludePad };
       const ya = backend.avgPool2d(x, avg);
       out.set(`avgPool2d ${name} ${countIncludePad}`, ya);
-      out.set(`avgPool2dGrad ${name} ${countIncludePad}`, backend.avgPool2dGrad(random(ya.shape, rng), x.shape, avg));
+      out.set(`avgPool2dGrad ${name} ${countIncludePad}`, backend.avgPool2dGrad(random(ya.shape, rng, 'float32', allocator), x.shape, avg));
     }
   }
-  const v = random([3, 5, 7, 3], rng);
-  const dv = random(v.shape, rng);
+  const v = random([3, 5, 7, 3], rng, 'float32', allocator);
+  const dv = random(v.shape, rng, 'float32', allocator);
   const relu = backend.relu(v);
   out.set('relu', relu);
   out.set('reluGrad', backend.reluGrad(dv, relu));
   out.set('add', backend.add(v, dv));
-  const gamma = random([5], rng);
-  const beta = random([5], rng);
-  const mean = random([5], rng);
-  const variance = random([5], rng);
+  const gamma = random([5], rng, 'float32', allocator);
+  const beta = random([5], rng, 'float32', allocator);
+  const mean = random([5], rng, 'float32', allocator);
+  const variance = random([5], rng, 'float32', allocator);
   variance.data.forEach((x, i) => (variance.data[i] = Math.abs(x) + 0.1));
   out.set('batchNormInfer', backend.batchNormInfer(v, gamma, beta, mean, variance, 1e-5));
-  out.set('batchNormInfer (N, C)', backend.batchNormInfer(random([4, 5], rng), gamma, beta, mean, variance, 1e-5));
-  for (const [name, t] of batchNormTraining(backend, rng)) out.set(name, t);
+  out.set('batchNormInfer (N, C)', backend.batchNormInfer(random([4, 5], rng, 'float32', allocator), gamma, beta, mean, variance, 1e-5));
+  for (const [name, t] of batchNormTraining(backend, rng, allocator)) out.set(name, t);
   return out;
 }
 
@@ -139,16 +139,16 @@ export function runAll(backend: Backend, seed: number): Map<string, Tensor> {
 const BN_SHAPES: Shape[] = [[3, 5, 7, 9], [1, 6, 5, 3], [4, 7, 1, 1], [13, 6]];
 
 /** batchNormTrain and, from its statistics, batchNormGrad; one channel offset by 3 (the two-pass variance). */
-export function batchNormTraining(backend: Backend, rng: Rng): Map<string, Tensor> {
+export function batchNormTraining(backend: Backend, rng: Rng, allocator: Allocator = heapAllocator): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const shape of BN_SHAPES) {
     const c = shape[1] as number;
-    const x = random(shape, rng);
+    const x = random(shape, rng, 'float32', allocator);
     const rest = x.size / ((shape[0] as number) * c);
     for (let i = 0; i < x.size; i++) if (Math.floor(i / rest) % c === 1) x.data[i] = (x.data[i] as number) + 3;
-    const gamma = random([c], rng);
-    const beta = random([c], rng);
-    const dy = random(shape, rng);
+    const gamma = random([c], rng, 'float32', allocator);
+    const beta = random([c], rng, 'float32', allocator);
+    const dy = random(shape, rng, 'float32', allocator);
     const { y, mean, invStd } = backend.batchNormTrain(x, gamma, beta, 1e-5);
     const { dx, dgamma, dbeta } = backend.batchNormGrad(dy, x, gamma, mean, invStd);
     const name = shape.join('x');
@@ -177,9 +177,8 @@ export const SGD_SIZES = [1037, 3, 64];
  * the TypeScript loop without one); the weights and buffers after each.
  */
 export function sgdRun(options: SgdOptions, backend: Backend | undefined, allocator: Allocator, steps = 3, dtype: DType = 'float32'): Tensor[][] {
-  setAllocator(allocator);
   const rng = new Rng(7);
-  const params: Parameter[] = SGD_SIZES.map((n, i) => ({ name: `p${i}`, value: random([n], rng, dtype), grad: Tensor.zeros([n], dtype), trainable: true }));
+  const params: Parameter[] = SGD_SIZES.map((n, i) => ({ name: `p${i}`, value: random([n], rng, dtype, allocator), grad: Tensor.zeros([n], dtype, allocator), trainable: true }));
   const sgd = new Sgd(params, backend === undefined ? options : { ...options, backend });
   const out: Tensor[][] = [];
   for (let s = 0; s < steps; s++) {
@@ -191,6 +190,5 @@ export function sgdRun(options: SgdOptions, backend: Backend | undefined, alloca
     const state = [...sgd.state().tensors.values()];
     out.push([...params.map((p) => p.value), ...state].map((t) => Tensor.from(t.shape, t.data, t.dtype)));
   }
-  setAllocator(heapAllocator);
   return out;
 }

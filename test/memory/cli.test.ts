@@ -1,33 +1,72 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { WASM_FUSIONS, wasmWorkspace } from '../../src/backends/wasm/workspace.js';
+import { formatNpy } from '../../src/io/npy.js';
 import { estimateMemory, maxBatch } from '../../src/memory/estimate.js';
+import { storedForBackward } from '../../src/memory/stored.js';
+import { compile } from '../../src/notation/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { zooSpec } from './nets.js';
 import { convstack } from '../helpers/cli.js';
 
+/** What `convstack memory --backend wasm --threads 2` estimates with. */
+const WASM_2 = { workspace: wasmWorkspace(2), fusions: WASM_FUSIONS };
+
 describe('convstack memory', () => {
   it('--json prints issue 5\'s keys, in bytes, with the largest batches for the budget', () => {
-    const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--budget', '4MiB', '--json');
+    const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--budget', '4MiB', '--json', '--backend', 'reference');
     assert.equal(result.status, 0, result.stderr);
     const spec = zooSpec('lenet5');
     const estimate = estimateMemory(spec, { batch: 8, optimizer: 'adam' });
     const fit = maxBatch(spec, 4 * 1024 ** 2, { optimizer: 'adam' });
-    assert.deepEqual(JSON.parse(result.stdout), { training: estimate.training, inference: estimate.inference, maxBatch: fit });
+    const stored = storedForBackward(spec, { batch: 8 }).bytes;
+    assert.deepEqual(JSON.parse(result.stdout), { backend: 'reference', training: estimate.training, storedForBackward: stored, inference: estimate.inference, maxBatch: fit });
     assert.deepEqual(Object.keys(estimate.training), ['activations', 'activationGradients', 'params', 'paramGradients', 'optimizerState', 'data', 'workspace', 'total']);
     assert.deepEqual(Object.keys(estimate.inference), ['activations', 'params', 'workspace', 'total']);
     assert.deepEqual(fit, { training: 52, inference: 94 });
   });
 
-  it('prints values and 1024-based sizes, labelled', () => {
-    const result = convstack('memory', 'vgg16', '--batch', '1', '--budget', '12GiB');
+  it('prints values and 1024-based sizes, labelled, for the reference backend', () => {
+    const result = convstack('memory', 'vgg16', '--batch', '1', '--budget', '12GiB', '--backend', 'reference');
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /^vgg16: batch 1, float32, sgd$/m);
+    assert.match(result.stdout, /^vgg16: batch 1, float32, sgd; reference backend$/m);
     assert.match(result.stdout, /^ {2}activations \(peak live set\) +6,573,056 values +25\.07 MiB$/m);
     assert.match(result.stdout, /^ {2}total +318,612,256 values +1\.31 GiB$/m);
+    // At the training peak (the second conv's backward) most of the tape is gone; the tape itself:
+    // every RELU output and pool output, the pools' indices, the dropout masks, the FC inputs, the scores.
+    assert.match(result.stdout, /^ {2}activations +3,212,264 values +12\.25 MiB$/m);
+    assert.match(result.stdout, /^ {2}stored for backward +16,633,832 values +63\.45 MiB$/m);
     assert.match(result.stdout, /^budget 12\.00 GiB: largest batch 173 for training, 460 for inference$/m);
     assert.match(result.stdout, /1 GiB = 1024 MiB/);
+  });
+
+  it('follows the wasm backend by default: its small tiles instead of im2row, its fused CONV+RELU', () => {
+    const result = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2', '--json');
+    assert.equal(result.status, 0, result.stderr);
+    const spec = zooSpec('vgg16');
+    const estimate = estimateMemory(spec, { batch: 1, ...WASM_2 });
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.backend, 'wasm');
+    assert.deepEqual(json.training, estimate.training);
+    assert.deepEqual(json.inference, estimate.inference);
+    assert.equal(json.storedForBackward, storedForBackward(spec, { batch: 1, fusions: WASM_FUSIONS }).bytes);
+    // The largest tile area: two threads' packed blocks of the 512-channel convs, not 220 MiB of im2row.
+    assert.ok(estimate.inference.workspace < 1024 ** 2, `${estimate.inference.workspace}`);
+    assert.ok(estimate.inference.total < estimateMemory(spec, { batch: 1 }).inference.total - 200 * 1024 ** 2);
+    const text = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2');
+    assert.match(text.stdout, /^vgg16: batch 1, float32, sgd; wasm backend, 2 threads$/m);
+  });
+
+  it('refuses an unknown backend, and threads for the reference one', () => {
+    const unknown = convstack('memory', 'lenet5', '--batch', '2', '--backend', 'gpu');
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /^convstack: --backend: expected wasm or reference, got 'gpu'/);
+    const threads = convstack('memory', 'lenet5', '--batch', '2', '--backend', 'reference', '--threads', '2');
+    assert.equal(threads.status, 1);
+    assert.match(threads.stderr, /^convstack: --threads: only the wasm backend/);
   });
 
   it('refuses a budget without a unit with one line', () => {
@@ -37,14 +76,30 @@ describe('convstack memory', () => {
   });
 });
 
-describe('convstack train --memory', () => {
-  it('prints the measured peak, which the estimate of the same step predicts within 5%', () => {
+describe('convstack train --memory and run --memory', () => {
+  it('train prints the measured peak of its backend, which the estimate of the same step predicts within 5%', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'convstack-mem-')), 'm.safetensors');
-    const result = convstack('train', '--epochs', '1', '--batch', '32', '--memory', '--out', out);
+    const result = convstack('train', '--epochs', '1', '--batch', '32', '--memory', '--threads', '2', '--out', out);
     assert.equal(result.status, 0, result.stderr);
     const measured = Number(/^measured peak: (\d+) bytes$/m.exec(result.stdout)?.[1]);
-    // The default job: LeNet-5 for digits, Nesterov momentum, random shifts.
-    const estimate = estimateMemory(zooSpec('lenet5_mnist'), { batch: 32, optimizer: 'nesterov', augment: true }).training;
+    // The default job: LeNet-5 for digits, Nesterov momentum, random shifts, on the wasm backend.
+    const estimate = estimateMemory(zooSpec('lenet5_mnist'), { batch: 32, optimizer: 'nesterov', augment: true, ...WASM_2 }).training;
     assert.ok(Math.abs(measured - estimate.total) <= 0.05 * estimate.total, `measured ${measured}, estimated ${estimate.total}`);
+  });
+
+  it('run prints the measured peak of the backend it ran on: the estimate of that backend, to the byte', () => {
+    const source = 'INPUT[12x10x3] -> [CONV3-4 -> RELU]*2 -> POOL2 -> FC-5';
+    const spec = compile(source).spec;
+    const dir = mkdtempSync(path.join(tmpdir(), 'convstack-mem-'));
+    writeFileSync(path.join(dir, 'x.npy'), formatNpy(Tensor.zeros([3, 3, 12, 10])));
+    const peaks = new Map<string, number>();
+    for (const [backend, model] of [['reference', {}], ['wasm', WASM_2]] as const) {
+      const result = convstack('run', source, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy'), '--backend', backend, '--threads', '2', '--memory');
+      assert.equal(result.status, 0, result.stderr);
+      const measured = Number(/^measured peak: (\d+) bytes$/m.exec(result.stdout)?.[1]);
+      assert.equal(measured, estimateMemory(spec, { batch: 3, ...model }).inference.total, backend);
+      peaks.set(backend, measured);
+    }
+    assert.notEqual(peaks.get('wasm'), peaks.get('reference'), 'the backends hold different scratch');
   });
 });

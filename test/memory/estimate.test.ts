@@ -2,11 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimateMemory, maxBatch, OPTIMIZER_STATE_COPIES, sumOfActivations } from '../../src/memory/estimate.js';
 import { measureInferencePeak, measureTrainingPeak } from '../../src/memory/measure.js';
-import { tracker } from '../../src/memory/tracker.js';
 import { formatBytes, parseBytes } from '../../src/memory/units.js';
 import type { Parameter } from '../../src/net/net.js';
 import { compile } from '../../src/notation/index.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import { HeapAllocator, Tensor } from '../../src/tensor/tensor.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../../src/train/optimizers/index.js';
 import { zooSpec } from './nets.js';
 
@@ -70,11 +69,11 @@ describe('the estimate replays the engine', () => {
 describe('optimizer state', () => {
   it('OPTIMIZER_STATE_COPIES is what each optimizer allocates per parameter', () => {
     for (const name of OPTIMIZER_NAMES) {
-      const value = Tensor.zeros([5, 7]);
+      const allocator = new HeapAllocator();
+      const value = Tensor.zeros([5, 7], 'float32', allocator);
       const param: Parameter = { name: 'w', value, grad: null, trainable: true };
-      const before = tracker.live;
       const optimizer = createOptimizer(name, [param], { lr: 0.1 });
-      assert.equal(tracker.live - before, OPTIMIZER_STATE_COPIES[name] * value.data.byteLength, name);
+      assert.equal(allocator.tracker.live - value.data.byteLength, OPTIMIZER_STATE_COPIES[name] * value.data.byteLength, name);
       optimizer.dispose();
       value.dispose();
     }

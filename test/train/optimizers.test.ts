@@ -4,8 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { Parameter } from '../../src/net/net.js';
-import { Tensor } from '../../src/tensor/tensor.js';
-import { tracker } from '../../src/memory/tracker.js';
+import { HeapAllocator, Tensor } from '../../src/tensor/tensor.js';
 import { createOptimizer, parseOptimizerName, type OptimizerOptions } from '../../src/train/optimizers/index.js';
 import { lrAt, parseSchedule, type Schedule } from '../../src/train/schedules.js';
 import { assertClose } from '../helpers/assert.js';
@@ -69,15 +68,15 @@ test('optimizer state round-trips: a restored optimizer continues exactly', () =
   a.forEach((p, i) => assert.deepEqual(b[i]?.value.data, p.value.data));
 });
 
-test('optimizer state is allocated up front through the memory tracker and freed by dispose', () => {
-  const before = tracker.live;
-  const params: Parameter[] = [{ name: 'w', value: Tensor.zeros([10, 10]), grad: null, trainable: true }];
-  const withParams = tracker.live;
+test('optimizer state is allocated up front beside the parameters, counted by their allocator, and freed by dispose', () => {
+  const allocator = new HeapAllocator();
+  const params: Parameter[] = [{ name: 'w', value: Tensor.zeros([10, 10], 'float32', allocator), grad: null, trainable: true }];
+  assert.equal(allocator.tracker.live, 100 * 4);
   const optimizer = createOptimizer('adam', params, { lr: 0.001 });
-  assert.equal(tracker.live - withParams, 2 * 100 * 4);
+  assert.equal(allocator.tracker.live, 3 * 100 * 4);
   optimizer.dispose();
   params[0]?.value.dispose();
-  assert.equal(tracker.live, before);
+  assert.equal(allocator.tracker.live, 0);
 });
 
 test('an unknown optimizer name lists the known ones', () => {

@@ -5,7 +5,7 @@ import { Net } from '../../src/net/net.js';
 import { toNetSpec } from '../../src/notation/index.js';
 import { stepLoss } from '../../src/train/auxiliary.js';
 import { softmaxCrossEntropy } from '../../src/ops/softmax_cross_entropy.js';
-import { Tensor, heapAllocator, setAllocator } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
 import { Sgd } from '../../src/train/optimizers/index.js';
 import { zooNet } from '../../src/zoo/index.js';
 import { assertClose } from '../helpers/assert.js';
@@ -90,9 +90,7 @@ export function trainStep({ name, batch }: TrainCase, backend: Backend = referen
 
 /** A batch of one smooth, fixed image at `input`, allocated where `backend` keeps its tensors. */
 function smoothImage([h, w, c]: Input, backend: Backend): Tensor {
-  setAllocator(backend.allocator);
-  const x = Tensor.zeros([1, c, h, w]);
-  setAllocator(heapAllocator);
+  const x = Tensor.zeros([1, c, h, w], 'float32', backend.allocator);
   for (let i = 0; i < x.size; i++) x.data[i] = Math.sin(i * 0.37) + 0.1 * Math.cos(i * 1.3);
   return x;
 }
@@ -103,9 +101,7 @@ function zooScores(name: string, input: Input, backend: Backend, weights?: Net):
   if (entry === undefined) throw new Error(`no zoo net ${name}`);
   const net = new Net(toNetSpec(entry.source, { bindings: entry.bindings, input }), { backend, seed: 3 });
   if (weights !== undefined) net.loadState(new Map([...weights.params].map(([key, p]) => [key, p.value])));
-  setAllocator(backend.allocator);
   const scores = net.forward(smoothImage(input, backend));
-  setAllocator(heapAllocator);
   return { net, scores };
 }
 

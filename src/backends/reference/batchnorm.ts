@@ -1,5 +1,5 @@
 import { ShapeError } from '../../ops/errors.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, type Allocator } from '../../tensor/tensor.js';
 
 /**
  * Batch normalisation per channel of x (N, C, H, W) or (N, C). Statistics run over N and the
@@ -23,12 +23,12 @@ export function batchNormLayout(x: Tensor, perChannel: readonly Tensor[]): Batch
 }
 
 /** y = gamma * (x - mean) * invStd + beta with the batch's mean and invStd = 1/sqrt(var + eps), each (C). */
-export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor } {
+export function batchNormTrain(allocator: Allocator, x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor } {
   const { n, c, spatial } = batchNormLayout(x, [gamma, beta]);
   const count = n * spatial;
-  const y = Tensor.zeros(x.shape, x.dtype);
-  const mean = Tensor.zeros([c], x.dtype);
-  const invStd = Tensor.zeros([c], x.dtype);
+  const y = Tensor.zeros(x.shape, x.dtype, allocator);
+  const mean = Tensor.zeros([c], x.dtype, allocator);
+  const invStd = Tensor.zeros([c], x.dtype, allocator);
   for (let ch = 0; ch < c; ch++) {
     // Two passes (mean, then squared deviations): one pass of sum and sum of squares cancels badly.
     let sum = 0;
@@ -59,13 +59,13 @@ export function batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: numb
  * Gradients of the training forward. With xhat = (x - mean) * invStd and M values per channel:
  * dbeta = sum dy, dgamma = sum dy * xhat, dx = gamma * invStd / M * (M dy - dbeta - xhat dgamma).
  */
-export function batchNormGrad(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invStd: Tensor): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
+export function batchNormGrad(allocator: Allocator, dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, invStd: Tensor): { dx: Tensor; dgamma: Tensor; dbeta: Tensor } {
   const { n, c, spatial } = batchNormLayout(x, [gamma, mean, invStd]);
   if (dy.size !== x.size) throw new ShapeError('bn', 'dy and x differ in shape', [dy.shape, x.shape]);
   const count = n * spatial;
-  const dx = Tensor.zeros(x.shape, dy.dtype);
-  const dgamma = Tensor.zeros([c], dy.dtype);
-  const dbeta = Tensor.zeros([c], dy.dtype);
+  const dx = Tensor.zeros(x.shape, dy.dtype, allocator);
+  const dgamma = Tensor.zeros([c], dy.dtype, allocator);
+  const dbeta = Tensor.zeros([c], dy.dtype, allocator);
   for (let ch = 0; ch < c; ch++) {
     const mu = mean.data[ch] as number;
     const inv = invStd.data[ch] as number;
@@ -94,9 +94,9 @@ export function batchNormGrad(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor
 }
 
 /** y = gamma * (x - runningMean) / sqrt(runningVar + eps) + beta: inference with the running statistics. */
-export function batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor {
+export function batchNormInfer(allocator: Allocator, x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor {
   const { n, c, spatial } = batchNormLayout(x, [gamma, beta, mean, variance]);
-  const y = Tensor.zeros(x.shape, x.dtype);
+  const y = Tensor.zeros(x.shape, x.dtype, allocator);
   for (let ch = 0; ch < c; ch++) {
     const mu = mean.data[ch] as number;
     const scale = (gamma.data[ch] as number) / Math.sqrt((variance.data[ch] as number) + eps);

@@ -2,15 +2,15 @@ import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import { ShapeError } from '../../ops/errors.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
-import { Tensor, type FloatArray } from '../../tensor/tensor.js';
+import { Tensor, type Allocator, type FloatArray } from '../../tensor/tensor.js';
 import { axpy, dot } from './vector.js';
 
 /**
  * Convolution as im2row + matrix products: each output position's receptive field (one group's
  * channels) is copied into a row of a `patches` matrix (P, K), P = OH*OW, K = C/groups*KH*KW, so
  * that every kernel below is a loop over contiguous memory. Patches and accumulators are float64
- * workspaces, allocated with `Tensor.zeros` so the memory tracker sees them; sums run in doubles
- * whatever the tensors' dtype, and are rounded once when stored.
+ * workspaces, allocated through the backend's allocator so that its tracker counts them; sums run
+ * in doubles whatever the tensors' dtype, and are rounded once when stored.
  */
 interface ConvGeometry {
   n: number;
@@ -102,10 +102,10 @@ function row2im(patches: Float64Array, g: ConvGeometry, group: number, image: Fl
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor {
+export function conv2d(allocator: Allocator, x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor {
   const g = geometry(x.shape, weight.shape, attrs);
-  const y = Tensor.zeros([g.n, g.o, g.oh, g.ow], x.dtype);
-  const patches = Tensor.zeros([g.p, g.k], 'float64');
+  const y = Tensor.zeros([g.n, g.o, g.oh, g.ow], x.dtype, allocator);
+  const patches = Tensor.zeros([g.p, g.k], 'float64', allocator);
   const pd = patches.data as Float64Array;
   const wd = weight.data;
   const yd = y.data;
@@ -125,12 +125,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Co
 }
 
 /** dx (N, C, H, W) = the transpose of the convolution applied to dy (N, O, OH, OW). */
-export function conv2dGradInput(dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
+export function conv2dGradInput(allocator: Allocator, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
   const g = geometry(xShape, weight.shape, attrs);
   checkGradShape(dy, g, [xShape, weight.shape]);
-  const dx = Tensor.zeros(xShape, dy.dtype);
-  const dpatches = Tensor.zeros([g.p, g.k], 'float64');
-  const image = Tensor.zeros([g.c, g.h, g.w], 'float64');
+  const dx = Tensor.zeros(xShape, dy.dtype, allocator);
+  const dpatches = Tensor.zeros([g.p, g.k], 'float64', allocator);
+  const image = Tensor.zeros([g.c, g.h, g.w], 'float64', allocator);
   const dpd = dpatches.data as Float64Array;
   const imd = image.data as Float64Array;
   const wd = weight.data;
@@ -154,12 +154,12 @@ export function conv2dGradInput(dy: Tensor, weight: Tensor, xShape: Shape, attrs
 }
 
 /** dweight (O, C/groups, KH, KW) = sum over images of dy[n] (O, P) . patches of x[n] (P, K). */
-export function conv2dGradWeight(dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
+export function conv2dGradWeight(allocator: Allocator, dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Tensor {
   const weightShape = [dy.shape[1] ?? 0, (x.shape[1] ?? 0) / attrs.groups, attrs.kernel[0], attrs.kernel[1]];
   const g = geometry(x.shape, weightShape, attrs);
   checkGradShape(dy, g, [x.shape, dy.shape]);
-  const patches = Tensor.zeros([g.p, g.k], 'float64');
-  const sums = Tensor.zeros(weightShape, 'float64');
+  const patches = Tensor.zeros([g.p, g.k], 'float64', allocator);
+  const sums = Tensor.zeros(weightShape, 'float64', allocator);
   const pd = patches.data as Float64Array;
   const sd = sums.data as Float64Array;
   const dyd = dy.data;
@@ -172,19 +172,19 @@ export function conv2dGradWeight(dy: Tensor, x: Tensor, attrs: Conv2dAttrs): Ten
       }
     }
   }
-  const dweight = Tensor.from(weightShape, sd, dy.dtype);
+  const dweight = Tensor.from(weightShape, sd, dy.dtype, allocator);
   patches.dispose();
   sums.dispose();
   return dweight;
 }
 
 /** dbias (C): dy (N, C, ...) summed over every axis but axis 1; serves CONV and FC. */
-export function biasGrad(dy: Tensor): Tensor {
+export function biasGrad(allocator: Allocator, dy: Tensor): Tensor {
   // dy is (N, C, rest...) with rest = H*W for a volume, 1 for FC scores
   const n = dy.shape[0] ?? 0;
   const c = dy.shape[1] ?? 0;
   const rest = n * c === 0 ? 0 : dy.size / (n * c);
-  const db = Tensor.zeros([c], dy.dtype);
+  const db = Tensor.zeros([c], dy.dtype, allocator);
   for (let ch = 0; ch < c; ch++) {
     let sum = 0;
     for (let i = 0; i < n; i++) {

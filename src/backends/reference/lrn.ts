@@ -1,6 +1,6 @@
 import { ShapeError } from '../../ops/errors.js';
 import type { LrnAttrs } from '../../ops/lrn.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, type Allocator } from '../../tensor/tensor.js';
 
 /**
  * Local response normalisation across channels, exactly as torch.nn.LocalResponseNorm: torch
@@ -14,13 +14,13 @@ function dims(x: Tensor): [number, number, number] {
 }
 
 /** y = x / scale^beta with scale = k + alpha/size * (sum of x^2 over the channel window); x, y, scale (N, C, H, W). */
-export function lrn(x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor } {
+export function lrn(allocator: Allocator, x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor } {
   const [n, c, plane] = dims(x);
   const { size, alpha, beta, k } = attrs;
   const before = Math.floor(size / 2);
   const after = Math.floor((size - 1) / 2);
-  const y = Tensor.zeros(x.shape, x.dtype);
-  const scale = Tensor.zeros(x.shape, x.dtype);
+  const y = Tensor.zeros(x.shape, x.dtype, allocator);
+  const scale = Tensor.zeros(x.shape, x.dtype, allocator);
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const lo = Math.max(ch - before, 0);
@@ -42,7 +42,7 @@ export function lrn(x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor } {
  * dx_i = dy_i scale_i^-beta - 2 alpha beta / size * x_i * sum over the channels j whose window holds
  * i of dy_j y_j / scale_j; those j run over i - (size-1)//2 .. i + size//2.
  */
-export function lrnGrad(dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: LrnAttrs): Tensor {
+export function lrnGrad(allocator: Allocator, dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: LrnAttrs): Tensor {
   const [n, c, plane] = dims(x);
   if (dy.size !== x.size || y.size !== x.size || scale.size !== x.size) {
     throw new ShapeError('lrn', 'dy, y and scale must have the shape of x', [dy.shape, x.shape]);
@@ -51,7 +51,7 @@ export function lrnGrad(dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: 
   const before = Math.floor(size / 2);
   const after = Math.floor((size - 1) / 2);
   const factor = (2 * alpha * beta) / size;
-  const dx = Tensor.zeros(x.shape, dy.dtype);
+  const dx = Tensor.zeros(x.shape, dy.dtype, allocator);
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < c; ch++) {
       const lo = Math.max(ch - after, 0);

@@ -3,7 +3,7 @@ import { ShapeError } from '../../ops/errors.js';
 import type { PoolAttrs } from '../../ops/maxpool2d.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, type Allocator } from '../../tensor/tensor.js';
 
 /**
  * Max and average pooling with PyTorch 1.13's window rules (aten/src/ATen/native/cpu pooling):
@@ -37,12 +37,12 @@ function checkDy(op: string, dy: Tensor, g: PoolGeometry, xShape: Shape): void {
 }
 
 /** y (N, C, OH, OW) = the maximum of each window of x (N, C, H, W); argmax is its flat index in the (H, W) plane. */
-export function maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array } {
+export function maxPool2d(allocator: Allocator, x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array } {
   const g = poolGeometry('maxpool', x.shape, attrs);
   const [kh, kw] = attrs.kernel;
   const [sh, sw] = attrs.stride;
   const [ph, pw] = attrs.padding;
-  const y = Tensor.zeros([x.shape[0] ?? 0, x.shape[1] ?? 0, g.oh, g.ow], x.dtype);
+  const y = Tensor.zeros([x.shape[0] ?? 0, x.shape[1] ?? 0, g.oh, g.ow], x.dtype, allocator);
   const argmax = new Int32Array(y.size);
   let out = 0;
   for (let plane = 0; plane < g.planes; plane++) {
@@ -76,7 +76,7 @@ export function maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int
 }
 
 /** dx (N, C, H, W): each dy value goes to the input value that was its window's maximum. */
-export function maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor {
+export function maxPool2dGrad(allocator: Allocator, dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor {
   // dy is (N, C, OH, OW); argmax has one entry per dy value
   if (xShape.length !== 4 || dy.shape[0] !== xShape[0] || dy.shape[1] !== xShape[1] || argmax.length !== dy.size) {
     throw new ShapeError('maxpool', 'dy and argmax do not match x', [dy.shape, xShape]);
@@ -84,8 +84,8 @@ export function maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Te
   const [n, c, h, w] = xShape as [number, number, number, number];
   const planes = n * c;
   const outPerPlane = planes === 0 ? 0 : dy.size / planes;
-  const dx = Tensor.zeros(xShape, dy.dtype);
-  const sums = Tensor.zeros([h, w], 'float64');
+  const dx = Tensor.zeros(xShape, dy.dtype, allocator);
+  const sums = Tensor.zeros([h, w], 'float64', allocator);
   const sd = sums.data;
   for (let plane = 0; plane < planes; plane++) {
     sd.fill(0);
@@ -111,9 +111,9 @@ function avgWindow(o: number, stride: number, padding: number, kernel: number, s
 }
 
 /** y (N, C, OH, OW) = the mean of each window of x (N, C, H, W), by `countIncludePad`'s divisor. */
-export function avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor {
+export function avgPool2d(allocator: Allocator, x: Tensor, attrs: AvgPoolAttrs): Tensor {
   const g = poolGeometry('avgpool', x.shape, attrs);
-  const y = Tensor.zeros([x.shape[0] ?? 0, x.shape[1] ?? 0, g.oh, g.ow], x.dtype);
+  const y = Tensor.zeros([x.shape[0] ?? 0, x.shape[1] ?? 0, g.oh, g.ow], x.dtype, allocator);
   let out = 0;
   for (let plane = 0; plane < g.planes; plane++) {
     const base = plane * g.h * g.w;
@@ -134,11 +134,11 @@ export function avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor {
 }
 
 /** dx (N, C, H, W): each dy value spread evenly, by the forward divisor, over its window's inputs. */
-export function avgPool2dGrad(dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor {
+export function avgPool2dGrad(allocator: Allocator, dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor {
   const g = poolGeometry('avgpool', xShape, attrs);
   checkDy('avgpool', dy, g, xShape);
-  const dx = Tensor.zeros(xShape, dy.dtype);
-  const sums = Tensor.zeros([g.h, g.w], 'float64');
+  const dx = Tensor.zeros(xShape, dy.dtype, allocator);
+  const sums = Tensor.zeros([g.h, g.w], 'float64', allocator);
   const sd = sums.data;
   let out = 0;
   for (let plane = 0; plane < g.planes; plane++) {

@@ -1,8 +1,8 @@
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, type Allocator } from '../../tensor/tensor.js';
 
 /** y = max(0, x) element-wise, any shape. */
-export function relu(x: Tensor): Tensor {
-  const y = Tensor.zeros(x.shape, x.dtype);
+export function relu(allocator: Allocator, x: Tensor): Tensor {
+  const y = Tensor.zeros(x.shape, x.dtype, allocator);
   for (let i = 0; i < x.size; i++) {
     const v = x.data[i] as number;
     // Written so that NaN passes through, as torch.relu lets it: a diverging run should show NaN.
@@ -12,8 +12,8 @@ export function relu(x: Tensor): Tensor {
 }
 
 /** dx = dy where the forward output y was positive, else 0. */
-export function reluGrad(dy: Tensor, y: Tensor): Tensor {
-  const dx = Tensor.zeros(dy.shape, dy.dtype);
+export function reluGrad(allocator: Allocator, dy: Tensor, y: Tensor): Tensor {
+  const dx = Tensor.zeros(dy.shape, dy.dtype, allocator);
   for (let i = 0; i < dy.size; i++) dx.data[i] = (y.data[i] as number) > 0 ? (dy.data[i] as number) : 0;
   return dx;
 }

@@ -1,11 +1,11 @@
 import { ShapeError } from '../../ops/errors.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, type Allocator } from '../../tensor/tensor.js';
 
 /** y (N, K) = softmax over axis 1 of x (N, K); the row maximum is subtracted so exp cannot overflow. */
-export function softmax(x: Tensor): Tensor {
+export function softmax(allocator: Allocator, x: Tensor): Tensor {
   if (x.shape.length !== 2) throw new ShapeError('softmax', 'expects (N, K) scores', [x.shape]);
   const [n, k] = x.shape as [number, number];
-  const y = Tensor.zeros(x.shape, x.dtype);
+  const y = Tensor.zeros(x.shape, x.dtype, allocator);
   for (let i = 0; i < n; i++) {
     const row = i * k;
     let max = -Infinity;

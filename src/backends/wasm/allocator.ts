@@ -1,3 +1,4 @@
+import { MemoryTracker } from '../../memory/tracker.js';
 import type { Allocator, DType, FloatArray } from '../../tensor/tensor.js';
 
 /** Byte alignment of every block: a cache line, so kernels' vector loads never straddle two blocks' lines. */
@@ -15,8 +16,13 @@ export const MAXIMUM_PAGES = 65536;
  * after the first step nothing grows. A miss takes the smallest larger free block, else grows memory.
  * NOTE: growing a shared memory never detaches old views (their buffer keeps its old length over
  * the same bytes), so tensors made before a grow stay valid; new views are made on the new buffer.
+ *
+ * The tracker counts every byte handed out and not yet freed: tensors (float64 ones on the heap
+ * too) and the kernels' scratch (`allocBytes`), as requested; the alignment padding of a block (under
+ * 64 bytes) and free blocks kept for reuse are not counted.
  */
 export class WasmAllocator implements Allocator {
+  readonly tracker = new MemoryTracker();
   private top: number;
   private readonly free_: Map<number, number[]> = new Map();
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -30,15 +36,18 @@ export class WasmAllocator implements Allocator {
   }
 
   allocate(size: number, dtype: DType): FloatArray {
-    if (dtype === 'float64') return new Float64Array(size);
+    if (dtype === 'float64') {
+      this.tracker.allocated(size * 8);
+      return new Float64Array(size);
+    }
     // The offset first: allocating may grow the memory, and only the new buffer covers the block.
     const offset = this.allocBytes(size * 4);
     return new Float32Array(this.buffer(), offset, size);
   }
 
   free(data: FloatArray): void {
-    if (!this.owns(data)) return;
-    this.freeBytes(data.byteOffset, data.byteLength);
+    if (this.owns(data)) this.freeBytes(data.byteOffset, data.byteLength);
+    else this.tracker.freed(data.byteLength);
   }
 
   /** True when `data` lives in this memory, so a kernel can use it without copying. */
@@ -53,9 +62,19 @@ export class WasmAllocator implements Allocator {
     return buffer;
   }
 
-  /** A block of at least `bytes` bytes, ALIGN-aligned; returns its byte offset. */
+  /** A block of at least `bytes` bytes, ALIGN-aligned, counted as `bytes`; returns its byte offset. */
   allocBytes(bytes: number): number {
-    const size = blockSize(bytes);
+    this.tracker.allocated(bytes);
+    return this.take(blockSize(bytes));
+  }
+
+  /** Returns a block of `bytes` bytes (as given to `allocBytes`) at `offset`. */
+  freeBytes(offset: number, bytes: number): void {
+    this.tracker.freed(bytes);
+    this.putBack(offset, blockSize(bytes));
+  }
+
+  private take(size: number): number {
     const exact = this.free_.get(size);
     if (exact !== undefined && exact.length > 0) return exact.pop() as number;
     let best = 0;
@@ -64,7 +83,7 @@ export class WasmAllocator implements Allocator {
     }
     if (best !== 0) {
       const offset = (this.free_.get(best) as number[]).pop() as number;
-      this.freeBytes(offset + size, best - size);
+      this.putBack(offset + size, best - size);
       return offset;
     }
     const offset = this.top;
@@ -78,8 +97,7 @@ export class WasmAllocator implements Allocator {
     return offset;
   }
 
-  freeBytes(offset: number, bytes: number): void {
-    const size = blockSize(bytes);
+  private putBack(offset: number, size: number): void {
     let list = this.free_.get(size);
     if (list === undefined) {
       list = [];

@@ -30,7 +30,8 @@ import type { WasmRuntime } from './runtime.js';
  *   would pack one column per image and run every tile through the partial-tile path.
  */
 
-function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
+/** The convolution of x (N, C, H, W) by weights (O, C/groups, KH, KW), checked. */
+export function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [o, cg, kh, kw] = weightShape as [number, number, number, number];
   if (xShape.length !== 4 || weightShape.length !== 4 || cg * attrs.groups !== c || o % attrs.groups !== 0) {
@@ -55,7 +56,7 @@ function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGe
 }
 
 /** True when the window covers the whole unpadded input: one output position, im2col(x[n]) = x[n]. */
-function fullyConnected(g: ConvGeometry): boolean {
+export function fullyConnected(g: ConvGeometry): boolean {
   return g.groups === 1 && g.kh === g.h && g.kw === g.w && g.ph === 0 && g.pw === 0 && g.oh === 1 && g.ow === 1;
 }
 
@@ -89,26 +90,38 @@ function positionsPerJob(jobsPerBlock: number, positions: number, threads: numbe
  */
 const DIRECT_MAX_K = 1024;
 
-/** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
-function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
-  const mode = (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
+/** How a convolution's forward is split into jobs: the kernel, its block size, each thread's workspace. */
+export interface ForwardTiling {
+  kernel: 'convForwardDirect' | 'convForward';
+  /** Output rows per job (direct) or output positions per job (packed). */
+  block: number;
+  workspaceBytes: number;
+}
+
+/** The tiling `runConv` uses for `g` on `threads` threads (workspace.ts sizes the estimate by it). */
+export function forwardTiling(g: ConvGeometry, threads: number): ForwardTiling {
   const cg = g.c / g.groups;
   const kg = cg * g.kh * g.kw;
   if (g.sh === 1 && g.sw === 1 && kg <= DIRECT_MAX_K) {
     // Output rows per job: about 128 positions, fewer until every thread has a few jobs.
     const owr = Math.ceil(g.ow / NR) * NR;
     let band = Math.max(1, Math.floor(128 / owr));
-    while (band > 1 && g.n * g.groups * Math.ceil(g.oh / band) < 4 * rt.threads) band = Math.ceil(band / 2);
+    while (band > 1 && g.n * g.groups * Math.ceil(g.oh / band) < 4 * threads) band = Math.ceil(band / 2);
     const wpad = owr + g.kw - 1;
     // Padded input rows, the tap table, the scratch tile.
-    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + kg + TILE_SCRATCH) * 4);
-    rt.runSized(macs(g), 'convForwardDirect', describe(rt, g, band), x, weight, bias, y, mode, ws, stride);
-    return;
+    return { kernel: 'convForwardDirect', block: band, workspaceBytes: (cg * (band + g.kh - 1) * wpad + kg + TILE_SCRATCH) * 4 };
   }
-  const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, rt.threads);
+  const nb = positionsPerJob(g.n * g.groups, g.oh * g.ow, threads);
   // B block, tile scratch, one im2col row (+ NR floats: the last panel's zeros).
-  const [ws, stride] = rt.workspacePerThread((KC * nb + TILE_SCRATCH + nb + NR) * 4);
-  rt.runSized(macs(g), 'convForward', describe(rt, g, nb), x, weight, bias, y, mode, ws, stride);
+  return { kernel: 'convForward', block: nb, workspaceBytes: (KC * nb + TILE_SCRATCH + nb + NR) * 4 };
+}
+
+/** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
+function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
+  const mode = (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
+  const tiling = forwardTiling(g, rt.threads);
+  const [ws, stride] = rt.workspacePerThread(tiling.workspaceBytes);
+  rt.runSized(macs(g), tiling.kernel, describe(rt, g, tiling.block), x, weight, bias, y, mode, ws, stride);
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
@@ -116,7 +129,7 @@ export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
   const g = geometry(x.shape, weight.shape, attrs);
   if (fullyConnected(g)) return linear(rt, flat(x), flat(weight), bias, relu).reshape([g.n, g.o, 1, 1]);
   // convForward writes every output once its K (C/groups * KH * KW) is not empty.
-  const y = g.c * g.kh * g.kw > 0 ? Tensor.empty([g.n, g.o, g.oh, g.ow]) : Tensor.zeros([g.n, g.o, g.oh, g.ow]);
+  const y = g.c * g.kh * g.kw > 0 ? Tensor.empty([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator) : Tensor.zeros([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator);
   runConv(rt, g, rt.input(x), rt.input(weight), bias === null ? 0 : rt.input(bias), rt.output(y), relu);
   return y;
 }
@@ -125,9 +138,32 @@ export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
 export function conv2dGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor, xShape: Shape, attrs: Conv2dAttrs): Tensor {
   const g = geometry(xShape, weight.shape, attrs);
   if (fullyConnected(g)) return linearGradInput(rt, flat(dy), flat(weight)).reshape(xShape);
-  // The flipped form's work over the direct product's is (H*W)/(OH*OW): use it only when equal.
-  const flip = g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw && g.h * g.w <= g.oh * g.ow;
-  return flip ? gradInputFlipped(rt, g, dy, weight, xShape) : gradInputCol2im(rt, g, dy, weight, xShape);
+  return gradInputByFlip(g) ? gradInputFlipped(rt, g, dy, weight, xShape) : gradInputCol2im(rt, g, dy, weight, xShape);
+}
+
+/** Whether conv2dGradInput runs as the flipped convolution: its work over the direct product's is (H*W)/(OH*OW), so only when equal. */
+export function gradInputByFlip(g: ConvGeometry): boolean {
+  return g.sh === 1 && g.sw === 1 && g.ph < g.kh && g.pw < g.kw && g.h * g.w <= g.oh * g.ow;
+}
+
+/** The convolution whose output is dx: dy (N, O, OH, OW) by the flipped, channel-swapped filters, padding K-1-P. */
+export function flippedGeometry(g: ConvGeometry): ConvGeometry {
+  return {
+    n: g.n,
+    c: g.o,
+    h: g.oh,
+    w: g.ow,
+    o: g.c,
+    oh: g.h,
+    ow: g.w,
+    kh: g.kh,
+    kw: g.kw,
+    sh: 1,
+    sw: 1,
+    ph: g.kh - 1 - g.ph,
+    pw: g.kw - 1 - g.pw,
+    groups: g.groups,
+  };
 }
 
 /** The convolution of dy with weight'[c][o] = weight[o][c] flipped in both axes, padding K-1-P. */
@@ -150,35 +186,25 @@ function gradInputFlipped(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: 
     }
   }
   // convForward writes every dx value once the flipped convolution's K (O/groups * KH * KW) is not empty.
-  const dx = g.o * kh * kw > 0 ? Tensor.empty(xShape) : Tensor.zeros(xShape);
-  const transposed: ConvGeometry = {
-    n: g.n,
-    c: g.o,
-    h: g.oh,
-    w: g.ow,
-    o: g.c,
-    oh: g.h,
-    ow: g.w,
-    kh,
-    kw,
-    sh: 1,
-    sw: 1,
-    ph: kh - 1 - g.ph,
-    pw: kw - 1 - g.pw,
-    groups: g.groups,
-  };
-  runConv(rt, transposed, rt.input(dy), flippedPtr, 0, rt.output(dx), false);
+  const dx = g.o * kh * kw > 0 ? Tensor.empty(xShape, 'float32', rt.allocator) : Tensor.zeros(xShape, 'float32', rt.allocator);
+  runConv(rt, flippedGeometry(g), rt.input(dy), flippedPtr, 0, rt.output(dx), false);
   return dx;
+}
+
+/** Output positions per job of `convGradInput`. */
+const COL2IM_BLOCK = 64;
+
+/** Each thread's workspace for `convGradInput`: a B block, the dcol block, the scratch tile. */
+export function col2imWorkspaceBytes(g: ConvGeometry): number {
+  const kgPad = Math.ceil(((g.c / g.groups) * g.kh * g.kw) / MR) * MR;
+  return (KC * COL2IM_BLOCK + kgPad * COL2IM_BLOCK + TILE_SCRATCH) * 4;
 }
 
 /** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
 function gradInputCol2im(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
-  const kg = (g.c / g.groups) * g.kh * g.kw;
-  const kgPad = Math.ceil(kg / MR) * MR;
-  const nb = 64;
-  const [ws, stride] = rt.workspacePerThread((KC * nb + kgPad * nb + TILE_SCRATCH) * 4);
-  const dx = Tensor.zeros(xShape);
-  rt.runSized(macs(g), 'convGradInput', describe(rt, g, nb), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
+  const [ws, stride] = rt.workspacePerThread(col2imWorkspaceBytes(g));
+  const dx = Tensor.zeros(xShape, 'float32', rt.allocator);
+  rt.runSized(macs(g), 'convGradInput', describe(rt, g, COL2IM_BLOCK), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
   return dx;
 }
 
@@ -188,7 +214,26 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
   const g = geometry(x.shape, weightShape, attrs);
   if (fullyConnected(g)) return linearGradWeight(rt, flat(dy), flat(x)).reshape(weightShape);
   // Each job writes its columns of dw once, whole.
-  const dw = Tensor.empty(weightShape);
+  const dw = Tensor.empty(weightShape, 'float32', rt.allocator);
+  const tiling = gradWeightTiling(g, rt.threads);
+  const [ws, stride] = rt.workspacePerThread(tiling.workspaceBytes);
+  if (tiling.band > 0) {
+    rt.runSized(macs(g), 'convGradWeightDirect', describe(rt, g, tiling.block), rt.input(x), rt.input(dy), rt.output(dw), ws, stride, tiling.band);
+  } else {
+    rt.runSized(macs(g), 'convGradWeight', describe(rt, g, tiling.block), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
+  }
+  return dw;
+}
+
+/** How conv2dGradWeight is split into jobs: output rows per step (0 for the packed kernel), taps or columns per job, each thread's workspace. */
+export interface GradWeightTiling {
+  band: number;
+  block: number;
+  workspaceBytes: number;
+}
+
+/** The tiling `conv2dGradWeight` uses for `g` on `threads` threads. */
+export function gradWeightTiling(g: ConvGeometry, threads: number): GradWeightTiling {
   const og = g.o / g.groups;
   const cg = g.c / g.groups;
   const kg = cg * g.kh * g.kw;
@@ -200,19 +245,15 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
     const wpad = g.ow + g.kw - 1;
     const band = Math.max(1, Math.min(g.oh, Math.floor(KC / wpad)));
     const panels = g.groups * Math.ceil(og / NR);
-    const tapBlocks = Math.max(1, Math.min(Math.ceil(kg / MR), Math.ceil((2 * rt.threads) / panels)));
+    const tapBlocks = Math.max(1, Math.min(Math.ceil(kg / MR), Math.ceil((2 * threads) / panels)));
     const taps = Math.ceil(Math.ceil(kg / tapBlocks) / MR) * MR;
     // Padded input rows, the dy^T panel, the accumulator tile (taps rounded up to MR, 8 filters
     // wide), one vector pair of zeros.
-    const [ws, stride] = rt.workspacePerThread((cg * (band + g.kh - 1) * wpad + NR * band * wpad + NR * (taps + MR) + NR) * 4);
-    rt.runSized(macs(g), 'convGradWeightDirect', describe(rt, g, taps), rt.input(x), rt.input(dy), rt.output(dw), ws, stride, band);
-    return dw;
+    return { band, block: taps, workspaceBytes: (cg * (band + g.kh - 1) * wpad + NR * band * wpad + NR * (taps + MR) + NR) * 4 };
   }
   // Columns of dweight per job: enough jobs for every thread, at most 128 (a KC x 128 B block).
-  const nb = Math.min(128, Math.max(NR, Math.ceil(kg / (2 * rt.threads) / NR) * NR));
+  const nb = Math.min(128, Math.max(NR, Math.ceil(kg / (2 * threads) / NR) * NR));
   const ogPad = Math.ceil(og / MR) * MR;
   // + NR rows of KC + 8 floats: the im2col rows packTapsByPosition transposes.
-  const [ws, stride] = rt.workspacePerThread((KC * nb + ogPad * nb + TILE_SCRATCH + NR * (KC + 8)) * 4);
-  rt.runSized(macs(g), 'convGradWeight', describe(rt, g, nb), rt.input(x), rt.input(dy), rt.output(dw), ws, stride);
-  return dw;
+  return { band: 0, block: nb, workspaceBytes: (KC * nb + ogPad * nb + TILE_SCRATCH + NR * (KC + 8)) * 4 };
 }

@@ -13,21 +13,21 @@ import type { WasmRuntime } from './runtime.js';
 
 /** y = max(0, x), NaN kept. */
 export function relu(rt: WasmRuntime, x: Tensor): Tensor {
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.empty(x.shape, 'float32', rt.allocator);
   rt.runSized(x.size, 'relu', rt.input(x), rt.output(y), x.size);
   return y;
 }
 
 /** dx = dy where y > 0, else 0. */
 export function reluGrad(rt: WasmRuntime, dy: Tensor, y: Tensor): Tensor {
-  const dx = Tensor.empty(dy.shape);
+  const dx = Tensor.empty(dy.shape, 'float32', rt.allocator);
   rt.runSized(dy.size, 'reluGrad', rt.input(dy), rt.input(y), rt.output(dx), dy.size);
   return dx;
 }
 
 /** y = a + b, both of one shape. */
 export function add(rt: WasmRuntime, a: Tensor, b: Tensor): Tensor {
-  const y = Tensor.empty(a.shape);
+  const y = Tensor.empty(a.shape, 'float32', rt.allocator);
   rt.runSized(a.size, 'add', rt.input(a), rt.input(b), rt.output(y), a.size);
   return y;
 }
@@ -37,7 +37,7 @@ export function biasGrad(rt: WasmRuntime, dy: Tensor): Tensor {
   const n = dy.shape[0] ?? 0;
   const c = dy.shape[1] ?? 0;
   const rest = n * c === 0 ? 0 : dy.size / (n * c);
-  const db = Tensor.empty([c]);
+  const db = Tensor.empty([c], 'float32', rt.allocator);
   rt.runSized(dy.size, 'biasGrad', rt.input(dy), rt.output(db), n, c, rest);
   return db;
 }
@@ -47,7 +47,7 @@ export function batchNormInfer(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: 
   const n = x.shape[0] ?? 0;
   const c = x.shape[1] ?? 0;
   const rest = n * c === 0 ? 0 : x.size / (n * c);
-  const y = Tensor.empty(x.shape);
+  const y = Tensor.empty(x.shape, 'float32', rt.allocator);
   const scalePtr = rt.scratch(c * 8);
   const scale = rt.f32(scalePtr, c);
   const shift = rt.f32(scalePtr + c * 4, c);

@@ -7,12 +7,15 @@ import { batchNormGrad, batchNormTrain } from './batchnorm.js';
 import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
+import type { WasmAllocator } from './allocator.js';
 
 /** Threads, binary and scheduling of a wasm backend (see WasmRuntimeOptions). */
 export type WasmBackendOptions = WasmRuntimeOptions;
 
 /** What the wasm module itself brings, before the reference backend fills in the rest. */
 interface WasmKernels extends PartialBackend {
+  /** Places float32 tensors in the module's memory; its tracker counts them and the kernels' scratch. */
+  readonly allocator: WasmAllocator;
   readonly threads: number;
   /** True when the fused multiply-add (relaxed SIMD) binary was loaded. */
   readonly relaxedSimd: boolean;

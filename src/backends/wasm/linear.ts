@@ -22,23 +22,40 @@ interface Product extends GemmOperands {
   relu?: boolean;
 }
 
-/** C (M x N, row-major) = A . B (+ bias per column). */
-function gemm(rt: WasmRuntime, p: Product): void {
-  // Blocks of C per job: 64 x 128 at most, smaller until every thread has a few.
+/** Blocks of C per job and each thread's workspace (packed A and B blocks, the scratch tile). */
+export interface GemmTiling {
+  mb: number;
+  nb: number;
+  workspaceBytes: number;
+}
+
+/** The tiling of an M x N product on `threads` threads: blocks of 64 x 128 at most, smaller until every thread has a few. */
+export function gemmTiling(m: number, n: number, threads: number): GemmTiling {
   let mb = 64;
   let nb = 128;
-  const jobs = (): number => Math.ceil(p.m / mb) * Math.ceil(p.n / nb);
-  while (jobs() < 4 * rt.threads && nb > NR) nb /= 2;
-  while (jobs() < 4 * rt.threads && mb > MR) mb /= 2;
-  const [ws, stride] = rt.workspacePerThread((mb * KC + KC * nb + TILE_SCRATCH) * 4);
+  const jobs = (): number => Math.ceil(m / mb) * Math.ceil(n / nb);
+  while (jobs() < 4 * threads && nb > NR) nb /= 2;
+  while (jobs() < 4 * threads && mb > MR) mb /= 2;
+  return { mb, nb, workspaceBytes: (mb * KC + KC * nb + TILE_SCRATCH) * 4 };
+}
+
+/** Whether `linear` computes y^T = W x^T (below SMALL_BATCH images) rather than y = x W^T. */
+export function forwardTransposed(batch: number): boolean {
+  return batch < SMALL_BATCH;
+}
+
+/** C (M x N, row-major) = A . B (+ bias per column). */
+function gemm(rt: WasmRuntime, p: Product): void {
+  const { mb, nb, workspaceBytes } = gemmTiling(p.m, p.n, rt.threads);
+  const [ws, stride] = rt.workspacePerThread(workspaceBytes);
   const mode = (p.bias !== 0 ? p.biasMode : 0) | (p.relu === true ? RELU : 0);
   const d = rt.describe(writeGemm, { operands: p, mode, mb, nb });
   rt.runSized(p.m * p.n * p.k, 'gemm', d, ws, stride);
 }
 
 /** C for a product of depth `depth`: gemm writes every value unless the depth is 0 (then C is 0). */
-function output(shape: [number, number], depth: number): Tensor {
-  return depth > 0 ? Tensor.empty(shape) : Tensor.zeros(shape);
+function output(rt: WasmRuntime, shape: [number, number], depth: number): Tensor {
+  return depth > 0 ? Tensor.empty(shape, 'float32', rt.allocator) : Tensor.zeros(shape, 'float32', rt.allocator);
 }
 
 function dims(x: Tensor, weight: Tensor): [number, number, number] {
@@ -53,12 +70,12 @@ function dims(x: Tensor, weight: Tensor): [number, number, number] {
 /** y (N, M) = x (N, K) weight(M, K)^T + bias (M), ReLU'd when `relu`. */
 export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, relu = false): Tensor {
   const [n, m, k] = dims(x, weight);
-  const y = output([n, m], k);
+  const y = output(rt, [n, m], k);
   const xp = rt.input(x);
   const wp = rt.input(weight);
   const c = rt.output(y);
   const b = bias === null ? 0 : rt.input(bias);
-  if (n < SMALL_BATCH) {
+  if (forwardTransposed(n)) {
     // y^T (M x N) = W (M x K, in place) . x^T (K x N), stored transposed into y.
     gemm(rt, { m, n, k, a: wp, ars: k, acs: 1, b: xp, brs: 1, bcs: k, c, ldc: 1, ccs: m, bias: b, biasMode: BIAS_ROW, relu });
   } else {
@@ -71,7 +88,7 @@ export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
 export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = weight.shape[1] as number;
-  const dx = output([n, k], m);
+  const dx = output(rt, [n, k], m);
   const a = rt.input(dy);
   const b = rt.input(weight);
   gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
@@ -82,7 +99,7 @@ export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Te
 export function linearGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = x.shape[1] as number;
-  const dw = output([m, k], n);
+  const dw = output(rt, [m, k], n);
   const a = rt.input(dy);
   const b = rt.input(x);
   gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), ldc: k, ccs: 1, bias: 0, biasMode: 0 });

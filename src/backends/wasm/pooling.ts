@@ -32,7 +32,7 @@ function describe(rt: WasmRuntime, xShape: Shape, attrs: PoolAttrs, includePad: 
 /** y (N, C, OH, OW) and the flat index in its (H, W) plane of each maximum. */
 export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array } {
   const [n, c, , , oh, ow] = pooled('maxpool', x.shape, attrs);
-  const y = Tensor.empty([n, c, oh, ow]);
+  const y = Tensor.empty([n, c, oh, ow], 'float32', rt.allocator);
   const argmaxPtr = rt.allocator.allocBytes(y.size * 4);
   const d = describe(rt, x.shape, attrs, false);
   rt.runSized(x.size, 'maxPool', d, rt.input(x), rt.output(y), argmaxPtr);
@@ -47,7 +47,7 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
   const [n, c, h, w] = xShape as [number, number, number, number];
   if (xShape.length !== 4 || argmax.length !== dy.size) throw new ShapeError('maxpool', 'dy does not match its argmax', [dy.shape, xShape]);
   // The kernel zeroes each plane before adding into it.
-  const dx = Tensor.empty(xShape);
+  const dx = Tensor.empty(xShape, 'float32', rt.allocator);
   const argmaxPtr = rt.scratch(argmax.byteLength);
   rt.i32(argmaxPtr, argmax.length).set(argmax);
   const planes = n * c;
@@ -58,7 +58,7 @@ export function maxPool2dGrad(rt: WasmRuntime, dy: Tensor, argmax: Int32Array, x
 /** y (N, C, OH, OW) = the mean of each window of x (N, C, H, W). */
 export function avgPool2d(rt: WasmRuntime, x: Tensor, attrs: AvgPoolAttrs): Tensor {
   const [n, c, , , oh, ow] = pooled('avgpool', x.shape, attrs);
-  const y = Tensor.empty([n, c, oh, ow]);
+  const y = Tensor.empty([n, c, oh, ow], 'float32', rt.allocator);
   rt.runSized(x.size, 'avgPool', describe(rt, x.shape, attrs, attrs.countIncludePad), rt.input(x), rt.output(y));
   return y;
 }
@@ -68,7 +68,7 @@ export function avgPool2dGrad(rt: WasmRuntime, dy: Tensor, xShape: Shape, attrs:
   const [n, c, , , oh, ow] = pooled('avgpool', xShape, attrs);
   if (dy.size !== n * c * oh * ow) throw new ShapeError('avgpool', 'dy does not have the pooled shape of x', [dy.shape, xShape]);
   // The kernel zeroes each plane it sums into (in wasm, by its own thread) or writes it whole.
-  const dx = Tensor.empty(xShape);
+  const dx = Tensor.empty(xShape, 'float32', rt.allocator);
   rt.runSized(dx.size, 'avgPoolGrad', describe(rt, xShape, attrs, attrs.countIncludePad), rt.input(dy), rt.output(dx));
   return dx;
 }

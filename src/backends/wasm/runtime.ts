@@ -32,6 +32,16 @@ export interface WasmRuntimeOptions {
   serialBelow?: number;
 }
 
+/** The threads a runtime runs on when asked for `requested` (default: one per available core). */
+export function threadCount(requested?: number): number {
+  return Math.max(1, Math.floor(requested ?? availableParallelism()));
+}
+
+/** The bytes between two threads' workspaces for `bytes` each: a whole number of cache lines. */
+export function workspaceStride(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
 async function loadBinary(name: string): Promise<Uint8Array<ArrayBuffer>> {
   return readFile(new URL(`./build/${name}`, import.meta.url));
 }
@@ -58,8 +68,6 @@ async function pickBinary(noRelaxed: boolean): Promise<{ bytes: Uint8Array<Array
  * any other (a float32 tensor made on the JS heap) is copied in for the call and out after it.
  */
 export class WasmRuntime {
-  private workspace = 0;
-  private workspaceBytes = 0;
   private readonly descriptor: Int32Array;
   private readonly jobCounter: Int32Array;
   private readonly copies: { t: Tensor | null; ptr: number; bytes: number }[] = [];
@@ -77,7 +85,7 @@ export class WasmRuntime {
 
   /** Compiles the binary this runtime can run, starts the worker threads and hands back the runtime. */
   static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
-    const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    const threads = threadCount(options.threads);
     const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
@@ -153,15 +161,15 @@ export class WasmRuntime {
     return ptr;
   }
 
-  /** Per-thread workspace of `bytes` each; returns [base, stride]. Grows, never shrinks. */
+  /**
+   * Per-thread workspace of `bytes` each, for one call like `scratch`; returns [base, stride].
+   * NOTE: allocated per call rather than kept between calls, so that the allocator's tracker (and
+   * the estimate, which replays it) sees the workspace only while a kernel runs; a call of the
+   * same size reuses the same free block.
+   */
   workspacePerThread(bytes: number): [number, number] {
-    const stride = Math.ceil(bytes / 64) * 64;
-    if (stride * this.threads > this.workspaceBytes) {
-      if (this.workspaceBytes > 0) this.allocator.freeBytes(this.workspace, this.workspaceBytes);
-      this.workspaceBytes = stride * this.threads;
-      this.workspace = this.allocator.allocBytes(this.workspaceBytes);
-    }
-    return [this.workspace, stride];
+    const stride = workspaceStride(bytes);
+    return [this.scratch(stride * this.threads), stride];
   }
 
   /** A float32 view of `length` values at byte address `ptr`. */

@@ -6,7 +6,8 @@ import { Tensor } from '../../tensor/tensor.js';
  * Updates parameters from the gradients that `Net.backward` left in `param.grad`, following
  * torch.optim's update rules exactly (the tests compare with PyTorch 1.13 step by step). Each
  * parameter's state lives in tensors named `<param>.<slot>` (`conv1.weight.exp_avg`), allocated up
- * front with `Tensor.zeros` so that the memory tracker counts them, plus a step count per parameter.
+ * front beside the parameter (on its backend's allocator, whose tracker counts them), plus a step
+ * count per parameter.
  */
 export interface Optimizer {
   /** The name the CLI and checkpoints use, e.g. `adam`. */
@@ -60,7 +61,7 @@ export abstract class SlotOptimizer implements Optimizer {
     for (const p of params) {
       const record: Record<string, Tensor> = {};
       for (const slot of slotNames) {
-        const t = Tensor.zeros(p.value.shape, p.value.dtype);
+        const t = Tensor.zeros(p.value.shape, p.value.dtype, p.value.allocator);
         if (initial !== 0) t.data.fill(initial);
         record[slot] = t;
       }
