@@ -17,6 +17,7 @@ export { formatVolume, formatShape, sizeOf, type Shape } from './tensor/shape.js
 export { Rng } from './tensor/rng.js';
 export { Net, NetError, type NetOptions, type Parameter, type ForwardOptions, type BackwardOptions } from './net/net.js';
 export { INPUT_NODE, type NetSpec, type NodeSpec, type SourceSpan } from './net/spec.js';
+export { DEFAULT_INIT, INIT_SCHEMES, type InitScheme } from './net/init.js';
 export { ops, type OpType, type OpAttrs } from './ops/index.js';
 export { ShapeError, SizingError } from './ops/errors.js';
 export { softmaxCrossEntropy, type LossResult } from './ops/softmax_cross_entropy.js';
@@ -60,7 +61,8 @@ export { wasmWorkspace, WASM_FUSIONS } from './backends/wasm/workspace.js';
 export { formatBytes, parseBytes } from './memory/units.js';
 
 // Training
-export { train, DivergenceError, type TrainConfig, type TrainRun, type TrainResult, type TrainEvent } from './train/loop.js';
+export { train, DivergenceError, TrainingInterrupted, type TrainConfig, type TrainRun, type TrainResult, type TrainEvent } from './train/loop.js';
+export { defaultConfig, TRAIN_DEFAULTS } from './train/defaults.js';
 export { stepLoss, AUX_LOSS_WEIGHT } from './train/auxiliary.js';
 export { evaluate, type Evaluation } from './train/evaluate.js';
 export { createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './train/optimizers/index.js';

@@ -7,7 +7,7 @@ import { ShapeError } from '../ops/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
-import { initialise } from './init.js';
+import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
 import type { NetSpec, NodeSpec } from './spec.js';
 
 export { NetError } from '../graph/errors.js';
@@ -26,6 +26,8 @@ export interface NetOptions {
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
   seed?: number;
   dtype?: DType;
+  /** How CONV and FC weights start out (net/init.ts); `he` with a small classifier by default. */
+  init?: InitScheme;
 }
 
 /** Options of `Net.forward`. */
@@ -79,7 +81,9 @@ export class Net {
     this.rng = new Rng(options.seed ?? 0);
     this.graph = buildGraph(spec);
     this.shapes = this.graph.shapes;
-    this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params));
+    const scheme = options.init ?? DEFAULT_INIT;
+    const classifiers = classifierLayers(spec);
+    this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params, { scheme, classifier: classifiers.has(node.spec.name) }));
     this.inference = this.schedule(false, false);
     this.training = this.schedule(true, false);
   }
@@ -89,11 +93,11 @@ export class Net {
     return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend) });
   }
 
-  private createParams(prefix: string, specs: ParamSpec[]): Record<string, Tensor> {
+  private createParams(prefix: string, specs: ParamSpec[], init: InitContext): Record<string, Tensor> {
     const tensors: Record<string, Tensor> = {};
     for (const spec of specs) {
       const value = Tensor.zeros(spec.shape, this.dtype, this.backend.allocator);
-      initialise(value, spec.init, this.rng);
+      initialise(value, spec.init, this.rng, init);
       tensors[spec.name] = value;
       const name = `${prefix}.${spec.name}`;
       this.params.set(name, { name, value, grad: null, trainable: spec.trainable });

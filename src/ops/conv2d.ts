@@ -43,8 +43,10 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
   params(inputs, attrs) {
     const [c] = checkedInput(inputs, attrs);
     const fanIn = (c / attrs.groups) * attrs.kernel[0] * attrs.kernel[1];
-    const specs = [param('weight', [attrs.outChannels, c / attrs.groups, attrs.kernel[0], attrs.kernel[1]], { kind: 'he', fanIn })];
-    if (attrs.bias) specs.push(param('bias', [attrs.outChannels], { kind: 'zeros' }));
+    // As torch's fan_out: every filter's taps, not divided by the groups.
+    const fanOut = attrs.outChannels * attrs.kernel[0] * attrs.kernel[1];
+    const specs = [param('weight', [attrs.outChannels, c / attrs.groups, attrs.kernel[0], attrs.kernel[1]], { kind: 'weight', layer: 'conv', fanIn, fanOut })];
+    if (attrs.bias) specs.push(param('bias', [attrs.outChannels], { kind: 'bias', fanIn }));
     return specs;
   },
 

@@ -35,8 +35,8 @@ export const linear: Op<LinearAttrs, Saved> = {
 
   params(inputs, attrs) {
     const k = inputFeatures(inputs);
-    const specs = [param('weight', [attrs.outFeatures, k], { kind: 'he', fanIn: k })];
-    if (attrs.bias) specs.push(param('bias', [attrs.outFeatures], { kind: 'zeros' }));
+    const specs = [param('weight', [attrs.outFeatures, k], { kind: 'weight', layer: 'fc', fanIn: k, fanOut: attrs.outFeatures })];
+    if (attrs.bias) specs.push(param('bias', [attrs.outFeatures], { kind: 'bias', fanIn: k }));
     return specs;
   },
 

@@ -3,8 +3,16 @@ import type { Tensor } from '../tensor/tensor.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/rng.js';
 
-/** How a parameter or buffer starts out. `he` draws N(0, 2/fanIn), suited to ReLU nets. */
-export type Init = { kind: 'he'; fanIn: number } | { kind: 'uniform'; bound: number } | { kind: 'zeros' } | { kind: 'ones' };
+/**
+ * How a parameter or buffer starts out. A layer's `weight` and `bias` give their fans, and the net's
+ * initialisation scheme (net/init.ts) draws them; the others are fixed.
+ */
+export type Init =
+  | { kind: 'weight'; layer: 'conv' | 'fc'; fanIn: number; fanOut: number }
+  | { kind: 'bias'; fanIn: number }
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'zeros' }
+  | { kind: 'ones' };
 
 /** A tensor an op owns, named as in PyTorch's state_dict (`weight`, `bias`, `running_mean`). */
 export interface ParamSpec {

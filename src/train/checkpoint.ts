@@ -1,7 +1,7 @@
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { Net } from '../net/net.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { TrainConfig, TrainState } from './loop.js';
+import type { TrainConfig, TrainState } from './config.js';
 import { CHECKPOINT_MARKER, CHECKPOINT_MODEL_PREFIX, modelInfoFromMetadata, modelMetadata, type ModelInfo } from './model_file.js';
 import type { Optimizer, OptimizerState } from './optimizers/index.js';
 

@@ -1,4 +1,4 @@
-import type { Augmentation, Normalization } from '../data/augment.js';
+import type { Normalization } from '../data/augment.js';
 import { batches } from '../data/batches.js';
 import type { DataSplits } from '../data/dataset.js';
 import type { Net } from '../net/net.js';
@@ -9,48 +9,19 @@ import { svmLoss } from '../ops/svm_loss.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { EpochResult, LossName, TrainConfig, TrainState } from './config.js';
 import { argmaxRows, evaluate } from './evaluate.js';
 import type { ModelInfo } from './model_file.js';
-import { createOptimizer, type OptimizerName, type OptimizerOptions } from './optimizers/index.js';
-import { lrAt, type Schedule } from './schedules.js';
+import { createOptimizer } from './optimizers/index.js';
+import { lrAt } from './schedules.js';
+import { LossWatch, lowerLrAdvice } from './warnings.js';
 
-/** The losses a net can be trained with: softmax cross-entropy (default) or the multiclass SVM loss. */
-export type LossName = 'softmax' | 'svm';
+export type { EpochResult, LossName, TrainConfig, TrainState } from './config.js';
 
 const LOSSES: Record<LossName, (scores: Tensor, labels: ArrayLike<number>) => LossResult> = {
   softmax: softmaxCrossEntropy,
   svm: svmLoss,
 };
-
-/** Everything that decides a training run besides the net and the data; saved in checkpoints. */
-export interface TrainConfig {
-  epochs: number;
-  batchSize: number;
-  optimizer: OptimizerName;
-  /** `lr` is the base rate that the schedule scales each epoch. */
-  optimizerOptions: OptimizerOptions;
-  schedule: Schedule;
-  loss: LossName;
-  /** Seeds shuffling and augmentation; the net's own seed sets its initial weights and dropout. */
-  seed: number;
-  augmentation: Augmentation;
-  /** The data source as the CLI names it (`mnist`, `cifar10:<dir>`), so that a resume reopens it. */
-  data: string;
-}
-
-/** One finished epoch. */
-export interface EpochResult {
-  /** 1-based. */
-  epoch: number;
-  lr: number;
-  /** Mean training loss over the epoch's batches. */
-  loss: number;
-  trainAccuracy: number;
-  testAccuracy: number;
-  /** Training images per second (evaluation excluded). */
-  imagesPerSecond: number;
-  seconds: number;
-}
 
 /** Progress reports, for a progress bar or log lines. */
 export type TrainEvent =
@@ -65,7 +36,9 @@ export type TrainEvent =
       accuracy: number;
       imagesPerSecond: number;
     }
-  | { kind: 'epoch'; result: EpochResult };
+  | { kind: 'epoch'; result: EpochResult }
+  /** The run is failing quietly (see warnings.ts): what is wrong and what to try. */
+  | { kind: 'warning'; message: string };
 
 /** What `train` needs: a built net, its data, the configuration, and optionally where to checkpoint. */
 export interface TrainRun {
@@ -79,6 +52,11 @@ export interface TrainRun {
   /** Continue a run from its checkpoint: weights, optimizer state, position and every generator's state. */
   resume?: Checkpoint;
   onEvent?: (event: TrainEvent) => void;
+  /**
+   * Stops the run between two steps with a TrainingInterrupted (Ctrl-C in the CLI). The loop yields
+   * to the event loop after every step so that a signal handler gets to run.
+   */
+  signal?: AbortSignal;
 }
 
 /** The outcome of a run. */
@@ -90,14 +68,6 @@ export interface TrainResult {
   /** Over the epochs this process ran. */
   imagesPerSecond: number;
   seconds: number;
-}
-
-/** Where a run stands after a whole epoch; with the weights and optimizer state, enough to resume exactly. */
-export interface TrainState {
-  epochsDone: number;
-  step: number;
-  rng: { shuffle: number; augment: number; net: number };
-  history: EpochResult[];
 }
 
 /**
@@ -114,6 +84,18 @@ export class DivergenceError extends Error {
     what: string,
   ) {
     super(`training diverged at step ${step} (epoch ${epoch}): ${what}`);
+  }
+}
+
+/** The run was stopped through `TrainRun.signal`; the last checkpoint, if any, is that of `epochsDone`. */
+export class TrainingInterrupted extends Error {
+  override name = 'TrainingInterrupted';
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    readonly epochsDone: number,
+  ) {
+    super(`training interrupted in epoch ${epoch} at step ${step}`);
   }
 }
 
@@ -155,6 +137,10 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     augmentRng.setState(state.rng.augment);
     net.rngState = state.rng.net;
   }
+  const watch = config.loss === 'softmax' ? new LossWatch(classes, baseLr) : null;
+  const warn = (message: string | null): void => {
+    if (message !== null) run.onEvent?.({ kind: 'warning', message });
+  };
   const history = [...state.history];
   let step = state.step;
   let trainedImages = 0;
@@ -183,7 +169,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
           const node = net.firstNonFiniteLayer(x);
           x.dispose();
           const where = node ? `; the first non-finite values are in the output of ${describeLayer(net.spec.nodes, node)}` : '; every layer output was finite';
-          throw new DivergenceError(step, epoch + 1, node?.name ?? null, `the loss is ${loss}${where}`);
+          throw new DivergenceError(step, epoch + 1, node?.name ?? null, `the loss is ${loss}${where}; ${lowerLrAdvice(baseLr)}`);
         }
         argmaxRows(scores).forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
         net.backward(grad, { auxGrads });
@@ -194,6 +180,9 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         seen += labels.length;
         epochMs += performance.now() - t0;
         run.onEvent?.({ kind: 'step', epoch: epoch + 1, step: stepInEpoch, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSecond: (seen * 1000) / epochMs });
+        warn(watch?.afterStep(epoch + 1, stepInEpoch, steps, loss) ?? null);
+        await yieldToEventLoop();
+        if (run.signal?.aborted) throw new TrainingInterrupted(epoch + 1, stepInEpoch, epoch);
       }
       trainedImages += seen;
       trainingMs += epochMs;
@@ -214,6 +203,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
         await saveCheckpoint(run.checkpoint, { net, optimizer, info, config, state: next });
       }
       run.onEvent?.({ kind: 'epoch', result });
+      warn(watch?.afterEpoch(epoch + 1) ?? null);
     }
   } finally {
     optimizer.dispose();
@@ -226,6 +216,11 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     imagesPerSecond: trainingMs > 0 ? (trainedImages * 1000) / trainingMs : 0,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Lets timers and signal handlers run between two steps (a step holds the thread for milliseconds). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Throws a DivergenceError naming the last layer (the first that backward reached) with a non-finite weight gradient. */

@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import type { Normalization } from '../data/augment.js';
 import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
+import { INIT_SCHEMES, isInitScheme, type InitScheme } from '../net/init.js';
 import { Net } from '../net/net.js';
 import type { NetSpec } from '../net/spec.js';
 import { toNetSpec, type CompileOptions } from '../notation/index.js';
@@ -21,6 +22,8 @@ export interface ModelInfo {
   classes: string[];
   /** The per-channel normalisation the net was trained with; inputs in [0, 1] go through it. */
   normalization: Normalization;
+  /** How the weights were initialised before training (net/init.ts), when the file says. */
+  init?: InitScheme;
 }
 
 /** The metadata keys of a model file (safetensors `__metadata__`, strings only). */
@@ -32,6 +35,7 @@ const KEYS = {
   spec: 'spec',
   classes: 'classes',
   normalization: 'normalization',
+  init: 'init',
 } as const;
 
 /** A checkpoint's metadata has this key (its run's position), which tells it from a model file. */
@@ -52,6 +56,7 @@ export function modelMetadata(info: ModelInfo): Record<string, string> {
     ...(info.architecture !== undefined && info.compileOptions !== undefined && { [KEYS.compileOptions]: JSON.stringify(info.compileOptions) }),
     [KEYS.classes]: JSON.stringify(info.classes),
     [KEYS.normalization]: JSON.stringify(info.normalization),
+    ...(info.init !== undefined && { [KEYS.init]: info.init }),
   };
 }
 
@@ -88,7 +93,9 @@ export function modelInfoFromMetadata(metadata: Readonly<Record<string, string>>
   const norm = json(KEYS.normalization) as Normalization;
   const numbers = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
   if (typeof norm !== 'object' || norm === null || !numbers(norm.mean) || !numbers(norm.std)) fail(`the 'normalization' metadata must be {mean: [...], std: [...]}`);
-  return { spec, ...(architecture !== undefined && { architecture }), ...(compileOptions !== undefined && { compileOptions }), classes, normalization: norm };
+  const init = metadata[KEYS.init];
+  if (init !== undefined && !isInitScheme(init)) fail(`the 'init' metadata must be one of ${INIT_SCHEMES.join(', ')}`);
+  return { spec, ...(architecture !== undefined && { architecture }), ...(compileOptions !== undefined && { compileOptions }), classes, normalization: norm, ...(init !== undefined && isInitScheme(init) && { init }) };
 }
 
 /** Every parameter and buffer of the net by state_dict name, as a model file stores them. */

@@ -97,7 +97,7 @@ test('a NaN weight stops training, naming the step and the first layer with non-
     assert.ok(e instanceof DivergenceError);
     assert.equal(e.step, 1);
     assert.equal(e.layer, layer);
-    assert.match(e.message, new RegExp(`^training diverged at step 1 \\(epoch 1\\): the loss is NaN; the first non-finite values are in the output of layer \\d+ '${layer}' \\(FC-32, line 1 column \\d+\\)$`));
+    assert.match(e.message, new RegExp(`^training diverged at step 1 \\(epoch 1\\): the loss is NaN; the first non-finite values are in the output of layer \\d+ '${layer}' \\(FC-32, line 1 column \\d+\\); try a lower learning rate \\(--lr 0\\.005\\)$`));
     return true;
   });
   assert.deepEqual(await readdir(dir).then((f) => f.includes('nan.safetensors')), false, 'no checkpoint of a diverged epoch');
