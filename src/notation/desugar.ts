@@ -229,7 +229,7 @@ class Desugarer {
       );
     }
     if (def.params.length !== item.args.length) {
-      this.fail('syntax', `${def.name} takes ${def.params.length} argument(s) (${def.params.join(', ')}), got ${item.args.length}`, item.loc);
+      this.fail('syntax', `${def.name} takes ${def.params.length} argument${def.params.length === 1 ? '' : 's'} (${def.params.join(', ')}), got ${item.args.length}`, item.loc);
     }
     if (scope.depth >= MAX_BLOCK_DEPTH) this.fail('syntax', `blocks nest deeper than ${MAX_BLOCK_DEPTH}: does '${def.name}' call itself?`, item.loc);
     const env = new Map(scope.env);

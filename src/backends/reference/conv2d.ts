@@ -44,7 +44,7 @@ function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGe
   const [o, cg, kh, kw] = weightShape as [number, number, number, number];
   const groups = attrs.groups;
   if (cg * groups !== c || o % groups !== 0 || kh !== attrs.kernel[0] || kw !== attrs.kernel[1]) {
-    throw new ShapeError('conv', `input and weight do not match ${groups} group(s) of ${attrs.kernel.join('x')} filters`, [xShape, weightShape]);
+    throw new ShapeError('conv', `input and weight do not match ${groups} group${groups === 1 ? '' : 's'} of ${attrs.kernel.join('x')} filters`, [xShape, weightShape]);
   }
   const [sh, sw] = attrs.stride;
   const [ph, pw] = attrs.padding;
