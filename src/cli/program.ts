@@ -4,6 +4,7 @@ import { addExamples } from './examples.js';
 import { registerMemory } from './memory.js';
 import { registerRun } from './run.js';
 import { registerTrain } from './train.js';
+import { registerFinetune } from './finetune.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
 import { registerSummary } from './summary.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerMemory(program);
   registerTrain(program);
+  registerFinetune(program);
   registerEval(program);
   registerPredict(program);
   registerSummary(program);
