@@ -7,6 +7,7 @@ float64 and then cast, so the test (test/io/pth/pth.test.ts) recomputes the expe
 storing them a second time.
 """
 import collections
+import json
 import math
 import os
 
@@ -61,7 +62,15 @@ def lenet5(bn, width=1.0):
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.save(fill(lenet5(False).state_dict()), os.path.join(OUT, 'lenet5.pth'))
-    torch.save(fill(lenet5(True, 0.5).state_dict()), os.path.join(OUT, 'lenet5_bn_half.pth'))
+    bn_half = lenet5(True, 0.5)
+    bn_half.load_state_dict(fill(bn_half.state_dict()))
+    torch.save(bn_half.state_dict(), os.path.join(OUT, 'lenet5_bn_half.pth'))
+    # Its output in eval mode (running statistics) for the input pattern(0, (2, 1, 32, 32)).
+    with torch.no_grad():
+        output = bn_half.eval()(pattern(0, (2, 1, 32, 32), torch.float32))
+    with open(os.path.join(OUT, 'lenet5_bn_half.output.json'), 'w') as f:
+        json.dump({'input': 'sin(i) for i < 2*1*32*32, float32', 'output': output.flatten().tolist()}, f)
+        f.write('\n')
 
     # A plain OrderedDict reaching every storage type the reader knows, views with an offset
     # into a shared storage, a transposed (non-contiguous) tensor and a 0-d tensor.
