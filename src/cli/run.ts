@@ -2,14 +2,12 @@ import { Option, type Command } from 'commander';
 import { normalize } from '../data/augment.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
 import { readUserFile, writeFileAtomic } from '../io/files.js';
-import { readWeights } from '../io/pth/weights.js';
 import { Net } from '../net/net.js';
 import { Tensor } from '../tensor/tensor.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel, type ModelInfo } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
-import { describeMismatch, isExactMatch, StateMismatchError, type StateMatch } from '../net/state.js';
-import { warn } from './errors.js';
+import { loadWeightsOption, PARTIAL_HELP, WEIGHTS_HELP } from './weights.js';
 import { compileSpec, isVolume, type SpecOptions } from './model.js';
 import { openBackend, withBackendOptions, type BackendOptions } from './options.js';
 
@@ -42,8 +40,8 @@ export function registerRun(program: Command): void {
       .option('--output <file>', 'where to write the output .npy (needed unless --json)')
       .option('--raw', "a model file's batch is already normalised: do not apply the file's normalisation")
       .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
-      .option('--weights <file>', 'weights by state_dict name (safetensors, or PyTorch .pth): exactly the net\'s, or the mismatches are listed and nothing runs')
-      .option('--partial', 'with --weights: load the tensors that match, keep the seeded values for the rest, and list what was left out')
+      .option('--weights <file>', WEIGHTS_HELP)
+      .option('--partial', PARTIAL_HELP)
       .addOption(new Option('--shape <HxWxC>', 'the same as --input HxWxC').hideHelp())
       .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
       .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
@@ -98,24 +96,12 @@ async function buildNet(model: string, options: RunOptions, volume: string | und
   };
   const compiled = await compileSpec(model, specOptions, { runnable: true });
   const net = new Net(compiled.spec, { seed: parseSeed(options.seed), backend });
-  if (options.weights !== undefined) loadWeights(net, options.weights, await readWeights(options.weights), options.partial === true);
-  else if (options.partial === true) throw new Error('run: --partial applies to --weights; give the weights file');
+  await loadWeightsOption(net, 'run', options.weights, options.partial === true);
   return { net };
 }
 
-/** Loads by name, strictly unless `partial`; a partial load says on stderr what it left out. */
-function loadWeights(net: Net, file: string, state: ReadonlyMap<string, Tensor>, partial: boolean): void {
-  let match: StateMatch;
-  try {
-    match = net.loadState(state, { partial });
-  } catch (error) {
-    if (error instanceof StateMismatchError) throw new StateMismatchError(error.match, file);
-    throw error;
-  }
-  if (!isExactMatch(match)) warn(`${file}: loaded ${match.matching.length} of the net's ${net.params.size} tensors; left out:\n${describeMismatch(match)}`);
-}
-
-function parseSeed(value: string): number {
+/** `--seed`: a non-negative integer. */
+export function parseSeed(value: string): number {
   if (!/^\d+$/.test(value)) throw new Error(`--seed: expected a non-negative integer, got '${value}'`);
   return Number(value);
 }
