@@ -87,3 +87,5 @@ export { mnist, cifar10, imageFolder, openData, batches, augment, normalize, Dat
 // Files
 export { parseNpy, formatNpy, NpyError } from './io/npy.js';
 export { parseSafetensors, formatSafetensors, readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { parsePth, readPth, PthError, type StateDict } from './io/pth/pth.js';
+export { matchState, StateMismatchError, type StateMatch } from './net/state.js';

@@ -11,6 +11,8 @@ import { registerSummary } from './summary.js';
 import { registerLint } from './lint.js';
 import { registerCompare } from './compare.js';
 import { registerZoo } from './zoo.js';
+import { registerConvert } from './convert.js';
+import { registerExport } from './export.js';
 
 // NOTE: the same relative path from src/cli/program.ts (tsx) and dist/cli/program.js (the package).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerLint(program);
   registerCompare(program);
   registerZoo(program);
+  registerConvert(program);
+  registerExport(program);
   addExamples(program);
   return program;
 }

@@ -9,6 +9,7 @@ import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shap
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
 import type { NetSpec, NodeSpec } from './spec.js';
+import { isExactMatch, matchState, StateMismatchError, type StateMatch } from './state.js';
 
 export { NetError } from '../graph/errors.js';
 
@@ -275,19 +276,17 @@ export class Net {
     this.tape = null;
   }
 
-  /** Copies values into the named parameters (e.g. from a weights file), checking every shape. */
-  loadState(state: ReadonlyMap<string, Tensor>, { strict = true }: { strict?: boolean } = {}): void {
-    for (const [name, param] of this.params) {
-      const source = state.get(name);
-      if (source === undefined) {
-        if (strict) throw new Error(`weights: no tensor named '${name}' (shape ${formatShape(param.value.shape)})`);
-        continue;
-      }
-      if (!sameShape(source.shape, param.value.shape)) {
-        throw new Error(`weights: '${name}' has shape ${formatShape(source.shape)}, the net expects ${formatShape(param.value.shape)}`);
-      }
-      param.value.data.set(source.data);
-    }
+  /**
+   * Copies values into the named parameters (e.g. from a weights file). Strict unless `partial`: the
+   * state must have every parameter with its shape and nothing else (see `matchState`), or a
+   * `StateMismatchError` lists what differs and nothing is loaded. `partial` loads what matches; the
+   * returned match says what was left out.
+   */
+  loadState(state: ReadonlyMap<string, Tensor>, { partial = false }: { partial?: boolean } = {}): StateMatch {
+    const match = matchState(new Map([...this.params].map(([name, p]) => [name, p.value.shape])), state);
+    if (!partial && !isExactMatch(match)) throw new StateMismatchError(match);
+    for (const name of match.matching) (this.params.get(name) as Parameter).value.data.set((state.get(name) as Tensor).data);
+    return match;
   }
 
   private context(training: boolean): ForwardContext {
