@@ -111,6 +111,7 @@ export function registerFinetune(program: Command): void {
       const { trained, frozen } = start.parameters;
       out.write(`data: ${options.data}: ${data.train.length} training and ${data.test.length} test images, ${start.info.classes.length} classes; backend: ${description}\n`);
       out.write(`new classifier '${start.head}' with ${start.info.classes.length} outputs; frozen: ${start.frozen.length > 0 ? start.frozen.join(', ') : 'nothing'}\n`);
+      if (start.unused.length > 0) out.write(`unused: ${start.unused.length} tensors of the pretrained weights that the net has no place for (${start.unused.slice(0, 3).join(', ')}${start.unused.length > 3 ? ', ...' : ''})\n`);
       out.write(`training ${trained.toLocaleString('en-US')} parameters (${frozen.toLocaleString('en-US')} frozen)\n`);
       const progress = new Progress(out, config.epochs);
       const result = await train({ net: start.net, data, config, info: start.info, onEvent: (e) => progress.handle(e) }).finally(() => progress.stop());

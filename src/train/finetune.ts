@@ -3,6 +3,7 @@ import type { DataSplits } from '../data/dataset.js';
 import { buildGraph } from '../graph/graph.js';
 import { DEFAULT_INIT } from '../net/init.js';
 import { Net } from '../net/net.js';
+import { describeMismatch } from '../net/state.js';
 import type { NetSpec, NodeSpec } from '../net/spec.js';
 import { toNetSpec, type CompileOptions } from '../notation/index.js';
 import { sizeOf } from '../tensor/shape.js';
@@ -45,6 +46,8 @@ export interface FinetuneStart {
   frozen: string[];
   /** Weights the optimizer trains, and weights it leaves as they are (BN running statistics not counted). */
   parameters: { trained: number; frozen: number };
+  /** Tensors of the pretrained weights that the net has no place for (left unused), by name. */
+  unused: string[];
 }
 
 /** Layers that may follow the classifier without changing which scores it gives. */
@@ -124,7 +127,8 @@ export function frozenLayers(spec: NetSpec, head: string, freeze: FreezeChoice):
 /**
  * The pretrained net with its last FC replaced by one with `classes.length` outputs (initialised as
  * a new net's classifier is, net/init.ts), every other weight loaded from `pretrained.weights`, and
- * the layers `freeze` names frozen. Throws when the weights lack a tensor the kept layers need.
+ * the layers `freeze` names frozen. Throws, listing them, when the weights lack a tensor the kept
+ * layers need or hold one of another shape; tensors the net has no place for are left unused.
  */
 export function prepareFinetune(pretrained: Pretrained, { classes, freeze = 'backbone', backend, seed = 0 }: FinetuneOptions): FinetuneStart {
   const swapped = replaceHead(pretrained.info, classes.length);
@@ -132,9 +136,13 @@ export function prepareFinetune(pretrained: Pretrained, { classes, freeze = 'bac
   const init = pretrained.info.init ?? DEFAULT_INIT;
   const net = new Net(swapped.spec, { ...(backend !== undefined && { backend }), seed, init, frozen });
   const isHead = (name: string): boolean => name.startsWith(`${swapped.head}.`);
-  const missing = [...net.params.keys()].filter((name) => !isHead(name) && !pretrained.weights.has(name));
-  if (missing.length > 0) throw new Error(`the pretrained weights have no ${missing.slice(0, 5).map((n) => `'${n}'`).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`);
-  net.loadState(new Map([...pretrained.weights].filter(([name]) => !isHead(name))), { strict: false });
+  // Partial: the new head is missing by design; anything else missing or wrongly shaped is an error.
+  const match = net.loadState(new Map([...pretrained.weights].filter(([name]) => !isHead(name))), { partial: true });
+  const missing = match.missing.filter(({ name }) => !isHead(name));
+  if (missing.length > 0 || match.misshapen.length > 0) {
+    net.dispose();
+    throw new Error(`the pretrained weights do not fit the net's layers but its classifier:\n${describeMismatch({ ...match, missing, unexpected: [] })}`);
+  }
   const count = (params: { value: Tensor }[]): number => params.reduce((n, p) => n + sizeOf(p.value.shape), 0);
   const all = [...net.params.values()];
   const { architecture: _text, compileOptions: _options, ...described } = pretrained.info;
@@ -151,6 +159,7 @@ export function prepareFinetune(pretrained: Pretrained, { classes, freeze = 'bac
     head: swapped.head,
     frozen,
     parameters: { trained: count(net.trainableParams()), frozen: count(all.filter((p) => p.trainable && p.frozen === true)) },
+    unused: match.unexpected.map(({ name }) => name),
   };
 }
 

@@ -70,7 +70,7 @@ test('finetune --freeze none trains every weight; a zoo-style spec takes --weigh
   assert.ok(existsSync(out));
 });
 
-test('finetune refuses bad requests with a clear error line, exit 1 and no file', () => {
+test('finetune refuses bad requests with a clear error, exit 1 and no file', () => {
   const out = path.join(dir, 'bad.safetensors');
   const data = ['--data', `folder:${path.join(dir, 'three')}`, '--backend', 'reference', '--out', out];
   const cases: [string[], RegExp][] = [
@@ -78,14 +78,13 @@ test('finetune refuses bad requests with a clear error line, exit 1 and no file'
     [['--from', pretrained, '--freeze', 'head'], /--freeze: 'head' is the new classifier/],
     [['--from', pretrained, '--weights', pretrained], /holds its own weights/],
     [['--from', 'lenet5_mnist'], /--from lenet5_mnist: give the pretrained weights with --weights/],
-    [['--from', 'lenet5_mnist', '--weights', pretrained], /the pretrained weights have no 'c1.weight'/],
+    [['--from', 'lenet5_mnist', '--weights', pretrained], /the pretrained weights do not fit the net's layers but its classifier:/],
     [['--from', pretrained, '--classes', '3'], /--classes: only auto/],
   ];
   for (const [args, message] of cases) {
     const run = convstack('finetune', ...args, ...data);
     assert.equal(run.status, 1, args.join(' '));
-    // The error is the last line (warnings about the data may come before it).
-    assert.match(run.stderr.trim().split('\n').at(-1) as string, new RegExp(`^convstack: .*${message.source}`));
+    assert.match(run.stderr, new RegExp(`^convstack: .*${message.source}`, 'm'));
     assert.ok(!existsSync(out));
   }
 });

@@ -138,8 +138,16 @@ test('frozenLayers: backbone is every layer with parameters but the head; bad na
   assert.throws(() => new Net(info.spec, { frozen: ['relu1'] }), /layer 'relu1' \(relu\) has no parameters/);
 });
 
-test('prepareFinetune names the backbone tensors the weights lack', () => {
+test('prepareFinetune lists the backbone tensors the weights lack or shape otherwise, and names those it leaves unused', () => {
   const weights = netTensors(new Net(info.spec));
   weights.delete('f1.weight');
-  assert.throws(() => prepareFinetune({ info, weights }, { classes: ['x', 'y'] }), /the pretrained weights have no 'f1.weight'/);
+  weights.set('b1.bias', Tensor.zeros([5]));
+  assert.throws(
+    () => prepareFinetune({ info, weights }, { classes: ['x', 'y'] }),
+    (error: Error) => error.message === "the pretrained weights do not fit the net's layers but its classifier:\n1 missing (the net has them, the weights do not):\n  'f1.weight' (8, 64)\n1 wrongly shaped:\n  'b1.bias' has shape (5), the net expects (4)",
+  );
+  const extra = netTensors(new Net(info.spec));
+  extra.set('aux.weight', Tensor.zeros([2]));
+  const start = prepareFinetune({ info, weights: extra }, { classes: ['x', 'y'] });
+  assert.deepEqual(start.unused, ['aux.weight']);
 });
