@@ -67,11 +67,25 @@ export { stepLoss, AUX_LOSS_WEIGHT } from './train/auxiliary.js';
 export { evaluate, type Evaluation } from './train/evaluate.js';
 export { createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './train/optimizers/index.js';
 export { lrAt, parseSchedule, type Schedule } from './train/schedules.js';
-export { saveModel, loadModel, type ModelInfo, type LoadedModel } from './train/model_file.js';
+export { saveModel, loadModel, netTensors, type ModelInfo, type LoadedModel } from './train/model_file.js';
+export {
+  finetune,
+  prepareFinetune,
+  replaceHead,
+  headLayer,
+  frozenLayers,
+  type FinetuneRun,
+  type FinetuneOptions,
+  type FinetuneStart,
+  type FreezeChoice,
+  type Pretrained,
+} from './train/finetune.js';
 
 // Data
-export { mnist, cifar10, imageFolder, openData, batches, augment, normalize, DataError, type Dataset, type DataSplits, type Augmentation, type Normalization } from './data/index.js';
+export { mnist, cifar10, imageFolder, openData, batches, augment, normalize, DataError, subsetData, parseSubset, type SubsetOptions, type Dataset, type DataSplits, type Augmentation, type Normalization } from './data/index.js';
 
 // Files
 export { parseNpy, formatNpy, NpyError } from './io/npy.js';
 export { parseSafetensors, formatSafetensors, readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { parsePth, readPth, PthError, type StateDict } from './io/pth/pth.js';
+export { matchState, StateMismatchError, type StateMatch } from './net/state.js';

@@ -150,6 +150,8 @@ class TfNet {
         const a = node.attrs;
         return tf.localResponseNormalization(x, (a.size - 1) / 2, a.k, a.alpha / a.size, a.beta);
       }
+      default:
+        throw new Error(`the tfjs peer has no '${node.op}' layer`);
     }
   }
 

@@ -14,8 +14,14 @@ const EXAMPLES: Record<string, string[]> = {
     'convstack train',
     "convstack train --model 'INPUT[64x64x3] -> [CONV3-16 -> RELU -> POOL2]*3 -> FC-3' --data folder:photos --epochs 10",
   ],
+  finetune: [
+    'convstack finetune --from digits.safetensors --data folder:letters --epochs 10 --out letters.safetensors',
+    'convstack finetune --from lenet5_mnist --weights lenet.safetensors --data mnist,classes=5-9,per-class=20 --freeze none',
+  ],
   eval: ['convstack eval --model model.safetensors --data mnist', 'convstack eval --model pets.safetensors --data folder:pets --split all'],
   predict: ['convstack predict --model pets.safetensors cat.jpg dog.png'],
+  convert: ['convstack convert resnet18.pth --out resnet18.safetensors'],
+  export: ['convstack export model.safetensors --onnx model.onnx'],
   run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
 };
 

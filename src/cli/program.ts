@@ -4,12 +4,15 @@ import { addExamples } from './examples.js';
 import { registerMemory } from './memory.js';
 import { registerRun } from './run.js';
 import { registerTrain } from './train.js';
+import { registerFinetune } from './finetune.js';
 import { registerEval } from './eval.js';
 import { registerPredict } from './predict.js';
 import { registerSummary } from './summary.js';
 import { registerLint } from './lint.js';
 import { registerCompare } from './compare.js';
 import { registerZoo } from './zoo.js';
+import { registerConvert } from './convert.js';
+import { registerExport } from './export.js';
 
 // NOTE: the same relative path from src/cli/program.ts (tsx) and dist/cli/program.js (the package).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,12 +27,15 @@ export function buildProgram(): Command {
   registerRun(program);
   registerMemory(program);
   registerTrain(program);
+  registerFinetune(program);
   registerEval(program);
   registerPredict(program);
   registerSummary(program);
   registerLint(program);
   registerCompare(program);
   registerZoo(program);
+  registerConvert(program);
+  registerExport(program);
   addExamples(program);
   return program;
 }

@@ -2,12 +2,12 @@ import { Option, type Command } from 'commander';
 import { normalize } from '../data/augment.js';
 import { formatNpy, parseNpy } from '../io/npy.js';
 import { readUserFile, writeFileAtomic } from '../io/files.js';
-import { readSafetensors } from '../io/safetensors.js';
 import { Net } from '../net/net.js';
 import { Tensor } from '../tensor/tensor.js';
 import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel, type ModelInfo } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
+import { loadWeightsOption, PARTIAL_HELP, WEIGHTS_HELP } from './weights.js';
 import { compileSpec, isVolume, type SpecOptions } from './model.js';
 import { openBackend, withBackendOptions, type BackendOptions } from './options.js';
 
@@ -16,6 +16,7 @@ interface RunOptions extends BackendOptions {
   output?: string;
   seed: string;
   weights?: string;
+  partial?: boolean;
   shape?: string;
   set?: string;
   classes?: string;
@@ -39,7 +40,8 @@ export function registerRun(program: Command): void {
       .option('--output <file>', 'where to write the output .npy (needed unless --json)')
       .option('--raw', "a model file's batch is already normalised: do not apply the file's normalisation")
       .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
-      .option('--weights <file>', 'safetensors file with a tensor for every parameter, by state_dict name')
+      .option('--weights <file>', WEIGHTS_HELP)
+      .option('--partial', PARTIAL_HELP)
       .addOption(new Option('--shape <HxWxC>', 'the same as --input HxWxC').hideHelp())
       .option('--set <vars>', "values for the spec's variables, e.g. N=2,M=3")
       .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
@@ -94,11 +96,12 @@ async function buildNet(model: string, options: RunOptions, volume: string | und
   };
   const compiled = await compileSpec(model, specOptions, { runnable: true });
   const net = new Net(compiled.spec, { seed: parseSeed(options.seed), backend });
-  if (options.weights !== undefined) net.loadState((await readSafetensors(options.weights)).tensors);
+  await loadWeightsOption(net, 'run', options.weights, options.partial === true);
   return { net };
 }
 
-function parseSeed(value: string): number {
+/** `--seed`: a non-negative integer. */
+export function parseSeed(value: string): number {
   if (!/^\d+$/.test(value)) throw new Error(`--seed: expected a non-negative integer, got '${value}'`);
   return Number(value);
 }

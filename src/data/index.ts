@@ -3,6 +3,7 @@ import type { DataSplits } from './dataset.js';
 import { DataError, printWarning } from './errors.js';
 import { imageFolder } from './folder.js';
 import { mnist } from './mnist.js';
+import { parseSubset, subsetData } from './subset.js';
 
 export { ArrayDataset, stratifiedSplit, wholeDataset, type Batch, type DataSplits, type Dataset } from './dataset.js';
 export { batches, type BatchOptions } from './batches.js';
@@ -12,18 +13,26 @@ export { CIFAR10_CLASSES, cifar10 } from './cifar10.js';
 export { DEFAULT_TEST_FRACTION, imageFolder, type ImageFolderOptions } from './folder.js';
 export { decodeImage, decodeImages, IMAGE_EXTENSIONS, resizeNote, skippedImageMessage, UnreadableImageError, type DecodedImages } from './images.js';
 export { DataError, printWarning } from './errors.js';
+export { parseSubset, resolveClasses, subsetData, type SubsetOptions } from './subset.js';
 
 /**
  * Opens the data a CLI `--data` names: `mnist`, `cifar10:<dir>` or `folder:<dir>`, where a flat
  * folder may say how much of each class to hold out: `folder:<dir>,holdout=0.1` (default 0.2).
  * `shape` is the net's input [C, H, W], to which folder images are resized; warnings (skipped or
- * resized images) go to `onWarning`, by default stderr.
+ * resized images) go to `onWarning`, by default stderr. Any source may end with subset options
+ * (`mnist,classes=5-9,per-class=20`: some classes, a few training images of each; see subset.ts).
  */
 export async function openData(
   source: string,
   shape: readonly [number, number, number],
   { onWarning = printWarning }: { onWarning?: (message: string) => void } = {},
 ): Promise<DataSplits> {
+  const { source: whole, subset } = parseSubset(source);
+  const splits = await openWhole(whole, shape, onWarning);
+  return subset === null ? splits : subsetData(splits, subset);
+}
+
+async function openWhole(source: string, shape: readonly [number, number, number], onWarning: (message: string) => void): Promise<DataSplits> {
   if (source === 'mnist') return mnist();
   const colon = source.indexOf(':');
   const kind = colon < 0 ? source : source.slice(0, colon);

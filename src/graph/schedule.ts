@@ -21,6 +21,8 @@ export interface ScheduleOptions {
   fusions: Fusions;
   /** Training: backward also computes dLoss/dinput (the images' gradient), which it otherwise skips where it can. */
   inputGrad?: boolean;
+  /** Names of frozen layers (fine-tuning): their steps run with `ForwardContext.frozen`. */
+  frozen?: ReadonlySet<string>;
 }
 
 /** One op run in forward. */
@@ -41,6 +43,8 @@ export interface ForwardStep {
    * In inference what the op saved is released before these.
    */
   frees: number[];
+  /** The layer is frozen: its parameters get no gradient and its BN statistics stay fixed. */
+  frozen: boolean;
 }
 
 /** What happens to the gradient a backward step returns for one input. */
@@ -124,18 +128,18 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
 }
 
 /** The ops to run in order, fused where the backend can, each with no frees yet. */
-function forwardSteps(graph: Graph, { fusions }: ScheduleOptions): ForwardStep[] {
+function forwardSteps(graph: Graph, { fusions, frozen = new Set() }: ScheduleOptions): ForwardStep[] {
   const steps: ForwardStep[] = [];
   for (let i = 0; i < graph.nodes.length; i++) {
     const node = graph.nodes[i] as GraphNode;
     const next = graph.nodes[i + 1];
     const conv = node.index + 1;
     if (fusions.conv2dRelu && node.spec.op === 'conv' && next?.spec.op === 'relu' && next.inputs[0] === conv && graph.readers[conv]?.length === 1) {
-      steps.push({ node: next, layer: node, op: conv2dRelu as Op<unknown, unknown>, inputs: node.inputs, output: next.index + 1, frees: [] });
+      steps.push({ node: next, layer: node, op: conv2dRelu as Op<unknown, unknown>, inputs: node.inputs, output: next.index + 1, frees: [], frozen: frozen.has(node.spec.name) });
       i++;
       continue;
     }
-    steps.push({ node, layer: node, op: node.op, inputs: node.inputs, output: node.index + 1, frees: [] });
+    steps.push({ node, layer: node, op: node.op, inputs: node.inputs, output: node.index + 1, frees: [], frozen: frozen.has(node.spec.name) });
   }
   return steps;
 }

@@ -1,6 +1,7 @@
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { formatShape } from '../tensor/shape.js';
 import { readUserFile, writeFileAtomic } from './files.js';
+import { halfToFloat } from './half.js';
 
 /**
  * The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, N bytes
@@ -25,12 +26,22 @@ export interface Safetensors {
 /** The safetensors crate's own limit; real headers are a few KB. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
+/**
+ * The dtypes read, and the tensor dtype each becomes: half widens to float32 exactly, and the integer
+ * types (BN's `num_batches_tracked` is I64 in every PyTorch state_dict) become float64, which holds
+ * them exactly up to 2^53 (beyond is an error).
+ */
 const DTYPES: Record<string, { bytes: number; dtype: DType }> = {
   F32: { bytes: 4, dtype: 'float32' },
   F64: { bytes: 8, dtype: 'float64' },
+  F16: { bytes: 2, dtype: 'float32' },
+  I64: { bytes: 8, dtype: 'float64' },
+  I32: { bytes: 4, dtype: 'float64' },
 };
 /** Valid safetensors dtypes that convstack does not read; named in the error so the user knows to convert. */
-const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'I64', 'U64']);
+const OTHER_DTYPES = new Set(['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'BF16', 'U32', 'U64']);
+/** Integer dtypes a writer may keep for float64 tensors that hold integers. */
+export type SafetensorsIntegerDType = 'I64' | 'I32';
 const METADATA_KEY = '__metadata__';
 
 /** Parses the bytes of a safetensors file; `source` (the file name) starts every error message. */
@@ -57,7 +68,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
 
   const dataStart = 8 + n;
   const dataLength = bytes.length - dataStart;
-  const entries: { name: string; dtype: DType; width: number; shape: number[]; begin: number; end: number }[] = [];
+  const entries: { name: string; stored: string; shape: number[]; begin: number; end: number }[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header)) {
     if (name === METADATA_KEY) {
@@ -72,7 +83,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
     if (typeof dtypeName !== 'string') return fail(`${where}: dtype must be a string`);
     const type = DTYPES[dtypeName];
     if (type === undefined) {
-      return fail(OTHER_DTYPES.has(dtypeName) ? `${where}: dtype ${dtypeName} is not supported (convstack reads F32 and F64)` : `${where}: unknown dtype '${dtypeName}'`);
+      return fail(OTHER_DTYPES.has(dtypeName) ? `${where}: dtype ${dtypeName} is not supported (convstack reads ${Object.keys(DTYPES).join(', ')})` : `${where}: unknown dtype '${dtypeName}'`);
     }
     const shape = info['shape'];
     if (!Array.isArray(shape) || !shape.every((d): d is number => Number.isSafeInteger(d) && d >= 0)) {
@@ -91,7 +102,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
       if (count * type.bytes > dataLength) fail(`${where}: shape ${formatShape(shape)} needs more bytes than the file holds`);
     }
     if (count * type.bytes !== end - begin) fail(`${where}: shape ${formatShape(shape)} of ${dtypeName} needs ${count * type.bytes} bytes, data_offsets give ${end - begin}`);
-    entries.push({ name, dtype: type.dtype, width: type.bytes, shape, begin, end });
+    entries.push({ name, stored: dtypeName, shape, begin, end });
   }
 
   // Tensors must tile the data exactly, as the reference implementation requires.
@@ -109,10 +120,27 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
     // Buffer#slice, which is a view); safetensors data is little-endian, as are Node's platforms.
     const raw = new ArrayBuffer(e.end - e.begin);
     new Uint8Array(raw).set(bytes.subarray(dataStart + e.begin, dataStart + e.end));
-    const values = e.dtype === 'float64' ? new Float64Array(raw) : new Float32Array(raw);
-    tensors.set(e.name, Tensor.from(e.shape, values, e.dtype));
+    tensors.set(e.name, Tensor.from(e.shape, decode(e.stored, raw, (message) => fail(`tensor '${e.name}': ${message}`)), (DTYPES[e.stored] as { dtype: DType }).dtype));
   }
   return { tensors, metadata };
+}
+
+/** The values of a tensor's (aligned, little-endian) bytes as the float array its dtype becomes. */
+function decode(stored: string, raw: ArrayBuffer, fail: (message: string) => never): Float32Array | Float64Array {
+  switch (stored) {
+    case 'F64':
+      return new Float64Array(raw);
+    case 'F16':
+      return Float32Array.from(new Uint16Array(raw), halfToFloat);
+    case 'I32':
+      return Float64Array.from(new Int32Array(raw));
+    case 'I64':
+      return Float64Array.from(new BigInt64Array(raw), (v) =>
+        v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : fail(`the I64 value ${v} is beyond 2^53, which a float64 cannot hold exactly`),
+      );
+    default:
+      return new Float32Array(raw);
+  }
 }
 
 function checkMetadata(info: unknown, fail: (message: string) => never): Record<string, string> {
@@ -125,16 +153,27 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Serialises tensors (in map order) and metadata; the header is padded with spaces to 8 bytes, as the crate does. */
-export function formatSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+/**
+ * Serialises tensors (in map order) and metadata; the header is padded with spaces to 8 bytes, as the
+ * crate does. The tensors named in `integers` hold integers and are stored as that dtype (a converted
+ * PyTorch state_dict keeps its int64 `num_batches_tracked`).
+ */
+export function formatSafetensors(
+  tensors: ReadonlyMap<string, Tensor>,
+  metadata: Readonly<Record<string, string>> = {},
+  integers: ReadonlyMap<string, SafetensorsIntegerDType> = new Map(),
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header[METADATA_KEY] = metadata;
   let offset = 0;
+  const data = new Map<string, Uint8Array>();
   for (const [name, t] of tensors) {
     if (name === METADATA_KEY) throw new SafetensorsError(`a tensor cannot be named '${METADATA_KEY}'`);
-    const bytes = t.data.byteLength;
-    header[name] = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: [...t.shape], data_offsets: [offset, offset + bytes] };
-    offset += bytes;
+    const integer = integers.get(name);
+    const bytes = integer === undefined ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : integerBytes(name, t, integer);
+    data.set(name, bytes);
+    header[name] = { dtype: integer ?? (t.dtype === 'float64' ? 'F64' : 'F32'), shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -147,11 +186,20 @@ export function formatSafetensors(tensors: ReadonlyMap<string, Tensor>, metadata
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  for (const t of tensors.values()) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  for (const bytes of data.values()) {
+    out.set(bytes, at);
+    at += bytes.length;
   }
   return out;
+}
+
+function integerBytes(name: string, t: Tensor, dtype: SafetensorsIntegerDType): Uint8Array {
+  const values = Array.from(t.data);
+  if (!values.every((v) => Number.isSafeInteger(v) && (dtype === 'I64' || v === (v | 0)))) {
+    throw new SafetensorsError(`tensor '${name}' is stored as ${dtype} but holds a value that is not such an integer`);
+  }
+  const array = dtype === 'I64' ? BigInt64Array.from(values, BigInt) : Int32Array.from(values);
+  return new Uint8Array(array.buffer);
 }
 
 /** Reads and validates a safetensors file. */
@@ -160,6 +208,11 @@ export async function readSafetensors(file: string): Promise<Safetensors> {
 }
 
 /** Writes a safetensors file through a temporary name and a rename, so a crash never leaves half a file. */
-export async function writeSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
-  await writeFileAtomic(file, formatSafetensors(tensors, metadata));
+export async function writeSafetensors(
+  file: string,
+  tensors: ReadonlyMap<string, Tensor>,
+  metadata: Readonly<Record<string, string>> = {},
+  integers: ReadonlyMap<string, SafetensorsIntegerDType> = new Map(),
+): Promise<void> {
+  await writeFileAtomic(file, formatSafetensors(tensors, metadata, integers));
 }

@@ -9,6 +9,7 @@ import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shap
 import { Tensor, type DType } from '../tensor/tensor.js';
 import { classifierLayers, DEFAULT_INIT, initialise, type InitContext, type InitScheme } from './init.js';
 import type { NetSpec, NodeSpec } from './spec.js';
+import { isExactMatch, matchState, StateMismatchError, type StateMatch } from './state.js';
 
 export { NetError } from '../graph/errors.js';
 
@@ -18,6 +19,8 @@ export interface Parameter {
   readonly value: Tensor;
   grad: Tensor | null;
   readonly trainable: boolean;
+  /** Its layer is frozen (`NetOptions.frozen`): no gradient, and the optimizer leaves it alone. Absent: false. */
+  readonly frozen?: boolean;
 }
 
 /** How to build a Net. */
@@ -28,6 +31,12 @@ export interface NetOptions {
   dtype?: DType;
   /** How CONV and FC weights start out (net/init.ts); `he` with a small classifier by default. */
   init?: InitScheme;
+  /**
+   * Names of layers to freeze (fine-tuning): backward computes no gradient for their parameters,
+   * `trainableParams` leaves them out, and their BN normalises with its running statistics, which
+   * stay as they are, in training too. Each must be a layer with parameters.
+   */
+  frozen?: Iterable<string>;
 }
 
 /** Options of `Net.forward`. */
@@ -70,6 +79,8 @@ export class Net {
   /** The training schedule whose backward also computes dLoss/dinput, built when first asked for. */
   private trainingWithInputGrad: Schedule | null = null;
   private readonly rng: Rng;
+  /** The frozen layers' names (`NetOptions.frozen`). */
+  readonly frozen: ReadonlySet<string>;
   private activations: (Tensor | null)[] = [];
   /** What each forward step of the last training pass saved for its backward. */
   private tape: unknown[] | null = null;
@@ -81,26 +92,27 @@ export class Net {
     this.rng = new Rng(options.seed ?? 0);
     this.graph = buildGraph(spec);
     this.shapes = this.graph.shapes;
+    this.frozen = checkedFrozen(this.graph, options.frozen ?? []);
     const scheme = options.init ?? DEFAULT_INIT;
     const classifiers = classifierLayers(spec);
-    this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params, { scheme, classifier: classifiers.has(node.spec.name) }));
+    this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params, { scheme, classifier: classifiers.has(node.spec.name) }, this.frozen.has(node.spec.name)));
     this.inference = this.schedule(false, false);
     this.training = this.schedule(true, false);
   }
 
   /** The schedule of a pass, with the fused kernels this net's backend offers. */
   private schedule(training: boolean, inputGrad: boolean): Schedule {
-    return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend) });
+    return buildSchedule(this.graph, { training, inputGrad, fusions: fusionsOf(this.backend), frozen: this.frozen });
   }
 
-  private createParams(prefix: string, specs: ParamSpec[], init: InitContext): Record<string, Tensor> {
+  private createParams(prefix: string, specs: ParamSpec[], init: InitContext, frozen: boolean): Record<string, Tensor> {
     const tensors: Record<string, Tensor> = {};
     for (const spec of specs) {
       const value = Tensor.zeros(spec.shape, this.dtype, this.backend.allocator);
       initialise(value, spec.init, this.rng, init);
       tensors[spec.name] = value;
       const name = `${prefix}.${spec.name}`;
-      this.params.set(name, { name, value, grad: null, trainable: spec.trainable });
+      this.params.set(name, { name, value, grad: null, trainable: spec.trainable, frozen });
     }
     return tensors;
   }
@@ -124,9 +136,9 @@ export class Net {
     return this.graph.auxHeads.map((j) => this.activations[j] as Tensor);
   }
 
-  /** The trainable parameters, in layer order. */
+  /** The parameters the optimizer updates (trainable, in no frozen layer), in layer order. */
   trainableParams(): Parameter[] {
-    return [...this.params.values()].filter((p) => p.trainable);
+    return [...this.params.values()].filter((p) => p.trainable && p.frozen !== true);
   }
 
   /**
@@ -145,11 +157,12 @@ export class Net {
     // them from sitting beside this pass's activations (PyTorch's zero_grad(set_to_none=True) before forward).
     if (training) this.dropGrads();
     const ctx = this.context(training);
+    const frozenCtx: ForwardContext = { ...ctx, frozen: true };
     const values: (Tensor | null)[] = this.shapes.map(() => null);
     values[0] = x;
     const tape = (training ? this.training : this.inference).forward.map((step) => {
       const inputs = step.inputs.map((j) => values[j] as Tensor);
-      const { output, saved } = step.op.forward(ctx, inputs, this.paramsOf(step), step.layer.attrs);
+      const { output, saved } = step.op.forward(step.frozen ? frozenCtx : ctx, inputs, this.paramsOf(step), step.layer.attrs);
       inspect?.(step.node.spec, output);
       values[step.output] = output;
       if (!training) step.op.release(saved);
@@ -179,13 +192,14 @@ export class Net {
     }
     const schedule = inputGrad ? (this.trainingWithInputGrad ??= this.schedule(true, true)) : this.training;
     const ctx = this.context(true);
+    const frozenCtx: ForwardContext = { ...ctx, frozen: true };
     const grads: (Tensor | null)[] = this.shapes.map(() => null);
     [dy, ...auxGrads].forEach((g, k) => (grads[schedule.seeds[k] as number] = g.clone(this.backend.allocator)));
     for (const back of schedule.backward) {
       const step = schedule.forward[back.step] as ForwardStep;
       const saved = tape[back.step];
       const gradOut = grads[step.output] as Tensor;
-      const result = step.op.backward(ctx, saved, gradOut, this.paramsOf(step), step.layer.attrs, back.wanted);
+      const result = step.op.backward(step.frozen ? frozenCtx : ctx, saved, gradOut, this.paramsOf(step), step.layer.attrs, back.wanted);
       step.op.release(saved);
       gradOut.dispose();
       grads[step.output] = null;
@@ -262,19 +276,17 @@ export class Net {
     this.tape = null;
   }
 
-  /** Copies values into the named parameters (e.g. from a weights file), checking every shape. */
-  loadState(state: ReadonlyMap<string, Tensor>, { strict = true }: { strict?: boolean } = {}): void {
-    for (const [name, param] of this.params) {
-      const source = state.get(name);
-      if (source === undefined) {
-        if (strict) throw new Error(`weights: no tensor named '${name}' (shape ${formatShape(param.value.shape)})`);
-        continue;
-      }
-      if (!sameShape(source.shape, param.value.shape)) {
-        throw new Error(`weights: '${name}' has shape ${formatShape(source.shape)}, the net expects ${formatShape(param.value.shape)}`);
-      }
-      param.value.data.set(source.data);
-    }
+  /**
+   * Copies values into the named parameters (e.g. from a weights file). Strict unless `partial`: the
+   * state must have every parameter with its shape and nothing else (see `matchState`), or a
+   * `StateMismatchError` lists what differs and nothing is loaded. `partial` loads what matches; the
+   * returned match says what was left out.
+   */
+  loadState(state: ReadonlyMap<string, Tensor>, { partial = false }: { partial?: boolean } = {}): StateMatch {
+    const match = matchState(new Map([...this.params].map(([name, p]) => [name, p.value.shape])), state);
+    if (!partial && !isExactMatch(match)) throw new StateMismatchError(match);
+    for (const name of match.matching) (this.params.get(name) as Parameter).value.data.set((state.get(name) as Tensor).data);
+    return match;
   }
 
   private context(training: boolean): ForwardContext {
@@ -289,6 +301,17 @@ export class Net {
   set rngState(state: number) {
     this.rng.setState(state);
   }
+}
+
+/** The names in `frozen`, each checked to be a layer of the graph that has parameters. */
+function checkedFrozen(graph: Graph, frozen: Iterable<string>): ReadonlySet<string> {
+  const names = new Set(frozen);
+  for (const name of names) {
+    const node = graph.nodes.find((n) => n.spec.name === name);
+    if (node === undefined) throw new Error(`frozen: the net has no layer named '${name}'`);
+    if (node.params.length === 0) throw new Error(`frozen: layer '${name}' (${node.spec.op}) has no parameters to freeze`);
+  }
+  return names;
 }
 
 /** a + b by the backend, freeing both: where a value has several readers, their gradients add up. */

@@ -1,7 +1,8 @@
 import { buffer, calls, inputGrad, outputFrom, param, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Backend } from '../backends/backend.js';
+import { Tensor } from '../tensor/tensor.js';
 
 /**
  * BN: per-channel normalisation. Training uses the batch's statistics and updates the running
@@ -45,7 +46,8 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
     const beta = params['bias'] as Tensor;
     const runningMean = params['running_mean'] as Tensor;
     const runningVar = params['running_var'] as Tensor;
-    if (!ctx.training) {
+    // A frozen BN (fine-tuning) normalises as in inference, so its statistics stay those it was trained with.
+    if (!ctx.training || ctx.frozen === true) {
       return { output: ctx.backend.batchNormInfer(input, gamma, beta, runningMean, runningVar, attrs.eps), saved: null };
     }
     const { y, mean, invStd } = ctx.backend.batchNormTrain(input, gamma, beta, attrs.eps);
@@ -53,7 +55,8 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
     return { output: y, saved: { x: input, mean, invStd } };
   },
 
-  backward(ctx, saved, dy, params) {
+  backward(ctx, saved, dy, params, attrs) {
+    if (saved === null && ctx.frozen === true) return { inputs: [frozenInputGrad(ctx.backend, dy, params, attrs.eps)], params: {} };
     if (saved === null) throw new Error('bn: backward after an inference-mode forward');
     const { dx, dgamma, dbeta } = ctx.backend.batchNormGrad(dy, saved.x, params['weight'] as Tensor, saved.mean, saved.invStd);
     return { inputs: [dx], params: { weight: dgamma, bias: dbeta } };
@@ -77,6 +80,18 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
     return [calls('batchNormGrad', inputGrad(0, sizeOf(x)), buffer('paramGrad', channels), buffer('paramGrad', channels))];
   },
 };
+
+/**
+ * dLoss/dx through a BN that normalised with its running statistics: dy * gamma / sqrt(var + eps)
+ * per channel, which is `batchNormInfer` of dy with a zero mean and a zero shift.
+ */
+function frozenInputGrad(backend: Backend, dy: Tensor, params: Readonly<Record<string, Tensor>>, eps: number): Tensor {
+  const gamma = params['weight'] as Tensor;
+  const zeros = Tensor.zeros(gamma.shape, gamma.dtype, backend.allocator);
+  const dx = backend.batchNormInfer(dy, gamma, zeros, zeros, params['running_var'] as Tensor, eps);
+  zeros.dispose();
+  return dx;
+}
 
 function updateRunningStats(x: Tensor, mean: Tensor, invStd: Tensor, runningMean: Tensor, runningVar: Tensor, attrs: BatchNormAttrs): void {
   const count = x.size / (x.shape[1] as number);

@@ -65,8 +65,11 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
 
   backward(ctx, { x }, dy, params, attrs, inputGradWanted) {
     const weight = params['weight'] as Tensor;
-    const grads: Record<string, Tensor> = { weight: ctx.backend.conv2dGradWeight(dy, x, attrs) };
-    if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    const grads: Record<string, Tensor> = {};
+    if (ctx.frozen !== true) {
+      grads['weight'] = ctx.backend.conv2dGradWeight(dy, x, attrs);
+      if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    }
     const dx = inputGradWanted?.[0] === false ? null : ctx.backend.conv2dGradInput(dy, weight, x.shape, attrs);
     return { inputs: [dx], params: grads };
   },

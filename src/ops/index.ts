@@ -12,6 +12,9 @@ import { add, type AddAttrs } from './add.js';
 import { concat, type ConcatAttrs } from './concat.js';
 import { flatten, type FlattenAttrs } from './flatten.js';
 import { softmax, type SoftmaxAttrs } from './softmax.js';
+import { affine, type AffineAttrs } from './affine.js';
+import { leakyRelu, type LeakyReluAttrs } from './leakyrelu.js';
+import { pad, type PadAttrs } from './pad.js';
 
 /** Every layer type, by the name a net spec uses, with the attributes it takes. */
 export interface OpAttrs {
@@ -28,6 +31,9 @@ export interface OpAttrs {
   concat: ConcatAttrs;
   flatten: FlattenAttrs;
   softmax: SoftmaxAttrs;
+  affine: AffineAttrs;
+  leakyrelu: LeakyReluAttrs;
+  pad: PadAttrs;
 }
 
 export type OpType = keyof OpAttrs;
@@ -46,7 +52,10 @@ export const ops: { [K in OpType]: Op<OpAttrs[K], unknown> } = {
   concat,
   flatten,
   softmax,
+  affine,
+  leakyrelu: leakyRelu,
+  pad,
 };
 
 export type { Op } from './op.js';
-export type { Conv2dAttrs, PoolAttrs, AvgPoolAttrs, LinearAttrs, BatchNormAttrs, DropoutAttrs, LrnAttrs };
+export type { Conv2dAttrs, PoolAttrs, AvgPoolAttrs, LinearAttrs, BatchNormAttrs, DropoutAttrs, LrnAttrs, AffineAttrs, LeakyReluAttrs, PadAttrs };

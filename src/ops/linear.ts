@@ -53,8 +53,11 @@ export const linear: Op<LinearAttrs, Saved> = {
   },
 
   backward(ctx, { x, xShape }, dy, params, attrs) {
-    const grads: Record<string, Tensor> = { weight: ctx.backend.linearGradWeight(dy, x) };
-    if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    const grads: Record<string, Tensor> = {};
+    if (ctx.frozen !== true) {
+      grads['weight'] = ctx.backend.linearGradWeight(dy, x);
+      if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+    }
     const dx = ctx.backend.linearGradInput(dy, params['weight'] as Tensor);
     return { inputs: [dx.reshape(xShape)], params: grads };
   },

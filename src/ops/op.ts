@@ -28,6 +28,11 @@ export interface ForwardContext {
   backend: Backend;
   training: boolean;
   rng: Rng;
+  /**
+   * The layer is frozen (fine-tuning): backward computes no parameter gradients (`params` is empty),
+   * and BN normalises with its running statistics and leaves them unchanged, even in training.
+   */
+  frozen?: boolean;
 }
 
 /** The result of a forward pass: the output and whatever backward will need. */
@@ -40,7 +45,7 @@ export interface ForwardResult<S> {
 export interface BackwardResult {
   /** Gradient for each input, in order; null where the caller said it is not wanted. */
   inputs: (Tensor | null)[];
-  /** Gradient for each trainable parameter, by name. */
+  /** Gradient for each trainable parameter, by name; none when `ForwardContext.frozen`. */
   params: Record<string, Tensor>;
 }
 

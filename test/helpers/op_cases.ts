@@ -70,6 +70,10 @@ export const OP_CASES: OpCase[] = [
   { name: 'concat of three', op: 'concat', attrs: {}, inputs: [[2, 2, 3, 3], [2, 3, 3, 3], [2, 1, 3, 3]] },
   { name: 'flatten', op: 'flatten', attrs: {}, inputs: [[2, 3, 2, 2]] },
   { name: 'softmax', op: 'softmax', attrs: {}, inputs: [[3, 5]] },
+  { name: 'pad, asymmetric', op: 'pad', attrs: { top: 0, left: 1, bottom: 2, right: 1, value: 0, forMax: false }, inputs: [[2, 3, 3, 4]] },
+  { name: 'affine, volume', op: 'affine', attrs: {}, inputs: [[2, 3, 2, 3]] },
+  { name: 'affine, vector', op: 'affine', attrs: {}, inputs: [[3, 4]] },
+  { name: 'leakyrelu 0.1', op: 'leakyrelu', attrs: { alpha: 0.1 }, inputs: [[2, 3, 4, 4]], values: 'distinct' },
 ];
 
 /** The op's params for these inputs: trainable ones random, buffers (BN running stats) as they start. */

@@ -55,7 +55,7 @@ const hostile: [string, Uint8Array, RegExp][] = [
   ['a header that is an array', file('[1, 2]'), /not a JSON object/],
   ['invalid UTF-8', file('{"\xff"}'.replace('\xff', '\u00ff')).map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8/],
   ['an unknown dtype', file({ x: { dtype: 'Q7', shape: [1], data_offsets: [0, 4] } }, f32(1)), /tensor 'x': unknown dtype 'Q7'/],
-  ['an unsupported dtype', file({ x: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, f32(1)), /dtype F16 is not supported/],
+  ['an unsupported dtype', file({ x: { dtype: 'BF16', shape: [2], data_offsets: [0, 4] } }, f32(1)), /dtype BF16 is not supported/],
   ['a negative dimension', file({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), /non-negative integers/],
   ['a fractional dimension', file({ x: { dtype: 'F32', shape: [1.5], data_offsets: [0, 4] } }, f32(1)), /non-negative integers/],
   ['a huge shape', file({ x: { dtype: 'F32', shape: [1e9, 1e9, 1e9], data_offsets: [0, 4] } }, f32(1)), /needs more bytes than the file holds/],
@@ -99,4 +99,39 @@ test('writes through a temporary name, leaving only the final file; a missing fi
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('integer and half tensors: I64 (num_batches_tracked), I32 and F16 read exactly; integers written back as their dtype', () => {
+  const i64 = new Uint8Array(BigInt64Array.from([-3n, 0n, 1n << 40n]).buffer);
+  const i32 = new Uint8Array(Int32Array.from([-7, 8]).buffer);
+  const f16 = new Uint8Array(Uint16Array.from([0x3c00, 0xc000, 0x3555, 0x0001]).buffer); // 1, -2, 0.333251953125, 2^-24
+  const data = new Uint8Array([...i64, ...i32, ...f16]);
+  const read = parseSafetensors(
+    file(
+      {
+        'bn.num_batches_tracked': { dtype: 'I64', shape: [3], data_offsets: [0, 24] },
+        int: { dtype: 'I32', shape: [1, 2], data_offsets: [24, 32] },
+        half: { dtype: 'F16', shape: [2, 2], data_offsets: [32, 40] },
+      },
+      data,
+    ),
+  );
+  const tracked = read.tensors.get('bn.num_batches_tracked') as Tensor;
+  assert.equal(tracked.dtype, 'float64');
+  assert.deepEqual(Array.from(tracked.data), [-3, 0, 2 ** 40]);
+  assert.deepEqual(Array.from((read.tensors.get('int') as Tensor).data), [-7, 8]);
+  const half = read.tensors.get('half') as Tensor;
+  assert.equal(half.dtype, 'float32');
+  assert.deepEqual(Array.from(half.data), [1, -2, 0.333251953125, 2 ** -24]);
+
+  const integers = new Map([['bn.num_batches_tracked', 'I64' as const], ['int', 'I32' as const]]);
+  const bytes = formatSafetensors(new Map([...read.tensors].filter(([n]) => n !== 'half')), {}, integers);
+  const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<string, { dtype: string }>;
+  assert.equal(header['bn.num_batches_tracked']?.dtype, 'I64');
+  assert.equal(header['int']?.dtype, 'I32');
+  assert.deepEqual(new Uint8Array(bytes.subarray(8 + headerLength)), new Uint8Array([...i64, ...i32]), 'the integers as PyTorch stores them');
+  assert.throws(() => formatSafetensors(new Map([['x', Tensor.from([1], [0.5], 'float64')]]), {}, new Map([['x', 'I64']])), /tensor 'x' is stored as I64 but holds a value that is not such an integer/);
+  const huge = new Uint8Array(BigInt64Array.from([(1n << 53n) + 1n]).buffer);
+  assert.throws(() => parseSafetensors(file({ n: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, huge), 'w.safetensors'), /w\.safetensors: tensor 'n': the I64 value 9007199254740993 is beyond 2\^53/);
 });

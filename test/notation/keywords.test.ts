@@ -16,6 +16,11 @@ const EXAMPLES: [string, string, string[]][] = [
   ['LRN(size=3, k=1)', 'LRN(size=3, k=1)', ['LRN']],
   ['SOFTMAX', 'SOFTMAX', ['Softmax']],
   ['FLATTEN', 'FLATTEN', ['Flatten']],
+  ['PAD(t=0, l=1, b=2, r=3)', 'PAD(t=0, l=1, b=2, r=3)', ['Pad']],
+  ['PAD(b=1, r=1, max=1)', 'PAD(t=0, l=0, b=1, r=1, max=1)', ['Pad']],
+  ['AFFINE', 'AFFINE', ['Mul', 'Add']],
+  ['LEAKYRELU(0.2)', 'LEAKYRELU(0.2)', ['LeakyRelu']],
+  ['AVGPOOL3(s=1, p=1, countpad=0)', 'AVGPOOL3(s=1, p=1, countpad=0)', ['AveragePool']],
 ];
 
 test('every layer keyword has an entry, and each entry writes back what compiles to the same op and attrs', () => {

@@ -135,7 +135,7 @@ test('parse keeps source locations on the tree', () => {
 test('near misses of keywords say what was meant', () => {
   const cases: [string, number, RegExp][] = [
     ['INPUT -> conv3-16 -> RELU -> FC', 15, /expected '->' or end of input, found '-'; did you mean CONV3-16\?/],
-    ['INPUT -> FC10', 10, /'FC10' is neither a layer \(INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN\) nor a block; did you mean FC-10\?/],
+    ['INPUT -> FC10', 10, /'FC10' is neither a layer \(INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN, PAD, AFFINE, LEAKYRELU\) nor a block; did you mean FC-10\?/],
     ['INPUT -> [CONV -> RELU]x2 -> FC', 24, /found 'x2'; did you mean \]\*2\?/],
     ['INPUT -> Relu -> FC', 10, /did you mean RELU\?/],
     ['INPUT -> MAXPOOL2 -> FC', 10, /did you mean POOL2\?/],

@@ -89,13 +89,16 @@ export const POOL = keyword({
   onnx: (a) => [{ op: 'MaxPool', params: [], attrs: [...onnxWindow(a), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }] }],
 });
 
-/** `AVGPOOL5(s=3)`: average pooling; zero padding counts in the average, as PyTorch's default. */
+/** `AVGPOOL5(s=3)`: average pooling; zero padding counts in the average, as PyTorch's default, unless `countpad=0`. */
 export const AVGPOOL = keyword({
   op: 'avgpool',
   syntax: { filterSize: true, count: null },
-  accepts: { named: WINDOW_ATTRS, rounding: true, positional: null },
-  resolve: (layer, attrs, ctx) => ({ ...resolveWindow(layer, attrs, ctx, false), countIncludePad: true }),
-  write: (a) => writeWindow('AVGPOOL', a, false, '', []),
+  accepts: { named: [...WINDOW_ATTRS, 'countpad'], rounding: true, positional: null },
+  resolve(layer, attrs, ctx) {
+    attrs.check('countpad', 'countpad is 0 (average over the values inside the input) or 1', (v) => v === 0 || v === 1);
+    return { ...resolveWindow(layer, attrs, ctx, false), countIncludePad: attrs.get('countpad')?.[0] !== 0 };
+  },
+  write: (a) => writeWindow('AVGPOOL', a, false, '', a.countIncludePad ? [] : ['countpad=0']),
   onnx: (a) => [
     {
       op: 'AveragePool',

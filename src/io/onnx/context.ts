@@ -1,0 +1,158 @@
+import { ops, type OpAttrs, type OpType } from '../../ops/index.js';
+import type { NodeSpec } from '../../net/spec.js';
+import type { Shape } from '../../tensor/shape.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { AttributeProto_AttributeType, type AttributeProto, type NodeProto } from './onnx_pb.js';
+import { OnnxError } from './errors.js';
+import { readTensor, type ConstTensor, type ExternalReader } from './tensor.js';
+
+/**
+ * What an ONNX value is at import: a tensor known now (folded), the output of a net node (its
+ * per-image shape), one channel of a net value with a scale and shift still to apply (GoogLeNet's
+ * `transform_input` slices the image's channels apart and concatenates them back), or a value
+ * convstack does not compute (a Dropout mask), an error only if something reads it.
+ */
+export type Value =
+  | { kind: 'const'; tensor: ConstTensor }
+  | { kind: 'net'; node: string; shape: Shape }
+  | { kind: 'channel'; source: Extract<Value, { kind: 'net' }>; channel: number; keepsAxis: boolean; scale: number; shift: number }
+  | { kind: 'absent'; why: string };
+
+/** A net value: a node's output (or the images, `input`) and its per-image shape. */
+export type NetValue = Extract<Value, { kind: 'net' }>;
+
+/** The state of one import: the values by ONNX name, the nodes and weights made so far. */
+export class ImportContext {
+  readonly values = new Map<string, Value>();
+  readonly nodes: NodeSpec[] = [];
+  readonly weights = new Map<string, Tensor>();
+  private readonly names = new Set<string>(['input']);
+
+  constructor(
+    readonly file: string,
+    readonly opset: number,
+    /** The batch size the graph declares (1 when symbolic), for folding Shape. */
+    readonly batch: number,
+    readonly external: ExternalReader | null,
+  ) {}
+
+  /** Adds a net node of `op` reading `inputs`, with its parameters, and returns its value. */
+  add<K extends OpType>(onnx: NodeView, op: K, attrs: OpAttrs[K], inputs: readonly NetValue[], params: Record<string, Tensor> = {}): NetValue {
+    const name = this.uniqueName(onnx.name);
+    const shapes = inputs.map((v) => v.shape);
+    let shape: Shape;
+    try {
+      shape = (ops[op] as (typeof ops)[K]).outputShape(shapes, attrs as never);
+    } catch (error) {
+      return onnx.fail((error as Error).message);
+    }
+    this.nodes.push({ name, op, attrs, inputs: inputs.map((v) => v.node) } as NodeSpec);
+    for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
+    return { kind: 'net', node: name, shape };
+  }
+
+  /** A state_dict-friendly node name from the ONNX one: `/layer1/conv1/Conv` -> `layer1_conv1_Conv`. */
+  private uniqueName(onnxName: string): string {
+    const base = onnxName.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
+    let name = base;
+    for (let k = 2; this.names.has(name); k++) name = `${base}_${k}`;
+    this.names.add(name);
+    return name;
+  }
+}
+
+/** One ONNX node as an importer function sees it: its inputs as values, its attributes by name with defaults. */
+export class NodeView {
+  readonly name: string;
+  readonly opType: string;
+
+  constructor(
+    readonly proto: NodeProto,
+    readonly ctx: ImportContext,
+  ) {
+    this.opType = proto.opType;
+    this.name = proto.name || proto.output[0] || proto.opType;
+  }
+
+  /** An error naming the op, the node and the opset. */
+  fail(reason: string): never {
+    throw new OnnxError(`${this.ctx.file}: ${this.opType} node '${this.name}' (opset ${this.ctx.opset}): ${reason}`);
+  }
+
+  /** The number of inputs written, an empty name (an omitted optional input) included. */
+  get inputCount(): number {
+    return this.proto.input.length;
+  }
+
+  /** Input `i`, or null when it is omitted. */
+  input(i: number): Value | null {
+    const name = this.proto.input[i];
+    if (name === undefined || name === '') return null;
+    const value = this.ctx.values.get(name);
+    if (value === undefined) return this.fail(`input '${name}' is not computed by any earlier node`);
+    if (value.kind === 'absent') return this.fail(`input '${name}' is ${value.why}`);
+    return value;
+  }
+
+  /** Input `i`, which must be computed by the net from the images. */
+  netInput(i: number): NetValue {
+    const value = this.input(i);
+    if (value?.kind !== 'net') return this.fail(`input ${i + 1} must be computed from the images${value === null ? ', and is missing' : ''}`);
+    return value;
+  }
+
+  /** Input `i`, which must be known at import (an initializer, a Constant or a folded shape); null when omitted. */
+  constInput(i: number): ConstTensor | null {
+    const value = this.input(i);
+    if (value === null) return null;
+    if (value.kind !== 'const') return this.fail(`input ${i + 1} ('${this.proto.input[i]}') must be known at import, not computed from the images`);
+    return value.tensor;
+  }
+
+  private attr(name: string): AttributeProto | undefined {
+    return this.proto.attribute.find((a) => a.name === name);
+  }
+
+  has(name: string): boolean {
+    return this.attr(name) !== undefined;
+  }
+
+  int(name: string, fallback: number): number {
+    const a = this.attr(name);
+    return a === undefined ? fallback : Number(a.i);
+  }
+
+  ints(name: string, fallback: readonly number[]): number[] {
+    const a = this.attr(name);
+    return a === undefined ? [...fallback] : a.ints.map(Number);
+  }
+
+  float(name: string, fallback: number): number {
+    const a = this.attr(name);
+    return a === undefined ? fallback : a.f;
+  }
+
+  string(name: string, fallback: string): string {
+    const a = this.attr(name);
+    return a === undefined ? fallback : new TextDecoder().decode(a.s);
+  }
+
+  /** A tensor attribute (Constant's `value`). */
+  tensor(name: string): ConstTensor | null {
+    const a = this.attr(name);
+    if (a === undefined) return null;
+    if (a.type !== AttributeProto_AttributeType.TENSOR || a.t === undefined) return this.fail(`attribute '${name}' is not a tensor`);
+    return readTensor(a.t, `${this.ctx.file}: ${this.opType} node '${this.name}' attribute '${name}'`, this.ctx.external);
+  }
+
+  /** Rejects attributes whose value changes the result and that convstack does not implement. */
+  refuse(name: string, isDefault: (a: AttributeProto) => boolean, what: string): void {
+    const a = this.attr(name);
+    if (a !== undefined && !isDefault(a)) this.fail(`${what} is not supported`);
+  }
+}
+
+/** A float32 tensor of a constant's values, as the net's weights are stored. */
+export function weightTensor(shape: Shape, values: ArrayLike<number>): Tensor {
+  return Tensor.from(shape, values, 'float32');
+}

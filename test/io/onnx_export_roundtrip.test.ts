@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { exportOnnx } from '../../src/io/onnx/export.js';
+import { importOnnx } from '../../src/io/onnx/import.js';
+import { Net } from '../../src/net/net.js';
+import type { NetSpec } from '../../src/net/spec.js';
+import { layerText, toNetSpec } from '../../src/notation/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { zooNet } from '../../src/zoo/index.js';
+import { assertClose } from '../helpers/assert.js';
+
+function resnet18At32(): NetSpec {
+  const entry = zooNet('resnet18') ?? assert.fail('resnet18');
+  return toNetSpec(entry.source, { bindings: entry.bindings, input: [32, 32, 3] });
+}
+
+// Import of our own export (src/io/onnx/import.ts, the `onnx` branch's importer).
+const CASES: [string, NetSpec][] = [
+  ['a spec with BN, a pool and an FC on a volume', toNetSpec('INPUT[12x12x3] -> conv1: CONV3-4 -> bn: BN -> RELU -> POOL2 -> FC-5')],
+  ['resnet18 at 32x32', resnet18At32()],
+];
+
+for (const [what, spec] of CASES) {
+  test(`round trip of ${what}: the same weights in the same order, and the same function`, () => {
+    const net = new Net(spec, { seed: 3 });
+    const back = importOnnx(exportOnnx(net));
+    const original = [...net.params.values()];
+    assert.equal(back.weights.size, original.length);
+    [...back.weights.values()].forEach((t, i) => assert.deepEqual(t.data, original[i]?.value.data, original[i]?.name));
+    const imported = new Net(back.spec, { seed: 9 });
+    imported.loadState(back.weights);
+    const x = Tensor.from([2, ...spec.input], Array.from({ length: 2 * spec.input.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i)));
+    assertClose(imported.forward(x), net.forward(x), what, 1e-6);
+  });
+
+  // NOTE: known differences, on the import side: ONNX has no 'exact' rounding (POOL2 comes back
+  // POOL2(floor)), its float attributes are float32 (BN's eps 1e-5 comes back 9.99999974e-6, its
+  // momentum 1 - 0.9 as 0.09999999999999998), an FC on a volume comes back as FLATTEN -> FC, and
+  // nested names come back with '_' for '.' (layer1_0_conv1).
+  test(`round trip of ${what}: the same notation and weight names, layer by layer`, { todo: 'the importer to keep exact rounding, float32 attributes, FC on a volume and dotted names (see NOTE)' }, () => {
+    const net = new Net(spec, { seed: 3 });
+    const back = importOnnx(exportOnnx(net));
+    assert.deepEqual([...back.weights.keys()], [...net.params.keys()]);
+    assert.deepEqual(
+      back.spec.nodes.map((n) => [n.name, layerText(n), n.inputs]),
+      spec.nodes.map((n) => [n.name, layerText(n), n.inputs]),
+    );
+  });
+}
