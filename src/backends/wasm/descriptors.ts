@@ -3,6 +3,9 @@ import {
   G_A, G_ACS, G_ARS, G_B, G_BCS, G_BIAS, G_BRS, G_C, G_CCS, G_K, G_LDC, G_M, G_MB, G_MODE, G_N, G_NB,
   P_H, P_INCLUDE_PAD, P_KH, P_KW, P_OH, P_OW, P_PH, P_PLANES, P_PW, P_SH, P_SW, P_W,
 } from './abi.js';
+import type { ConvGeometry } from '../conv_geometry.js';
+
+export type { ConvGeometry };
 
 /**
  * Writers of the descriptors the kernels read their geometry from (asm/gemm.ts, conv.ts,
@@ -70,24 +73,6 @@ export function writeGemm(block: Int32Array, d: GemmDescriptor): void {
   put(block, G_MODE, d.mode);
   put(block, G_MB, d.mb);
   put(block, G_NB, d.nb);
-}
-
-/** A convolution's geometry: x (N, C, H, W), weight (O, C/groups, KH, KW), y (N, O, OH, OW). */
-export interface ConvGeometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  groups: number;
 }
 
 /** A convolution kernel's call: the geometry and the size of a job. */

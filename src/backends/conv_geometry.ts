@@ -1,0 +1,50 @@
+import type { Conv2dAttrs } from '../ops/conv2d.js';
+import { ShapeError } from '../ops/errors.js';
+import { windowOutput } from '../ops/window.js';
+import type { Shape } from '../tensor/shape.js';
+
+/**
+ * A convolution's geometry, shared by every backend's conv kernels (and written field by field into
+ * the wasm kernels' descriptor): x (N, C, H, W), weight (O, C/groups, KH, KW), y (N, O, OH, OW).
+ */
+export interface ConvGeometry {
+  /** Images in the batch. */
+  n: number;
+  /** Input channels, height and width. */
+  c: number;
+  h: number;
+  w: number;
+  /** Output channels (filters). */
+  o: number;
+  /** Output height and width. */
+  oh: number;
+  ow: number;
+  /** Filter height and width. */
+  kh: number;
+  kw: number;
+  /** Strides and zero padding (each side), vertical then horizontal. */
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  /** Channel groups: each filter sees C/groups input channels. */
+  groups: number;
+}
+
+/** The geometry of x (N, C, H, W) convolved by weight (O, C/groups, KH, KW); throws a ShapeError when they do not fit `attrs`. */
+export function convGeometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
+  if (xShape.length !== 4 || weightShape.length !== 4) {
+    throw new ShapeError('conv', 'expects x (N, C, H, W) and weight (O, C/groups, KH, KW)', [xShape, weightShape]);
+  }
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const [o, cg, kh, kw] = weightShape as [number, number, number, number];
+  const groups = attrs.groups;
+  if (cg * groups !== c || o % groups !== 0 || kh !== attrs.kernel[0] || kw !== attrs.kernel[1]) {
+    throw new ShapeError('conv', `input and weight do not match ${groups} group(s) of ${attrs.kernel.join('x')} filters`, [xShape, weightShape]);
+  }
+  const [sh, sw] = attrs.stride;
+  const [ph, pw] = attrs.padding;
+  const oh = windowOutput('conv', 'height', h, kh, sh, ph, attrs.rounding);
+  const ow = windowOutput('conv', 'width', w, kw, sw, pw, attrs.rounding);
+  return { n, c, h, w, o, oh, ow, kh, kw, sh, sw, ph, pw, groups };
+}
