@@ -3,23 +3,15 @@ import { ShapeError } from '../ops/errors.js';
 import { windowOutput } from '../ops/window.js';
 import type { Shape } from '../tensor/shape.js';
 
-/**
- * A convolution's geometry, shared by every backend's conv kernels (and written field by field into
- * the wasm kernels' descriptor): x (N, C, H, W), weight (O, C/groups, KH, KW), y (N, O, OH, OW).
- */
-export interface ConvGeometry {
-  /** Images in the batch. */
-  n: number;
-  /** Input channels, height and width. */
-  c: number;
+/** A sliding window over (H, W) planes, giving (OH, OW) outputs: what convolution and pooling share. */
+export interface WindowGeometry {
+  /** Input height and width. */
   h: number;
   w: number;
-  /** Output channels (filters). */
-  o: number;
   /** Output height and width. */
   oh: number;
   ow: number;
-  /** Filter height and width. */
+  /** Window (filter) height and width. */
   kh: number;
   kw: number;
   /** Strides and zero padding (each side), vertical then horizontal. */
@@ -27,6 +19,19 @@ export interface ConvGeometry {
   sw: number;
   ph: number;
   pw: number;
+}
+
+/**
+ * A convolution's geometry, shared by every backend's conv kernels (and written field by field into
+ * the wasm kernels' descriptor): x (N, C, H, W), weight (O, C/groups, KH, KW), y (N, O, OH, OW).
+ */
+export interface ConvGeometry extends WindowGeometry {
+  /** Images in the batch. */
+  n: number;
+  /** Input channels. */
+  c: number;
+  /** Output channels (filters). */
+  o: number;
   /** Channel groups: each filter sees C/groups input channels. */
   groups: number;
 }

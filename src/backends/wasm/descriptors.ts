@@ -3,7 +3,7 @@ import {
   G_A, G_ACS, G_ARS, G_B, G_BCS, G_BIAS, G_BRS, G_C, G_CCS, G_K, G_LDC, G_M, G_MB, G_MODE, G_N, G_NB,
   P_H, P_INCLUDE_PAD, P_KH, P_KW, P_OH, P_OW, P_PH, P_PLANES, P_PW, P_SH, P_SW, P_W,
 } from './abi.js';
-import type { ConvGeometry } from '../conv_geometry.js';
+import type { ConvGeometry, WindowGeometry } from '../conv_geometry.js';
 
 export type { ConvGeometry };
 
@@ -103,18 +103,9 @@ export function writeConv(block: Int32Array, d: ConvDescriptor): void {
 }
 
 /** Pooling: `planes` (N*C) planes of (H, W) pooled to (OH, OW) by (KH, KW) windows. */
-export interface PoolDescriptor {
+export interface PoolDescriptor extends WindowGeometry {
+  /** N*C: each plane is pooled on its own. */
   planes: number;
-  h: number;
-  w: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
   /** The average's divisor counts the padding (ignored by max pooling). */
   includePad: boolean;
 }
