@@ -7,17 +7,23 @@ import type { Shape } from '../tensor/shape.js';
 export interface WindowGeometry {
   /** Input height and width. */
   h: number;
+  /** Input width. */
   w: number;
   /** Output height and width. */
   oh: number;
+  /** Output width. */
   ow: number;
   /** Window (filter) height and width. */
   kh: number;
+  /** Window (filter) width. */
   kw: number;
   /** Strides and zero padding (each side), vertical then horizontal. */
   sh: number;
+  /** Horizontal stride. */
   sw: number;
+  /** Zero padding above and below. */
   ph: number;
+  /** Zero padding left and right. */
   pw: number;
 }
 

@@ -69,9 +69,11 @@ const DIRECT_MAX_K = 1024;
 
 /** How a convolution's forward is split into jobs: the kernel, its block size, each thread's workspace. */
 export interface ForwardTiling {
+  /** The kernel that runs: in-place rows (`convForwardDirect`) or packed im2col (`convForward`). */
   kernel: 'convForwardDirect' | 'convForward';
   /** Output rows per job (direct) or output positions per job (packed). */
   block: number;
+  /** Bytes of workspace each thread needs. */
   workspaceBytes: number;
 }
 
@@ -204,8 +206,11 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
 
 /** How conv2dGradWeight is split into jobs: output rows per step (0 for the packed kernel), taps or columns per job, each thread's workspace. */
 export interface GradWeightTiling {
+  /** Output rows per step of `convGradWeightDirect`; 0 selects the packed `convGradWeight`. */
   band: number;
+  /** Filter taps (direct) or output columns (packed) per job. */
   block: number;
+  /** Bytes of workspace each thread needs. */
   workspaceBytes: number;
 }
 

@@ -27,17 +27,29 @@ function put(block: Int32Array, offset: number, value: number): void {
  * c + 4*(i*ldc + j*ccs), and likewise for A and B.
  */
 export interface GemmOperands {
+  /** Rows of C and A. */
   m: number;
+  /** Columns of C and B. */
   n: number;
+  /** Depth: columns of A, rows of B. */
   k: number;
+  /** Address of A. */
   a: number;
+  /** A's row stride, in floats. */
   ars: number;
+  /** A's column stride, in floats. */
   acs: number;
+  /** Address of B. */
   b: number;
+  /** B's row stride, in floats. */
   brs: number;
+  /** B's column stride, in floats. */
   bcs: number;
+  /** Address of C. */
   c: number;
+  /** C's row stride, in floats. */
   ldc: number;
+  /** C's column stride, in floats (1 for row-major, M for a transposed store). */
   ccs: number;
   /** Address of the bias, 0 for none. */
   bias: number;
@@ -45,6 +57,7 @@ export interface GemmOperands {
 
 /** A `gemm` call: its operands, how it combines them, and the size of its jobs. */
 export interface GemmDescriptor {
+  /** A, B, C and the bias, with their strides. */
   operands: GemmOperands;
   /** ACC, BIAS_ROW, BIAS_COL and RELU of abi.ts, or'ed. */
   mode: number;
@@ -77,6 +90,7 @@ export function writeGemm(block: Int32Array, d: GemmDescriptor): void {
 
 /** A convolution kernel's call: the geometry and the size of a job. */
 export interface ConvDescriptor {
+  /** The convolution's sizes, strides and padding. */
   geometry: ConvGeometry;
   /** The size of a job, in the unit of the kernel that reads it (abi.ts C_NB). */
   block: number;

@@ -24,8 +24,11 @@ interface Product extends GemmOperands {
 
 /** Blocks of C per job and each thread's workspace (packed A and B blocks, the scratch tile). */
 export interface GemmTiling {
+  /** Rows of C per job. */
   mb: number;
+  /** Columns of C per job. */
   nb: number;
+  /** Bytes of workspace each thread needs: packed A and B blocks and the scratch tile. */
   workspaceBytes: number;
 }
 
