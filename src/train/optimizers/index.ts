@@ -22,14 +22,23 @@ export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
  * defaults for the rest). `momentum` defaults to 0.9 for `momentum` and `nesterov`.
  */
 export interface OptimizerOptions {
+  /** Learning rate (the base rate the schedule scales). */
   lr: number;
+  /** SGD momentum, RMSprop momentum. */
   momentum?: number;
+  /** SGD dampening. */
   dampening?: number;
+  /** L2 penalty (AdamW: decoupled decay), for every optimizer. */
   weightDecay?: number;
+  /** Adam's moment decay rates. */
   betas?: readonly [number, number];
+  /** Adagrad's, RMSprop's and Adam's denominator guard. */
   eps?: number;
+  /** RMSprop's smoothing. */
   alpha?: number;
+  /** Adagrad's learning-rate decay. */
   lrDecay?: number;
+  /** Adagrad's starting sum of squares. */
   initialAccumulatorValue?: number;
   /** The parameters' backend (`net.backend`): SGD runs its update there when it has `sgdUpdate`. */
   backend?: Backend;
