@@ -31,7 +31,7 @@ export interface Graph {
 export interface GraphNode {
   /** Position in `spec.nodes`; its output is value `index + 1`. */
   index: number;
-  /** The layer as the spec gives it: type, attrs, name and where it was written. */
+  /** The layer as the spec gives it: name, op, attrs, inputs and where it was written. */
   spec: NodeSpec;
   /** The op that computes it. */
   op: Op<unknown, unknown>;

@@ -18,7 +18,7 @@ export interface Parameter {
   readonly name: string;
   /** The tensor itself, owned by the net. */
   readonly value: Tensor;
-  /** dLoss/d(value) after `backward`, owned by the net until the next backward or `zeroGrad`; null before. */
+  /** dLoss/d(value) after `backward`, owned by the net, which disposes of it when it drops the gradients; null before. */
   grad: Tensor | null;
   /** False for buffers (BN's running statistics), which optimizers skip. */
   readonly trainable: boolean;
@@ -26,7 +26,7 @@ export interface Parameter {
 
 /** How to build a Net. */
 export interface NetOptions {
-  /** Where tensors live and kernels run; default: the default backend. */
+  /** Where tensors live and kernels run; default: the reference backend. */
   backend?: Backend;
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
   seed?: number;

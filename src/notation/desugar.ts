@@ -25,7 +25,7 @@ export interface LayerItem {
 export interface ResItem {
   /** Discriminates the Expanded union. */
   kind: 'res';
-  /** The block's name; its layers and the add node are named under it. */
+  /** The name of the block's add node. */
   name: string;
   /** The residual branch, in order. */
   body: Expanded[];
@@ -39,7 +39,7 @@ export interface ResItem {
 export interface ConcatItem {
   /** Discriminates the Expanded union. */
   kind: 'concat';
-  /** The block's name; its branches' layers and the concat node are named under it. */
+  /** The name of the block's concat node. */
   name: string;
   /** The branches, in the order their channels are concatenated. */
   branches: Expanded[][];

@@ -25,7 +25,7 @@ export class SizingError extends Error {
     readonly op: string,
     /** The axis that does not work out. */
     readonly axis: 'height' | 'width',
-    /** The formula with the numbers filled in, e.g. `(32 - 5 + 2*0)/2 + 1 = 14.5`. */
+    /** The output-size formula with the numbers filled in, as the message shows it. */
     readonly arithmetic: string,
   ) {
     super(`${op}: the ${axis} does not work out: ${arithmetic}`);

@@ -21,7 +21,7 @@ export interface OpAttrs {
   maxpool: PoolAttrs;
   /** POOL (average). */
   avgpool: AvgPoolAttrs;
-  /** Average over each whole (H, W) plane: (N, C, H, W) -> (N, C). */
+  /** Average over each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1). */
   globalavgpool: GlobalAvgPoolAttrs;
   /** FC. */
   fc: LinearAttrs;

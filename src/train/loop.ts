@@ -103,7 +103,7 @@ export class TrainingInterrupted extends Error {
   constructor(
     /** The 1-based epoch that was running. */
     readonly epoch: number,
-    /** Steps taken when it stopped, counted from the start of the run. */
+    /** The step within that epoch at which it stopped. */
     readonly step: number,
     /** Whole epochs finished, and so saved in the checkpoint if there is one. */
     readonly epochsDone: number,
