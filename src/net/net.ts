@@ -18,7 +18,7 @@ export interface Parameter {
   readonly name: string;
   /** The tensor itself, owned by the net. */
   readonly value: Tensor;
-  /** dLoss/d(value) after `backward`, owned by the net, which disposes of it when it drops the gradients; null before. */
+  /** dLoss/d(value) after `backward`; owned by the net, which disposes of it at the next training forward. Null before. */
   grad: Tensor | null;
   /** False for buffers (BN's running statistics), which optimizers skip. */
   readonly trainable: boolean;
