@@ -27,8 +27,11 @@ export interface Backend {
 
   /** y (N, C, OH, OW) and, for backward, the flat index in its (H, W) plane of each maximum. */
   maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
+  /** dx (N, C, H, W) of `xShape`: each dy value added at the input position `argmax` recorded for it. */
   maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor;
+  /** y (N, C, OH, OW): the mean of each window, divided as `attrs.countIncludePad` says. */
   avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor;
+  /** dx (N, C, H, W) of `xShape`: each dy value spread evenly over its window, by the forward's divisor. */
   avgPool2dGrad(dy: Tensor, xShape: Shape, attrs: AvgPoolAttrs): Tensor;
 
   /** y (N, M) = x (N, K) weight(M, K)^T + bias (M). */
@@ -38,12 +41,14 @@ export interface Backend {
   /** dweight (M, K) = dy^T (M, N) x (N, K). */
   linearGradWeight(dy: Tensor, x: Tensor): Tensor;
 
+  /** y = max(0, x), any shape. */
   relu(x: Tensor): Tensor;
   /** dx = dy where the forward output y was positive, else 0. */
   reluGrad(dy: Tensor, y: Tensor): Tensor;
 
   /** Batch statistics over (N, H, W) per channel; mean and invStd = 1/sqrt(var + eps) are (C). */
   batchNormTrain(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): { y: Tensor; mean: Tensor; invStd: Tensor };
+  /** dx (N, C, ...), dgamma (C) and dbeta (C) of batch-statistics normalisation, from the forward's mean and invStd. */
   batchNormGrad(
     dy: Tensor,
     x: Tensor,
@@ -51,10 +56,12 @@ export interface Backend {
     mean: Tensor,
     invStd: Tensor,
   ): { dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+  /** y = gamma (x - mean) / sqrt(variance + eps) + beta per channel, with the running statistics (C). */
   batchNormInfer(x: Tensor, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: number): Tensor;
 
   /** Local response normalisation across channels; `scale` is k + alpha/size * sum(x^2) per value. */
   lrn(x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor };
+  /** dx of LRN, from the forward's x, y and `scale`. */
   lrnGrad(dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: LrnAttrs): Tensor;
 
   /** y = a + b, same shapes. */
@@ -92,10 +99,15 @@ export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details'
 
 /** The hyperparameters of one `sgdUpdate` call. */
 export interface SgdUpdateOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor; 0 for plain SGD (the buffer is then not read). */
   momentum: number;
+  /** Dampening of the gradient added to the momentum buffer, as torch.optim.SGD. */
   dampening: number;
+  /** Nesterov momentum: step along d + momentum * buffer rather than the buffer. */
   nesterov: boolean;
+  /** L2 penalty added to the gradient (weight * weightDecay) before momentum. */
   weightDecay: number;
   /** The first step with this buffer: it is set to d rather than updated. */
   firstStep: boolean;

@@ -10,6 +10,7 @@ export interface OpenOptions {
 
 /** One backend the CLI, the tests and the benchmark can open by name. */
 export interface BackendEntry {
+  /** The name `--backend` takes, e.g. `wasm`. */
   readonly name: string;
   /** One line for `--backend`'s help. */
   readonly description: string;

@@ -9,9 +9,11 @@ import type { Shape } from '../tensor/shape.js';
 export class NetError extends Error {
   override name = 'NetError';
   constructor(
+    /** The layer as the spec gives it, with its name and where it was written. */
     readonly node: NodeSpec,
     /** 1-based position of the layer in the spec. */
     readonly index: number,
+    /** The op's ShapeError or SizingError, or an Error for a spec that is not wired up. */
     readonly reason: Error,
     /** The per-image shapes of the layer's inputs, when they were known. */
     readonly inputs: readonly Shape[] = [],

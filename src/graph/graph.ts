@@ -11,7 +11,9 @@ import { NetError } from './errors.js';
  * input images, i + 1 is node i's output; the last value is the net's output.
  */
 export interface Graph {
+  /** The spec the graph was built from. */
   spec: NetSpec;
+  /** The layers, in the spec's order (a topological order). */
   nodes: GraphNode[];
   /** Each value's per-image shape, [C, H, W] or [F]. */
   shapes: Shape[];
@@ -29,12 +31,17 @@ export interface Graph {
 export interface GraphNode {
   /** Position in `spec.nodes`; its output is value `index + 1`. */
   index: number;
+  /** The layer as the spec gives it: name, op, attrs, inputs and where it was written. */
   spec: NodeSpec;
+  /** The op that computes it. */
   op: Op<unknown, unknown>;
+  /** The op's attrs, typed by `op`. */
   attrs: unknown;
   /** The values it reads, in order. */
   inputs: number[];
+  /** Per-image shapes of the values it reads, in order. */
   inShapes: Shape[];
+  /** Per-image shape of its output. */
   outShape: Shape;
   /** Parameters and buffers it owns, state_dict-style. */
   params: ParamSpec[];
@@ -90,8 +97,11 @@ export function buildGraph(spec: NetSpec): Graph {
 
 /** A step that reads some values and writes one, and what its backward reads of them. */
 export interface ValueStep {
+  /** The values the step reads. */
   inputs: readonly number[];
+  /** The value the step writes. */
   output: number;
+  /** Which of its inputs and output the step's backward reads. */
   backwardReads: BackwardReads;
 }
 

@@ -18,6 +18,7 @@ export function fusionsOf(backend: Pick<Backend, 'conv2dRelu'>): Fusions {
 export interface ScheduleOptions {
   /** Keep what backward reads, and schedule backward. */
   training: boolean;
+  /** The fused kernels the backend offers (e.g. conv + ReLU). */
   fusions: Fusions;
   /** Training: backward also computes dLoss/dinput (the images' gradient), which it otherwise skips where it can. */
   inputGrad?: boolean;
@@ -66,6 +67,7 @@ export interface BackwardStep {
   step: number;
   /** For each input: whether the op is asked for its gradient. */
   wanted: boolean[];
+  /** For each input, what happens to the gradient the op returns for it (`set`, `add` or `drop`). */
   inputGrads: GradientAction[];
   /** False for the net's output (the caller's) and for values training freed in forward already. */
   freesOutput: boolean;
@@ -76,8 +78,11 @@ export interface BackwardStep {
  * memory estimate replays it on a ledger, so the two cannot drift apart.
  */
 export interface Schedule {
+  /** The graph the schedule runs. */
   graph: Graph;
+  /** Whether backward is scheduled and what it reads is kept. */
   training: boolean;
+  /** The forward steps, one per kernel call, in order. */
   forward: ForwardStep[];
   /**
    * The values whose gradients start backward, in order: the net's output, then each auxiliary head.

@@ -38,7 +38,9 @@ export type WorkspaceLifetime = 'beforeOutput' | 'afterOutput' | 'retained';
 
 /** One scratch buffer of one kernel call. */
 export interface WorkspaceBuffer {
+  /** Its size in bytes. */
   bytes: number;
+  /** When it is freed relative to the kernel's output. */
   lifetime: WorkspaceLifetime;
   /** The width of the numbers it holds (8 for float64 sums), for the breakdown in values; default 1 (counted as bytes). */
   bytesPerValue?: number;

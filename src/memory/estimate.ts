@@ -55,12 +55,15 @@ export interface TrainingMemory {
   activationGradients: number;
   /** Parameters and buffers (BN running statistics). */
   params: number;
+  /** dLoss/d(parameter) buffers. */
   paramGradients: number;
+  /** What the optimizer keeps per parameter (momentum buffers, Adam's moments). */
   optimizerState: number;
   /** The input batch, and the augmentation scratch when on. */
   data: number;
   /** Kernel scratch, as the backend's workspace model describes it (reference: im2row patches and float64 sums). */
   workspace: number;
+  /** The peak: the sum of the rows above at that moment. */
   total: number;
 }
 
@@ -68,15 +71,21 @@ export interface TrainingMemory {
 export interface InferenceMemory {
   /** Live activations at the peak, the input batch included. */
   activations: number;
+  /** Parameters and buffers. */
   params: number;
+  /** Kernel scratch alive at the peak. */
   workspace: number;
+  /** The peak: the sum of the rows above at that moment. */
   total: number;
 }
 
 /** The estimate, in bytes, and the same rows in values (stored numbers, whatever their width). */
 export interface MemoryEstimate {
+  /** Bytes held at a training step's peak. */
   training: TrainingMemory;
+  /** Bytes held at an inference pass's peak. */
   inference: InferenceMemory;
+  /** The same rows counted in stored values rather than bytes. */
   values: { training: TrainingMemory; inference: InferenceMemory };
 }
 

@@ -21,7 +21,9 @@ export const BUFFER_KINDS: readonly BufferKind[] = [
 
 /** Values (stored numbers) and bytes per kind of buffer. */
 export interface KindTotals {
+  /** Stored values per kind, whatever their width. */
   values: Record<BufferKind, number>;
+  /** Bytes per kind. */
   bytes: Record<BufferKind, number>;
 }
 

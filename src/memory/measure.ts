@@ -13,6 +13,7 @@ export interface MeasureOptions {
   batch: number;
   /** Default `sgd`. */
   optimizer?: OptimizerName;
+  /** Default float32. */
   dtype?: DType;
   /** Default: the reference backend. */
   backend?: Backend;

@@ -41,13 +41,16 @@ export interface ForwardState {
  * them, for `batch` images of `dtype` on a backend whose kernel scratch `workspace` describes.
  */
 export class ScheduleReplay {
+  /** The buffers alive, their totals by kind and the peak. */
   readonly ledger = new AllocationLedger();
   private readonly elementBytes: number;
   /** The scratch a backend keeps between kernel calls (`retained` workspace), and its size. */
   private retained: { id: BufferId; bytes: number } | null = null;
 
   constructor(
+    /** Images per batch: every batched buffer is this many per-image shapes. */
     readonly batch: number,
+    /** The tensors' type, which sets the width of each value (4 or 8 bytes). */
     readonly dtype: DType,
     private readonly workspace: WorkspaceModel,
   ) {
@@ -64,6 +67,7 @@ export class ScheduleReplay {
     return this.tensor(kind, this.batch * sizeOf(shape));
   }
 
+  /** Frees the buffer `id` on the ledger. */
   free(id: BufferId): void {
     this.ledger.free(id);
   }

@@ -67,7 +67,9 @@ export function classifierLayers(spec: NetSpec): Set<string> {
 
 /** Which scheme, and whether the tensor belongs to a classifier layer. */
 export interface InitContext {
+  /** The scheme the net was built with. */
   scheme: InitScheme;
+  /** Whether the tensor belongs to a classifier layer (the output or an auxiliary head), which `he` starts smaller. */
   classifier: boolean;
 }
 

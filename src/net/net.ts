@@ -15,9 +15,13 @@ export { NetError } from '../graph/errors.js';
 
 /** A trainable tensor (or a buffer such as BN's running mean) and, after backward, its gradient. */
 export interface Parameter {
+  /** The state_dict name, `<layer>.<param>` (`features.0.weight`). */
   readonly name: string;
+  /** The tensor itself, owned by the net. */
   readonly value: Tensor;
+  /** dLoss/d(value) after `backward`; owned by the net, which disposes of it at the next training forward. Null before. */
   grad: Tensor | null;
+  /** False for buffers (BN's running statistics), which optimizers skip. */
   readonly trainable: boolean;
   /** Its layer is frozen (`NetOptions.frozen`): no gradient, and the optimizer leaves it alone. Absent: false. */
   readonly frozen?: boolean;
@@ -25,9 +29,11 @@ export interface Parameter {
 
 /** How to build a Net. */
 export interface NetOptions {
+  /** Where tensors live and kernels run; default: the reference backend. */
   backend?: Backend;
   /** Seeds weight initialisation and dropout; the same seed gives the same net. */
   seed?: number;
+  /** Default float32. */
   dtype?: DType;
   /** How CONV and FC weights start out (net/init.ts); `he` with a small classifier by default. */
   init?: InitScheme;
@@ -63,8 +69,11 @@ export interface BackwardOptions {
  * no backward reads, the rest staying on the tape until `backward` has consumed it.
  */
 export class Net {
+  /** The spec the net was built from. */
   readonly spec: NetSpec;
+  /** Where the net's tensors live and its kernels run. */
   readonly backend: Backend;
+  /** The type of every parameter and activation. */
   readonly dtype: DType;
   /** The spec's nodes with their values, shapes, parameters and readers. */
   readonly graph: Graph;

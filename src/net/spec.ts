@@ -3,7 +3,9 @@ import type { Shape } from '../tensor/shape.js';
 
 /** Where a layer came from in notation text, for error messages. */
 export interface SourceSpan {
+  /** 1-based line. */
   line: number;
+  /** 1-based column. */
   column: number;
   /** The layer as written, e.g. `CONV3-64`. */
   text: string;
@@ -30,7 +32,9 @@ export type NodeSpec = {
 export interface NetSpec {
   /** One image's shape, [C, H, W]. */
   input: Shape;
+  /** The layers, each after the nodes it reads; the last is the output. */
   nodes: NodeSpec[];
 }
 
+/** The name a node lists in `inputs` to read the image batch. */
 export const INPUT_NODE = 'input';

@@ -10,6 +10,7 @@ import { formatField, summarize, thousands, type SummaryTotals } from './summary
 export interface DesignFigures {
   /** The output volume, [H, W, C]. */
   output: [number, number, number];
+  /** Parameters, weights, biases, multiply-adds and activations, summed over the layers. */
   totals: SummaryTotals;
   /** The receptive field of the last layer on the input. */
   receptiveField: ReceptiveField;
@@ -21,7 +22,9 @@ export interface DesignFigures {
 
 /** Two designs' figures, `a` and `b`, as `compare` puts them side by side. */
 export interface Comparison {
+  /** The first design's figures. */
   a: DesignFigures;
+  /** The second design's figures. */
   b: DesignFigures;
 }
 

@@ -24,8 +24,11 @@ export interface CompileOptions {
 
 /** Every stage's result for one text. */
 export interface Compiled {
+  /** The parsed text. */
   program: Program;
+  /** The net as data, after desugaring. */
   spec: NetSpec;
+  /** Every layer's shapes, parameters and multiply-adds. */
   net: InferredNet;
 }
 

@@ -13,32 +13,47 @@ export type { Bindings } from './variables.js';
 
 /** A layer after desugaring: a net node (inputs not yet wired) and where it was written. */
 export interface LayerItem {
+  /** Discriminates the Expanded union. */
   kind: 'layer';
+  /** The layer as a net node; its `inputs` are wired when the net is built. */
   node: NodeSpec;
+  /** Where the layer was written. */
   loc: Location;
 }
 
 /** A residual block: body(x) + shortcut(x), the shortcut being the identity when null. */
 export interface ResItem {
+  /** Discriminates the Expanded union. */
   kind: 'res';
+  /** The name of the block's add node. */
   name: string;
+  /** The residual branch, in order. */
   body: Expanded[];
+  /** The projection branch, or null for the identity. */
   shortcut: Expanded[] | null;
+  /** Where `RES` was written. */
   loc: Location;
 }
 
 /** Branches that all read the same volume, concatenated along channels. */
 export interface ConcatItem {
+  /** Discriminates the Expanded union. */
   kind: 'concat';
+  /** The name of the block's concat node. */
   name: string;
+  /** The branches, in the order their channels are concatenated. */
   branches: Expanded[][];
+  /** Where `CONCAT` was written. */
   loc: Location;
 }
 
 /** A side head (GoogLeNet's auxiliary classifiers): reads the volume, whose path continues unchanged. */
 export interface AuxItem {
+  /** Discriminates the Expanded union. */
   kind: 'aux';
+  /** The head's layers, ending in its classifier. */
   body: Expanded[];
+  /** Where `AUX` was written. */
   loc: Location;
 }
 
@@ -51,12 +66,15 @@ export interface ExpandedNet {
   input: [number, number, number];
   /** Where INPUT was written, if it was. */
   inputLoc: Location | null;
+  /** The net's parts, from after INPUT to the output. */
   items: Expanded[];
+  /** The text it was expanded from, for error excerpts. */
   source: string;
 }
 
 /** The caller's values and input volume. */
 export interface DesugarOptions {
+  /** Values for the spec's variables, overriding its `let` defaults. */
   bindings?: Bindings;
   /** Overrides the INPUT volume, [C, H, W] (`--input HxWxC`). */
   input?: readonly [number, number, number];

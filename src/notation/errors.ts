@@ -3,8 +3,11 @@ export type NotationErrorKind = 'syntax' | 'binding' | 'sizing' | 'shape' | 'nam
 
 /** A place in notation text; line and column count from 1. */
 export interface Location {
+  /** 0-based character offset in the text. */
   offset: number;
+  /** 1-based line. */
   line: number;
+  /** 1-based column. */
   column: number;
   /** Offset just past the located text. */
   end: number;
@@ -16,14 +19,19 @@ export interface Location {
  */
 export class NotationError extends Error {
   override name = 'NotationError';
+  /** 1-based line of the error, as `location.line`. */
   readonly line: number;
+  /** 1-based column of the error, as `location.column`. */
   readonly column: number;
   /** The source line and a caret line under the offending text. */
   readonly excerpt: string;
 
   constructor(
+    /** What went wrong, by stage. */
     readonly kind: NotationErrorKind,
+    /** What went wrong, without the location: the message's first line. */
     readonly reason: string,
+    /** Where in the text it went wrong. */
     readonly location: Location,
     source: string,
     /** For sizing and shape errors: the 1-based layer index in the summary table (INPUT is 0). */

@@ -9,7 +9,9 @@ import { layerText } from './format.js';
 
 /** What one output value sees of the input image: a window of `size` pixels, moving `stride` pixels per step. */
 export interface ReceptiveField {
+  /** Height and width of the window, in input pixels. */
   size: [number, number];
+  /** Vertical and horizontal step between neighbouring outputs' windows, in input pixels. */
   stride: [number, number];
 }
 
@@ -17,6 +19,7 @@ export interface ReceptiveField {
 export interface LayerInfo {
   /** 1-based position in the table; INPUT is 0. */
   index: number;
+  /** The layer as the spec gives it. */
   node: NodeSpec;
   /** The layer as notation with its defaults explicit, e.g. `CONV3-32` for a bare `CONV`. */
   text: string;
@@ -30,12 +33,15 @@ export interface LayerInfo {
   biases: number;
   /** Multiply-adds for one image. */
   macs: number;
+  /** What one of its output values sees of the input image. */
   receptiveField: ReceptiveField;
 }
 
 /** A net whose every volume is known. */
 export interface InferredNet {
+  /** The spec, its INPUT and nodes. */
   spec: NetSpec;
+  /** One row per layer, in the spec's order (INPUT not included). */
   layers: LayerInfo[];
 }
 

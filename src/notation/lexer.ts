@@ -30,11 +30,13 @@ export type TokenKind =
 
 /** One token of notation text with its place. */
 export interface Token {
+  /** What the token is: a keyword, a number, a name, punctuation, or the end. */
   kind: TokenKind;
   /** The text as written; for `?NAME` the name only. */
   text: string;
   /** For numbers. */
   value: number;
+  /** Where the token starts and ends. */
   loc: Location;
 }
 

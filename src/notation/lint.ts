@@ -34,12 +34,17 @@ export type Rule = keyof typeof RULES | 'invalid';
 
 /** One finding: an error (the text does not make a net) or a warning (a departure from a rule of thumb). */
 export interface Diagnostic {
+  /** `error`: the text makes no net; `warning`: it does, against a rule of thumb. */
   severity: 'error' | 'warning';
+  /** The rule that fired. */
   rule: Rule;
+  /** One line, citing the notes' reasoning where a rule of thumb is broken. */
   message: string;
   /** The layer it concerns, if any. */
   layer: { index: number; name: string; text: string } | null;
+  /** 1-based line in the text, or null when the finding is about the whole net. */
   line: number | null;
+  /** 1-based column in the text, or null when the finding is about the whole net. */
   column: number | null;
 }
 

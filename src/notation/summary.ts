@@ -16,29 +16,41 @@ export interface SummaryRow {
   text: string;
   /** The output volume as the notes write it, [H, W, C]; a vector of F values is [1, 1, F]. */
   output: [number, number, number];
+  /** Values in the output volume for one image. */
   activations: number;
+  /** Trainable values named `weight` (filters, FC matrices, BN scales). */
   weights: number;
+  /** Trainable values named `bias`. */
   biases: number;
+  /** weights + biases. */
   params: number;
+  /** Multiply-adds for one image. */
   macs: number;
+  /** What one output value sees of the input image. */
   receptiveField: ReceptiveField;
 }
 
 /** The table's totals for one image. */
 export interface SummaryTotals {
+  /** weights + biases over the whole net. */
   params: number;
+  /** Trainable values named `weight`, over the whole net. */
   weights: number;
+  /** Trainable values named `bias`, over the whole net. */
   biases: number;
   /** Values per image, forward: the input plus each layer's output once. */
   activations: number;
   /** `activations` in float32 bytes; double it for forward plus backward. */
   activationBytes: number;
+  /** Multiply-adds for one image, forward, over the whole net. */
   macs: number;
 }
 
 /** The table as data: rows (in-place layers folded away) and totals. */
 export interface Summary {
+  /** One row per layer shown, INPUT first. */
   layers: SummaryRow[];
+  /** Sums over every layer, folded ones included. */
   totals: SummaryTotals;
   /** Layers applied in place and so not shown, by notation name: `{ RELU: 13, DROPOUT: 2 }`. */
   inPlace: Record<string, number>;

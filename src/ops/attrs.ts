@@ -9,8 +9,11 @@ import type { WindowAttrs } from './window.js';
  * Shape: (N, C, H, W) -> (N, outChannels, OH, OW), OH = (H - FH + 2PH)/SH + 1 (likewise OW).
  */
 export interface Conv2dAttrs extends WindowAttrs {
+  /** Filters, and so output channels. */
   outChannels: number;
+  /** Channel groups: each filter sees C/groups input channels; 1 for an ordinary CONV. */
   groups: number;
+  /** Whether each filter has a bias (O). */
   bias: boolean;
 }
 
@@ -22,6 +25,7 @@ export type PoolAttrs = WindowAttrs;
  * default); otherwise by the values inside the input.
  */
 export interface AvgPoolAttrs extends WindowAttrs {
+  /** Divide by the whole window, padding included (PyTorch's default), rather than the values inside. */
   countIncludePad: boolean;
 }
 
@@ -31,8 +35,12 @@ export interface AvgPoolAttrs extends WindowAttrs {
  * channel c spans c - floor(size/2) .. c + floor((size-1)/2), clipped to the volume.
  */
 export interface LrnAttrs {
+  /** Channels in the window (AlexNet: 5). */
   size: number;
+  /** Scale of the sum of squares, divided by `size` as PyTorch does (AlexNet: 1e-4). */
   alpha: number;
+  /** Exponent (AlexNet: 0.75). */
   beta: number;
+  /** Additive constant (AlexNet: 2; PyTorch's default 1). */
   k: number;
 }

@@ -10,7 +10,9 @@ import { Tensor } from '../tensor/tensor.js';
  * as PyTorch does); inference uses the running averages. Shape: (N, C, H, W) or (N, C), unchanged.
  */
 export interface BatchNormAttrs {
+  /** Added to the variance before the square root (PyTorch: 1e-5). */
   eps: number;
+  /** Weight of the batch statistics in the running averages (PyTorch: 0.1). */
   momentum: number;
 }
 

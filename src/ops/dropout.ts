@@ -8,6 +8,7 @@ import { Tensor } from '../tensor/tensor.js';
  * scaled by 1/(1-p), so inference is the identity. The mask is drawn from the seeded generator.
  */
 export interface DropoutAttrs {
+  /** Probability of dropping a value, in [0, 1). */
   p: number;
 }
 

@@ -4,8 +4,10 @@ import { formatShape, type Shape } from '../tensor/shape.js';
 export class ShapeError extends Error {
   override name = 'ShapeError';
   constructor(
+    /** The op's name, as in the notation (`conv`, `fc`, ...). */
     readonly op: string,
     message: string,
+    /** The shapes it was given, shown in the message. */
     readonly shapes: readonly Shape[] = [],
   ) {
     super(`${op}: ${message}${shapes.length ? ` (shapes ${shapes.map((s) => formatShape(s)).join(' and ')})` : ''}`);
@@ -19,8 +21,11 @@ export class ShapeError extends Error {
 export class SizingError extends Error {
   override name = 'SizingError';
   constructor(
+    /** The op's name (`conv`, `maxpool`, ...). */
     readonly op: string,
+    /** The axis that does not work out. */
     readonly axis: 'height' | 'width',
+    /** The output-size formula with the numbers filled in, as the message shows it. */
     readonly arithmetic: string,
   ) {
     super(`${op}: the ${axis} does not work out: ${arithmetic}`);

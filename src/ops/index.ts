@@ -18,26 +18,41 @@ import { pad, type PadAttrs } from './pad.js';
 
 /** Every layer type, by the name a net spec uses, with the attributes it takes. */
 export interface OpAttrs {
+  /** CONV. */
   conv: Conv2dAttrs;
+  /** POOL (max). */
   maxpool: PoolAttrs;
+  /** POOL (average). */
   avgpool: AvgPoolAttrs;
+  /** Average over each whole (H, W) plane: (N, C, H, W) -> (N, C, 1, 1). */
   globalavgpool: GlobalAvgPoolAttrs;
+  /** FC. */
   fc: LinearAttrs;
+  /** RELU. */
   relu: ReluAttrs;
+  /** BN (batch normalisation). */
   bn: BatchNormAttrs;
+  /** DROPOUT. */
   dropout: DropoutAttrs;
+  /** LRN. */
   lrn: LrnAttrs;
+  /** The sum of two volumes of one shape (a residual block's join). */
   add: AddAttrs;
+  /** Volumes concatenated along channels (an inception module's join). */
   concat: ConcatAttrs;
+  /** (N, C, H, W) -> (N, C*H*W), in PyTorch's order. */
   flatten: FlattenAttrs;
+  /** SOFTMAX over the scores of each image. */
   softmax: SoftmaxAttrs;
   affine: AffineAttrs;
   leakyrelu: LeakyReluAttrs;
   pad: PadAttrs;
 }
 
+/** The name of a layer type in a net spec: `conv`, `maxpool`, `fc`, ... */
 export type OpType = keyof OpAttrs;
 
+/** Every op by its OpType: the shape rule, parameters, forward and backward the engine runs. */
 export const ops: { [K in OpType]: Op<OpAttrs[K], unknown> } = {
   conv: conv2d,
   maxpool: maxPool2d,

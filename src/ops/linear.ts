@@ -9,7 +9,9 @@ import type { Tensor } from '../tensor/tensor.js';
  * Shape: (N, K) or (N, C, H, W) with K = C*H*W -> (N, outFeatures).
  */
 export interface LinearAttrs {
+  /** Outputs (M), and so the rows of the weight (M, K). */
   outFeatures: number;
+  /** Whether there is a bias (M). */
   bias: boolean;
 }
 

@@ -16,8 +16,11 @@ export type Init =
 
 /** A tensor an op owns, named as in PyTorch's state_dict (`weight`, `bias`, `running_mean`). */
 export interface ParamSpec {
+  /** The name within the layer (`weight`, `bias`, `running_mean`). */
   name: string;
+  /** Its shape, e.g. (O, C/groups, KH, KW) for a CONV weight. */
   shape: Shape;
+  /** How it starts out. */
   init: Init;
   /** Buffers (BN running statistics) are state, not trained by the optimizer. */
   trainable: boolean;
@@ -25,8 +28,11 @@ export interface ParamSpec {
 
 /** What every op's forward and backward run with: the backend, the mode, the dropout generator. */
 export interface ForwardContext {
+  /** Where the tensors live and the kernels run. */
   backend: Backend;
+  /** Training mode: batch statistics in BN, masks in DROPOUT, and state saved for backward. */
   training: boolean;
+  /** The generator dropout masks are drawn from. */
   rng: Rng;
   /**
    * The layer is frozen (fine-tuning): backward computes no parameter gradients (`params` is empty),
@@ -37,7 +43,9 @@ export interface ForwardContext {
 
 /** The result of a forward pass: the output and whatever backward will need. */
 export interface ForwardResult<S> {
+  /** The op's output, owned by the caller. */
   output: Tensor;
+  /** What backward needs (indices, statistics, masks); the op's `release` frees it. */
   saved: S;
 }
 
@@ -55,6 +63,7 @@ export interface BackwardResult {
  * same `outputShape`, so the table and the engine never disagree.
  */
 export interface Op<A, S = unknown> {
+  /** The op's name, the key of `ops` (`conv`, `maxpool`, ...). */
   readonly type: string;
   /**
    * What backward reads of the forward pass's tensors: the inputs (CONV, FC, BN, LRN) and/or the
@@ -62,10 +71,13 @@ export interface Op<A, S = unknown> {
    * last reader's forward has run, which is what an in-place RELU saves in other frameworks.
    */
   readonly backwardReads: { readonly inputs: boolean; readonly output: boolean };
+  /** The output's per-image shape for these per-image input shapes; throws a ShapeError or SizingError when they do not fit. */
   outputShape(inputs: readonly Shape[], attrs: A): Shape;
+  /** The parameters and buffers the op owns for these input shapes. */
   params(inputs: readonly Shape[], attrs: A): ParamSpec[];
   /** Multiply-adds for one image. */
   macs(inputs: readonly Shape[], output: Shape, attrs: A): number;
+  /** Output for `inputs` (with the batch axis) and the state backward needs; `params` by ParamSpec name. */
   forward(ctx: ForwardContext, inputs: readonly Tensor[], params: Readonly<Record<string, Tensor>>, attrs: A): ForwardResult<S>;
   /**
    * Gradients of the inputs and parameters. `inputGradWanted[i] === false` lets an op skip the
@@ -95,7 +107,9 @@ export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'sgdUpdat
 
 /** An op's forward inputs and output with the batch axis: (N, C, H, W) or (N, F). */
 export interface BatchedShapes {
+  /** The inputs' shapes, batch axis first. */
   inputs: readonly Shape[];
+  /** The output's shape, batch axis first. */
   output: Shape;
 }
 
@@ -108,6 +122,7 @@ export type BufferRole = 'output' | 'saved' | 'inputGrad' | 'paramGrad' | 'tempo
 
 /** One buffer an op's forward or backward allocates. */
 export interface BufferUse {
+  /** What the buffer is for, and so when it is freed. */
   role: BufferRole;
   /** Values it holds (the whole batch's, for a batched buffer). */
   values: number;
@@ -122,9 +137,11 @@ export interface BufferUse {
  * op allocates itself (a dropout mask, a copy).
  */
 export interface KernelUse {
+  /** The backend kernel called, or null for buffers the op allocates itself. */
   kernel: KernelName | null;
   /** The attrs the kernel is called with, when they are not the op's own (global average pooling's window). */
   attrs?: unknown;
+  /** The buffers the call returns or the op allocates, in order. */
   buffers: BufferUse[];
 }
 

@@ -3,11 +3,13 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** The mean loss over the batch and its gradient with respect to the scores. */
 export interface LossResult {
+  /** Mean over the batch of -log softmax(scores)[label]. */
   loss: number;
   /** dLoss/dscores, (N, K). */
   grad: Tensor;
 }
 
+/** Checks that `scores` is (N, K) and `labels` N integers in 0..K-1, naming `op` if not; returns [N, K]. */
 export function checkLabels(op: string, scores: Tensor, labels: ArrayLike<number>): [number, number] {
   const [n, k] = scores.shape as [number, number];
   if (scores.shape.length !== 2 || labels.length !== n) {

@@ -5,9 +5,13 @@ export type Rounding = 'exact' | 'floor' | 'ceil';
 
 /** A sliding window over H and W: filter size F, stride S, zero padding P, each as [h, w]. */
 export interface WindowAttrs {
+  /** Window height and width [FH, FW]. */
   kernel: readonly [number, number];
+  /** Steps between windows [SH, SW]. */
   stride: readonly [number, number];
+  /** Zeros added on each side [PH, PW]. */
   padding: readonly [number, number];
+  /** What an output size that is not a whole number does: an error (`exact`), or rounded. */
   rounding: Rounding;
 }
 

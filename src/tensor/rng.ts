@@ -70,6 +70,7 @@ export class Rng {
     return this.state;
   }
 
+  /** Restores a state from `getState`: the generator continues exactly where that one was. */
   setState(state: number): void {
     this.state = state >>> 0;
   }

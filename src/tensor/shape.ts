@@ -8,6 +8,7 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
+/** Whether `a` and `b` have the same rank and sizes. */
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -23,14 +23,17 @@ export interface Allocator {
 
 /** Typed arrays on the JS heap, counted by a tracker of its own. */
 export class HeapAllocator implements Allocator {
+  /** Bytes handed out and not yet freed, and their high-water mark. */
   readonly tracker = new MemoryTracker();
 
+  /** A new zeroed typed array of `size` values, counted. */
   allocate(size: number, dtype: DType): FloatArray {
     const data = dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
     this.tracker.allocated(data.byteLength);
     return data;
   }
 
+  /** Stops counting `data`; the garbage collector reclaims it. */
   free(data: FloatArray): void {
     this.tracker.freed(data.byteLength);
   }
@@ -44,7 +47,9 @@ export const heapAllocator: Allocator = new HeapAllocator();
 
 /** A dense float tensor, row-major (NCHW for images). */
 export class Tensor {
+  /** Sizes per axis, e.g. (N, C, H, W) for a batch of images; `data.length` is their product. */
   readonly shape: Shape;
+  /** The values, row-major; owned by the tensor's allocator until `dispose`. */
   readonly data: FloatArray;
   private readonly owner: Allocator | null;
 

@@ -11,6 +11,7 @@ export const AUX_LOSS_WEIGHT = 0.3;
 
 /** The loss of a training step: the main head's plus the weighted losses of any auxiliary heads. */
 export interface StepLoss {
+  /** The main head's loss plus AUX_LOSS_WEIGHT times each auxiliary head's, averaged over the batch. */
   loss: number;
   /** dLoss/dscores of the main head. */
   grad: Tensor;

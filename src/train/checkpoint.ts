@@ -12,11 +12,15 @@ import type { Optimizer, OptimizerState } from './optimizers/index.js';
  * epoch through a temporary name, so the last good checkpoint survives a crash or a diverged run.
  */
 export interface Checkpoint {
+  /** The model description, as a model file holds it: the spec or architecture text, classes, normalisation. */
   info: ModelInfo;
+  /** The run's configuration, so that a resume continues with the same settings. */
   config: TrainConfig;
+  /** Where the run stands: epochs done, steps, generator states, history. */
   state: TrainState;
   /** The net's parameters and buffers by state_dict name. */
   params: Map<string, Tensor>;
+  /** The optimizer's slot tensors and step counts. */
   optimizer: OptimizerState;
 }
 

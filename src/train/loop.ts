@@ -42,8 +42,11 @@ export type TrainEvent =
 
 /** What `train` needs: a built net, its data, the configuration, and optionally where to checkpoint. */
 export interface TrainRun {
+  /** The net to train; its parameters are updated in place. */
   net: Net;
+  /** Training and held-out images with labels. */
   data: DataSplits;
+  /** Epochs, batch size, optimizer, schedule, loss, seed and augmentation. */
   config: TrainConfig;
   /** Written into checkpoints, so that a checkpoint alone can rebuild the net. */
   info: ModelInfo;
@@ -51,6 +54,7 @@ export interface TrainRun {
   checkpoint?: string;
   /** Continue a run from its checkpoint: weights, optimizer state, position and every generator's state. */
   resume?: Checkpoint;
+  /** Called with progress: each step, each finished epoch, warnings. */
   onEvent?: (event: TrainEvent) => void;
   /**
    * Stops the run between two steps with a TrainingInterrupted (Ctrl-C in the CLI). The loop yields
@@ -61,12 +65,15 @@ export interface TrainRun {
 
 /** The outcome of a run. */
 export interface TrainResult {
+  /** One entry per epoch run in this process. */
   epochs: EpochResult[];
+  /** Held-out accuracy after the last epoch. */
   testAccuracy: number;
   /** Steps taken in total (including those before a resume). */
   steps: number;
   /** Over the epochs this process ran. */
   imagesPerSecond: number;
+  /** Wall-clock time of the run in this process, evaluation included. */
   seconds: number;
 }
 
@@ -78,8 +85,11 @@ export interface TrainResult {
 export class DivergenceError extends Error {
   override name = 'DivergenceError';
   constructor(
+    /** The step at which it happened, counted from the start of the run. */
     readonly step: number,
+    /** The 1-based epoch it happened in. */
     readonly epoch: number,
+    /** The first layer where a value was not finite, or null when only the loss was. */
     readonly layer: string | null,
     what: string,
   ) {
@@ -91,8 +101,11 @@ export class DivergenceError extends Error {
 export class TrainingInterrupted extends Error {
   override name = 'TrainingInterrupted';
   constructor(
+    /** The 1-based epoch that was running. */
     readonly epoch: number,
+    /** The step within that epoch at which it stopped. */
     readonly step: number,
+    /** Whole epochs finished, and so saved in the checkpoint if there is one. */
     readonly epochsDone: number,
   ) {
     super(`training interrupted in epoch ${epoch} at step ${step}`);

@@ -4,7 +4,9 @@ import path from 'node:path';
 
 /** A file a run will write, and the option that named it (for messages). */
 export interface OutputPath {
+  /** The option that named it, e.g. `--out`. */
   option: string;
+  /** The path as the user wrote it. */
   file: string;
 }
 

@@ -6,7 +6,9 @@ import { Tensor, type Allocator } from '../../tensor/tensor.js';
  * spatial positions; the biased variance normalises in training, as in PyTorch.
  */
 export interface BatchNormLayout {
+  /** Images in the batch. */
   n: number;
+  /** Channels, each normalised on its own. */
   c: number;
   /** Values per (image, channel): H*W, or 1 for (N, C). */
   spatial: number;

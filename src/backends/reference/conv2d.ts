@@ -1,6 +1,6 @@
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import { ShapeError } from '../../ops/errors.js';
-import { windowOutput } from '../../ops/window.js';
+import { convGeometry, type ConvGeometry as SharedGeometry } from '../conv_geometry.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor, type Allocator, type FloatArray } from '../../tensor/tensor.js';
 import { axpy, dot } from './vector.js';
@@ -12,24 +12,10 @@ import { axpy, dot } from './vector.js';
  * workspaces, allocated through the backend's allocator so that its tracker counts them; sums run
  * in doubles whatever the tensors' dtype, and are rounded once when stored.
  */
-interface ConvGeometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  groups: number;
+interface ConvGeometry extends SharedGeometry {
   /** Input and output channels per group. */
   cg: number;
   og: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  oh: number;
-  ow: number;
   /** Length of one patch row, cg*kh*kw: the weights of one filter. */
   k: number;
   /** Output positions per channel, oh*ow. */
@@ -37,29 +23,18 @@ interface ConvGeometry {
 }
 
 function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
-  if (xShape.length !== 4 || weightShape.length !== 4) {
-    throw new ShapeError('conv', 'expects x (N, C, H, W) and weight (O, C/groups, KH, KW)', [xShape, weightShape]);
-  }
-  const [n, c, h, w] = xShape as [number, number, number, number];
-  const [o, cg, kh, kw] = weightShape as [number, number, number, number];
-  const groups = attrs.groups;
-  if (cg * groups !== c || o % groups !== 0 || kh !== attrs.kernel[0] || kw !== attrs.kernel[1]) {
-    throw new ShapeError('conv', `input and weight do not match ${groups} group${groups === 1 ? '' : 's'} of ${attrs.kernel.join('x')} filters`, [xShape, weightShape]);
-  }
-  const [sh, sw] = attrs.stride;
-  const [ph, pw] = attrs.padding;
-  const oh = windowOutput('conv', 'height', h, kh, sh, ph, attrs.rounding);
-  const ow = windowOutput('conv', 'width', w, kw, sw, pw, attrs.rounding);
-  return { n, c, h, w, o, groups, cg, og: o / groups, kh, kw, sh, sw, ph, pw, oh, ow, k: cg * kh * kw, p: oh * ow };
+  const g = convGeometry(xShape, weightShape, attrs);
+  const cg = g.c / g.groups;
+  return { ...g, cg, og: g.o / g.groups, k: cg * g.kh * g.kw, p: g.oh * g.ow };
 }
 
 /**
- * patches (P, K) = the receptive fields of image `n`, channels of group `group`, one row per output
- * position, in (c, ky, kx) order to match a filter's weights. Zero padding reads as 0.
+ * Copies between the patches (P, K) of one group of one (C, H, W) volume starting at `base` and
+ * that volume: `gather` (im2row) sets each patch row to the receptive field of one output position,
+ * in (c, ky, kx) order to match a filter's weights, padding read as 0; otherwise (row2im, its
+ * adjoint) each patch entry is added back onto the pixel it was read from, padding dropped.
  */
-function im2row(x: FloatArray, g: ConvGeometry, n: number, group: number, patches: Float64Array): void {
-  // x is (N, C, H, W)
-  const base = (n * g.c + group * g.cg) * g.h * g.w;
+function patchCopy(volume: FloatArray, base: number, g: ConvGeometry, patches: Float64Array, gather: boolean): void {
   let i = 0;
   for (let oy = 0; oy < g.oh; oy++) {
     for (let ox = 0; ox < g.ow; ox++) {
@@ -68,9 +43,12 @@ function im2row(x: FloatArray, g: ConvGeometry, n: number, group: number, patche
         for (let ky = 0; ky < g.kh; ky++) {
           const iy = oy * g.sh - g.ph + ky;
           const rowInside = iy >= 0 && iy < g.h;
-          for (let kx = 0; kx < g.kw; kx++) {
+          for (let kx = 0; kx < g.kw; kx++, i++) {
             const ix = ox * g.sw - g.pw + kx;
-            patches[i++] = rowInside && ix >= 0 && ix < g.w ? (x[plane + iy * g.w + ix] as number) : 0;
+            const inside = rowInside && ix >= 0 && ix < g.w;
+            const at = plane + iy * g.w + ix;
+            if (gather) patches[i] = inside ? (volume[at] as number) : 0;
+            else if (inside) volume[at] = (volume[at] as number) + (patches[i] as number);
           }
         }
       }
@@ -78,27 +56,14 @@ function im2row(x: FloatArray, g: ConvGeometry, n: number, group: number, patche
   }
 }
 
-/** The adjoint of `im2row`: adds each patch row back onto the pixels it was read from; padding is dropped. */
+/** patches (P, K) = the receptive fields of image `n` of x (N, C, H, W), channels of group `group`. */
+function im2row(x: FloatArray, g: ConvGeometry, n: number, group: number, patches: Float64Array): void {
+  patchCopy(x, (n * g.c + group * g.cg) * g.h * g.w, g, patches, true);
+}
+
+/** The adjoint of `im2row`: adds each patch row of group `group` back onto one (C, H, W) `image`. */
 function row2im(patches: Float64Array, g: ConvGeometry, group: number, image: Float64Array): void {
-  // image is one (C, H, W) volume
-  const base = group * g.cg * g.h * g.w;
-  let i = 0;
-  for (let oy = 0; oy < g.oh; oy++) {
-    for (let ox = 0; ox < g.ow; ox++) {
-      for (let c = 0; c < g.cg; c++) {
-        const plane = base + c * g.h * g.w;
-        for (let ky = 0; ky < g.kh; ky++) {
-          const iy = oy * g.sh - g.ph + ky;
-          const rowInside = iy >= 0 && iy < g.h;
-          for (let kx = 0; kx < g.kw; kx++) {
-            const ix = ox * g.sw - g.pw + kx;
-            const v = patches[i++] as number;
-            if (rowInside && ix >= 0 && ix < g.w) image[plane + iy * g.w + ix] = (image[plane + iy * g.w + ix] as number) + v;
-          }
-        }
-      }
-    }
-  }
+  patchCopy(image, group * g.cg * g.h * g.w, g, patches, false);
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O). */

@@ -1,5 +1,5 @@
 import { ShapeError } from '../../ops/errors.js';
-import { Tensor, type Allocator } from '../../tensor/tensor.js';
+import { Tensor, type Allocator, type DType } from '../../tensor/tensor.js';
 import { axpy, dot } from './vector.js';
 
 /**
@@ -27,41 +27,42 @@ export function linear(allocator: Allocator, x: Tensor, weight: Tensor, bias: Te
   return y;
 }
 
+/**
+ * A (rows, K) tensor of `dtype` whose row r is the float64 sum that `accumulate(r, sums)` adds into
+ * K zeroed sums, rounded once when stored. One row at a time, so that the float64 scratch is one row
+ * of K sums, not the whole matrix (784 MiB for VGG-16's first FC layer's weight gradient).
+ */
+function rowSums(allocator: Allocator, rows: number, k: number, dtype: DType, accumulate: (row: number, sums: Float64Array) => void): Tensor {
+  const out = Tensor.zeros([rows, k], dtype, allocator);
+  const sums = Tensor.zeros([k], 'float64', allocator);
+  const sd = sums.data as Float64Array;
+  for (let r = 0; r < rows; r++) {
+    sd.fill(0);
+    accumulate(r, sd);
+    out.data.set(sd, r * k);
+  }
+  sums.dispose();
+  return out;
+}
+
 /** dx (N, K) = dy (N, M) weight (M, K). */
 export function linearGradInput(allocator: Allocator, dy: Tensor, weight: Tensor): Tensor {
   const [n, m] = dims2('fc', dy);
   const [wm, k] = dims2('fc', weight);
   if (wm !== m) throw new ShapeError('fc', 'dy and weight do not match', [dy.shape, weight.shape]);
-  const dx = Tensor.zeros([n, k], dy.dtype, allocator);
-  const sums = Tensor.zeros([k], 'float64', allocator);
-  const sd = sums.data as Float64Array;
   const wd = weight.data;
-  for (let i = 0; i < n; i++) {
-    sd.fill(0);
-    for (let j = 0; j < m; j++) axpy(dy.data[i * m + j] as number, wd, j * k, sd, 0, k);
-    dx.data.set(sd, i * k);
-  }
-  sums.dispose();
-  return dx;
+  return rowSums(allocator, n, k, dy.dtype, (i, sums) => {
+    for (let j = 0; j < m; j++) axpy(dy.data[i * m + j] as number, wd, j * k, sums, 0, k);
+  });
 }
 
-/**
- * dweight (M, K) = dy^T (M, N) x (N, K), one row at a time so that the float64 scratch is one row
- * of K sums, not the whole (M, K) matrix (784 MiB for VGG-16's first FC layer).
- */
+/** dweight (M, K) = dy^T (M, N) x (N, K). */
 export function linearGradWeight(allocator: Allocator, dy: Tensor, x: Tensor): Tensor {
   const [n, m] = dims2('fc', dy);
   const [xn, k] = dims2('fc', x);
   if (xn !== n) throw new ShapeError('fc', 'dy and x do not match', [dy.shape, x.shape]);
-  const dweight = Tensor.zeros([m, k], dy.dtype, allocator);
-  const sums = Tensor.zeros([k], 'float64', allocator);
-  const sd = sums.data as Float64Array;
   const xd = x.data;
-  for (let j = 0; j < m; j++) {
-    sd.fill(0);
-    for (let i = 0; i < n; i++) axpy(dy.data[i * m + j] as number, xd, i * k, sd, 0, k);
-    dweight.data.set(sd, j * k);
-  }
-  sums.dispose();
-  return dweight;
+  return rowSums(allocator, m, k, dy.dtype, (j, sums) => {
+    for (let i = 0; i < n; i++) axpy(dy.data[i * m + j] as number, xd, i * k, sums, 0, k);
+  });
 }

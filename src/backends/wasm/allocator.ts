@@ -22,12 +22,14 @@ export const MAXIMUM_PAGES = 65536;
  * 64 bytes) and free blocks kept for reuse are not counted.
  */
 export class WasmAllocator implements Allocator {
+  /** Bytes handed out and not yet freed, and their high-water mark. */
   readonly tracker = new MemoryTracker();
   private top: number;
   private readonly free_: Map<number, number[]> = new Map();
   private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(
+    /** The instance's memory; float32 tensors are views into its buffer. */
     readonly memory: WebAssembly.Memory,
     heapBase: number,
   ) {
@@ -35,6 +37,7 @@ export class WasmAllocator implements Allocator {
     this.buffers.add(memory.buffer);
   }
 
+  /** A block of `size` values, not zeroed when reused: float32 in wasm memory, float64 on the JS heap. */
   allocate(size: number, dtype: DType): FloatArray {
     if (dtype === 'float64') {
       this.tracker.allocated(size * 8);
@@ -45,6 +48,7 @@ export class WasmAllocator implements Allocator {
     return new Float32Array(this.buffer(), offset, size);
   }
 
+  /** Returns `data`'s block for reuse (float32) or stops counting it (float64). */
   free(data: FloatArray): void {
     if (this.owns(data)) this.freeBytes(data.byteOffset, data.byteLength);
     else this.tracker.freed(data.byteLength);

@@ -1,10 +1,9 @@
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
-import { ShapeError } from '../../ops/errors.js';
-import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
-import { writeConv, type ConvGeometry } from './descriptors.js';
+import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
+import { writeConv } from './descriptors.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -31,29 +30,7 @@ import type { WasmRuntime } from './runtime.js';
  */
 
 /** The convolution of x (N, C, H, W) by weights (O, C/groups, KH, KW), checked. */
-export function geometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAttrs): ConvGeometry {
-  const [n, c, h, w] = xShape as [number, number, number, number];
-  const [o, cg, kh, kw] = weightShape as [number, number, number, number];
-  if (xShape.length !== 4 || weightShape.length !== 4 || cg * attrs.groups !== c || o % attrs.groups !== 0) {
-    throw new ShapeError('conv', 'expects x (N, C, H, W) and weight (O, C/groups, KH, KW)', [xShape, weightShape]);
-  }
-  return {
-    n,
-    c,
-    h,
-    w,
-    o,
-    oh: windowOutput('conv', 'height', h, kh, attrs.stride[0], attrs.padding[0], attrs.rounding),
-    ow: windowOutput('conv', 'width', w, kw, attrs.stride[1], attrs.padding[1], attrs.rounding),
-    kh,
-    kw,
-    sh: attrs.stride[0],
-    sw: attrs.stride[1],
-    ph: attrs.padding[0],
-    pw: attrs.padding[1],
-    groups: attrs.groups,
-  };
-}
+export const geometry = convGeometry;
 
 /** True when the window covers the whole unpadded input: one output position, im2col(x[n]) = x[n]. */
 export function fullyConnected(g: ConvGeometry): boolean {
@@ -92,9 +69,11 @@ const DIRECT_MAX_K = 1024;
 
 /** How a convolution's forward is split into jobs: the kernel, its block size, each thread's workspace. */
 export interface ForwardTiling {
+  /** The kernel that runs: in-place rows (`convForwardDirect`) or packed im2col (`convForward`). */
   kernel: 'convForwardDirect' | 'convForward';
   /** Output rows per job (direct) or output positions per job (packed). */
   block: number;
+  /** Bytes of workspace each thread needs. */
   workspaceBytes: number;
 }
 
@@ -227,8 +206,11 @@ export function conv2dGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor, attrs: 
 
 /** How conv2dGradWeight is split into jobs: output rows per step (0 for the packed kernel), taps or columns per job, each thread's workspace. */
 export interface GradWeightTiling {
+  /** Output rows per step of `convGradWeightDirect`; 0 selects the packed `convGradWeight`. */
   band: number;
+  /** Filter taps (direct) or output columns (packed) per job. */
   block: number;
+  /** Bytes of workspace each thread needs. */
   workspaceBytes: number;
 }
 

@@ -3,6 +3,9 @@ import {
   G_A, G_ACS, G_ARS, G_B, G_BCS, G_BIAS, G_BRS, G_C, G_CCS, G_K, G_LDC, G_M, G_MB, G_MODE, G_N, G_NB,
   P_H, P_INCLUDE_PAD, P_KH, P_KW, P_OH, P_OW, P_PH, P_PLANES, P_PW, P_SH, P_SW, P_W,
 } from './abi.js';
+import type { ConvGeometry, WindowGeometry } from '../conv_geometry.js';
+
+export type { ConvGeometry };
 
 /**
  * Writers of the descriptors the kernels read their geometry from (asm/gemm.ts, conv.ts,
@@ -24,17 +27,29 @@ function put(block: Int32Array, offset: number, value: number): void {
  * c + 4*(i*ldc + j*ccs), and likewise for A and B.
  */
 export interface GemmOperands {
+  /** Rows of C and A. */
   m: number;
+  /** Columns of C and B. */
   n: number;
+  /** Depth: columns of A, rows of B. */
   k: number;
+  /** Address of A. */
   a: number;
+  /** A's row stride, in floats. */
   ars: number;
+  /** A's column stride, in floats. */
   acs: number;
+  /** Address of B. */
   b: number;
+  /** B's row stride, in floats. */
   brs: number;
+  /** B's column stride, in floats. */
   bcs: number;
+  /** Address of C. */
   c: number;
+  /** C's row stride, in floats. */
   ldc: number;
+  /** C's column stride, in floats (1 for row-major, M for a transposed store). */
   ccs: number;
   /** Address of the bias, 0 for none. */
   bias: number;
@@ -42,6 +57,7 @@ export interface GemmOperands {
 
 /** A `gemm` call: its operands, how it combines them, and the size of its jobs. */
 export interface GemmDescriptor {
+  /** A, B, C and the bias, with their strides. */
   operands: GemmOperands;
   /** ACC, BIAS_ROW, BIAS_COL and RELU of abi.ts, or'ed. */
   mode: number;
@@ -72,26 +88,9 @@ export function writeGemm(block: Int32Array, d: GemmDescriptor): void {
   put(block, G_NB, d.nb);
 }
 
-/** A convolution's geometry: x (N, C, H, W), weight (O, C/groups, KH, KW), y (N, O, OH, OW). */
-export interface ConvGeometry {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  groups: number;
-}
-
 /** A convolution kernel's call: the geometry and the size of a job. */
 export interface ConvDescriptor {
+  /** The convolution's sizes, strides and padding. */
   geometry: ConvGeometry;
   /** The size of a job, in the unit of the kernel that reads it (abi.ts C_NB). */
   block: number;
@@ -118,18 +117,9 @@ export function writeConv(block: Int32Array, d: ConvDescriptor): void {
 }
 
 /** Pooling: `planes` (N*C) planes of (H, W) pooled to (OH, OW) by (KH, KW) windows. */
-export interface PoolDescriptor {
+export interface PoolDescriptor extends WindowGeometry {
+  /** N*C: each plane is pooled on its own. */
   planes: number;
-  h: number;
-  w: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
   /** The average's divisor counts the padding (ignored by max pooling). */
   includePad: boolean;
 }

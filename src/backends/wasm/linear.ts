@@ -24,8 +24,11 @@ interface Product extends GemmOperands {
 
 /** Blocks of C per job and each thread's workspace (packed A and B blocks, the scratch tile). */
 export interface GemmTiling {
+  /** Rows of C per job. */
   mb: number;
+  /** Columns of C per job. */
   nb: number;
+  /** Bytes of workspace each thread needs: packed A and B blocks and the scratch tile. */
   workspaceBytes: number;
 }
 
@@ -84,24 +87,30 @@ export function linear(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
   return y;
 }
 
+/** The strides of a product without bias: A (M x K) by B (K x N) into a new row-major C (M x N). */
+type PlainProduct = Pick<GemmOperands, 'm' | 'n' | 'k' | 'ars' | 'acs' | 'brs' | 'bcs'>;
+
+/** C (M x N, a new tensor) = A . B, with A read from `a` and B from `b` at the given strides. */
+function product(rt: WasmRuntime, a: Tensor, b: Tensor, p: PlainProduct): Tensor {
+  const c = output(rt, [p.m, p.n], p.k);
+  // NOTE: fields named one by one, not spread from `p`: see the note on spreads in descriptors.ts.
+  const ap = rt.input(a);
+  const bp = rt.input(b);
+  const cp = rt.output(c);
+  gemm(rt, { m: p.m, n: p.n, k: p.k, a: ap, ars: p.ars, acs: p.acs, b: bp, brs: p.brs, bcs: p.bcs, c: cp, ldc: p.n, ccs: 1, bias: 0, biasMode: 0 });
+  return c;
+}
+
 /** dx (N, K) = dy (N, M) weight (M, K). */
 export function linearGradInput(rt: WasmRuntime, dy: Tensor, weight: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = weight.shape[1] as number;
-  const dx = output(rt, [n, k], m);
-  const a = rt.input(dy);
-  const b = rt.input(weight);
-  gemm(rt, { m: n, n: k, k: m, a, ars: m, acs: 1, b, brs: k, bcs: 1, c: rt.output(dx), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
-  return dx;
+  return product(rt, dy, weight, { m: n, n: k, k: m, ars: m, acs: 1, brs: k, bcs: 1 });
 }
 
 /** dweight (M, K) = dy^T (M, N) x (N, K). */
 export function linearGradWeight(rt: WasmRuntime, dy: Tensor, x: Tensor): Tensor {
   const [n, m] = dy.shape as [number, number];
   const k = x.shape[1] as number;
-  const dw = output(rt, [m, k], n);
-  const a = rt.input(dy);
-  const b = rt.input(x);
-  gemm(rt, { m, n: k, k: n, a, ars: 1, acs: m, b, brs: k, bcs: 1, c: rt.output(dw), ldc: k, ccs: 1, bias: 0, biasMode: 0 });
-  return dw;
+  return product(rt, dy, x, { m, n: k, k: n, ars: 1, acs: m, brs: k, bcs: 1 });
 }

@@ -73,9 +73,13 @@ export class WasmRuntime {
   private readonly copies: { t: Tensor | null; ptr: number; bytes: number }[] = [];
 
   private constructor(
+    /** The allocator of the instance's memory: tensors and kernel scratch. */
     readonly allocator: WasmAllocator,
+    /** The kernels the instance exports, by name (asm/index.ts). */
     readonly exports: Record<string, unknown>,
+    /** The threads that run the kernels' jobs. */
     readonly pool: ThreadPool,
+    /** Whether the relaxed-SIMD (FMA) build was loaded; its results differ in the last bits. */
     readonly relaxedSimd: boolean,
     private readonly serialBelow: number,
   ) {

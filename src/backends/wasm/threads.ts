@@ -58,6 +58,7 @@ export class ThreadPool {
   private readonly control: Int32Array;
 
   private constructor(
+    /** Threads that run jobs, the main thread included. */
     readonly threads: number,
     private readonly kernels: readonly Kernel[],
     memory: WebAssembly.Memory,

@@ -4,7 +4,7 @@ import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import { referenceWorkspace } from '../reference/workspace.js';
 import { sizeOf, type Shape } from '../../tensor/shape.js';
 import { col2imWorkspaceBytes, flippedGeometry, forwardTiling, fullyConnected, geometry, gradInputByFlip, gradWeightTiling } from './conv.js';
-import type { ConvGeometry } from './descriptors.js';
+import type { ConvGeometry } from '../conv_geometry.js';
 import { forwardTransposed, gemmTiling } from './linear.js';
 import { workspaceStride } from './runtime.js';
 

@@ -14,6 +14,7 @@ export interface KeywordSyntax {
 
 /** Which attributes a layer takes in parentheses; flags are the rounding modes. */
 export interface Accepts {
+  /** Names it takes as `name=value` (`s`, `p`, `groups`, ...). */
   named: readonly string[];
   /** `exact`, `floor`, `ceil` */
   rounding: boolean;
@@ -27,16 +28,21 @@ export interface WrittenAttrs {
   get(name: string): number[] | null;
   /** Fails at the attribute's place when one of its numbers breaks `ok`: `${what}, got ${name}=...`. */
   check(name: string, what: string, ok: (v: number) => boolean): void;
+  /** Whether `name` was written, as a flag or with a value. */
   has(name: string): boolean;
+  /** The rounding flag written (`exact`, `floor`, `ceil`), or the default. */
   rounding: Rounding;
+  /** False when `bias=no` (or `bias=0`) was written. */
   bias: boolean;
 }
 
 /** What an entry may ask of desugaring while it resolves a layer: numbers and errors at a place. */
 export interface ResolveContext {
+  /** The value of `num`, a variable looked up in the bindings. */
   number(num: Num): number;
   /** A whole number of at least `min`, and no larger than a tensor can hold. */
   integer(num: Num, what: string, min: number): number;
+  /** Throws a NotationError of `reason` at `loc`. */
   fail(reason: string, loc: Location): never;
 }
 
@@ -51,8 +57,11 @@ export type OnnxAttr =
  * node before it; `params` are the layer's parameter names (`weight`, `bias`) appended as inputs.
  */
 export interface OnnxNode {
+  /** The ONNX op type, e.g. `Conv`. */
   op: string;
+  /** The layer's parameters appended to the node's inputs, e.g. `weight`, `bias`. */
   params: readonly string[];
+  /** The node's attributes. */
   attrs: readonly OnnxAttr[];
 }
 
@@ -62,8 +71,11 @@ export interface OnnxNode {
  * file (src/ops) plus one entry in `keywords/index.ts`.
  */
 export interface KeywordEntry<K extends OpType = OpType> {
+  /** The op the keyword resolves to. */
   op: K;
+  /** How the keyword is written: filter size, count after `-`. */
   syntax: KeywordSyntax;
+  /** The attributes it takes in parentheses. */
   accepts: Accepts;
   /** The op's attributes with every default filled in; a bare FC's size is 0 until desugar knows what follows. */
   resolve(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext): OpAttrs[K];

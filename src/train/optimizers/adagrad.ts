@@ -3,9 +3,13 @@ import { SlotOptimizer, slot, type ParamState } from './optimizer.js';
 
 /** torch.optim.Adagrad's hyperparameters. */
 export interface AdagradOptions {
+  /** Learning rate. */
   lr: number;
+  /** Decay of the learning rate per step; torch's default 0. */
   lrDecay?: number;
+  /** L2 penalty added to the gradient; default 0. */
   weightDecay?: number;
+  /** Starting value of every sum of squared gradients; default 0. */
   initialAccumulatorValue?: number;
   /** Added to sqrt(sum); torch's default is 1e-10. */
   eps?: number;
@@ -16,9 +20,13 @@ export interface AdagradOptions {
  * clr = lr / (1 + (step - 1) * lrDecay).
  */
 export class Adagrad extends SlotOptimizer {
+  /** The name `--optimizer` and checkpoints use. */
   readonly name = 'adagrad';
+  /** See AdagradOptions. */
   readonly lrDecay: number;
+  /** See AdagradOptions. */
   readonly weightDecay: number;
+  /** See AdagradOptions. */
   readonly eps: number;
 
   constructor(params: readonly Parameter[], options: AdagradOptions) {

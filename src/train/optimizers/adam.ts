@@ -3,8 +3,11 @@ import { SlotOptimizer, slot, type ParamState } from './optimizer.js';
 
 /** torch.optim.Adam's (and AdamW's) hyperparameters. */
 export interface AdamOptions {
+  /** Learning rate. */
   lr: number;
+  /** Decay rates of the first and second moment averages; torch's default [0.9, 0.999]. */
   betas?: readonly [number, number];
+  /** Added to the square root of the second moment; torch's default 1e-8. */
   eps?: number;
   /** Adam: an L2 penalty added to the gradient. AdamW: decoupled decay, w *= 1 - lr * weightDecay. */
   weightDecay?: number;
@@ -16,11 +19,17 @@ export interface AdamOptions {
  * whose weight decay shrinks the weights instead of adding to the gradient.
  */
 export class Adam extends SlotOptimizer {
+  /** `adam`, or `adamw` when decoupled. */
   readonly name: string;
+  /** Decay rate of the first moment (mean of gradients). */
   readonly beta1: number;
+  /** Decay rate of the second moment (mean of squared gradients). */
   readonly beta2: number;
+  /** See AdamOptions. */
   readonly eps: number;
+  /** See AdamOptions: added to the gradient (Adam) or shrinking the weights (AdamW). */
   readonly weightDecay: number;
+  /** True for AdamW's decoupled weight decay. */
   readonly decoupled: boolean;
 
   constructor(params: readonly Parameter[], options: AdamOptions, { decoupled = false }: { decoupled?: boolean } = {}) {

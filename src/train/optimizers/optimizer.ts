@@ -26,7 +26,9 @@ export interface Optimizer {
 
 /** An optimizer's saved state. */
 export interface OptimizerState {
+  /** Slot tensors by `<parameter>.<slot>` (`features.0.weight.momentum_buffer`). */
   tensors: Map<string, Tensor>;
+  /** Steps taken per parameter name. */
   steps: Record<string, number>;
 }
 
@@ -34,6 +36,7 @@ export interface OptimizerState {
 export interface ParamState {
   /** Parameter values, updated in place. */
   value: Float32Array | Float64Array;
+  /** dLoss/dvalue of this step. */
   grad: Float32Array | Float64Array;
   /** Slot arrays by slot name, the same size as the parameter. */
   slots: Record<string, Float32Array | Float64Array>;
@@ -48,7 +51,9 @@ export interface ParamState {
  * give their slot names and `update`, the rule for one parameter.
  */
 export abstract class SlotOptimizer implements Optimizer {
+  /** The name `--optimizer` and checkpoints use. */
   abstract readonly name: string;
+  /** Learning rate; the training loop sets it each epoch from the schedule. */
   lr: number;
   private readonly params: readonly Parameter[];
   private readonly slots: Map<string, Record<string, Tensor>> = new Map();
@@ -73,6 +78,7 @@ export abstract class SlotOptimizer implements Optimizer {
   /** The update rule for one parameter; reads `lr` and the subclass's hyperparameters. */
   protected abstract update(p: ParamState): void;
 
+  /** Updates every parameter that has a gradient, in place. */
   step(): void {
     for (const p of this.params) {
       if (p.grad === null) continue;
@@ -85,12 +91,14 @@ export abstract class SlotOptimizer implements Optimizer {
     }
   }
 
+  /** The slot tensors (the optimizer's own, not copies) and step counts, for a checkpoint. */
   state(): OptimizerState {
     const tensors = new Map<string, Tensor>();
     for (const [name, record] of this.slots) for (const [slot, t] of Object.entries(record)) tensors.set(`${name}.${slot}`, t);
     return { tensors, steps: Object.fromEntries(this.steps) };
   }
 
+  /** Copies slot tensors and step counts from a checkpoint; throws, naming it, on a missing or misshapen one. */
   loadState(state: OptimizerState): void {
     for (const [name, record] of this.slots) {
       const step = state.steps[name];
@@ -107,6 +115,7 @@ export abstract class SlotOptimizer implements Optimizer {
     }
   }
 
+  /** Frees the slot tensors. */
   dispose(): void {
     for (const record of this.slots.values()) for (const t of Object.values(record)) t.dispose();
     this.slots.clear();

@@ -3,12 +3,15 @@ import { SlotOptimizer, slot, type ParamState } from './optimizer.js';
 
 /** torch.optim.RMSprop's hyperparameters (not centered). */
 export interface RmspropOptions {
+  /** Learning rate. */
   lr: number;
   /** Smoothing of the squared-gradient average; torch's default 0.99. */
   alpha?: number;
   /** Added outside the square root; torch's default 1e-8. */
   eps?: number;
+  /** L2 penalty added to the gradient; default 0. */
   weightDecay?: number;
+  /** Momentum of the step; default 0 (none). */
   momentum?: number;
 }
 
@@ -17,10 +20,15 @@ export interface RmspropOptions {
  * d = g / (sqrt(sq) + eps); with momentum, buf = momentum * buf + d and w -= lr * buf, else w -= lr * d.
  */
 export class Rmsprop extends SlotOptimizer {
+  /** The name `--optimizer` and checkpoints use. */
   readonly name = 'rmsprop';
+  /** See RmspropOptions. */
   readonly alpha: number;
+  /** See RmspropOptions. */
   readonly eps: number;
+  /** See RmspropOptions. */
   readonly weightDecay: number;
+  /** See RmspropOptions. */
   readonly momentum: number;
 
   constructor(params: readonly Parameter[], options: RmspropOptions) {

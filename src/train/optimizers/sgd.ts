@@ -4,9 +4,13 @@ import { SlotOptimizer, slot, type ParamState } from './optimizer.js';
 
 /** torch.optim.SGD's hyperparameters; `momentum: 0` is plain SGD. */
 export interface SgdOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor; default 0 (plain SGD). */
   momentum?: number;
+  /** Dampening of the gradient added to the momentum buffer; default 0. */
   dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0, as torch requires). */
   nesterov?: boolean;
   /** L2 penalty added to the gradient (torch's `weight_decay`). */
   weightDecay?: number;
@@ -24,10 +28,15 @@ export interface SgdOptions {
  * buf; w -= lr * g.
  */
 export class Sgd extends SlotOptimizer {
+  /** `sgd`, `momentum` or `nesterov`, as `--optimizer` names it. */
   readonly name: string;
+  /** See SgdOptions. */
   readonly momentum: number;
+  /** See SgdOptions. */
   readonly dampening: number;
+  /** See SgdOptions. */
   readonly nesterov: boolean;
+  /** See SgdOptions. */
   readonly weightDecay: number;
   private readonly backend: Backend | undefined;
 
