@@ -50,7 +50,7 @@ export {
   type Diagnostic,
   type Comparison,
 } from './notation/index.js';
-export { zoo, zooNet, type ZooNet } from './zoo/index.js';
+export { zoo, zooNet, zooNotation, type ZooNet } from './zoo/index.js';
 
 // Memory
 export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
