@@ -9,8 +9,8 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 const PAD_SCALE = 10;
 
 /** A chart of one or two series against the step, x as numbers (uPlot's x is time unless told). */
-function chart(parent: HTMLElement, title: string, series: string[]): { plot: uPlot; data: number[][] } {
-  const data: number[][] = [[], ...series.map(() => [])];
+function chart(parent: HTMLElement, title: string, series: string[]): { plot: uPlot; data: (number | null)[][] } {
+  const data: (number | null)[][] = [[], ...series.map(() => [])];
   const colors = ['#1f77b4', '#d62728'];
   const plot = new uPlot(
     {
@@ -18,7 +18,8 @@ function chart(parent: HTMLElement, title: string, series: string[]): { plot: uP
       width: 360,
       height: 180,
       scales: { x: { time: false } },
-      series: [{ label: 'step' }, ...series.map((label, i) => ({ label, stroke: colors[i] ?? '#333' }))],
+      // Held-out accuracy comes once an epoch: its points are joined across the steps between.
+      series: [{ label: 'step' }, ...series.map((label, i) => ({ label, stroke: colors[i] ?? '#333', spanGaps: true, points: { show: i > 0 } }))],
     },
     data as uPlot.AlignedData,
     parent,
@@ -135,12 +136,12 @@ export function startTrainer(spec: () => string): void {
       loss.plot.setData(loss.data as uPlot.AlignedData);
       accuracy.data[0]?.push(globalStep);
       accuracy.data[1]?.push(m.accuracy);
-      accuracy.data[2]?.push(NaN);
+      accuracy.data[2]?.push(null);
       accuracy.plot.setData(accuracy.data as uPlot.AlignedData);
     } else if (m.kind === 'epoch') {
       $('test-accuracy').textContent = m.testAccuracy.toFixed(4);
       accuracy.data[0]?.push(m.epoch * stepsPerEpoch + 0.5);
-      accuracy.data[1]?.push(NaN);
+      accuracy.data[1]?.push(null);
       accuracy.data[2]?.push(m.testAccuracy);
       accuracy.plot.setData(accuracy.data as uPlot.AlignedData);
     } else if (m.kind === 'done') {
