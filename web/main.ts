@@ -102,7 +102,8 @@ function renderMemory(): void {
     );
     $('memory-error').textContent = '';
   } catch (error) {
-    $('memory-error').textContent = error instanceof Error ? error.message : String(error);
+    out.replaceChildren();
+    $('memory-error').textContent = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
   }
 }
 
@@ -134,6 +135,11 @@ function update(text: string): void {
     rowSpans = spansOf(text, result);
     $('table-error').textContent = '';
   } catch (error) {
+    // A text that does not compile has no table: stale rows would describe another net.
+    $('table-body').replaceChildren();
+    $('totals').textContent = '';
+    $('params').textContent = '';
+    rowSpans = [];
     $('table-error').textContent = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
   }
   renderMemory();

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { WEB_ROOT, servePage } from '../../src/cli/serve.js';
+import { servePage } from '../../src/cli/serve.js';
 
 /** Debian's Chromium, which .ci/run installs when it is missing. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -20,10 +21,14 @@ export interface Session {
 /** Builds the page (npm run build:web), serves it and launches Chromium. */
 export async function openSession(): Promise<Session> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`);
-  const built = spawnSync(process.execPath, ['web/build.mjs'], { encoding: 'utf8' });
+  // Each session builds into its own folder, so that test files running side by side never
+  // serve a folder another one is rebuilding.
+  const folder = mkdtempSync(path.join(tmpdir(), 'convstack-web-'));
+  const out = path.join(folder, 'web');
+  const built = spawnSync(process.execPath, ['web/build.mjs', out], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`npm run build:web failed:\n${built.stderr}`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const { server, url } = await servePage(WEB_ROOT, 0);
+  const { server, url } = await servePage(out, 0);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -34,6 +39,7 @@ export async function openSession(): Promise<Session> {
     async close() {
       await browser.close();
       await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
+      rmSync(folder, { recursive: true, force: true });
     },
   };
 }

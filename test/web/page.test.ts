@@ -42,6 +42,7 @@ test('a spec that does not size shows a squiggle with the arithmetic, and the qu
   const squiggle = page.locator('.cm-lintRange-error');
   await squiggle.waitFor();
   assert.equal(await squiggle.textContent(), 'POOL3');
+  assert.equal(await page.locator('#table-body tr').count(), 0, 'no stale table for a text that does not size');
   await squiggle.hover();
   const diagnostic = page.locator('.cm-tooltip-lint .cm-diagnostic-error');
   await diagnostic.waitFor();
