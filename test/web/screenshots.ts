@@ -12,7 +12,7 @@ try {
   await page.screenshot({ path: 'docs/web-design.png', clip: { x: 0, y: 0, width: 1200, height: 620 } });
 
   await typeSpec(page, 'INPUT[32x32x3] -> CONV3-8 -> POOL3 -> FC-10');
-  const squiggle = page.locator('.cm-lintRange-error');
+  const squiggle = page.locator('.cm-lintRange-error').filter({ hasText: /^POOL3$/ });
   await squiggle.waitFor();
   await squiggle.hover();
   await page.locator('.cm-tooltip-lint').waitFor();
