@@ -38,9 +38,13 @@ let state: PageState = stateFromHash(location.hash);
 /** For each table row, the [from, to) of its layer in the text (null for INPUT or a generated layer). */
 let rowSpans: ([number, number] | null)[] = [];
 
-/** The `let NAME = value` variables of the text, which the sliders change. */
+/** Counts up to this get a slider (the notes' N, M, K; a switch such as BN); CLASSES does not. */
+const SLIDER_MAX = 6;
+
+/** The `let NAME = value` variables of the text that the sliders change: the small counts. */
 function variablesOf(text: string): Map<string, number> {
-  return new Map([...text.matchAll(/^let\s+([A-Z_][A-Z0-9_]*)\s*=\s*(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])]));
+  const all = [...text.matchAll(/^let\s+([A-Z_][A-Z0-9_]*)\s*=\s*(\d+)/gm)].map((m) => [m[1] as string, Number(m[2])] as const);
+  return new Map(all.filter(([, value]) => value <= SLIDER_MAX));
 }
 
 const bindings = (): Bindings => ({});
@@ -113,7 +117,7 @@ function renderSliders(text: string): void {
   box.replaceChildren(
     ...[...variables].map(([name, value]) => {
       const label = Object.assign(document.createElement('label'), { textContent: `${name} ` });
-      const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: '6', value: String(value) });
+      const input = Object.assign(document.createElement('input'), { type: 'range', min: '0', max: String(SLIDER_MAX), value: String(value) });
       input.setAttribute('aria-label', name);
       input.addEventListener('input', () => {
         const next = editor.state.doc.toString().replace(new RegExp(`^(let\\s+${name}\\s*=\\s*)\\d+`, 'm'), `$1${input.value}`);
