@@ -23,6 +23,7 @@ const EXAMPLES: Record<string, string[]> = {
   convert: ['convstack convert resnet18.pth --out resnet18.safetensors'],
   export: ['convstack export model.safetensors --onnx model.onnx'],
   run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
+  serve: ['convstack serve', 'convstack serve --port 9000'],
 };
 
 /** Adds the examples under each command's --help. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { referenceWorkspace } from '../backends/reference/workspace.js';
-import { threadCount } from '../backends/wasm/runtime.js';
+import { threadCount } from '../backends/wasm/host_node.js';
 import { WASM_FUSIONS, wasmWorkspace } from '../backends/wasm/workspace.js';
 import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
 import { storedForBackward } from '../memory/stored.js';

@@ -13,6 +13,7 @@ import { registerCompare } from './compare.js';
 import { registerZoo } from './zoo.js';
 import { registerConvert } from './convert.js';
 import { registerExport } from './export.js';
+import { registerServe } from './serve.js';
 
 // NOTE: the same relative path from src/cli/program.ts (tsx) and dist/cli/program.js (the package).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerZoo(program);
   registerConvert(program);
   registerExport(program);
+  registerServe(program);
   addExamples(program);
   return program;
 }

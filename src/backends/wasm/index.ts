@@ -1,68 +1,13 @@
-import type { Backend } from '../backend.js';
-import { withReferenceFallback, type PartialBackend, type WithFallback } from '../fallback.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
-import { linear, linearGradInput, linearGradWeight } from './linear.js';
-import { batchNormGrad, batchNormTrain } from './batchnorm.js';
-import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
-import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
-import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
-import type { WasmAllocator } from './allocator.js';
+import { createWasmBackendOn, type WasmBackend, type WasmBackendOptions } from './backend.js';
+import { nodeHost } from './host_node.js';
 
-/** Threads, binary and scheduling of a wasm backend (see WasmRuntimeOptions). */
-export type WasmBackendOptions = WasmRuntimeOptions;
-
-/** What the wasm module itself brings, before the reference backend fills in the rest. */
-interface WasmKernels extends PartialBackend {
-  /** Places float32 tensors in the module's memory; its tracker counts them and the kernels' scratch. */
-  readonly allocator: WasmAllocator;
-  readonly threads: number;
-  /** True when the fused multiply-add (relaxed SIMD) binary was loaded. */
-  readonly relaxedSimd: boolean;
-  /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
-  conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
-  /** SGD in place in wasm (see Backend.sgdUpdate); float32 tensors only: callers keep float64 in TypeScript. */
-  sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
-}
+export type { WasmBackend, WasmBackendOptions } from './backend.js';
 
 /**
- * The WebAssembly backend: float32 SIMD kernels on a pool of threads, the reference backend for
- * float64 and for the kernels it lacks (`placement` says which).
+ * Creates the wasm backend in Node: loads the relaxed-SIMD binary where the runtime has it (else
+ * plain SIMD) and starts `threads - 1` worker threads (default: one per available core).
+ * `dispose()` stops them. In a browser, `convstack/browser` has its own `createWasmBackend`.
  */
-export type WasmBackend = WithFallback<WasmKernels>;
-
-/**
- * Creates the wasm backend: loads the relaxed-SIMD binary where the runtime has it (else plain
- * SIMD) and starts `threads - 1` workers (default: one per available core). `dispose()` stops them.
- */
-export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-  const rt = await WasmRuntime.create(options);
-  const threads = `${rt.threads} thread${rt.threads === 1 ? '' : 's'}`;
-  return withReferenceFallback<WasmKernels>({
-    name: 'wasm',
-    allocator: rt.allocator,
-    details: `${threads}, ${rt.relaxedSimd ? 'relaxed SIMD with FMA' : 'SIMD'}`,
-    threads: rt.threads,
-    relaxedSimd: rt.relaxedSimd,
-    conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
-    conv2dRelu: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs, true),
-    conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
-    conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
-    biasGrad: (dy) => biasGrad(rt, dy),
-    maxPool2d: (x, attrs) => maxPool2d(rt, x, attrs),
-    maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(rt, dy, argmax, xShape),
-    avgPool2d: (x, attrs) => avgPool2d(rt, x, attrs),
-    avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(rt, dy, xShape, attrs),
-    linear: (x, weight, bias) => linear(rt, x, weight, bias),
-    linearGradInput: (dy, weight) => linearGradInput(rt, dy, weight),
-    linearGradWeight: (dy, x) => linearGradWeight(rt, dy, x),
-    relu: (x) => relu(rt, x),
-    reluGrad: (dy, y) => reluGrad(rt, dy, y),
-    batchNormTrain: (x, gamma, beta, eps) => batchNormTrain(rt, x, gamma, beta, eps),
-    batchNormGrad: (dy, x, gamma, mean, invStd) => batchNormGrad(rt, dy, x, gamma, mean, invStd),
-    batchNormInfer: (x, gamma, beta, mean, variance, eps) => batchNormInfer(rt, x, gamma, beta, mean, variance, eps),
-    add: (a, b) => add(rt, a, b),
-    sgdUpdate: (weight, grad, momentumBuffer, options) => sgdUpdate(rt, weight, grad, momentumBuffer, options),
-    dispose: () => rt.dispose(),
-  });
+export function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+  return createWasmBackendOn(nodeHost, options);
 }

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import type { Tensor } from '../../tensor/tensor.js';
 import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
 import { JOB_COUNTER } from './abi.js';
 import { POOLED, pooledKernels, type KernelArgs, type PooledKernel } from './exports.js';
 import { CONTROL_WORDS, ThreadPool } from './threads.js';
+import type { WasmHost } from './host.js';
 
 // Fixed low memory: nothing at 0 (a null pointer), the kernels' shared job counter (JOB_COUNTER in
 // abi.ts), the pool's control block, then the descriptors kernels read their geometry from
@@ -21,7 +20,10 @@ const SERIAL_WORK = 1 << 17;
 
 /** How `WasmRuntime.create` sets up the module and its threads. */
 export interface WasmRuntimeOptions {
-  /** Threads, the calling one included; default: the available cores. */
+  /**
+   * Threads, the calling one included; default: the available cores. Where the host cannot run
+   * workers (a page that is not cross-origin isolated), one, and `singleThreadReason` says why.
+   */
   threads?: number;
   /** Use the plain-SIMD binary even where relaxed SIMD (fused multiply-add) is available. */
   noRelaxedSimd?: boolean;
@@ -32,34 +34,20 @@ export interface WasmRuntimeOptions {
   serialBelow?: number;
 }
 
-/** The threads a runtime runs on when asked for `requested` (default: one per available core). */
-export function threadCount(requested?: number): number {
-  return Math.max(1, Math.floor(requested ?? availableParallelism()));
-}
-
 /** The bytes between two threads' workspaces for `bytes` each: a whole number of cache lines. */
 export function workspaceStride(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
-async function loadBinary(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  return readFile(new URL(`./build/${name}`, import.meta.url));
-}
-
-/**
- * Picks the relaxed-SIMD binary where the runtime validates it. NOTE: Node 20 (V8 11.3) has relaxed
- * SIMD behind a flag; V8 flags may be set at run time, before the module is compiled.
- */
-async function pickBinary(noRelaxed: boolean): Promise<{ bytes: Uint8Array<ArrayBuffer>; relaxedSimd: boolean }> {
+/** Picks the relaxed-SIMD binary where the host validates it (after enabling it, if it can), else plain SIMD. */
+async function pickBinary(host: WasmHost, noRelaxed: boolean): Promise<{ bytes: Uint8Array<ArrayBuffer>; relaxedSimd: boolean }> {
   if (!noRelaxed) {
-    const relaxed = await loadBinary('convstack-relaxed.wasm');
-    if (!WebAssembly.validate(relaxed)) {
-      const v8 = await import('node:v8');
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const relaxed = await host.loadBinary('convstack-relaxed.wasm');
+    if (WebAssembly.validate(relaxed) || ((await host.enableRelaxedSimd()) && WebAssembly.validate(relaxed))) {
+      return { bytes: relaxed, relaxedSimd: true };
     }
-    if (WebAssembly.validate(relaxed)) return { bytes: relaxed, relaxedSimd: true };
   }
-  return { bytes: await loadBinary('convstack-simd.wasm'), relaxedSimd: false };
+  return { bytes: await host.loadBinary('convstack-simd.wasm'), relaxedSimd: false };
 }
 
 /**
@@ -81,23 +69,31 @@ export class WasmRuntime {
     readonly pool: ThreadPool,
     /** Whether the relaxed-SIMD (FMA) build was loaded; its results differ in the last bits. */
     readonly relaxedSimd: boolean,
+    /** Why the runtime runs on one thread although more were asked for (or defaulted), else null. */
+    readonly singleThreadReason: string | null,
     private readonly serialBelow: number,
   ) {
     this.descriptor = new Int32Array(allocator.buffer(), DESCRIPTOR_OFFSET, DESCRIPTOR_WORDS);
     this.jobCounter = new Int32Array(allocator.buffer(), JOB_COUNTER, 1);
   }
 
-  /** Compiles the binary this runtime can run, starts the worker threads and hands back the runtime. */
-  static async create(options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
-    const threads = threadCount(options.threads);
-    const { bytes, relaxedSimd } = await pickBinary(options.noRelaxedSimd ?? false);
+  /**
+   * Compiles the binary this runtime can run on `host`, starts the worker threads and hands back
+   * the runtime.
+   */
+  static async create(host: WasmHost, options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+    const wanted = Math.max(1, Math.floor(options.threads ?? host.cores()));
+    const reason = wanted > 1 ? host.noThreadsReason() : null;
+    const threads = reason === null ? wanted : 1;
+    const { bytes, relaxedSimd } = await pickBinary(host, options.noRelaxedSimd ?? false);
     const module = await WebAssembly.compile(bytes);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const exports = instance.exports as Record<string, unknown>;
     const kernels = pooledKernels(exports);
-    const pool = await ThreadPool.start(threads, module, memory, CONTROL_OFFSET, POOLED, kernels);
-    return new WasmRuntime(new WasmAllocator(memory, HEAP_BASE), exports, pool, relaxedSimd, options.serialBelow ?? SERIAL_WORK);
+    const pool = await ThreadPool.start(host, threads, module, memory, CONTROL_OFFSET, POOLED, kernels);
+    const allocator = new WasmAllocator(memory, HEAP_BASE);
+    return new WasmRuntime(allocator, exports, pool, relaxedSimd, reason, options.serialBelow ?? SERIAL_WORK);
   }
 
   /** Threads a kernel runs on, the calling one included. */

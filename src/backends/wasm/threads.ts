@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { HostWorker, WasmHost } from './host.js';
 
 /**
  * A persistent pool of threads running the same wasm module over one shared memory. A kernel call
@@ -9,8 +9,8 @@ import { Worker } from 'node:worker_threads';
  *   [0] generation: bumped to start a call; workers sleep on it
  *   [1] done: workers that finished the current call; the main thread sleeps on it
  *   [2] kernel index (-1 stops the workers)   [3] error flag   [4] thread count   [5..15] arguments
- * NOTE: worker_threads is Node's; in a browser the same protocol runs in Web Workers, and the main
- * thread, which may not block there, would have to be a worker itself.
+ * NOTE: the host (host.ts) starts the workers: worker_threads in Node, Web Workers in a browser,
+ * where the calling thread must itself be a Worker, since a page's main thread may not block.
  */
 export const CONTROL_WORDS = 16;
 const MAX_ARGS = CONTROL_WORDS - 5;
@@ -21,31 +21,32 @@ const MAX_ARGS = CONTROL_WORDS - 5;
  */
 const SPINS = 20000;
 
+/** The worker's loop, `main(data, ready)`: the host appends the line that calls it with its WorkerData. */
 const workerSource = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, tid, names, spins } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
-const kernels = names.map((name) => instance.exports[name]);
-const c = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
-let seen = 0;
-parentPort.postMessage('ready');
-for (;;) {
-  let g = Atomics.load(c, 0);
-  for (let i = 0; g === seen && i < spins; i++) g = Atomics.load(c, 0);
-  while (g === seen) {
-    Atomics.wait(c, 0, seen);
-    g = Atomics.load(c, 0);
+function main({ module, memory, control, tid, names, spins }, ready) {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const kernels = names.map((name) => instance.exports[name]);
+  const c = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
+  let seen = 0;
+  ready();
+  for (;;) {
+    let g = Atomics.load(c, 0);
+    for (let i = 0; g === seen && i < spins; i++) g = Atomics.load(c, 0);
+    while (g === seen) {
+      Atomics.wait(c, 0, seen);
+      g = Atomics.load(c, 0);
+    }
+    seen = g;
+    const k = c[2];
+    if (k < 0) break;
+    try {
+      kernels[k](tid, c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
+    } catch (error) {
+      Atomics.store(c, 3, 1);
+    }
+    Atomics.add(c, 1, 1);
+    Atomics.notify(c, 1);
   }
-  seen = g;
-  const k = c[2];
-  if (k < 0) break;
-  try {
-    kernels[k](tid, c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]);
-  } catch (error) {
-    Atomics.store(c, 3, 1);
-  }
-  Atomics.add(c, 1, 1);
-  Atomics.notify(c, 1);
 }
 `;
 
@@ -54,7 +55,7 @@ export type Kernel = (tid: number, nt: number, ...args: number[]) => void;
 
 /** The main thread and `threads - 1` workers running kernels together, by the protocol above. */
 export class ThreadPool {
-  private readonly workers: Worker[] = [];
+  private readonly workers: HostWorker[] = [];
   private readonly control: Int32Array;
 
   private constructor(
@@ -68,10 +69,12 @@ export class ThreadPool {
   }
 
   /**
-   * Starts `threads - 1` workers, each instantiating `module` over `memory`, and resolves once they
-   * are all ready. `kernels` are the main thread's exports of the names in `names`, in that order.
+   * Starts `threads - 1` workers on `host`, each instantiating `module` over `memory`, and resolves
+   * once they are all ready. `kernels` are the main thread's exports of the names in `names`, in
+   * that order.
    */
   static async start(
+    host: WasmHost,
     threads: number,
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
@@ -80,23 +83,10 @@ export class ThreadPool {
     kernels: readonly Kernel[],
   ): Promise<ThreadPool> {
     const pool = new ThreadPool(threads, kernels, memory, controlOffset);
-    const ready: Promise<void>[] = [];
     for (let tid = 1; tid < threads; tid++) {
-      const worker = new Worker(workerSource, {
-        eval: true,
-        workerData: { module, memory, control: controlOffset, tid, names, spins: SPINS },
-      });
-      // Idle workers sleep in Atomics.wait; they must not keep the process alive.
-      worker.unref();
-      ready.push(
-        new Promise((resolve, reject) => {
-          worker.once('message', () => resolve());
-          worker.once('error', reject);
-        }),
-      );
-      pool.workers.push(worker);
+      pool.workers.push(host.startWorker(workerSource, { module, memory, control: controlOffset, tid, names, spins: SPINS }));
     }
-    await Promise.all(ready);
+    await Promise.all(pool.workers.map((w) => w.ready));
     return pool;
   }
 
