@@ -10,6 +10,7 @@ import { registerSummary } from './summary.js';
 import { registerLint } from './lint.js';
 import { registerCompare } from './compare.js';
 import { registerZoo } from './zoo.js';
+import { registerImport } from './import.js';
 
 // NOTE: the same relative path from src/cli/program.ts (tsx) and dist/cli/program.js (the package).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerLint(program);
   registerCompare(program);
   registerZoo(program);
+  registerImport(program);
   addExamples(program);
   return program;
 }
