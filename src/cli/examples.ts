@@ -17,6 +17,7 @@ const EXAMPLES: Record<string, string[]> = {
   eval: ['convstack eval --model model.safetensors --data mnist', 'convstack eval --model pets.safetensors --data folder:pets --split all'],
   predict: ['convstack predict --model pets.safetensors cat.jpg dog.png'],
   run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
+  import: ['convstack import resnet18.onnx --notation', 'convstack import resnet18.onnx --out resnet18.safetensors'],
 };
 
 /** Adds the examples under each command's --help. */

@@ -18,7 +18,7 @@ test('--version prints the package version', () => {
 
 test("every command's --help ends with an example of it", () => {
   const program = buildProgram();
-  assert.deepEqual(program.commands.map((c) => c.name()).sort(), ['compare', 'eval', 'lint', 'memory', 'predict', 'run', 'summary', 'train', 'zoo']);
+  assert.deepEqual(program.commands.map((c) => c.name()).sort(), ['compare', 'eval', 'import', 'lint', 'memory', 'predict', 'run', 'summary', 'train', 'zoo']);
   for (const command of program.commands) {
     let help = '';
     command.configureOutput({ writeOut: (text) => (help += text) });
