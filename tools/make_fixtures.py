@@ -225,6 +225,16 @@ op_case(seeded('flatten'), 'flatten', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p:
 op_case(seeded('softmax'), 'softmax', {}, [randn(3, 6, scale=2.0)], {}, lambda xs, p: torch.softmax(xs[0], 1))
 
 
+
+# --- the ONNX importer's ops: pad (F.pad), affine (a fixed per-channel x * scale + shift), leaky relu
+
+op_case(seeded('pad_asymmetric'), 'pad', {'top': 0, 'left': 1, 'bottom': 2, 'right': 1, 'value': 0, 'forMax': False},
+        [randn(2, 3, 3, 4)], {}, lambda xs, p: F.pad(xs[0], (1, 1, 0, 2)))
+op_case(seeded('affine'), 'affine', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] * p['scale'] + p['shift'],
+        buffers={'scale': randn(3, 1, 1), 'shift': randn(3, 1, 1)})
+op_case(seeded('leakyrelu'), 'leakyrelu', {'alpha': 0.1}, [randn(2, 3, 4, 5)], {}, lambda xs, p: F.leaky_relu(xs[0], 0.1))
+
+
 # --- losses: F.cross_entropy and F.multi_margin_loss, mean over the batch ------------------------
 
 def loss_case(name, loss, scores, labels, forward):

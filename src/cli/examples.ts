@@ -24,6 +24,7 @@ const EXAMPLES: Record<string, string[]> = {
   export: ['convstack export model.safetensors --onnx model.onnx'],
   run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
   serve: ['convstack serve', 'convstack serve --port 9000'],
+  import: ['convstack import resnet18.onnx --notation', 'convstack import resnet18.onnx --out resnet18.safetensors'],
 };
 
 /** Adds the examples under each command's --help. */

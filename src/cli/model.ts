@@ -1,6 +1,42 @@
 import { existsSync, promises as fs } from 'node:fs';
+import { importOnnxFile } from '../io/onnx/file.js';
+import { decodeModel } from '../io/onnx/import.js';
+import { asNotation } from '../io/onnx/renamed.js';
+import type { Backend } from '../backends/backend.js';
+import { Net } from '../net/net.js';
 import { checkTensorSizes, compile, NotationError, type Bindings, type Compiled } from '../notation/index.js';
 import { zoo, zooNet } from '../zoo/index.js';
+
+/** What a file holds, told by its bytes, never by its name. */
+export type FileKind = 'onnx' | 'safetensors' | 'zip' | 'npy' | 'text' | 'binary';
+
+/**
+ * Tells a model file's kind by its first bytes: `.npy` and zip (PyTorch's .pth) by their magic, safetensors
+ * by its 8-byte header length followed by `{`, ONNX by decoding as an ONNX model that has a graph, and text
+ * as UTF-8 without control characters. Anything else is `binary`.
+ */
+export function fileKind(bytes: Uint8Array): FileKind {
+  const starts = (magic: readonly number[]): boolean => magic.every((b, i) => bytes[i] === b);
+  if (starts([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return 'npy';
+  if (starts([0x50, 0x4b, 0x03, 0x04]) || starts([0x50, 0x4b, 0x05, 0x06])) return 'zip';
+  if (bytes.length >= 9 && bytes[8] === 0x7b && new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) <= BigInt(bytes.length - 8)) return 'safetensors';
+  // A stream decode leaves a character cut at the 4096th byte undecoded rather than replaced.
+  const text = new TextDecoder('utf-8').decode(bytes.subarray(0, 4096), { stream: true });
+  if (!text.includes('\uFFFD') && !/[\x00-\x08\x0e-\x1f]/.test(text)) return 'text';
+  try {
+    if (decodeModel(bytes, '').graph !== undefined) return 'onnx';
+  } catch {
+    // Not ONNX either.
+  }
+  return 'binary';
+}
+
+const NOT_NOTATION: Partial<Record<FileKind, string>> = {
+  safetensors: 'a safetensors file (weights or a model file), not notation text; commands that take a model file take it with --model or as run\'s model',
+  zip: "a zip archive (PyTorch's .pth), not notation text",
+  npy: 'a .npy array, not notation text',
+  binary: 'a binary file of no kind convstack reads (ONNX, safetensors, zip, .npy or notation text)',
+};
 
 /** Notation text and where it came from, for error messages (`vgg16`, `net.txt`, `<spec>`). */
 export interface SpecSource {
@@ -30,11 +66,33 @@ export interface SpecOptions {
 export async function readSpec(arg: string): Promise<SpecSource> {
   const named = zooNet(arg);
   if (named !== undefined) return { origin: named.name, text: named.source, bindings: named.bindings };
-  if (existsSync(arg)) return { origin: arg, text: await fs.readFile(arg, 'utf8'), bindings: {} };
+  if (existsSync(arg)) return readSpecFile(arg);
   if (/^[A-Za-z][A-Za-z0-9_]*$/.test(arg) && /[a-z]/.test(arg)) throw new Error(unknownZooName(arg));
   if (looksLikePath(arg)) throw new Error(`${arg}: no such file (a spec is notation text, a file holding it, or a zoo name)`);
   // specsNotOptions (program.ts) put a space before a spec that begins with a dash; the text is the user's again.
   return { origin: '<spec>', text: arg.replace(/^ (?=-)/, ''), bindings: {} };
+}
+
+/** True when `arg` is a file whose bytes are an ONNX model. */
+export async function isOnnxFile(arg: string): Promise<boolean> {
+  return existsSync(arg) && fileKind(await fs.readFile(arg)) === 'onnx';
+}
+
+/** An ONNX model as a Net on `backend`, its weights loaded. */
+export async function onnxNet(file: string, backend: Backend): Promise<Net> {
+  const notated = asNotation(await importOnnxFile(file), file);
+  const net = new Net(notated.spec, { backend });
+  net.loadState(notated.weights);
+  return net;
+}
+
+/** A file's notation: its text, or an ONNX model's net written as notation. Other binaries are an error. */
+async function readSpecFile(file: string): Promise<SpecSource> {
+  const bytes = await fs.readFile(file);
+  const kind = fileKind(bytes);
+  if (kind === 'text') return { origin: file, text: new TextDecoder().decode(bytes), bindings: {} };
+  if (kind === 'onnx') return { origin: file, text: asNotation(await importOnnxFile(file), file).text, bindings: {} };
+  throw new Error(`${file}: ${NOT_NOTATION[kind] ?? 'not notation text'}`);
 }
 
 /** `unknown zoo net 'lenet'; did you mean lenet5?`, or the list of names when none is close. */

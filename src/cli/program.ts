@@ -14,6 +14,7 @@ import { registerZoo } from './zoo.js';
 import { registerConvert } from './convert.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
+import { registerImport } from './import.js';
 
 // NOTE: the same relative path from src/cli/program.ts (tsx) and dist/cli/program.js (the package).
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerExport(program);
   registerServe(program);
+  registerImport(program);
   addExamples(program);
   return program;
 }

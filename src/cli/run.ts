@@ -8,7 +8,7 @@ import { measuredPeakLine } from '../memory/measure.js';
 import { loadModel, type ModelInfo } from '../train/model_file.js';
 import type { Backend } from '../backends/backend.js';
 import { loadWeightsOption, PARTIAL_HELP, WEIGHTS_HELP } from './weights.js';
-import { compileSpec, isVolume, type SpecOptions } from './model.js';
+import { compileSpec, isOnnxFile, isVolume, onnxNet, type SpecOptions } from './model.js';
 import { openBackend, withBackendOptions, type BackendOptions } from './options.js';
 
 interface RunOptions extends BackendOptions {
@@ -89,6 +89,7 @@ function normalizeBatch(x: Tensor, info: ModelInfo): void {
 /** A model file brings its own weights and normalisation; a spec or zoo name gets seeded weights or --weights. */
 async function buildNet(model: string, options: RunOptions, volume: string | undefined, backend: Backend): Promise<{ net: Net; info?: ModelInfo }> {
   if (model.endsWith('.safetensors')) return loadModel(model, { backend });
+  if (await isOnnxFile(model)) return { net: await onnxNet(model, backend) };
   const specOptions: SpecOptions = {
     ...(volume !== undefined && { input: volume }),
     ...(options.set !== undefined && { set: options.set }),

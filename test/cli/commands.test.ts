@@ -18,7 +18,7 @@ test('--version prints the package version', () => {
 
 test("every command's --help ends with an example of it", () => {
   const program = buildProgram();
-  assert.deepEqual(program.commands.map((c) => c.name()).sort(), ['compare', 'convert', 'eval', 'export', 'finetune', 'lint', 'memory', 'predict', 'run', 'serve', 'summary', 'train', 'zoo']);
+  assert.deepEqual(program.commands.map((c) => c.name()).sort(), ['compare', 'convert', 'eval', 'export', 'finetune', 'import', 'lint', 'memory', 'predict', 'run', 'serve', 'summary', 'train', 'zoo']);
   for (const command of program.commands) {
     let help = '';
     command.configureOutput({ writeOut: (text) => (help += text) });

@@ -127,9 +127,10 @@ export class NodeView {
     return a === undefined ? [...fallback] : a.ints.map(Number);
   }
 
+  /** A float attribute as the shortest decimal that is the same float32 (1e-5, not 0.000009999999747378752). */
   float(name: string, fallback: number): number {
     const a = this.attr(name);
-    return a === undefined ? fallback : a.f;
+    return a === undefined ? fallback : shortestFloat32(a.f);
   }
 
   string(name: string, fallback: string): string {
@@ -150,6 +151,15 @@ export class NodeView {
     const a = this.attr(name);
     if (a !== undefined && !isDefault(a)) this.fail(`${what} is not supported`);
   }
+}
+
+/** The shortest decimal that rounds to the same float32 as `v`. */
+function shortestFloat32(v: number): number {
+  for (let digits = 1; digits < 17; digits++) {
+    const candidate = Number(v.toPrecision(digits));
+    if (Math.fround(candidate) === Math.fround(v)) return candidate;
+  }
+  return v;
 }
 
 /** A float32 tensor of a constant's values, as the net's weights are stored. */

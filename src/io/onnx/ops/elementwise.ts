@@ -43,7 +43,9 @@ export const BatchNormalization: OpImporter = (n) => {
     running_mean: weightTensor([channels], param(3, 'input_mean')),
     running_var: weightTensor([channels], param(4, 'input_var')),
   };
-  return [n.ctx.add(n, 'bn', { eps: n.float('epsilon', 1e-5), momentum: 1 - n.float('momentum', 0.9) }, [x], params)];
+  // Rounded to float32's precision, so that 0.8 gives 0.2 and not 0.19999999999999996.
+  const momentum = Number((1 - n.float('momentum', 0.9)).toPrecision(7));
+  return [n.ctx.add(n, 'bn', { eps: n.float('epsilon', 1e-5), momentum }, [x], params)];
 };
 
 /** LRN(X; alpha = 1e-4, beta = 0.75, bias = 1, size). */

@@ -123,5 +123,6 @@ export const Pad: OpImporter = (n): Value[] => {
   const [n0, c0, top, left, n1, c1, bottom, right] = pads as [number, number, number, number, number, number, number, number];
   if (n0 !== 0 || c0 !== 0 || n1 !== 0 || c1 !== 0) n.fail('padding the batch or channel axis is not supported');
   if ([top, left, bottom, right].some((p) => p < 0)) n.fail(`negative pads (cropping) are not supported`);
-  return [n.ctx.add(n, 'pad', { top, left, bottom, right, value, forMax: false }, [x])];
+  const forMax = value === -Infinity;
+  return [n.ctx.add(n, 'pad', { top, left, bottom, right, value: forMax ? 0 : value, forMax }, [x])];
 };
