@@ -18,6 +18,7 @@ export class StateMismatchError extends Error {
   override name = 'StateMismatchError';
   /** `file`, when given, starts the message. */
   constructor(
+    /** The comparison that failed: the matching, missing, unexpected and misshapen names. */
     readonly match: StateMatch,
     file?: string,
   ) {

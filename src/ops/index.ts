@@ -44,8 +44,11 @@ export interface OpAttrs {
   flatten: FlattenAttrs;
   /** SOFTMAX over the scores of each image. */
   softmax: SoftmaxAttrs;
+  /** AFFINE: a fixed per-channel scale and shift (an input normalisation), its scale and shift buffers not trained. */
   affine: AffineAttrs;
+  /** LEAKYRELU: x where x >= 0, alpha * x elsewhere. */
   leakyrelu: LeakyReluAttrs;
+  /** PAD: constant padding of each image's planes, (N, C, H, W) -> (N, C, H + top + bottom, W + left + right). */
   pad: PadAttrs;
 }
 

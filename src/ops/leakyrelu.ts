@@ -4,6 +4,7 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** LEAKYRELU: x where x >= 0, alpha * x elsewhere, element-wise; any shape (ONNX LeakyRelu). */
 export interface LeakyReluAttrs {
+  /** The slope for negative inputs (ONNX's default, which the importer uses when unset, is 0.01). */
   alpha: number;
 }
 

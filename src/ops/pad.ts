@@ -9,11 +9,17 @@ import { Tensor } from '../tensor/tensor.js';
  * `pads`, `auto_pad`) is a PAD before a window with none.
  */
 export interface PadAttrs {
+  /** Rows added above each plane, a whole number >= 0. */
   top: number;
+  /** Columns added left of each plane, a whole number >= 0. */
   left: number;
+  /** Rows added below each plane, a whole number >= 0. */
   bottom: number;
+  /** Columns added right of each plane, a whole number >= 0. */
   right: number;
+  /** The fill value of the added rows and columns (ONNX's constant mode, 0 by default); ignored with `forMax`. */
   value: number;
+  /** Fills with -infinity instead of `value`, for a pad before a max pool so that padding never wins. */
   forMax: boolean;
 }
 

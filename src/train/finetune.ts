@@ -21,6 +21,7 @@ export type FreezeChoice = 'backbone' | 'none' | readonly string[];
 export interface Pretrained {
   /** The net's description; its `classes` are the old ones and are replaced. */
   info: ModelInfo;
+  /** The trained tensors by state_dict name (`c1.weight`, BN running statistics too); the old classifier's are ignored and the rest are copied into the new net, not kept. */
   weights: ReadonlyMap<string, Tensor>;
 }
 
@@ -30,6 +31,7 @@ export interface FinetuneOptions {
   classes: readonly string[];
   /** `backbone` unless said otherwise. */
   freeze?: FreezeChoice;
+  /** Where the new net's tensors live and kernels run; default: the reference backend. */
   backend?: Backend;
   /** Seeds the new classifier's weights (and dropout). */
   seed?: number;
@@ -37,6 +39,7 @@ export interface FinetuneOptions {
 
 /** A net ready to fine-tune: the pretrained one with a new classifier, its layers frozen as asked. */
 export interface FinetuneStart {
+  /** The new net: the pretrained weights copied in, a freshly initialised classifier, the frozen layers' parameters marked frozen. */
   net: Net;
   /** The model file's description of the new net: its notation text sized to the new classes. */
   info: ModelInfo;
@@ -165,12 +168,17 @@ export function prepareFinetune(pretrained: Pretrained, { classes, freeze = 'bac
 
 /** A fine-tuning run: the pretrained net, the new data, and the training settings. */
 export interface FinetuneRun {
+  /** The net to start from and its weights; its classifier is replaced by one sized to `data`'s classes. */
   pretrained: Pretrained;
   /** The new data; its classes become the net's. */
   data: DataSplits;
+  /** The training settings, as `train` takes them; `seed` also seeds the new classifier's weights. */
   config: TrainConfig;
+  /** What to freeze: `backbone` (every layer but the new classifier) unless said otherwise. */
   freeze?: FreezeChoice;
+  /** Where the net's tensors live and kernels run; default: the reference backend. */
   backend?: Backend;
+  /** Called with each training event (steps, epochs, warnings) as the run goes. */
   onEvent?: (event: TrainEvent) => void;
 }
 

@@ -6,13 +6,17 @@
 
 /** What each worker thread receives: the compiled module, the shared memory and its place in the pool. */
 export interface WorkerData {
+  /** The compiled wasm module, instantiated again in the worker against the shared `memory`. */
   readonly module: WebAssembly.Module;
+  /** The shared memory every thread's instance imports; tensors and the control block live in it. */
   readonly memory: WebAssembly.Memory;
   /** Byte address of the pool's control block (threads.ts). */
   readonly control: number;
+  /** This worker's thread index, 1 to threads - 1 (the main thread is 0); passed to each kernel as `tid`. */
   readonly tid: number;
   /** Export names of the pooled kernels, in the order the control block numbers them. */
   readonly names: readonly string[];
+  /** How many times the worker reads the control word before it sleeps in Atomics.wait (threads.ts's SPINS). */
   readonly spins: number;
 }
 
@@ -20,6 +24,7 @@ export interface WorkerData {
 export interface HostWorker {
   /** Resolves once the worker has instantiated the module and waits for work. */
   readonly ready: Promise<void>;
+  /** Stops the worker thread (worker_threads' or Web Worker's terminate); resolves once it is stopped. */
   terminate(): Promise<unknown>;
 }
 

@@ -23,16 +23,22 @@ export type NetValue = Extract<Value, { kind: 'net' }>;
 
 /** The state of one import: the values by ONNX name, the nodes and weights made so far. */
 export class ImportContext {
+  /** Every value computed so far, by its ONNX name (an initializer, a graph input or a node output). */
   readonly values = new Map<string, Value>();
+  /** The net nodes made so far, in graph order: the imported NetSpec's `nodes`. */
   readonly nodes: NodeSpec[] = [];
+  /** The imported weights by state_dict name, `<node>.<param>` (`layer1_conv1_Conv.weight`). */
   readonly weights = new Map<string, Tensor>();
   private readonly names = new Set<string>(['input']);
 
   constructor(
+    /** The model file's name, which starts every error message. */
     readonly file: string,
+    /** The opset version of the default ONNX domain the model imports, which picks each op's attributes and inputs. */
     readonly opset: number,
     /** The batch size the graph declares (1 when symbolic), for folding Shape. */
     readonly batch: number,
+    /** Reads tensors whose data lies outside the model file; null when none may (such a tensor is then an error). */
     readonly external: ExternalReader | null,
   ) {}
 
@@ -63,11 +69,15 @@ export class ImportContext {
 
 /** One ONNX node as an importer function sees it: its inputs as values, its attributes by name with defaults. */
 export class NodeView {
+  /** The node's ONNX name, or its first output's name (or its op type) when it has none; used in errors and, cleaned, as the net node's name. */
   readonly name: string;
+  /** The ONNX op type, such as `Conv` or `Gemm` (a key of IMPORTERS). */
   readonly opType: string;
 
   constructor(
+    /** The decoded ONNX NodeProto: inputs and outputs by value name, and attributes. */
     readonly proto: NodeProto,
+    /** The import this node belongs to: its values, its nodes so far, the file and opset. */
     readonly ctx: ImportContext,
   ) {
     this.opType = proto.opType;
@@ -113,15 +123,18 @@ export class NodeView {
     return this.proto.attribute.find((a) => a.name === name);
   }
 
+  /** Whether the node sets attribute `name` (false when it is left to its default). */
   has(name: string): boolean {
     return this.attr(name) !== undefined;
   }
 
+  /** An INT attribute (an int64 in the file, as a JS number), or `fallback`, the ONNX default, when it is not set. */
   int(name: string, fallback: number): number {
     const a = this.attr(name);
     return a === undefined ? fallback : Number(a.i);
   }
 
+  /** An INTS attribute (such as `kernel_shape` or `pads`) as numbers, or a copy of `fallback` when it is not set. */
   ints(name: string, fallback: readonly number[]): number[] {
     const a = this.attr(name);
     return a === undefined ? [...fallback] : a.ints.map(Number);
@@ -133,6 +146,7 @@ export class NodeView {
     return a === undefined ? fallback : shortestFloat32(a.f);
   }
 
+  /** A STRING attribute (such as `auto_pad`), its bytes decoded as UTF-8, or `fallback` when it is not set. */
   string(name: string, fallback: string): string {
     const a = this.attr(name);
     return a === undefined ? fallback : new TextDecoder().decode(a.s);

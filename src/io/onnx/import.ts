@@ -26,12 +26,15 @@ export const OPSETS = { min: 6, max: 18 } as const;
 
 /** An imported net: its spec, its weights by state_dict name, and what the file said. */
 export interface ImportedModel {
+  /** The imported net: its per-image input shape and its nodes, named from the ONNX node names. */
   spec: NetSpec;
+  /** The net's weights and buffers (BN running statistics) by state_dict name, `<node>.<param>`; they belong to the caller. */
   weights: Map<string, Tensor>;
   /** The opset of the default domain the model was written for. */
   opset: number;
   /** The graph's input and output names. */
   inputName: string;
+  /** The name of the graph's first output, the net's scores ('' when the graph declares none). */
   outputName: string;
 }
 

@@ -4,6 +4,7 @@ import { OnnxError } from './errors.js';
 
 /** A net written as notation text, and its nodes' names in the order the text writes them. */
 export interface WrittenNet {
+  /** The notation text: `INPUT[HxWxC]` then the layers, joined by `->`, with RES[...] and CONCAT[...] blocks. */
   text: string;
   /** Node names in text order; a compile of `text` makes its nodes in this order. */
   order: string[];

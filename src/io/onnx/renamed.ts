@@ -7,8 +7,11 @@ import { specToNotation } from './notation.js';
 
 /** An imported net as the notation writes it: the text, its compiled spec, and the weights by that spec's names. */
 export interface NotatedModel {
+  /** The notation text that describes the net (what a model file stores as its architecture). */
   text: string;
+  /** The spec `text` compiles to, its nodes named by the notation rather than by the ONNX file. */
   spec: NetSpec;
+  /** The imported weights under `spec`'s node names (`<node>.<param>`); the same Tensor objects as the import's, not copies. */
   weights: Map<string, Tensor>;
 }
 

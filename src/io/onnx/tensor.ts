@@ -3,7 +3,9 @@ import { OnnxError } from './errors.js';
 
 /** A tensor known at import (an initializer, a Constant, a folded shape), its values as float64. */
 export interface ConstTensor {
+  /** The tensor's shape, outermost first, as the file's `dims` say ([] for a scalar). */
   dims: number[];
+  /** The values in row-major order, one per element (the product of `dims`), whatever type the file stored. */
   data: Float64Array;
   /** Integer types (int64 shapes and indices) stay integers through folding. */
   integer: boolean;

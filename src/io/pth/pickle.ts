@@ -12,18 +12,27 @@ export class PickleError extends Error {
 
 /** A storage named by a persistent id: its element type (torch's class name), key in the archive and length. */
 export interface StorageRef {
+  /** Marks a storage in a pickle value. */
   readonly kind: 'storage';
+  /** The element type, torch's storage class name: FloatStorage is float32, HalfStorage float16, LongStorage int64, ... */
   readonly type: StorageType;
+  /** The storage's key in the archive: its bytes are the zip entry `<archive>/data/<key>`. */
   readonly key: string;
+  /** The number of elements the storage holds (not bytes). */
   readonly numel: number;
 }
 
 /** A tensor as `torch._utils._rebuild_tensor_v2` describes it: a strided view into a storage. */
 export interface TensorRef {
+  /** Marks a tensor in a pickle value. */
   readonly kind: 'tensor';
+  /** The storage the tensor views; several tensors may share one. */
   readonly storage: StorageRef;
+  /** The index, in elements (not bytes), of the tensor's first value in the storage. */
   readonly offset: number;
+  /** The tensor's shape, outermost first, as torch's `size()`. */
   readonly size: readonly number[];
+  /** The step in elements between neighbours along each dimension, as torch's `stride()`. */
   readonly stride: readonly number[];
 }
 
