@@ -46,3 +46,43 @@ export async function readUserFile(file: string): Promise<Buffer> {
     throw new Error(`cannot read ${file}: ${reason}`);
   }
 }
+
+/** A file a run will write and how many bytes it will take at most. */
+export interface PlannedWrite {
+  /** How the user named it, e.g. `--checkpoint run.checkpoint.safetensors`, for the message. */
+  label: string;
+  file: string;
+  bytes: number;
+}
+
+/** There is not room on the disk for a file a run will write; says which, how much it needs and how much there is. */
+export class NoRoomError extends Error {
+  override name = 'NoRoomError';
+}
+
+/**
+ * Checks, before a long run starts, that each disk has room for the files the run will write on
+ * it (summed per folder's file system): a checkpoint that cannot be written would otherwise fail
+ * after an epoch. A writer needs the whole new file beside the old one, since it writes a
+ * temporary file before renaming it. A file system that cannot say (statfs fails) is not checked.
+ */
+export async function checkRoom(writes: readonly PlannedWrite[]): Promise<void> {
+  const byDevice = new Map<number, { free: number; total: number; labels: string[] }>();
+  for (const { label, file, bytes } of writes) {
+    const folder = path.dirname(path.resolve(file));
+    const info = await Promise.all([fs.stat(folder), fs.statfs(folder)]).catch(() => null);
+    if (info === null) continue;
+    const [{ dev }, { bavail, bsize }] = info;
+    const entry = byDevice.get(dev) ?? { free: bavail * bsize, total: 0, labels: [] };
+    entry.total += bytes;
+    entry.labels.push(label);
+    byDevice.set(dev, entry);
+    if (entry.total > entry.free) {
+      throw new NoRoomError(`${entry.labels.join(' and ')}: needs ${megabytes(entry.total)} on the disk of ${folder}, which has ${megabytes(entry.free)} free`);
+    }
+  }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}

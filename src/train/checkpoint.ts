@@ -3,7 +3,7 @@ import type { Net } from '../net/net.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { TrainConfig, TrainState } from './config.js';
 import { CHECKPOINT_MARKER, CHECKPOINT_MODEL_PREFIX, modelInfoFromMetadata, modelMetadata, type ModelInfo } from './model_file.js';
-import { OPTIMIZER_NAMES, type Optimizer, type OptimizerState } from './optimizers/index.js';
+import { OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers/index.js';
 
 /**
  * A checkpoint is a safetensors file: the net's tensors under `model.`, the optimizer's slots under
@@ -22,6 +22,21 @@ export interface Checkpoint {
 
 const OPTIM_PREFIX = 'optim.';
 const KEYS = { config: 'train_config', state: CHECKPOINT_MARKER, optimizerSteps: 'optimizer_steps' } as const;
+
+/** Per-parameter slots each optimizer keeps (velocity; squared averages; Adam's two moments). */
+const OPTIMIZER_SLOTS: Record<OptimizerName, number> = { sgd: 0, momentum: 1, nesterov: 1, adagrad: 1, rmsprop: 2, adam: 2, adamw: 2 };
+/** Room for the header: the names, the notation text, the configuration and a long history. */
+const METADATA_ALLOWANCE = 1_000_000;
+
+/**
+ * An upper bound on the bytes of the file `net` is saved to: a model file without `optimizer`, a
+ * checkpoint with it (its slots are each as large as the trainable weights).
+ */
+export function savedFileBytes(net: Net, optimizer?: OptimizerName): number {
+  const all = [...net.params.values()].reduce((n, p) => n + p.value.data.byteLength, 0);
+  const trainable = net.trainableParams().reduce((n, p) => n + p.value.data.byteLength, 0);
+  return all + (optimizer === undefined ? 0 : OPTIMIZER_SLOTS[optimizer] * trainable) + METADATA_ALLOWANCE;
+}
 
 /** Writes a checkpoint of a run in progress. */
 export async function saveCheckpoint(
