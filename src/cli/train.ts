@@ -11,7 +11,8 @@ import { Net } from '../net/net.js';
 import { renderSummary, summary, type CompileOptions } from '../notation/index.js';
 import { formatVolume, sameShape } from '../tensor/shape.js';
 import { DEFAULT_INIT, INIT_SCHEMES, parseInitScheme } from '../net/init.js';
-import { loadCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { loadCheckpoint, savedFileBytes, type Checkpoint } from '../train/checkpoint.js';
+import { checkRoom } from '../io/files.js';
 import { TRAIN_DEFAULTS } from '../train/defaults.js';
 import { train, TrainingInterrupted, type LossName, type TrainConfig, type TrainResult } from '../train/loop.js';
 import { checkOutputPaths, defaultCheckpointPath } from '../train/outputs.js';
@@ -170,6 +171,10 @@ export function registerTrain(program: Command): void {
       const data = await openData(config.data, [c, h, w]);
       checkInput(net, data);
       const model: ModelInfo = { ...base, classes: [...data.train.classes], normalization: normalization ?? channelStats(data.train) };
+      await checkRoom([
+        { label: `--out ${outputs.model}`, file: outputs.model, bytes: savedFileBytes(net) },
+        ...(outputs.checkpoint !== null ? [{ label: `--checkpoint ${outputs.checkpoint}`, file: outputs.checkpoint, bytes: savedFileBytes(net, config.optimizer) }] : []),
+      ]);
       out.write(`${table(model)}\n\n`);
       out.write(`data: ${config.data}: ${data.train.length} training and ${data.test.length} test images, ${model.classes.length} classes; backend: ${description}\n`);
       out.write(`${describeConfig(config, model)}\n`);

@@ -66,8 +66,7 @@ async function decode(file: string, shape: readonly [number, number, number]): P
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
-    // libvips repeats itself over several lines; the first says what is wrong.
-    throw new UnreadableImageError(file, ((error as Error).message.split('\n')[0] as string).trim());
+    throw new UnreadableImageError(file, decoderReason((error as Error).message));
   }
   if (raw.info.channels !== c || raw.info.width !== w || raw.info.height !== h) {
     throw new DataError(`${file}: decoded to ${raw.info.width}x${raw.info.height}x${raw.info.channels}, expected ${w}x${h}x${c}`);
@@ -76,6 +75,17 @@ async function decode(file: string, shape: readonly [number, number, number]): P
   const pixels = new Uint8Array(c * h * w);
   for (let i = 0; i < h * w; i++) for (let ch = 0; ch < c; ch++) pixels[ch * h * w + i] = raw.data[i * c + ch] as number;
   return { pixels, size };
+}
+
+/**
+ * libvips repeats itself over several lines; the first says what is wrong, unless it ends in a
+ * colon (`Input file has corrupt header:`), when the detail is on the next.
+ */
+function decoderReason(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+  const first = lines[0] ?? 'unknown error';
+  if (!first.endsWith(':')) return first;
+  return lines[1] !== undefined ? `${first} ${lines[1]}` : first.slice(0, -1);
 }
 
 /** A missing file is the user's mistake to fix, not an image to skip. */

@@ -28,18 +28,19 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): Tensor {
   if (lengthBytes === 0) throw new NpyError(`${name}: unsupported .npy version ${major}.${bytes[7]}`);
   const headerLength = lengthBytes === 2 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = 8 + lengthBytes;
-  if (headerLength > MAX_HEADER_BYTES || headerStart + headerLength > bytes.length) {
-    throw new NpyError(`${name}: header length ${headerLength} does not fit in a ${bytes.length}-byte file`);
-  }
+  if (headerLength > MAX_HEADER_BYTES) throw new NpyError(`${name}: header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit (real headers are under 200 bytes)`);
+  if (headerStart + headerLength > bytes.length) throw new NpyError(`${name}: header length ${headerLength} does not fit in a ${bytes.length}-byte file`);
   const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
   const { descr, fortranOrder, shape } = parseHeader(header, name);
   const type = DTYPES[descr];
-  if (type === undefined) throw new NpyError(`${name}: dtype '${descr}' is not supported; use little-endian float32 ('<f4') or float64 ('<f8')`);
+  if (type === undefined) throw new NpyError(`${name}: dtype '${clip(descr)}' is not supported; use little-endian float32 ('<f4') or float64 ('<f8')`);
   if (fortranOrder) throw new NpyError(`${name}: Fortran-ordered arrays are not supported; save a C-ordered array`);
   const dataStart = headerStart + headerLength;
   const count = sizeOf(shape);
-  if (bytes.length - dataStart !== count * type.bytes) {
-    throw new NpyError(`${name}: shape (${shape.join(', ')}) needs ${count * type.bytes} data bytes, the file has ${bytes.length - dataStart}`);
+  const needed = count * type.bytes;
+  if (bytes.length - dataStart !== needed) {
+    const what = Number.isSafeInteger(needed) ? `${needed} data bytes` : 'more data bytes than any file holds';
+    throw new NpyError(`${name}: shape ${describeShape(shape)} needs ${what}, the file has ${bytes.length - dataStart}`);
   }
   const tensor = Tensor.zeros(shape, type.dtype);
   for (let i = 0; i < count; i++) {
@@ -54,15 +55,27 @@ function parseHeader(header: string, name: string): { descr: string; fortranOrde
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new NpyError(`${name}: malformed header ${JSON.stringify(header.trim())}`);
+    throw new NpyError(`${name}: malformed header ${clip(JSON.stringify(header.trim()))}`);
   }
   const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const shape = parts.map((s) => {
-    if (!/^\d+$/.test(s)) throw new NpyError(`${name}: bad dimension '${s}' in shape (${shapeText})`);
+    if (!/^\d+$/.test(s)) throw new NpyError(`${name}: bad dimension '${clip(s)}' in shape (${clip(shapeText)})`);
     return Number(s);
   });
-  if (shape.some((d) => !Number.isSafeInteger(d))) throw new NpyError(`${name}: shape (${shapeText}) is too large`);
+  if (shape.some((d) => !Number.isSafeInteger(d))) throw new NpyError(`${name}: shape (${clip(shapeText)}) is too large`);
   return { descr, fortranOrder: fortran === 'True', shape };
+}
+
+/** A piece of a header quoted in an error, cut short: a hostile header can be 64 KB on one line. */
+function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/** The shape as NumPy writes it, its middle left out when it has more than 8 dimensions (a hostile header may hold thousands). */
+function describeShape(shape: readonly number[]): string {
+  if (shape.length === 1) return `(${shape[0]},)`;
+  if (shape.length <= 8) return `(${shape.join(', ')})`;
+  return `(${shape.slice(0, 4).join(', ')}, ... ${shape.length - 8} more ..., ${shape.slice(-4).join(', ')})`;
 }
 
 /** Serialises a tensor as a version 1.0 .npy file in its own dtype. */

@@ -4,6 +4,7 @@ import { buildGraph, type Graph } from '../graph/graph.js';
 import { buildSchedule, fusionsOf, type ForwardStep, type Schedule } from '../graph/schedule.js';
 import type { ForwardContext, ParamSpec } from '../ops/op.js';
 import { ShapeError } from '../ops/errors.js';
+import { NetError } from '../graph/errors.js';
 import { Rng } from '../tensor/rng.js';
 import { formatShape, formatVolume, sameShape, type Shape } from '../tensor/shape.js';
 import { Tensor, type DType } from '../tensor/tensor.js';
@@ -171,7 +172,7 @@ export class Net {
     values[0] = x;
     const tape = (training ? this.training : this.inference).forward.map((step) => {
       const inputs = step.inputs.map((j) => values[j] as Tensor);
-      const { output, saved } = step.op.forward(step.frozen ? frozenCtx : ctx, inputs, this.paramsOf(step), step.layer.attrs);
+      const { output, saved } = this.runStep(step, step.frozen ? frozenCtx : ctx, inputs);
       inspect?.(step.node.spec, output);
       values[step.output] = output;
       if (!training) step.op.release(saved);
@@ -234,6 +235,16 @@ export class Net {
   }
 
   /** The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU). */
+  /** Runs one forward step; an op's refusal of what it was given (a ShapeError) names the layer. */
+  private runStep(step: ForwardStep, ctx: ForwardContext, inputs: Tensor[]): { output: Tensor; saved: unknown } {
+    try {
+      return step.op.forward(ctx, inputs, this.paramsOf(step), step.layer.attrs);
+    } catch (error) {
+      if (error instanceof ShapeError) throw new NetError(step.layer.spec, step.layer.index + 1, error);
+      throw error;
+    }
+  }
+
   private paramsOf(step: ForwardStep): Record<string, Tensor> {
     return this.layerParams[step.layer.index] as Record<string, Tensor>;
   }

@@ -1,6 +1,6 @@
 import { buffer, calls, inputGrad, outputFrom, param, type Op } from './op.js';
 import { ShapeError } from './errors.js';
-import { sizeOf, type Shape } from '../tensor/shape.js';
+import { formatShape, sizeOf, type Shape } from '../tensor/shape.js';
 import type { Backend } from '../backends/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -51,6 +51,11 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
     // A frozen BN (fine-tuning) normalises as in inference, so its statistics stay those it was trained with.
     if (!ctx.training || ctx.frozen === true) {
       return { output: ctx.backend.batchNormInfer(input, gamma, beta, runningMean, runningVar, attrs.eps), saved: null };
+    }
+    // NOTE: with one value per channel the batch variance is 0: the output would be beta whatever
+    // the input, and the running variance would decay to 0. PyTorch refuses this too.
+    if (input.size === input.shape[1]) {
+      throw new ShapeError('bn', `training needs more than one value per channel, got a batch of 1 with ${formatShape(input.shape.slice(1))} per image; use a batch of 2 or more`);
     }
     const { y, mean, invStd } = ctx.backend.batchNormTrain(input, gamma, beta, attrs.eps);
     updateRunningStats(input, mean, invStd, runningMean, runningVar, attrs);

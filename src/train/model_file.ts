@@ -2,9 +2,11 @@ import type { Backend } from '../backends/backend.js';
 import type { Normalization } from '../data/augment.js';
 import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safetensors.js';
 import { INIT_SCHEMES, isInitScheme, type InitScheme } from '../net/init.js';
+import { buildGraph, type Graph } from '../graph/graph.js';
 import { Net } from '../net/net.js';
 import type { NetSpec } from '../net/spec.js';
 import { toNetSpec, type CompileOptions } from '../notation/index.js';
+import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /**
@@ -78,15 +80,18 @@ export function modelInfoFromMetadata(metadata: Readonly<Record<string, string>>
   const architecture = metadata[KEYS.architecture];
   let spec: NetSpec;
   const compileOptions = metadata[KEYS.compileOptions] !== undefined ? (json(KEYS.compileOptions) as CompileOptions) : undefined;
+  if (compileOptions !== undefined && (typeof compileOptions !== 'object' || compileOptions === null || Array.isArray(compileOptions))) fail(`the 'compile_options' metadata must be an object`);
   if (architecture !== undefined) {
     try {
       spec = toNetSpec(architecture, compileOptions);
     } catch (error) {
-      return fail(`its architecture does not compile: ${(error as Error).message}`);
+      // NOTE: a NotationError shows the text with a caret under the place on further lines; the
+      // first line already says where, and a model file's error stays on one line.
+      return fail(`its architecture does not compile: ${firstLine((error as Error).message)}`);
     }
   } else {
     spec = json(KEYS.spec) as NetSpec;
-    if (typeof spec !== 'object' || spec === null || !Array.isArray(spec.input) || !Array.isArray(spec.nodes)) fail(`the 'spec' metadata is not a net spec`);
+    if (!isNetSpecShaped(spec)) fail(`the 'spec' metadata is not a net spec ({input: [C, H, W], nodes: [{name, op, attrs, inputs}, ...]})`);
   }
   const classes = json(KEYS.classes);
   if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) return fail(`the 'classes' metadata must be a list of names`);
@@ -124,10 +129,11 @@ export interface LoadedModel {
  */
 export function netFromFile(contents: Safetensors, file: string, options: { backend?: Backend } = {}): LoadedModel {
   const info = modelInfoFromMetadata(contents.metadata, file);
-  const net = new Net(info.spec, options.backend ? { backend: options.backend } : {});
   const prefix = contents.metadata[CHECKPOINT_MARKER] !== undefined ? CHECKPOINT_MODEL_PREFIX : '';
   const weights = new Map<string, Tensor>();
   for (const [name, t] of contents.tensors) if (name.startsWith(prefix)) weights.set(name.slice(prefix.length), t);
+  checkNetFitsFile(info.spec, weights, file);
+  const net = new Net(info.spec, options.backend ? { backend: options.backend } : {});
   try {
     net.loadState(weights);
   } catch (error) {
@@ -141,7 +147,41 @@ export function netFromFile(contents: Safetensors, file: string, options: { back
   return { net, info, metadata: contents.metadata };
 }
 
+/**
+ * Builds the net's graph (which allocates nothing) and refuses a net whose parameters need more
+ * values than the file holds, before `new Net` allocates them: a file of a few KB must not make the
+ * reader allocate gigabytes. A smaller mismatch is left to `loadState`, which names the tensor.
+ */
+function checkNetFitsFile(spec: NetSpec, weights: ReadonlyMap<string, Tensor>, file: string): void {
+  let graph: Graph;
+  try {
+    graph = buildGraph(spec);
+  } catch (error) {
+    throw new ModelFileError(`${file}: its net cannot be built: ${firstLine((error as Error).message)}`);
+  }
+  const needed = graph.nodes.reduce((n, node) => n + node.params.reduce((m, p) => m + sizeOf(p.shape), 0), 0);
+  const held = [...weights.values()].reduce((n, t) => n + t.size, 0);
+  if (!(needed <= held)) throw new ModelFileError(`${file}: the net needs ${needed} weights and buffers, the file holds ${held}`);
+}
+
+/** Enough of a NetSpec's structure for buildGraph to read it; the ops check the rest. */
+function isNetSpecShaped(spec: unknown): spec is NetSpec {
+  if (typeof spec !== 'object' || spec === null) return false;
+  const { input, nodes } = spec as Partial<Record<keyof NetSpec, unknown>>;
+  const dims = Array.isArray(input) && input.length > 0 && input.every((d) => Number.isSafeInteger(d) && d > 0);
+  const isNode = (n: unknown): boolean => {
+    if (typeof n !== 'object' || n === null) return false;
+    const { name, op, attrs, inputs } = n as Record<string, unknown>;
+    return typeof name === 'string' && typeof op === 'string' && typeof attrs === 'object' && attrs !== null && Array.isArray(inputs) && inputs.every((i) => typeof i === 'string');
+  };
+  return dims && Array.isArray(nodes) && nodes.length > 0 && nodes.every(isNode);
+}
+
 /** Reads a model file and rebuilds its net on `backend`. */
 export async function loadModel(file: string, options: { backend?: Backend } = {}): Promise<LoadedModel> {
   return netFromFile(await readSafetensors(file), file, options);
+}
+
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] as string;
 }

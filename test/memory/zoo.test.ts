@@ -8,7 +8,8 @@ import { assertEstimateIsMeasured, type MeasuredBackend } from './zoo.js';
 
 // Issue 10's acceptance test: for the notes' named nets, the estimate for a backend is that
 // backend's measured peak (its tracker, kernel scratch included), for a training step (SGD) and an
-// inference pass, at batch 1 and 8, on the reference and the wasm backend. Inputs are reduced to
+// inference pass, at batch 2 and 8, on the reference and the wasm backend (at batch 1 the reduced
+// inputs leave BN one value per channel in the last stage, which training refuses, as PyTorch does). Inputs are reduced to
 // keep the reference kernels quick; GoogLeNet's 31x31 is the smallest its ceil-mode pools accept
 // (31 -> 16 -> 8 -> 4 -> 2 -> 1). zoo.full.test.ts runs the nets at their own 224x224 on wasm.
 
@@ -34,9 +35,9 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
   for (const backendName of ['reference', 'wasm']) {
     for (const { name, input } of CASES) {
       const spec = zooSpec(name, input);
-      for (const batch of [1, 8]) {
-        // The stored tape at batch 1 only, to keep npm test quick; zoo.full.test.ts checks batch 8 too.
-        const stored = batch === 1;
+      for (const batch of [2, 8]) {
+        // The stored tape at batch 2 only, to keep npm test quick; zoo.full.test.ts checks batch 8 too.
+        const stored = batch === 2;
         it(`${backendName}: ${name} ${input.join('x')}, batch ${batch}: training step, inference pass${stored ? ' and the stored tape' : ''}`, () => {
           assertEstimateIsMeasured(spec, batch, backends.get(backendName) as MeasuredBackend, `${backendName} ${name} batch ${batch}`, { stored });
         });
