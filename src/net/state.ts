@@ -65,3 +65,18 @@ export function describeMismatch(match: StateMatch): string {
   group('wrongly shaped', match.misshapen.map(({ name, shape, expected }) => `'${name}' has shape ${formatShape(shape)}, the net expects ${formatShape(expected)}`));
   return lines.join('\n');
 }
+
+/**
+ * The mismatches in one line, for a file whose own architecture and weights disagree (a damaged
+ * model file): counts per group, missing first, with the first few names of each.
+ */
+export function summarizeMismatch(match: StateMatch): string {
+  const FIRST = 3;
+  const group = (count: number, title: string, names: string[]): string[] =>
+    count === 0 ? [] : [`${count} ${title} (${names.slice(0, FIRST).map((n) => `'${n}'`).join(', ')}${count > FIRST ? ', ...' : ''})`];
+  return [
+    ...group(match.missing.length, 'missing', match.missing.map((m) => m.name)),
+    ...group(match.unexpected.length, 'unexpected', match.unexpected.map((m) => m.name)),
+    ...group(match.misshapen.length, 'wrongly shaped', match.misshapen.map((m) => m.name)),
+  ].join('; ');
+}

@@ -4,6 +4,7 @@ import { readSafetensors, writeSafetensors, type Safetensors } from '../io/safet
 import { INIT_SCHEMES, isInitScheme, type InitScheme } from '../net/init.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { Net } from '../net/net.js';
+import { StateMismatchError, summarizeMismatch } from '../net/state.js';
 import type { NetSpec } from '../net/spec.js';
 import { toNetSpec, type CompileOptions } from '../notation/index.js';
 import { sizeOf } from '../tensor/shape.js';
@@ -137,6 +138,8 @@ export function netFromFile(contents: Safetensors, file: string, options: { back
   try {
     net.loadState(weights);
   } catch (error) {
+    // The file's architecture and its own weights disagree: a damaged file, said in one line.
+    if (error instanceof StateMismatchError) throw new ModelFileError(`${file}: its weights do not match the net it describes: ${summarizeMismatch(error.match)}`);
     throw new ModelFileError(`${file}: ${(error as Error).message}`);
   }
   for (const t of contents.tensors.values()) t.dispose();
