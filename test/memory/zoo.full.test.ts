@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test';
+import { referenceBackend } from '../../src/backends/reference/index.js';
+import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { WASM_FUSIONS, wasmWorkspace } from '../../src/backends/wasm/workspace.js';
 import { zooSpec } from './nets.js';
-import { assertEstimateIsMeasured } from './zoo.js';
+import { assertEstimateIsMeasured, REDUCED_CASES } from './zoo.js';
 
 // The zoo nets at their own input (224x224x3, LeNet-5's 32x32x1) on the default backend, where
 // issue 10 found the measured ResNet-18 peak (53.8 MB) 18% under the reference-only estimate
@@ -26,5 +28,13 @@ describe('estimate vs measured peak on the wasm backend, zoo nets at full size',
         assertEstimateIsMeasured(spec, batch, { backend: wasm, workspace: wasmWorkspace(wasm.threads), fusions: WASM_FUSIONS }, `${name} batch ${batch}`);
       });
     }
+  }
+});
+
+describe('estimate vs measured peak on the reference backend, zoo nets at reduced inputs, batch 8', () => {
+  for (const { name, input } of REDUCED_CASES) {
+    it(`${name} ${input.join('x')}, batch 8: training step, inference pass and the stored tape`, () => {
+      assertEstimateIsMeasured(zooSpec(name, input), 8, { backend: referenceBackend, workspace: referenceWorkspace, fusions: { conv2dRelu: false } }, `reference ${name} batch 8`);
+    });
   }
 });

@@ -49,3 +49,11 @@ export function assertEstimateIsMeasured(spec: NetSpec, batch: number, on: Measu
   assert.equal(estimate.inference.total, measureInferencePeak(spec, { batch, backend: on.backend }), `${what}: inference`);
   if (stored) assert.equal(storedForBackward(spec, { batch, fusions: on.fusions }).bytes, measuredStored(spec, batch, on), `${what}: stored for backward`);
 }
+
+/** The zoo nets at inputs reduced to keep the reference kernels quick; GoogLeNet's 31x31 is the smallest its ceil-mode pools accept. */
+export const REDUCED_CASES: readonly { name: string; input: [number, number, number] }[] = [
+  { name: 'lenet5', input: [32, 32, 1] },
+  { name: 'vgg16', input: [32, 32, 3] },
+  { name: 'resnet18', input: [32, 32, 3] },
+  { name: 'googlenet', input: [31, 31, 3] },
+];
