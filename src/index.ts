@@ -11,62 +11,15 @@
  * ```
  */
 
-// Tensors and the engine
-export { Tensor, HeapAllocator, heapAllocator, type DType, type FloatArray, type Allocator } from './tensor/tensor.js';
-export { formatVolume, formatShape, sizeOf, type Shape } from './tensor/shape.js';
-export { Rng } from './tensor/rng.js';
-export { Net, NetError, type NetOptions, type Parameter, type ForwardOptions, type BackwardOptions } from './net/net.js';
-export { INPUT_NODE, type NetSpec, type NodeSpec, type SourceSpan } from './net/spec.js';
-export { DEFAULT_INIT, INIT_SCHEMES, type InitScheme } from './net/init.js';
-export { ops, type OpType, type OpAttrs } from './ops/index.js';
-export { ShapeError, SizingError } from './ops/errors.js';
-export { softmaxCrossEntropy, type LossResult } from './ops/softmax_cross_entropy.js';
-export { svmLoss } from './ops/svm_loss.js';
+export * from './core.js';
 
-// Backends: the registry opens any of them by name; a fast one completes itself with the reference
-export type { Backend, KernelName, SgdUpdateOptions } from './backends/backend.js';
+// Backends: the registry opens any of them by name; the wasm backend with Node's host
 export { BACKENDS, DEFAULT_BACKEND, backendEntry, availableBackends, openBackend, type BackendEntry, type OpenOptions } from './backends/registry.js';
-export { withReferenceFallback, hasReferenceFallback, placementOf, formatPlacement, KERNEL_NAMES, type PartialBackend, type WithFallback } from './backends/fallback.js';
-export { referenceBackend, createReferenceBackend } from './backends/reference/index.js';
-export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backends/wasm/index.js';
+export { createWasmBackend } from './backends/wasm/index.js';
 
-// The notation and the zoo
-export {
-  parse,
-  compile,
-  toNetSpec,
-  infer,
-  summary,
-  renderSummary,
-  lint,
-  compare,
-  renderComparison,
-  format,
-  NotationError,
-  type Bindings,
-  type CompileOptions,
-  type Summary,
-  type Diagnostic,
-  type Comparison,
-} from './notation/index.js';
-export { zoo, zooNet, type ZooNet } from './zoo/index.js';
-
-// Memory
-export { estimateMemory, maxBatch, type MemoryEstimate, type EstimateOptions } from './memory/estimate.js';
-export { measureTrainingPeak, measureInferencePeak } from './memory/measure.js';
-export { MemoryTracker } from './memory/tracker.js';
-export { storedForBackward } from './memory/stored.js';
-export { referenceWorkspace } from './backends/reference/workspace.js';
-export { wasmWorkspace, WASM_FUSIONS } from './backends/wasm/workspace.js';
-export { formatBytes, parseBytes } from './memory/units.js';
-
-// Training
+// Training runs, model files and fine-tuning
 export { train, DivergenceError, TrainingInterrupted, type TrainConfig, type TrainRun, type TrainResult, type TrainEvent } from './train/loop.js';
 export { defaultConfig, TRAIN_DEFAULTS } from './train/defaults.js';
-export { stepLoss, AUX_LOSS_WEIGHT } from './train/auxiliary.js';
-export { evaluate, type Evaluation } from './train/evaluate.js';
-export { createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './train/optimizers/index.js';
-export { lrAt, parseSchedule, type Schedule } from './train/schedules.js';
 export { saveModel, loadModel, netTensors, type ModelInfo, type LoadedModel } from './train/model_file.js';
 export {
   finetune,
@@ -81,8 +34,8 @@ export {
   type Pretrained,
 } from './train/finetune.js';
 
-// Data
-export { mnist, cifar10, imageFolder, openData, batches, augment, normalize, DataError, subsetData, parseSubset, type SubsetOptions, type Dataset, type DataSplits, type Augmentation, type Normalization } from './data/index.js';
+// Data loaders
+export { mnist, cifar10, imageFolder, openData, DataError, subsetData, parseSubset, type SubsetOptions } from './data/index.js';
 
 // Files
 export { parseNpy, formatNpy, NpyError } from './io/npy.js';
