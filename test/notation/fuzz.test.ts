@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { compile, format, lint, NotationError, parse, type Bindings } from '../../src/notation/index.js';
 import { lex, type Token } from '../../src/notation/lexer.js';
 import { zoo } from '../../src/zoo/index.js';
+import { generator } from '../fuzz/mutate.js';
 
 /**
  * Fuzzing the notation: random texts and grammar-aware mutations (token deletions, insertions,
@@ -33,17 +34,6 @@ const PIECES = [
 /** Numbers a mutation may write in place of another; repeat counts stay small so that a run stays quick. */
 const NUMBERS = ['0', '1', '2', '3', '7', '64', '0.5', '1e-9', '4294967295', '4294967296', '99999999999999999999'];
 
-/** mulberry32: a small seeded generator, so that every run of the suite sees the same texts. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(text: string, random: () => number): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
