@@ -11,20 +11,14 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { zooNet } from '../../src/zoo/index.js';
 import { assertClose } from '../helpers/assert.js';
 import { convstack } from '../helpers/cli.js';
-import { checkExport, type Input } from './onnx_export_helper.js';
+import { checkExport } from './onnx_export_helper.js';
+import { ONE_OF_EACH_STRUCTURE } from '../zoo/helper.js';
 
 /**
  * ONNX export run by onnxruntime-node: its outputs are ours within 1e-4 relative. One zoo net of each
  * structure here at a reduced input; onnx_export.full.test.ts does every zoo net (`npm run test:full`).
  */
-const CASES: [string, Input][] = [
-  ['lenet5', [32, 32, 1]],
-  ['alexnet_grouped', [67, 67, 3]],
-  ['vgg11_bn', [32, 32, 3]],
-  ['googlenet_aux', [80, 80, 3]],
-  ['resnet50', [32, 32, 3]],
-  ['preact_resnet18', [32, 32, 3]],
-];
+const CASES = ONE_OF_EACH_STRUCTURE;
 
 describe('zoo nets exported to ONNX and run by onnxruntime', () => {
   for (const [name, input] of CASES) {

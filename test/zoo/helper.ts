@@ -17,6 +17,20 @@ export type Input = [number, number, number];
  * Each zoo net's reduced input [H, W, C]: the smallest whose sizes work out, and at which a training
  * batch of one (four for googlenet_aux) gives every BN layer at least 4 values. LeNet at its own size.
  */
+/**
+ * One zoo net of each structure (plain, grouped, BN, inception with side heads, bottleneck residual,
+ * pre-activation) at a small input: what npm test runs where test:full runs every net.
+ * 32x32 leaves ResNet-50's layer4 at 1x1, which inference (running statistics) allows.
+ */
+export const ONE_OF_EACH_STRUCTURE: readonly [string, Input][] = [
+  ['lenet5', [32, 32, 1]],
+  ['alexnet_grouped', [67, 67, 3]],
+  ['vgg11_bn', [32, 32, 3]],
+  ['googlenet_aux', [80, 80, 3]],
+  ['resnet50', [32, 32, 3]],
+  ['preact_resnet18', [32, 32, 3]],
+];
+
 export const REDUCED_INPUT: Readonly<Record<string, Input>> = {
   lenet5: [32, 32, 1],
   lenet5_mnist: [28, 28, 1],
