@@ -79,7 +79,11 @@ export function unpickle(bytes: Uint8Array, source: string): PyValue {
   const u32 = (): number => view.getUint32(need(4), true);
   const text = (n: number): string => {
     const start = need(n);
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, start + n));
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, start + n));
+    } catch {
+      return fail('a string that is not valid UTF-8');
+    }
   };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, at);
