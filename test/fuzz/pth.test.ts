@@ -76,7 +76,7 @@ const LIMITS: readonly number[][] = [
   [0x47, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0], // BINFLOAT Infinity
 ];
 const GLOBALS = ['os\nsystem\n', 'builtins\neval\n', 'torch\nLongStorage\n', 'torch\nHalfStorage\n', 'torch\nByteStorage\n', 'torch._utils\n_rebuild_parameter\n', 'collections\nOrderedDict\n'];
-const STRINGS = ['../../etc/passwd', '', '0', 'storage', '9'.repeat(40), 'x'.repeat(300)];
+const STRINGS = ['../../etc/passwd', '', '0', 'storage', '9'.repeat(40), 'x'.repeat(300), 'two\nlines\r\u0000'];
 
 /** One pickle mutant that knows where each opcode starts and ends. */
 function mutatePickle(pickle: Uint8Array, random: () => number): Uint8Array {

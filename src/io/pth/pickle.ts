@@ -1,3 +1,4 @@
+import { oneLine } from '../files.js';
 /**
  * A restricted pickle reader: just the opcodes and the few globals that a PyTorch state_dict uses.
  * It is a stack machine over plain data; it never calls, imports or looks up anything a file names.
@@ -8,6 +9,10 @@
 /** The pickle is malformed or asks for something a state_dict does not need. */
 export class PickleError extends Error {
   override name = 'PickleError';
+  /** `message` may quote keys and names from the file: it is made one line (control characters escaped). */
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** A storage named by a persistent id: its element type (torch's class name), key in the archive and length. */

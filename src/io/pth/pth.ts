@@ -1,7 +1,7 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { readUserFile } from '../files.js';
+import { oneLine, readUserFile } from '../files.js';
 import { halfToFloat } from '../half.js';
 import { PickleError, unpickle, type PyValue, type StorageRef, type StorageType, type TensorRef } from './pickle.js';
 
@@ -16,6 +16,10 @@ import { PickleError, unpickle, type PyValue, type StorageRef, type StorageType,
 /** The file is not a state_dict torch.save wrote, or breaks the zip or pickle rules; names the file. */
 export class PthError extends Error {
   override name = 'PthError';
+  /** `message` may quote keys and names from the file: it is made one line (control characters escaped). */
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** An integer tensor's dtype in the file, for writers that keep it (safetensors' I64, I32). */
