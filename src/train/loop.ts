@@ -191,6 +191,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       /** Saves the run as it stands within this epoch. */
       const save = async (file: string): Promise<void> => {
         const now: TrainState = { epochsDone: epoch, step, rng: { shuffle: shuffleState, augment: augmentRng.getState(), net: net.rngState }, history, inEpoch: { ...position } };
+        checkWeights(net, step, epoch + 1, file);
         await saveCheckpoint(file, { net, optimizer, info, config, state: now });
       };
       let imagesHere = 0;
@@ -243,6 +244,7 @@ export async function train(run: TrainRun): Promise<TrainResult> {
       history.push(result);
       if (run.checkpoint !== undefined) {
         const next: TrainState = { epochsDone: epoch + 1, step, rng: { shuffle: shuffleRng.getState(), augment: augmentRng.getState(), net: net.rngState }, history };
+        checkWeights(net, step, epoch + 1, run.checkpoint);
         await saveCheckpoint(run.checkpoint, { net, optimizer, info, config, state: next });
       }
       run.onEvent?.({ kind: 'epoch', result });
@@ -275,6 +277,22 @@ function checkPosition(position: EpochPosition, epoch: number, images: number, s
 /** Lets timers and signal handlers run between two steps (a step holds the thread for milliseconds). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Before a checkpoint is written over the last good one: throws a DivergenceError naming the first
+ * layer with a non-finite weight or buffer (an update can overflow from finite gradients), so that
+ * the checkpoint on disk stays the last good one.
+ */
+export function checkWeights(net: Net, step: number, epoch: number, checkpoint: string): void {
+  for (const p of net.params.values()) {
+    const bad = p.value.data.find((v) => !Number.isFinite(v));
+    if (bad === undefined) continue;
+    const nodeName = p.name.slice(0, p.name.lastIndexOf('.'));
+    const node = net.spec.nodes.find((n) => n.name === nodeName);
+    const where = node ? describeLayer(net.spec.nodes, node) : `'${nodeName}'`;
+    throw new DivergenceError(step, epoch, nodeName, `'${p.name}' holds ${bad} after the step, in ${where}; ${checkpoint} keeps the last good checkpoint`);
+  }
 }
 
 /** Throws a DivergenceError naming the last layer (the first that backward reached) with a non-finite weight gradient. */

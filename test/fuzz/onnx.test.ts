@@ -221,5 +221,7 @@ test('ONNX: hand-made models that would fold, copy or read far beyond their byte
     slowestMs = Math.max(slowestMs, performance.now() - started);
     refused++;
   }
+  const missing = path.join(dir, 'missing.onnx');
+  await assert.rejects(importOnnxFile(missing), new Error(`cannot read ${missing}: no such file`));
   t.diagnostic(`ONNX: ${refused} hand-made models refused; slowest ${slowestMs.toFixed(1)} ms`);
 });
