@@ -76,8 +76,9 @@ export interface EpochPosition {
   batches: number;
   /** The training images the epoch's order was drawn for; a resume on another number would draw another order. */
   images: number;
-  /** Sum over the images seen of their loss, and how many were classified right. */
+  /** Sum over the images seen of their loss. */
   lossSum: number;
+  /** Images seen that were classified right. */
   correct: number;
   /** Images trained on in the epoch so far. */
   seen: number;

@@ -18,7 +18,9 @@ export function bnNeedingTwoImages(net: Net): NodeSpec | null {
 
 /** Whether an epoch drops its last batch, and the one-line note that says so (null when it keeps every image). */
 export interface LastBatch {
+  /** Leave out each epoch's last batch (it would hold one image). */
   dropLast: boolean;
+  /** The line to print when it does, naming the BN layer; null when every batch is kept. */
   note: string | null;
 }
 
