@@ -68,8 +68,11 @@ async function stopAfter(steps: number, file: string, backend: Backend): Promise
   await assert.rejects(run, (error: unknown) => error instanceof TrainingInterrupted && error.saved && error.step === ((steps - 1) % 4) + 1);
 }
 
-/** Starts the child (resume_run.ts), which checkpoints after every step, and SIGKILLs it once it has printed `steps` steps. */
-function killChildAfter(steps: number, file: string, backend: Backend): Promise<void> {
+/**
+ * Starts the child (resume_run.ts), which checkpoints after every step, and SIGKILLs it once it has
+ * printed `steps` steps; resolves with whether the kill landed (on a busy machine the child may finish first).
+ */
+function killChildAfter(steps: number, file: string, backend: Backend): Promise<boolean> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, backend.name, file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let printed = '';
   return new Promise((resolve, reject) => {
@@ -78,7 +81,7 @@ function killChildAfter(steps: number, file: string, backend: Backend): Promise<
       if ((printed.match(/^step /gm) ?? []).length >= steps) child.kill('SIGKILL');
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the child exited (${code}) before it was killed: ${printed}`))));
+    child.once('exit', (code, signal) => (signal === 'SIGKILL' || code === 0 ? resolve(signal === 'SIGKILL') : reject(new Error(`the child exited (${code}): ${printed}`))));
   });
 }
 
@@ -122,11 +125,11 @@ for (const backend of testBackends()) {
       // From 2: the first checkpoint is written after step 1.
       const steps = 2 + Math.floor(random() * (STEPS - 3));
       const file = path.join(dir, `${backend.name}-killed-${kill}.safetensors`);
-      await killChildAfter(steps, file, backend);
+      const killed = await killChildAfter(steps, file, backend);
       const saved = await loadCheckpoint(file);
       const where = saved.state.inEpoch ? `batch ${saved.state.inEpoch.batches} of epoch ${saved.state.epochsDone + 1}` : `the end of epoch ${saved.state.epochsDone}`;
-      t.diagnostic(`killed after step ${steps} was reported; the checkpoint holds step ${saved.state.step} (${where})`);
-      assert.ok(saved.state.step === steps - 1 || saved.state.step === steps, 'the checkpoint is that of the step reported last or the one before');
+      t.diagnostic(`${killed ? 'killed' : 'finished before the kill'} after step ${steps} was reported; the checkpoint holds step ${saved.state.step} (${where})`);
+      assert.ok(saved.state.step >= steps - 1, 'the checkpoint is at least that of the step before the one reported last');
       assertSameRun(await resumeToEnd(file, backend), await straight(backend));
     }
   });
