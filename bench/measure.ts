@@ -1,6 +1,11 @@
 /** One timed unit of a workload on a peer: a forward, a forward+backward or a training step. */
 export interface Step {
   run(): void | Promise<void>;
+  /**
+   * For a peer in another process: times the step there with `options` (the same rule as
+   * `measure`), so that no pipe round trip per run is counted. `run` is then not called.
+   */
+  timed?(options: MeasureOptions): Promise<Timing>;
   dispose?(): void | Promise<void>;
 }
 
@@ -10,11 +15,23 @@ export interface Timing {
   runs: number;
 }
 
+/** How a step is timed: warm-up runs, then as many runs as fit the budget (1 to `maxRuns`). */
+export interface MeasureOptions {
+  warmup: number;
+  maxRuns: number;
+  budgetMs: number;
+}
+
+/** The bench's timing rule, shared with peers that time themselves (bench/peers/pytorch_peer.py). */
+export const MEASURE: MeasureOptions = { warmup: 3, maxRuns: 7, budgetMs: 8000 };
+
 /**
  * Warms up (code tiers up, memory pools fill), then times runs and returns the median. Slow peers
  * get fewer runs: the run count fits `budgetMs`, between 1 and `maxRuns`.
  */
-export async function measure(step: Step, { warmup = 3, maxRuns = 7, budgetMs = 8000 } = {}): Promise<Timing> {
+export async function measure(step: Step, options: MeasureOptions = MEASURE): Promise<Timing> {
+  if (step.timed !== undefined) return step.timed(options);
+  const { warmup, maxRuns, budgetMs } = options;
   let first = 0;
   for (let i = 0; i < warmup; i++) {
     const t0 = performance.now();
