@@ -35,6 +35,10 @@ const kernelMs = new Map<string, number>();
 const kernelCalls = new Map<string, number>();
 /** The wasm pool's time inside each kernel call of the current step, by kernel. */
 const kernelPoolMs = new Map<string, number>();
+/** In calls on every thread, the time beyond the calling thread's own share, by kernel. */
+const kernelWaitMs = new Map<string, number>();
+/** Calls on every thread (waking the workers) in the current step, by kernel. */
+const kernelParallel = new Map<string, number>();
 let current = '';
 let inKernels = 0;
 let inPool = 0;
@@ -78,6 +82,7 @@ function instrument(backend: Backend): void {
   ThreadPool.prototype.run = function timedRun(this: ThreadPool, index: number, args: readonly number[], serial = false): void {
     if (!timedPools.has(this)) timeOwnShare(this);
     const t0 = performance.now();
+    const ownBefore = ownShare;
     try {
       run.call(this, index, args, serial);
     } finally {
@@ -88,6 +93,8 @@ function instrument(backend: Backend): void {
       if (!serial && this.threads > 1) {
         parallelCalls++;
         inParallel += ms;
+        kernelParallel.set(current, (kernelParallel.get(current) ?? 0) + 1);
+        kernelWaitMs.set(current, (kernelWaitMs.get(current) ?? 0) + ms - (ownShare - ownBefore));
       }
     }
   };
@@ -125,6 +132,8 @@ for (let i = 0; i < steps + 50; i++) {
   kernelMs.clear();
   kernelCalls.clear();
   kernelPoolMs.clear();
+  kernelParallel.clear();
+  kernelWaitMs.clear();
   inKernels = inPool = poolCalls = parallelCalls = ownShare = inParallel = 0;
   const t0 = performance.now();
   await step.run();
@@ -141,9 +150,9 @@ console.log(`    of which in the wasm pool ${us(median(rows.map((r) => r.pool)))
 console.log(`      waking and waiting      ${us(median(rows.map((r) => r.waits)))}  (calls on every thread, beyond the calling thread's own share)`);
 console.log(`    TypeScript glue           ${us(median(rows.map((r) => r.kernels - r.pool)))}`);
 console.log(`  outside kernels             ${us(median(rows.map((r) => r.total - r.kernels)))}  (Net executor, loss, optimizer, allocation)`);
-console.log('  last step, per kernel: whole calls, of which outside the wasm pool');
+console.log('  last step, per kernel: whole calls, of which outside the wasm pool, and waiting for workers');
 for (const [name, ms] of [...kernelMs].sort((a, b) => b[1] - a[1])) {
-  console.log(`    ${name.padEnd(18)} ${us(ms).padStart(8)} ${us(ms - (kernelPoolMs.get(name) ?? 0)).padStart(7)}  ${kernelCalls.get(name)} call(s)`);
+  console.log(`    ${name.padEnd(18)} ${us(ms).padStart(8)} ${us(ms - (kernelPoolMs.get(name) ?? 0)).padStart(7)} ${us(kernelWaitMs.get(name) ?? 0).padStart(7)}  ${kernelCalls.get(name)} call(s), ${kernelParallel.get(name) ?? 0} on every thread`);
 }
 await step.dispose?.();
 await backend.dispose();
