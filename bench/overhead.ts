@@ -15,6 +15,8 @@ import { openBackend } from '../src/backends/registry.js';
 import { KERNEL_NAMES } from '../src/backends/fallback.js';
 import type { Backend } from '../src/backends/backend.js';
 import { ThreadPool } from '../src/backends/wasm/threads.js';
+import { Net } from '../src/net/net.js';
+import { Sgd } from '../src/train/optimizers/index.js';
 import { makeBatches } from './data.js';
 import { convstackPeer } from './peers/convstack.js';
 import { workloads } from './workloads.js';
@@ -113,6 +115,24 @@ function timeOwnShare(pool: ThreadPool): void {
   });
 }
 
+/** Per phase of the step (Net.forward, Net.backward, Sgd.step), its time outside the kernels. */
+const phaseOutside = new Map<string, number>();
+
+/** Wraps `proto[method]` to add its time minus the kernels' time inside it to `phase`. */
+function timePhase(phase: string, proto: object, method: string): void {
+  const target = proto as Record<string, (...args: unknown[]) => unknown>;
+  const original = target[method] as (...args: unknown[]) => unknown;
+  target[method] = function timed(this: unknown, ...args: unknown[]): unknown {
+    const t0 = performance.now();
+    const k0 = inKernels;
+    try {
+      return original.apply(this, args);
+    } finally {
+      phaseOutside.set(phase, (phaseOutside.get(phase) ?? 0) + performance.now() - t0 - (inKernels - k0));
+    }
+  };
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -123,23 +143,27 @@ const w = workloads().find((x) => x.name.startsWith(values.workload as string) &
 if (w === undefined) throw new Error(`no training workload named ${values.workload}`);
 const backend = await openBackend(values.backend as string, { threads });
 instrument(backend);
+timePhase('Net.forward', Net.prototype, 'forward');
+timePhase('Net.backward', Net.prototype, 'backward');
+timePhase('Sgd.step', Sgd.prototype, 'step');
 const peer = convstackPeer(`convstack-${backend.name}`, backend);
 const step = await peer.prepare(w, makeBatches(w, w.mnist ? 125 : 16));
 if ('skip' in step) throw new Error(step.skip);
 
-const rows: { total: number; kernels: number; pool: number; calls: number; parallel: number; waits: number }[] = [];
+const rows: { total: number; kernels: number; pool: number; calls: number; parallel: number; waits: number; phases: Map<string, number> }[] = [];
 for (let i = 0; i < steps + 50; i++) {
   kernelMs.clear();
   kernelCalls.clear();
   kernelPoolMs.clear();
   kernelParallel.clear();
   kernelWaitMs.clear();
+  phaseOutside.clear();
   inKernels = inPool = poolCalls = parallelCalls = ownShare = inParallel = 0;
   const t0 = performance.now();
   await step.run();
   const total = performance.now() - t0;
   // The first 50 steps warm up (tier-up, the allocator's free lists).
-  if (i >= 50) rows.push({ total, kernels: inKernels, pool: inPool, calls: poolCalls, parallel: parallelCalls, waits: inParallel - ownShare });
+  if (i >= 50) rows.push({ total, kernels: inKernels, pool: inPool, calls: poolCalls, parallel: parallelCalls, waits: inParallel - ownShare, phases: new Map(phaseOutside) });
 }
 const us = (ms: number): string => `${(ms * 1000).toFixed(0)} us`;
 const totals = rows.map((r) => r.total);
@@ -150,6 +174,10 @@ console.log(`    of which in the wasm pool ${us(median(rows.map((r) => r.pool)))
 console.log(`      waking and waiting      ${us(median(rows.map((r) => r.waits)))}  (calls on every thread, beyond the calling thread's own share)`);
 console.log(`    TypeScript glue           ${us(median(rows.map((r) => r.kernels - r.pool)))}`);
 console.log(`  outside kernels             ${us(median(rows.map((r) => r.total - r.kernels)))}  (Net executor, loss, optimizer, allocation)`);
+for (const phase of ['Net.forward', 'Net.backward', 'Sgd.step']) {
+  console.log(`    in ${phase.padEnd(24)}${us(median(rows.map((r) => r.phases.get(phase) ?? 0)))}`);
+}
+console.log(`    elsewhere (loss, batch)     ${us(median(rows.map((r) => r.total - r.kernels - [...r.phases.values()].reduce((a, b) => a + b, 0))))}`);
 console.log('  last step, per kernel: whole calls, of which outside the wasm pool, and waiting for workers');
 for (const [name, ms] of [...kernelMs].sort((a, b) => b[1] - a[1])) {
   console.log(`    ${name.padEnd(18)} ${us(ms).padStart(8)} ${us(ms - (kernelPoolMs.get(name) ?? 0)).padStart(7)} ${us(kernelWaitMs.get(name) ?? 0).padStart(7)}  ${kernelCalls.get(name)} call(s), ${kernelParallel.get(name) ?? 0} on every thread`);

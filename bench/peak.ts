@@ -4,8 +4,20 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The machine's fp32 FMA peak as bench/peak/fma_peak.c measures it, or why it could not. */
+/**
+ * The machine's fp32 FMA peak as bench/peak/fma_peak.c measures it (`gflops1` on one thread,
+ * `gflops` on `threads` at once), or why it could not.
+ */
 export type FmaPeak = { isa: string; threads: number; gflops1: number; gflops: number } | { skip: string };
+
+/**
+ * The peak that fractions are taken of: the all-threads figure, but at least `threads` times the
+ * one-thread figure. NOTE: on a shared machine the all-threads loop often runs beside another
+ * process and measures low, which would flatter every fraction.
+ */
+export function peakGflops(peak: { threads: number; gflops1: number; gflops: number }): number {
+  return Math.max(peak.gflops, peak.threads * peak.gflops1);
+}
 
 const SOURCE = fileURLToPath(new URL('./peak/fma_peak.c', import.meta.url));
 

@@ -17,7 +17,7 @@ import { tfjsPeer } from './peers/tfjs.js';
 import { convnetjsPeer } from './peers/convnetjs.js';
 import { onnxruntimePeer } from './peers/onnxruntime.js';
 import { pytorchPeer, SkipError } from './peers/pytorch.js';
-import { describeMachine, measureFmaPeak, type FmaPeak } from './peak.js';
+import { describeMachine, measureFmaPeak, peakGflops, type FmaPeak } from './peak.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -117,7 +117,8 @@ function ratio(w: Workload, ours: number | undefined, theirs: number | undefined
 function peakShare(w: Workload, r: Result): string {
   if (r.ms === undefined || !('gflops' in peak)) return '';
   const gflops = w.flops / r.ms / 1e6;
-  const share = `${((100 * gflops) / peak.gflops).toFixed(gflops < 0.1 * peak.gflops ? 1 : 0)}% of peak`;
+  const limit = peakGflops(peak);
+  const share = `${((100 * gflops) / limit).toFixed(gflops < 0.1 * limit ? 1 : 0)}% of peak`;
   return w.metric === 'gflops' ? ` [${share}]` : ` [${round(gflops)} GFLOP/s, ${share}]`;
 }
 
@@ -165,7 +166,7 @@ function header(): string[] {
   const lines = [`convstack bench: ${describeMachine()}, Node ${process.versions.node}, ${threads} thread(s) per peer, ${OURS} is the default`];
   lines.push(
     'gflops' in peak
-      ? `FMA peak (fp32, ${peak.isa}, bench/peak/fma_peak.c): ${peak.gflops} GFLOP/s on ${peak.threads} thread(s), ${peak.gflops1} on one`
+      ? `FMA peak (fp32, ${peak.isa}, bench/peak/fma_peak.c): ${peakGflops(peak)} GFLOP/s for fractions (measured ${peak.gflops} on ${peak.threads} thread(s) at once, ${peak.gflops1} on one)`
       : `FMA peak: skipped (${peak.skip})`,
   );
   const env = Object.entries(kernelEnv());

@@ -60,11 +60,11 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-/* GFLOP/s of `threads` threads running `iterations` each; the best of three (the machine is shared). */
+/* GFLOP/s of `threads` threads running `iterations` each; the best of five (the machine is shared). */
 static double rate(int threads) {
   pthread_t ids[256];
   double best = 0;
-  for (int rep = 0; rep < 3; rep++) {
+  for (int rep = 0; rep < 5; rep++) {
     double t0 = now();
     for (int t = 0; t < threads; t++) pthread_create(&ids[t], NULL, work, NULL);
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
