@@ -9,6 +9,7 @@ export interface Step {
   dispose?(): void | Promise<void>;
 }
 
+/** What `measure` found: the median time of one step and how many timed runs it is the median of. */
 export interface Timing {
   /** Median of the timed runs, in ms. */
   ms: number;

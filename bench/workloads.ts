@@ -70,6 +70,7 @@ function workload(name: WorkloadName, kind: Workload['kind'], spec: NetSpec, bat
 const W1 = fromNotation('INPUT[56x56x64] -> CONV3-64');
 const W5 = fromNotation('INPUT[32x32x3] -> [CONV3-32 -> RELU -> CONV3-32 -> RELU -> POOL2] -> [CONV3-64 -> RELU -> CONV3-64 -> RELU -> POOL2] -> FC-512 -> RELU -> FC-10');
 
+/** Issue 7's workloads W1 to W5, each with its FLOPs per step worked out from its spec. */
 export function workloads(): Workload[] {
   return [
     workload('W1 conv fwd', 'infer', W1, 8, 'gflops'),
