@@ -184,14 +184,17 @@ def make_step(request):
     return train
 
 
-def measure(step, warmup, maxRuns, budgetMs):
-    """bench/measure.ts's rule: warm up (fewer when a step takes seconds), then the median of the runs that fit the budget."""
+def measure(step, warmup, warmupMs, maxRuns, budgetMs):
+    """bench/measure.ts's rule: warm up (at least `warmup` runs and `warmupMs`, at most half the budget), then the median of the runs that fit the budget."""
     first = 0.0
-    for i in range(warmup):
+    start = time.perf_counter()
+    i = 0
+    while i < warmup or (time.perf_counter() - start) * 1000 < warmupMs:
         t0 = time.perf_counter()
         step()
         first = (time.perf_counter() - t0) * 1000
-        if first * (i + 1) > budgetMs / 2:
+        i += 1
+        if (time.perf_counter() - start) * 1000 > budgetMs / 2:
             break
     runs = max(1, min(maxRuns, math.floor(budgetMs / max(first, 1e-3))))
     times = []
