@@ -16,7 +16,7 @@ import { convstackPeer } from './peers/convstack.js';
 import { tfjsPeer } from './peers/tfjs.js';
 import { convnetjsPeer } from './peers/convnetjs.js';
 import { onnxruntimePeer } from './peers/onnxruntime.js';
-import { pytorchPeer, SkipError } from './peers/pytorch.js';
+import { pytorchPeer, SkipError, type PytorchPeer } from './peers/pytorch.js';
 import { describeMachine, measureFmaPeak, peakGflops, type FmaPeak } from './peak.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
@@ -75,7 +75,7 @@ async function convstackPeers(): Promise<Peer[]> {
 }
 
 /** Started only when wanted: importing torch takes seconds. */
-async function pytorch(): Promise<(Peer & { info: string })[]> {
+async function pytorch(): Promise<PytorchPeer[]> {
   return wanted === undefined || wanted.includes('pytorch') ? [await pytorchPeer(threads)] : [];
 }
 

@@ -26,7 +26,7 @@ interface Ready {
   capability: string;
 }
 
-type Reply = Partial<Timing> & { ready?: boolean; skip?: string; error?: string } & Partial<Ready>;
+type Reply = Partial<Timing> & { ready?: boolean; skip?: string; error?: string; output?: number[] } & Partial<Ready>;
 
 /** One JSON line out, one JSON line back, in order: the Python process answers requests one at a time. */
 class Channel {
@@ -50,6 +50,16 @@ class Channel {
   }
 }
 
+/** The PyTorch peer: a Peer, a line for the bench's header, and its net's output for a check. */
+export interface PytorchPeer extends Peer {
+  /** What runs (torch version, threads, ATen's ISA), or why PyTorch is unavailable. */
+  readonly info: string;
+  /** True when torch started; otherwise every workload is skipped with `info` as the reason. */
+  readonly available: boolean;
+  /** The workload's net in eval mode on the first batch, flat, as PyTorch computes it (test/bench checks it). */
+  forwardOutput(w: Workload, batches: Batches): Promise<Float32Array>;
+}
+
 /**
  * PyTorch (Debian's python3-torch) in a subprocess, on the same workloads as every other peer: the
  * net built from the same NetSpec, with the weights convstack's Net starts from and the same batches
@@ -57,7 +67,7 @@ class Channel {
  * bench's timing rule applied in Python so no pipe round trip is timed. The process inherits the
  * bench's environment (OPENBLAS_CORETYPE and the like). `skip` is set when torch cannot be started.
  */
-export async function pytorchPeer(threads: number): Promise<Peer & { info: string }> {
+export async function pytorchPeer(threads: number): Promise<PytorchPeer> {
   const child = spawn(PYTHON, [SCRIPT, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const channel = new Channel(child);
   const timeout = new Promise<Reply>((resolve) => setTimeout(() => resolve({ error: 'no answer within 60 s' }), READY_TIMEOUT_MS).unref());
@@ -68,6 +78,14 @@ export async function pytorchPeer(threads: number): Promise<Peer & { info: strin
   return {
     name: 'pytorch',
     info: unavailable ?? `pytorch: torch ${ready.torch}, ${ready.threads} thread(s), ATen's kernels built for ${ready.capability}`,
+    available: unavailable === undefined,
+    async forwardOutput(w: Workload, batches: Batches): Promise<Float32Array> {
+      if (unavailable !== undefined) throw new Error(unavailable);
+      const files = writeInputs(directory, w, batches);
+      const reply = await channel.request({ spec: w.spec, forward: true, ...files });
+      if (reply.output === undefined) throw new Error(reply.error ?? 'no output in the reply');
+      return Float32Array.from(reply.output);
+    },
     async prepare(w: Workload, batches: Batches): Promise<Step | { skip: string }> {
       if (unavailable !== undefined) return { skip: unavailable };
       const files = writeInputs(directory, w, batches);

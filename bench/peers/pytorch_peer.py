@@ -8,7 +8,8 @@ A request {"spec", "kind", "weights", "batches", "sgd", "measure"} builds the wo
 convstack's NetSpec with the weights convstack's Net starts from (a safetensors file with the Net's
 parameter names), loads the same batches (a safetensors file: "images" [count, N, C, H, W] float32,
 "labels" [count, N] int32), times the step with bench/measure.ts's rule (the same warm-up, run count
-and median) and answers {"ms", "runs"}, or {"skip": reason} for a layer torch cannot run here.
+and median) and answers {"ms", "runs"}, or {"skip": reason} for a layer torch cannot run here. With
+"forward": true it answers {"output"} instead: the net's eval-mode output on the first batch.
 """
 import json
 import math
@@ -184,6 +185,17 @@ def make_step(request):
     return train
 
 
+def forward_output(request):
+    """The net's eval-mode output on the first batch, flat: how test/bench checks that this side runs the same net."""
+    try:
+        net = SpecNet(request["spec"], read_safetensors(request["weights"])).eval()
+        images = read_safetensors(request["batches"])["images"]
+        with torch.inference_mode():
+            return {"output": net(torch.from_numpy(images[0].copy())).flatten().tolist()}
+    except Exception as error:  # reported to the caller, the process goes on
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
 def measure(step, warmup, warmupMs, maxRuns, budgetMs):
     """bench/measure.ts's rule: warm up (at least `warmup` runs and `warmupMs`, at most half the budget), then the median of the runs that fit the budget."""
     first = 0.0
@@ -221,6 +233,9 @@ def main():
     answer({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "capability": cpu_capability()})
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("forward"):
+            answer(forward_output(request))
+            continue
         try:
             step = make_step(request)
         except Unsupported as reason:
