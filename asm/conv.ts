@@ -81,10 +81,10 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
 }
 
 /**
- * dx (N, C, H, W) += col2im(W^T (Kg x Og) . dy (Og x P)) per image and group, for any stride: the
+ * dx (N, C, H, W) = col2im(W^T (Kg x Og) . dy (Og x P)) per image and group, for any stride: the
  * product for a block of NB positions goes to the workspace (dcol, Kg x NB), then is added onto
  * the input pixels it came from. `wt` is the weight (O, C/G, KH, KW), read in place as W^T. Jobs
- * are (image, group), so each job owns its dx planes.
+ * are (image, group), so each job owns its dx planes and clears them first.
  * Per-thread workspace: KC*NB + Kgp*NB + TILE_SCRATCH floats, Kgp = Kg rounded up to 4.
  */
 export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize, dx: usize, ws: usize, wsStride: i32): void {
@@ -106,6 +106,8 @@ export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize,
     const dyg = dy + <usize>((img * o + g * og) * p * 4);
     const dxg = dx + <usize>((img * c + g * cg) * h * w * 4);
     const ag = wt + <usize>(g * og * kg * 4);
+    // dx arrives uncleared (Tensor.empty): this job is the only one summing into its planes.
+    memory.fill(dxg, 0, <usize>(cg * h * w * 4));
     for (let p0 = 0; p0 < p; p0 += nb) {
       const cols = min(nb, p - p0);
       for (let k0 = 0; k0 < og; k0 += KC) {

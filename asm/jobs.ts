@@ -11,8 +11,11 @@ export function nextJob(): i32 {
   return atomic.add<i32>(JOB_COUNTER, 1);
 }
 
-/** Splits `count` items into `nt` contiguous runs of whole vectors; returns [start, end) of run `tid`. */
+/**
+ * Splits `count` items into `nt` contiguous runs of whole vectors; returns [start, end) of run `tid`.
+ * In i64: the pool cuts ranges into up to 8 pieces per thread, and vectors x tid can pass 2^31.
+ */
 @inline
 export function runStart(count: i32, tid: i32, nt: i32): i32 {
-  return ((((count + 3) >> 2) * tid) / nt) << 2;
+  return <i32>((<i64>((count + 3) >> 2) * <i64>tid) / <i64>nt) << 2;
 }

@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --json] [--threads N] [--only W1,W4] [--peers convstack-wasm,tfjs-wasm]`:
- * convstack's backends (every one in the registry) beside the npm peers on issue 7's workloads, in one run.
- * Medians of several runs after warm-up; the table gives each peer's figure and convstack-wasm's
- * speed relative to it. `--json` prints one object per line:
- * {"peer", "workload", "ms", "gflops" | "img_s"} (or "skipped" with the reason).
+ * `npm run bench [-- --json] [--threads N] [--only W1,W4] [--peers convstack-wasm,pytorch]`:
+ * convstack's backends (every one in the registry) beside the npm peers and PyTorch (when Debian's
+ * python3-torch is installed) on issue 7's workloads, in one run. Medians of several runs after
+ * warm-up; the table gives each peer's figure and the default backend's speed relative to it, and
+ * for convstack's backends the GFLOP/s and their fraction of the machine's FMA peak. `--json`
+ * prints one object per line: {"peer", "workload", "ms", "gflops" | "img_s"} (or "skipped" with
+ * the reason), after a {"machine", "fmaPeak", "env"} line.
  */
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BACKEND, availableBackends } from '../src/backends/registry.js';
 import { makeBatches } from './data.js';
@@ -14,6 +16,8 @@ import { convstackPeer } from './peers/convstack.js';
 import { tfjsPeer } from './peers/tfjs.js';
 import { convnetjsPeer } from './peers/convnetjs.js';
 import { onnxruntimePeer } from './peers/onnxruntime.js';
+import { pytorchPeer, SkipError, type PytorchPeer } from './peers/pytorch.js';
+import { describeMachine, measureFmaPeak, peakGflops, type FmaPeak } from './peak.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -70,9 +74,15 @@ async function convstackPeers(): Promise<Peer[]> {
   return list;
 }
 
+/** Started only when wanted: importing torch takes seconds. */
+async function pytorch(): Promise<PytorchPeer[]> {
+  return wanted === undefined || wanted.includes('pytorch') ? [await pytorchPeer(threads)] : [];
+}
+
 async function peers(): Promise<Peer[]> {
   const list: Peer[] = [
     ...(await convstackPeers()),
+    ...torch,
     onnxruntimePeer(threads),
     tfjsPeer('wasm'),
     tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
@@ -103,6 +113,15 @@ function ratio(w: Workload, ours: number | undefined, theirs: number | undefined
   return ` (${r >= 10 ? r.toFixed(0) : r.toFixed(2)}x)`;
 }
 
+/** For a convstack backend's cell: the GFLOP/s (where the metric is not already GFLOP/s) and the fraction of the FMA peak. */
+function peakShare(w: Workload, r: Result): string {
+  if (r.ms === undefined || !('gflops' in peak)) return '';
+  const gflops = w.flops / r.ms / 1e6;
+  const limit = peakGflops(peak);
+  const share = `${((100 * gflops) / limit).toFixed(gflops < 0.1 * limit ? 1 : 0)}% of peak`;
+  return w.metric === 'gflops' ? ` [${share}]` : ` [${round(gflops)} GFLOP/s, ${share}]`;
+}
+
 function table(list: Workload[], peerNames: string[], results: Result[]): string {
   const unit = { gflops: 'GFLOP/s', img_s: 'img/s', ms: 'ms' } as const;
   const header = ['workload', ...peerNames];
@@ -114,7 +133,8 @@ function table(list: Workload[], peerNames: string[], results: Result[]): string
         const r = results.find((x) => x.peer === p && x.workload === w.name);
         if (r === undefined) return '';
         if (r.skipped !== undefined) return '-';
-        return `${figure(r)}${p === OURS ? '' : ratio(w, ours, figure(r))}`;
+        const share = p.startsWith('convstack-') ? peakShare(w, r) : '';
+        return `${figure(r)}${p === OURS ? '' : ratio(w, ours, figure(r))}${share}`;
       }),
     ];
   });
@@ -127,16 +147,44 @@ function table(list: Workload[], peerNames: string[], results: Result[]): string
     ...rows.map(line),
     '',
     `In parentheses: ${OURS}'s speed relative to that peer (above 1: ${OURS} is faster).`,
+    'In brackets (convstack backends): GFLOP/s counting 2 per multiply-add of the CONV and FC layers (backward: weight and input gradients) and their share of the FMA peak.',
     ...notes,
   ].join('\n');
 }
 
+/**
+ * The environment variables that change a peer's kernels. NOTE: this environment sets
+ * OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE, which keep OpenBLAS (and so torch.mm) on its AVX2
+ * kernels even on an AVX-512 machine; the bench leaves them as they are and says so.
+ */
+function kernelEnv(): Record<string, string> {
+  const names = Object.keys(process.env).filter((k) => /^(OPENBLAS_|OMP_|MKL_|GOMP_|KMP_|DNNL_|ONEDNN_)/.test(k)).sort();
+  return Object.fromEntries(names.map((k) => [k, process.env[k] as string]));
+}
+
+function header(): string[] {
+  const lines = [`convstack bench: ${describeMachine()}, Node ${process.versions.node}, ${threads} thread(s) per peer, ${OURS} is the default`];
+  lines.push(
+    'gflops' in peak
+      ? `FMA peak (fp32, ${peak.isa}, bench/peak/fma_peak.c): ${peakGflops(peak)} GFLOP/s for fractions (measured ${peak.gflops} on ${peak.threads} thread(s) at once, ${peak.gflops1} on one)`
+      : `FMA peak: skipped (${peak.skip})`,
+  );
+  const env = Object.entries(kernelEnv());
+  if (env.length > 0) {
+    const openblas = env.some(([k]) => k.startsWith('OPENBLAS_CORETYPE')) ? ' (OPENBLAS_CORETYPE forces OpenBLAS, and torch.mm with it, onto those kernels: Haswell = AVX2 even where AVX-512 is present)' : '';
+    lines.push(`Environment, inherited by every peer: ${env.map(([k, v]) => `${k}=${v}`).join(' ')}${openblas}`);
+  }
+  for (const p of torch) lines.push(p.info);
+  return lines;
+}
+
 const list = workloads().filter((w) => only === undefined || only.some((o) => w.name.startsWith(o)));
+const peak: FmaPeak = measureFmaPeak(threads);
+const torch = await pytorch();
 const all = await peers();
 const results: Result[] = [];
-if (!values.json) {
-  console.log(`convstack bench: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.versions.node}, ${threads} thread(s) for ${OURS}`);
-}
+if (values.json) console.log(JSON.stringify({ machine: describeMachine(), fmaPeak: peak, env: kernelEnv(), pytorch: torch[0]?.info }));
+else console.log(header().join('\n'));
 for (const w of list) {
   // Training walks the whole MNIST training split (125 batches of 64), as an epoch does: cycling
   // a few batches would overfit them and let gradients underflow into slow subnormal floats.
@@ -153,7 +201,8 @@ for (const w of list) {
         result = resultOf(peer.name, w, ms);
       }
     } catch (error) {
-      result = { peer: peer.name, workload: w.name, skipped: `failed: ${(error as Error).message.split('\n')[0]}` };
+      const reason = (error as Error).message.split('\n')[0] ?? '';
+      result = { peer: peer.name, workload: w.name, skipped: error instanceof SkipError ? reason : `failed: ${reason}` };
     }
     results.push(result);
     if (values.json) console.log(JSON.stringify(result));

@@ -1,4 +1,6 @@
 import type { NetSpec } from '../src/net/spec.js';
+import { buildGraph } from '../src/graph/graph.js';
+import { INPUT_NODE } from '../src/net/spec.js';
 import { compile } from '../src/notation/index.js';
 import { zooNet } from '../src/zoo/index.js';
 
@@ -23,7 +25,12 @@ export interface Workload {
   batch: number;
   /** What the table reports: GFLOP/s (2 * multiply-adds), images/s, or latency in ms. */
   metric: 'gflops' | 'img_s' | 'ms';
-  /** Floating-point operations of one timed step, for `gflops`. */
+  /**
+   * Floating-point operations of one timed step: 2 per multiply-add of the CONV and FC layers
+   * (forward; backward adds the weight gradient and the input gradient of every layer but those
+   * reading the images, which a training step skips). The metric for `gflops`, and each
+   * workload's fraction of the FMA peak.
+   */
   flops: number;
   /** Use the MNIST digits as the batches (else random images and labels). */
   mnist: boolean;
@@ -39,20 +46,40 @@ function zooSpec(name: string): NetSpec {
   return compile(net.source, { bindings: net.bindings }).spec;
 }
 
+/**
+ * FLOPs of one step of `kind` on `batch` images: forward, plus for backward a weight gradient of the
+ * forward's size per layer and an input gradient for every layer but those reading the images
+ * (`fwdbwd` asks for the input gradient too, as W1 does).
+ */
+function flopsOf(spec: NetSpec, batch: number, kind: Workload['kind']): number {
+  const graph = buildGraph(spec);
+  let macs = 0;
+  for (const node of graph.nodes) {
+    if (kind === 'infer') macs += node.macs;
+    else if (kind === 'fwdbwd' || !node.spec.inputs.includes(INPUT_NODE)) macs += 3 * node.macs;
+    else macs += 2 * node.macs;
+  }
+  return 2 * batch * macs;
+}
+
+function workload(name: WorkloadName, kind: Workload['kind'], spec: NetSpec, batch: number, metric: Workload['metric'], mnist = false): Workload {
+  return { name, kind, spec, batch, metric, flops: flopsOf(spec, batch, kind), mnist };
+}
+
+/** One CONV3-64 on 56x56x64: 8 images x 64 outputs x 56x56 positions x 64*3*3 multiply-adds. */
 const W1 = fromNotation('INPUT[56x56x64] -> CONV3-64');
-/** 8 images x 64 outputs x 56x56 positions x 64*3*3 multiply-adds, 2 FLOPs each. */
-const W1_FLOPS = 2 * 8 * 64 * 56 * 56 * 64 * 9;
 const W5 = fromNotation('INPUT[32x32x3] -> [CONV3-32 -> RELU -> CONV3-32 -> RELU -> POOL2] -> [CONV3-64 -> RELU -> CONV3-64 -> RELU -> POOL2] -> FC-512 -> RELU -> FC-10');
 
+/** Issue 7's workloads W1 to W5, each with its FLOPs per step worked out from its spec. */
 export function workloads(): Workload[] {
   return [
-    { name: 'W1 conv fwd', kind: 'infer', spec: W1, batch: 8, metric: 'gflops', flops: W1_FLOPS, mnist: false },
+    workload('W1 conv fwd', 'infer', W1, 8, 'gflops'),
     // Backward is two products of the forward's size (input and weight gradients).
-    { name: 'W1 conv fwd+bwd', kind: 'fwdbwd', spec: W1, batch: 8, metric: 'gflops', flops: 3 * W1_FLOPS, mnist: false },
-    { name: 'W2 resnet18 b1', kind: 'infer', spec: zooSpec('resnet18'), batch: 1, metric: 'ms', flops: 0, mnist: false },
-    { name: 'W2 resnet18 b8', kind: 'infer', spec: zooSpec('resnet18'), batch: 8, metric: 'img_s', flops: 0, mnist: false },
-    { name: 'W3 vgg16 b1', kind: 'infer', spec: zooSpec('vgg16'), batch: 1, metric: 'ms', flops: 0, mnist: false },
-    { name: 'W4 lenet mnist train', kind: 'train', spec: zooSpec('lenet5_mnist'), batch: 64, metric: 'img_s', flops: 0, mnist: true },
-    { name: 'W5 cifar train', kind: 'train', spec: W5, batch: 32, metric: 'img_s', flops: 0, mnist: false },
+    workload('W1 conv fwd+bwd', 'fwdbwd', W1, 8, 'gflops'),
+    workload('W2 resnet18 b1', 'infer', zooSpec('resnet18'), 1, 'ms'),
+    workload('W2 resnet18 b8', 'infer', zooSpec('resnet18'), 8, 'img_s'),
+    workload('W3 vgg16 b1', 'infer', zooSpec('vgg16'), 1, 'ms'),
+    workload('W4 lenet mnist train', 'train', zooSpec('lenet5_mnist'), 64, 'img_s', true),
+    workload('W5 cifar train', 'train', W5, 32, 'img_s'),
   ];
 }

@@ -2,6 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
+import { createWasmBackendOn } from '../../src/backends/wasm/backend.js';
+import type { WasmHost } from '../../src/backends/wasm/host.js';
+import { nodeHost } from '../../src/backends/wasm/host_node.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import type { SgdOptions } from '../../src/train/optimizers/index.js';
@@ -85,6 +88,25 @@ describe('wasm backend', () => {
     const actual = sgdRun(options, wasm, heapAllocator, 2, 'float64');
     expected.forEach((tensors, step) => tensors.forEach((t, i) => assertSameBits((actual[step] as Tensor[])[i] as Tensor, t, `float64, step ${step + 1}`)));
     assert.throws(() => wasm.sgdUpdate(Tensor.zeros([4], 'float64'), Tensor.zeros([4], 'float64'), null, { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, firstStep: true }), TypeError);
+  });
+
+  it('does not wait for a worker that never wakes: the calling thread runs its share, with the same bits', { timeout: 60_000 }, async () => {
+    // Worker 2 of 3 is "started" but never runs (as one descheduled for the whole call would be);
+    // worker 1 is real. Every call must still finish (a pool that waits for every worker blocks here
+    // for good), and give what three live threads give.
+    const stalled: WasmHost = {
+      ...nodeHost,
+      startWorker: (source, data) => (data.tid === 2 ? { ready: Promise.resolve(), terminate: async () => undefined } : nodeHost.startWorker(source, data)),
+    };
+    const wasm = await createWasmBackendOn(stalled, { threads: 3, serialBelow: 0 });
+    try {
+      const expected = runAll(wasmOn(3), 4);
+      const actual = runAll(wasm, 4);
+      assert.equal(actual.size, expected.size);
+      for (const [name, t] of expected) assertSameBits(actual.get(name) as Tensor, t, `${name}, one worker stalled`);
+    } finally {
+      await wasm.dispose();
+    }
   });
 
   it('keeps tensors valid when the memory grows', () => {

@@ -182,7 +182,8 @@ export function col2imWorkspaceBytes(g: ConvGeometry): number {
 /** dcol = W^T . dy per image and group, scattered back onto dx (col2im). */
 function gradInputCol2im(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: Tensor, xShape: Shape): Tensor {
   const [ws, stride] = rt.workspacePerThread(col2imWorkspaceBytes(g));
-  const dx = Tensor.zeros(xShape, 'float32', rt.allocator);
+  // The kernel clears each (image, group) block of dx on the thread that sums into it.
+  const dx = Tensor.empty(xShape, 'float32', rt.allocator);
   rt.runSized(macs(g), 'convGradInput', describe(rt, g, COL2IM_BLOCK), rt.input(dy), rt.input(weight), rt.output(dx), ws, stride);
   return dx;
 }

@@ -37,6 +37,13 @@ type Numbers<Names extends readonly string[]> = { -readonly [I in keyof Names]: 
 /** The arguments of kernel `K` after (tid, nt): one number per name in KERNEL_ARGS. */
 export type KernelArgs<K extends PooledKernel> = Numbers<(typeof KERNEL_ARGS)[K]>;
 
+/**
+ * The kernels that split their range by (tid, nt) instead of taking jobs from the counter
+ * (asm/elementwise.ts, asm/pooling.ts): values, channels or planes [tid, tid + 1) * count / nt.
+ * They use no per-thread workspace, so the pool may run them as more pieces than threads.
+ */
+export const SPLIT_BY_TID: ReadonlySet<PooledKernel> = new Set<PooledKernel>(['relu', 'reluGrad', 'add', 'biasGrad', 'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'scaleShift', 'sgdUpdate']);
+
 /** Every pooled kernel; a kernel's index here is how the thread pool names it. */
 export const POOLED = Object.keys(KERNEL_ARGS) as PooledKernel[];
 

@@ -1,7 +1,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { MAXIMUM_PAGES, WasmAllocator } from './allocator.js';
 import { JOB_COUNTER } from './abi.js';
-import { POOLED, pooledKernels, type KernelArgs, type PooledKernel } from './exports.js';
+import { POOLED, pooledKernels, SPLIT_BY_TID, type KernelArgs, type PooledKernel } from './exports.js';
 import { CONTROL_WORDS, ThreadPool } from './threads.js';
 import type { WasmHost } from './host.js';
 
@@ -17,6 +17,11 @@ const INITIAL_PAGES = 1024;
 
 /** Work (multiply-adds or values) below which a kernel runs on the calling thread alone: about 10-20 us. */
 const SERIAL_WORK = 1 << 17;
+/**
+ * Pieces per thread of a kernel that splits its range by tid (ThreadPool.run's `shares`): a
+ * descheduled thread then holds up an eighth of its half, and the other thread takes the rest.
+ */
+const SHARES_PER_THREAD = 8;
 
 /** How `WasmRuntime.create` sets up the module and its threads. */
 export interface WasmRuntimeOptions {
@@ -121,7 +126,7 @@ export class WasmRuntime {
     try {
       // Published to the workers by the pool's Atomics.add on the generation word.
       this.jobCounter[0] = 0;
-      this.pool.run(POOLED.indexOf(kernel), args, serial);
+      this.pool.run(POOLED.indexOf(kernel), args, serial, SPLIT_BY_TID.has(kernel) ? SHARES_PER_THREAD * this.threads : 0);
     } finally {
       this.release();
     }
