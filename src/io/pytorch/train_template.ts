@@ -364,6 +364,10 @@ def main():
         metadata = {**MODEL_METADATA, **({'init': init} if init else {}), 'classes': json.dumps(classes), 'normalization': json.dumps(normalization), 'data': args.data, 'test_accuracy': f'{test_accuracy:.4f}'}
         write_safetensors(args.out, state, metadata)
         log(f'wrote {args.out}; test accuracy: {test_accuracy:.4f}')
+    # NOTE: DDP's reducer holds the process group; freed while every rank is still there, gloo's
+    # teardown does not wait on a rank that has already gone.
+    dist.barrier()
+    del model
     dist.destroy_process_group()
 
 
