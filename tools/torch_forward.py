@@ -4,10 +4,10 @@
     /usr/bin/python3 tools/torch_forward.py net.py weights.safetensors x.npy out_dir [--train]
 
 Loads the weights (safetensors, or a .pth state_dict) into the module strictly, by name, runs it on
-x.npy (float32, NCHW) in eval mode, or with --train in training mode, and writes out_dir/output.npy
-(the scores), out_dir/aux1.npy, ... (each auxiliary head's scores, training mode only) and
-out_dir/state.safetensors (every parameter and buffer after the pass: BN's running statistics move in
-training mode). Run with Debian's /usr/bin/python3 (python3-torch 1.13).
+x.npy (float32, NCHW) in eval mode and writes out_dir/output.npy (the scores) and
+out_dir/state.safetensors (every parameter and buffer after the pass). With --train, it does that in
+out_dir/eval/, then from the same weights in training mode in out_dir/train/, with each auxiliary
+head's scores in aux1.npy, aux2.npy, ... (BN's running statistics move in training mode). Run with Debian's /usr/bin/python3 (python3-torch 1.13).
 """
 import importlib.util
 import json
@@ -59,14 +59,13 @@ def load_module(path):
     return module
 
 
-def main(net_py, weights, x_npy, out_dir, *flags):
+def run(net_py, weights, x, out_dir, training):
+    """One pass from freshly loaded weights; writes the outputs and the state after it to out_dir."""
     torch.manual_seed(0)
     net = load_module(net_py).Net()
     state = read_safetensors(weights) if weights.endswith('.safetensors') else torch.load(weights)
     net.load_state_dict(state, strict=True)
-    training = '--train' in flags
     net.train(training)
-    x = torch.from_numpy(np.load(x_npy))
     with torch.no_grad():
         outputs = net(x)
     if not isinstance(outputs, tuple):
@@ -76,6 +75,15 @@ def main(net_py, weights, x_npy, out_dir, *flags):
         np.save(os.path.join(out_dir, 'output.npy' if i == 0 else f'aux{i}.npy'), y.numpy().astype(np.float32))
     state = {k: v for k, v in net.state_dict().items() if not k.endswith('num_batches_tracked')}
     write_safetensors(os.path.join(out_dir, 'state.safetensors'), state)
+
+
+def main(net_py, weights, x_npy, out_dir, *flags):
+    x = torch.from_numpy(np.load(x_npy))
+    if '--train' in flags:
+        run(net_py, weights, x, os.path.join(out_dir, 'eval'), False)
+        run(net_py, weights, x, os.path.join(out_dir, 'train'), True)
+    else:
+        run(net_py, weights, x, out_dir, False)
 
 
 if __name__ == '__main__':

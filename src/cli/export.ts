@@ -44,8 +44,8 @@ export function registerExport(program: Command): void {
     .option('--partial', PARTIAL_HELP)
     .option('--seed <n>', 'seed for the weights when no --weights are given', '0')
     .action(async (model: string, options: ExportOptions) => {
-      if (options.onnx === undefined && options.pytorch === undefined) throw new Error('export: say where the model goes with --onnx out.onnx (or --pytorch net.py)');
       if (options.trainScript !== undefined && options.pytorch === undefined) throw new Error('export: --train-script trains the module of --pytorch net.py; give both');
+      if (options.onnx === undefined && options.pytorch === undefined) throw new Error('export: say where the model goes with --onnx out.onnx (or --pytorch net.py)');
       if (!/^\d+$/.test(options.opset)) throw new Error(`--opset: expected a whole number from ${MIN_OPSET} to ${MAX_OPSET}, got '${options.opset}'`);
       const { net, metadata, source } = await buildNet(model, options);
       if (options.onnx !== undefined) {

@@ -53,13 +53,19 @@ export function testBatch(shape: readonly number[]): Tensor {
   return Tensor.from(shape, Array.from({ length: size }, (_, i) => Math.sin(i * 0.37) + 0.3 * Math.cos(i * 1.3)));
 }
 
-/** BN running statistics away from their start (mean 0, variance 1), so that eval mode shows them. */
-export function scrambleRunningStats(net: Net, seed: number): void {
+/**
+ * Buffers away from their start, so that a pass shows them: BN's running statistics (mean 0, variance
+ * 1) and AFFINE's scale and shift (1 and 0).
+ */
+export function scrambleBuffers(net: Net, seed: number): void {
   const rng = new Rng(seed);
-  for (const p of net.params.values()) {
-    if (p.name.endsWith('.running_mean')) p.value.data.forEach((_, i) => (p.value.data[i] = 0.2 * (rng.next() - 0.5)));
-    if (p.name.endsWith('.running_var')) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
-  }
+  const fill = (suffix: string, value: () => number): void => {
+    for (const p of net.params.values()) if (p.name.endsWith(suffix)) p.value.data.forEach((_, i) => (p.value.data[i] = value()));
+  };
+  fill('.running_mean', () => 0.2 * (rng.next() - 0.5));
+  fill('.running_var', () => 0.5 + rng.next());
+  fill('.scale', () => 0.5 + rng.next());
+  fill('.shift', () => rng.next() - 0.5);
 }
 
 /** What PyTorch computed: the scores, each auxiliary head's, and the module's state after the pass. */
@@ -69,34 +75,42 @@ export interface TorchRun {
   state: Map<string, Tensor>;
 }
 
-/** Writes `source` as net.py and the net's weights as safetensors, runs tools/torch_forward.py on `x`. */
-export async function runInTorch(source: PytorchSource, net: Net, x: Tensor, training: boolean): Promise<TorchRun> {
+/**
+ * Writes `source` as net.py and the net's weights as safetensors, and runs tools/torch_forward.py on
+ * `x`: an eval-mode pass, then a training-mode pass from the same weights.
+ */
+export async function runInTorch(source: PytorchSource, net: Net, x: Tensor): Promise<{ eval: TorchRun; train: TorchRun }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'convstack-torch-'));
   writeFileSync(path.join(dir, 'net.py'), exportPytorch(source));
   await writeSafetensors(path.join(dir, 'weights.safetensors'), netTensors(net));
   writeFileSync(path.join(dir, 'x.npy'), formatNpy(x));
   const out = path.join(dir, 'out');
-  python(['tools/torch_forward.py', path.join(dir, 'net.py'), path.join(dir, 'weights.safetensors'), path.join(dir, 'x.npy'), out, ...(training ? ['--train'] : [])]);
-  const read = (name: string): Tensor => parseNpy(readFileSync(path.join(out, name)), name);
-  const aux = net.graph.auxHeads.map((_, i) => i).filter(() => training).map((i) => read(`aux${i + 1}.npy`));
-  return { output: read('output.npy'), aux, state: parseSafetensors(readFileSync(path.join(out, 'state.safetensors'))).tensors };
+  python(['tools/torch_forward.py', path.join(dir, 'net.py'), path.join(dir, 'weights.safetensors'), path.join(dir, 'x.npy'), out, '--train']);
+  const read = (mode: string, name: string): Tensor => parseNpy(readFileSync(path.join(out, mode, name)), name);
+  const pass = (mode: string, heads: number): TorchRun => ({
+    output: read(mode, 'output.npy'),
+    aux: Array.from({ length: heads }, (_, i) => read(mode, `aux${i + 1}.npy`)),
+    state: parseSafetensors(readFileSync(path.join(out, mode, 'state.safetensors'))).tensors,
+  });
+  return { eval: pass('eval', 0), train: pass('train', net.graph.auxHeads.length) };
 }
 
 /**
- * convstack's forward against PyTorch's on the same weights and batch: the scores, in training mode
- * each auxiliary head's and every BN's updated running statistics too. Returns the largest relative error.
+ * convstack's forward against PyTorch's on the same weights and batch, in eval mode and then in
+ * training mode: the scores, each auxiliary head's (training), and every parameter and buffer after
+ * the pass (BN's running statistics move in training). Returns the largest relative error of each mode.
  */
-export async function compareWithTorch(source: PytorchSource, net: Net, x: Tensor, training: boolean): Promise<number> {
-  const torch = await runInTorch(source, net, x, training);
-  const errors = [assertClose(torch.output, net.forward(x, { training }), 'scores')];
-  if (training) {
-    const aux = net.auxiliaryOutputs();
-    assert.equal(torch.aux.length, aux.length, 'one output per auxiliary head');
-    aux.forEach((a, i) => errors.push(assertClose(torch.aux[i] as Tensor, a, `aux${i + 1}`)));
-  }
-  assert.deepEqual([...torch.state.keys()].sort(), [...net.params.keys()].sort(), "the module's state_dict names are the net's");
-  for (const [name, t] of torch.state) errors.push(assertClose(t, (net.params.get(name) ?? assert.fail(name)).value, name));
-  return Math.max(...errors);
+export async function compareWithTorch(source: PytorchSource, net: Net, x: Tensor): Promise<{ eval: number; train: number }> {
+  const torch = await runInTorch(source, net, x);
+  const check = (run: TorchRun, training: boolean): number => {
+    const mode = training ? 'training' : 'eval';
+    const errors = [assertClose(run.output, net.forward(x, { training }), `${mode} scores`)];
+    if (training) net.auxiliaryOutputs().forEach((a, i) => errors.push(assertClose(run.aux[i] ?? assert.fail(`no aux${i + 1}`), a, `aux${i + 1}`)));
+    assert.deepEqual([...run.state.keys()].sort(), [...net.params.keys()].sort(), "the module's state_dict names are the net's");
+    for (const [name, t] of run.state) errors.push(assertClose(t, (net.params.get(name) ?? assert.fail(name)).value, `${name} after ${mode}`));
+    return Math.max(...errors);
+  };
+  return { eval: check(torch.eval, false), train: check(torch.train, true) };
 }
 
 /**

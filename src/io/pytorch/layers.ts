@@ -55,13 +55,6 @@ function ceilExtra(a: WindowAttrs, input: Shape): [number, number] {
   return a.rounding === 'ceil' ? [extra(0), extra(1)] : [0, 0];
 }
 
-/** torch's pools refuse padding over half the window; convstack's shape rule takes it. */
-function checkPoolPadding(what: string, a: WindowAttrs): void {
-  if (a.padding[0] > a.kernel[0] / 2 || a.padding[1] > a.kernel[1] / 2) {
-    throw new Error(`${what} with padding ${a.padding.join('x')} over a ${a.kernel.join('x')} window: PyTorch's pools take at most half the window as padding (write a PAD before the pool instead)`);
-  }
-}
-
 const conv: Emitter<'conv'> = (a, input) => {
   const [extraH, extraW] = ceilExtra(a, input);
   const padded = extraH > 0 || extraW > 0;
@@ -82,7 +75,6 @@ const conv: Emitter<'conv'> = (a, input) => {
 };
 
 const maxpool: Emitter<'maxpool'> = (a) => {
-  checkPoolPadding('POOL', a);
   const args = keywords([
     ['stride', pair(a.stride), pair(a.kernel)],
     ['padding', pair(a.padding), '0'],
@@ -92,7 +84,6 @@ const maxpool: Emitter<'maxpool'> = (a) => {
 };
 
 const avgpool: Emitter<'avgpool'> = (a) => {
-  checkPoolPadding('AVGPOOL', a);
   const args = keywords([
     ['stride', pair(a.stride), pair(a.kernel)],
     ['padding', pair(a.padding), '0'],
