@@ -12,6 +12,7 @@ import { torchLayer, type HelperName } from './layers.js';
 
 /** A layer that is an attribute: its constructor call and the notation it came from. */
 export interface LeafModule {
+  /** Tells a layer from a group. */
   kind: 'leaf';
   /** The graph node it computes. */
   node: GraphNode;
@@ -23,6 +24,7 @@ export interface LeafModule {
 
 /** A named group of layers. */
 export interface GroupModule {
+  /** Tells a group from a layer. */
   kind: 'group';
   /** The group's dotted path, `layer1.0` ('' for the net itself). */
   path: string;
