@@ -6,9 +6,9 @@ import { describe, test } from 'node:test';
 import { exportPytorch } from '../../src/io/pytorch/module.js';
 import { Net } from '../../src/net/net.js';
 import { toNetSpec, type CompileOptions } from '../../src/notation/index.js';
-import { zooNet } from '../../src/zoo/index.js';
+import { zoo, zooNet } from '../../src/zoo/index.js';
 import { convstack } from '../helpers/cli.js';
-import { compareWithTorch, haveTorch, scrambleBuffers, testBatch } from './pytorch_export_helper.js';
+import { checkZooNames, compareWithTorch, haveTorch, scrambleBuffers, testBatch } from './pytorch_export_helper.js';
 
 /**
  * `convstack export --pytorch`: the module PyTorch 1.13 builds from the exported file, given the net's
@@ -85,4 +85,10 @@ test('convstack export --pytorch: the module and the training script, --train-sc
   const alone = convstack('export', 'lenet5', '--train-script', path.join(dir, 't.py'));
   assert.equal(alone.status, 1);
   assert.equal(alone.stderr, 'convstack: export: --train-script trains the module of --pytorch net.py; give both\n');
+});
+
+test("one zoo net of each torchvision family gets torchvision's state_dict names and shapes", (t) => {
+  const family = zoo.filter((entry) => ['alexnet', 'googlenet_aux', 'vgg11_bn', 'resnet50'].includes(entry.name));
+  const checked = checkZooNames(t, family);
+  if (checked !== null) t.diagnostic(`torchvision's names for ${checked.join(', ')} (every zoo net in pytorch_export_zoo.full.test.ts)`);
 });

@@ -13,6 +13,8 @@ import { formatNpy, parseNpy } from '../../src/io/npy.js';
 import { exportPytorch, type PytorchSource } from '../../src/io/pytorch/module.js';
 import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { Net } from '../../src/net/net.js';
+import { toNetSpec } from '../../src/notation/index.js';
+import type { ZooNet } from '../../src/zoo/index.js';
 import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { loadModel, netTensors } from '../../src/train/model_file.js';
@@ -194,4 +196,24 @@ export async function checkModelFile(t: { diagnostic(message: string): void }, d
   assert.match(evaluated.stdout, new RegExp(`test accuracy: ${metadata['test_accuracy']}\\n`), 'convstack eval scores the held-out images as the script did');
   const error = await compareModelFileWithTorch(path.join(dir, 'net.py'), file, testBatch([3, 3, 16, 16]));
   t.diagnostic(`held-out accuracy ${metadata['test_accuracy']}; convstack against PyTorch on the trained weights: relative error ${error.toExponential(2)}`);
+}
+
+/**
+ * Exports every net of `nets`, then, for those torchvision has, asserts that the exported module's
+ * state_dict names and shapes are torchvision's. Returns the names checked, or null when torch is
+ * missing (the test is then skipped).
+ */
+export function checkZooNames(t: TestContext, nets: readonly ZooNet[]): string[] | null {
+  const dir = mkdtempSync(path.join(tmpdir(), 'convstack-zoo-torch-'));
+  const cases = nets.map((entry) => {
+    const netPy = path.join(dir, `${entry.name}.py`);
+    writeFileSync(netPy, exportPytorch({ spec: toNetSpec(entry.source, { bindings: entry.bindings }), architecture: entry.source, compileOptions: { bindings: entry.bindings } }));
+    return { name: entry.name, net_py: netPy, torchvision: entry.torchvision };
+  });
+  if (!haveTorch(t)) return null;
+  const compared = cases.filter((c) => c.torchvision !== null);
+  writeFileSync(path.join(dir, 'cases.json'), JSON.stringify(compared));
+  const names = JSON.parse(python(['tools/torchvision_names.py', path.join(dir, 'cases.json')])) as { exported: Record<string, number[]>; torchvision: Record<string, number[]> }[];
+  compared.forEach((c, i) => assert.deepEqual(names[i]?.exported, names[i]?.torchvision, `${c.name} against torchvision's ${c.torchvision}`));
+  return compared.map((c) => c.name);
 }
