@@ -41,4 +41,6 @@ export { mnist, cifar10, imageFolder, openData, DataError, subsetData, parseSubs
 export { parseNpy, formatNpy, NpyError } from './io/npy.js';
 export { parseSafetensors, formatSafetensors, readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export { parsePth, readPth, PthError, type StateDict } from './io/pth/pth.js';
+export { exportPytorch, PYTORCH_CLASS, type PytorchSource } from './io/pytorch/module.js';
+export { exportTrainScript, type TrainScriptOptions } from './io/pytorch/train_script.js';
 export { matchState, StateMismatchError, type StateMatch } from './net/state.js';

@@ -21,7 +21,7 @@ const EXAMPLES: Record<string, string[]> = {
   eval: ['convstack eval --model model.safetensors --data mnist', 'convstack eval --model pets.safetensors --data folder:pets --split all'],
   predict: ['convstack predict --model pets.safetensors cat.jpg dog.png'],
   convert: ['convstack convert resnet18.pth --out resnet18.safetensors'],
-  export: ['convstack export model.safetensors --onnx model.onnx'],
+  export: ['convstack export model.safetensors --onnx model.onnx', 'convstack export resnet18 --classes 100 --pytorch net.py --train-script train_ddp.py'],
   run: ['convstack run model.safetensors x.npy --output y.npy', 'convstack run resnet18 x.npy --input 64x64x3 --json'],
   serve: ['convstack serve', 'convstack serve --port 9000'],
   import: ['convstack import resnet18.onnx --notation', 'convstack import resnet18.onnx --out resnet18.safetensors'],
