@@ -1,0 +1,48 @@
+/*
+ * The AVX2 + FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators (two vectors of 8 per
+ * row); with two B vectors and one broadcast that is 15 of the 16 registers.
+ */
+#include "convstack.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+#define ROW(r)                                                   \
+  {                                                              \
+    __m256 a##r = _mm256_broadcast_ss(a + (r));                  \
+    c##r##0 = _mm256_fmadd_ps(a##r, b0, c##r##0);                \
+    c##r##1 = _mm256_fmadd_ps(a##r, b1, c##r##1);                \
+  }
+
+#define STORE(r)                                                                          \
+  {                                                                                       \
+    float *row = c + (r) * ldc;                                                           \
+    if (accumulate) {                                                                     \
+      c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(row));                             \
+      c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(row + 8));                         \
+    }                                                                                     \
+    _mm256_storeu_ps(row, c##r##0);                                                       \
+    _mm256_storeu_ps(row + 8, c##r##1);                                                   \
+  }
+
+__attribute__((target("avx2,fma"))) static void run(long kc, const float *a, const float *b, float *c, long ldc, int accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    __m256 b0 = _mm256_loadu_ps(b);
+    __m256 b1 = _mm256_loadu_ps(b + 8);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+    a += MR;
+    b += NR;
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+}
+
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run};
+#else
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", 6, 16, 0};
+#endif
