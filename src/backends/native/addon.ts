@@ -22,22 +22,33 @@ export interface NativeAddon {
   contextKernel(ctx: NativeContext): string;
   /** An ArrayBuffer of `bytes` over 64-byte-aligned C memory, freed when collected. */
   alloc(bytes: number): ArrayBuffer;
+  /** y = conv(x, w) + bias (ReLU'd when relu = 1); geometry: n c h w o oh ow kh kw sh sw ph pw groups. */
   conv2d(ctx: NativeContext, x: F32, w: F32, bias: Maybe, y: F32, relu: number, ...geometry: number[]): number;
+  /** dx from dy and w, same geometry. */
   conv2dGradInput(ctx: NativeContext, dy: F32, w: F32, dx: F32, ...geometry: number[]): number;
+  /** dw from x and dy, same geometry. */
   conv2dGradWeight(ctx: NativeContext, x: F32, dy: F32, dw: F32, ...geometry: number[]): number;
+  /** y (N, M) = x (N, K) w^T + bias, ReLU'd when relu = 1. */
   linear(ctx: NativeContext, x: F32, w: F32, bias: Maybe, y: F32, n: number, k: number, m: number, relu: number): number;
   /** linearGradInput (weight = 0: dx = dy W) or linearGradWeight (weight = 1: dW = dy^T x). */
   linearGrad(ctx: NativeContext, dy: F32, other: F32, out: F32, n: number, k: number, m: number, weight: number): number;
+  /** y and argmax; pool: planes h w oh ow kh kw sh sw ph pw includePad. */
   maxPool(ctx: NativeContext, x: F32, y: F32, argmax: Int32Array, ...pool: number[]): void;
+  /** dx: each dy value added at its argmax, plane by plane. */
   maxPoolGrad(ctx: NativeContext, dy: F32, argmax: Int32Array, dx: F32, planes: number, plane: number, outPerPlane: number): void;
   /** avgPool (grad = 0) or avgPoolGrad (grad = 1, `input` is dy and `output` dx). */
   avgPool(ctx: NativeContext, input: F32, output: F32, ...poolThenGrad: number[]): void;
   /** op 0: y = relu(a); 1: y = a where b > 0 (reluGrad); 2: y = a + b. */
   elementwise(ctx: NativeContext, op: number, a: F32, b: Maybe, y: F32, n: number): void;
+  /** db (C): dy (N, C, rest) summed over N and rest. */
   biasGrad(ctx: NativeContext, dy: F32, db: F32, n: number, c: number, rest: number): void;
+  /** SGD in place: w, grad and the momentum buffer (null for plain SGD); keep = 1 - dampening. */
   sgdUpdate(ctx: NativeContext, w: F32, grad: F32, buf: Maybe, n: number, lr: number, weightDecay: number, momentum: number, keep: number, first: number, nesterov: number): void;
+  /** y, mean and invStd of batch-statistics normalisation. */
   batchNormTrain(ctx: NativeContext, x: F32, gamma: F32, beta: F32, y: F32, mean: F32, invStd: F32, eps: number, n: number, c: number, spatial: number): void;
+  /** dx, dgamma and dbeta from the forward's mean and invStd. */
   batchNormGrad(ctx: NativeContext, dy: F32, x: F32, gamma: F32, mean: F32, invStd: F32, dx: F32, dgamma: F32, dbeta: F32, n: number, c: number, spatial: number): void;
+  /** y with the running statistics. */
   batchNormInfer(ctx: NativeContext, x: F32, gamma: F32, beta: F32, mean: F32, variance: F32, eps: number, y: F32, n: number, c: number, spatial: number): void;
   /** Workspace bytes of a kernel call on ctx's threads: kind 0-2 conv (then 14 geometry integers), 3 GEMM (m, n, k). */
   workspace(ctx: NativeContext, kind: number, ...sizes: number[]): number;
