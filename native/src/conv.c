@@ -77,6 +77,7 @@ static size_t packed_weights_bytes(const conv_geometry_t *g) {
 }
 
 size_t conv_forward_workspace(const conv_geometry_t *g, int threads) {
+  if (conv_direct(g)) return conv_direct_workspace(g, threads);
   return packed_weights_bytes(g) + (size_t)threads * round_up(gemm_thread_floats() * sizeof(float));
 }
 
@@ -107,6 +108,10 @@ static void forward_job(void *arg, int tid, long job, float *ws) {
 }
 
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
+  if (conv_direct(g)) {
+    conv_direct_forward(ctx, g, x, w, bias, y, relu, ws);
+    return 0;
+  }
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, p = g->oh * g->ow;
   for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
   forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};

@@ -190,8 +190,9 @@ static void grad_weight_job(void *arg, int tid, long job, float *ws) {
   float *row = bpacked + (size_t)KC * NC;
   (void)tid;
   if (r1 <= r0) memset(c, 0, (size_t)(og * kg) * sizeof(float));
-  for (long r = r0; r < r1; r += KC) {
-    const long kc = min_l(KC, r1 - r);
+  const long step = kc_step(r1 - r0);
+  for (long r = r0; r < r1; r += step) {
+    const long kc = min_l(step, r1 - r);
     pack_dy(g, a->dy, group, r, kc, apacked);
     for (long j = 0; j < kg; j += NC) {
       const long nc = min_l(NC, kg - j);

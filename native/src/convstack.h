@@ -26,6 +26,11 @@
  * packed k-major (b[k * NR + j]).
  */
 typedef void (*microkernel_fn)(long kc, const float *a, const float *b, float *c, long ldc, int accumulate);
+/*
+ * The same with B read in place: row k of the NR-column panel starts at b + offsets[k] (a direct
+ * convolution's padded input, one row per filter tap).
+ */
+typedef void (*microkernel_indirect_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
 /* One micro-kernel and its tile: the AVX-512, AVX2+FMA or portable one, picked at load time. */
 typedef struct {
@@ -33,6 +38,7 @@ typedef struct {
   int mr;
   int nr;
   microkernel_fn run;
+  microkernel_indirect_fn run_indirect;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
@@ -75,6 +81,8 @@ void parallel_jobs(int threads, long jobs, job_fn job, void *arg, float *ws, siz
 /* Runs body(arg, tid, threads) once on each of `threads` threads. */
 typedef void (*team_fn)(void *arg, int tid, int threads);
 void parallel_team(int threads, team_fn body, void *arg);
+/* Inside parallel_team's body: waits for every thread of the team. */
+void team_barrier(void);
 
 /* Where a packed B block comes from: a strided matrix, the im2col of an image, or its transpose. */
 typedef struct bsource bsource_t;
@@ -98,6 +106,8 @@ typedef struct {
   int relu;
 } gemm_t;
 
+/* The depth of each packed block for a reduction of k: at most KC, the blocks as even as can be. */
+long kc_step(long k);
 /* Floats of A packed whole (rows rounded up to MR, all of K). */
 size_t packed_a_floats(long m, long k);
 /* Packs A (a(i, k) = src[i * rs + k * cs]) into KC blocks of MR-row panels. */
@@ -147,6 +157,10 @@ size_t conv_grad_input_workspace(const conv_geometry_t *g, int threads);
 size_t conv_grad_weight_workspace(const conv_geometry_t *g, int threads);
 /* Adds one row of im2col's gradient into input channel plane dxc (the transpose of im2col_row). */
 void col2im_row(const conv_geometry_t *g, float *dxc, long ky, long kx, long p0, long len, const float *in);
+/* Whether the forward runs as the direct convolution (conv_direct.c): stride 1. */
+int conv_direct(const conv_geometry_t *g);
+size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws);
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws);
 /* One row of im2col: values of input channel plane xc for tap (ky, kx) at output positions [p0, p0 + len). */
 void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, long p0, long len, float *out);

@@ -11,6 +11,11 @@
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
+long kc_step(long k) {
+  const long blocks = k <= KC ? 1 : ceil_div(k, KC);
+  return ceil_div(k, blocks);
+}
+
 size_t packed_a_floats(long m, long k) { return (size_t)ceil_div(m, kernel->mr) * kernel->mr * (size_t)k; }
 
 void pack_a_block(const float *src, long rs, long cs, long m0, long mc, long k0, long kc, float *dst) {
@@ -30,7 +35,8 @@ void pack_a_block(const float *src, long rs, long cs, long m0, long mc, long k0,
 
 void pack_a(const float *src, long rs, long cs, long m, long k, float *dst) {
   const long mpad = ceil_div(m, kernel->mr) * kernel->mr;
-  for (long k0 = 0; k0 < k; k0 += KC) pack_a_block(src, rs, cs, 0, m, k0, min_l(KC, k - k0), dst + k0 * mpad);
+  const long step = kc_step(k);
+  for (long k0 = 0; k0 < k; k0 += step) pack_a_block(src, rs, cs, 0, m, k0, min_l(step, k - k0), dst + k0 * mpad);
 }
 
 /* Copies a packed row of nc values into row kk of each NR-column panel, zero-padding the last. */
@@ -98,8 +104,9 @@ void gemm_block(const gemm_t *g, long m0, long m1, long j0, long j1, float *ws) 
     if (g->k == 0) {
       for (long i = m0; i < m1; i++) memset(g->c + i * g->ldc + j, 0, (size_t)nc * sizeof(float));
     }
-    for (long k0 = 0; k0 < g->k; k0 += KC) {
-      const long kc = min_l(KC, g->k - k0);
+    const long step = kc_step(g->k);
+    for (long k0 = 0; k0 < g->k; k0 += step) {
+      const long kc = min_l(step, g->k - k0);
       g->b.pack(&g->b, k0, kc, j, nc, bpack, row);
       const float *ablock = g->apacked + k0 * mpad;
       for (long jj = 0; jj < nc; jj += nr) {

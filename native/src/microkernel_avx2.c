@@ -42,7 +42,21 @@ __attribute__((target("avx2,fma"))) static void run(long kc, const float *a, con
   STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
 }
 
-const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run};
+__attribute__((target("avx2,fma"))) static void run_indirect(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    const float *bk = b + offsets[k];
+    __m256 b0 = _mm256_loadu_ps(bk);
+    __m256 b1 = _mm256_loadu_ps(bk + 8);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+    a += MR;
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+}
+
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run, run_indirect};
 #else
-const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", 6, 16, 0};
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", 6, 16, 0, 0};
 #endif

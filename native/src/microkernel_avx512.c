@@ -44,7 +44,22 @@ __attribute__((target("avx512f,fma"))) static void run(long kc, const float *a, 
   STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
 }
 
-const microkernel_t microkernel_avx512 = {"avx512 8x32", MR, NR, run};
+__attribute__((target("avx512f,fma"))) static void run_indirect(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    const float *bk = b + offsets[k];
+    __m512 b0 = _mm512_loadu_ps(bk);
+    __m512 b1 = _mm512_loadu_ps(bk + 16);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+    a += MR;
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
+}
+
+const microkernel_t microkernel_avx512 = {"avx512 8x32", MR, NR, run, run_indirect};
 #else
-const microkernel_t microkernel_avx512 = {"avx512 8x32", 8, 32, 0};
+const microkernel_t microkernel_avx512 = {"avx512 8x32", 8, 32, 0, 0};
 #endif

@@ -22,4 +22,18 @@ static void run(long kc, const float *a, const float *b, float *c, long ldc, int
   }
 }
 
-const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run};
+static void run_indirect(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate) {
+  float acc[MR][NR] = {{0}};
+  for (long k = 0; k < kc; k++) {
+    const float *bk = b + offsets[k];
+    for (int r = 0; r < MR; r++) {
+      for (int j = 0; j < NR; j++) acc[r][j] += a[r] * bk[j];
+    }
+    a += MR;
+  }
+  for (int r = 0; r < MR; r++) {
+    for (int j = 0; j < NR; j++) c[r * ldc + j] = accumulate ? c[r * ldc + j] + acc[r][j] : acc[r][j];
+  }
+}
+
+const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run, run_indirect};

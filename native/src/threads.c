@@ -65,3 +65,9 @@ void parallel_team(int threads, team_fn body, void *arg) {
 #endif
   body(arg, 0, 1);
 }
+
+void team_barrier(void) {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
