@@ -128,6 +128,7 @@ static size_t partials_bytes(const conv_geometry_t *g, long chunks) {
 }
 
 size_t conv_grad_weight_workspace(const conv_geometry_t *g, int threads) {
+  if (conv_direct(g)) return conv_grad_weight_direct_workspace(g, threads);
   return partials_bytes(g, reduction_chunks(g, threads)) + (size_t)threads * grad_weight_thread_bytes(g);
 }
 
@@ -229,6 +230,10 @@ long conv_grad_weight(context_t *ctx, const conv_geometry_t *g, const float *x, 
   const size_t bytes = conv_grad_weight_workspace(g, ctx->threads);
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
+  if (conv_direct(g)) {
+    conv_grad_weight_direct(ctx, g, x, dy, dw, ws);
+    return (long)bytes;
+  }
   const long chunks = reduction_chunks(g, ctx->threads);
   const long kg = g->c / g->groups * g->kh * g->kw;
   grad_weight_t a = {g, x, dy, dw, ws, chunks};

@@ -33,12 +33,21 @@ typedef void (*microkernel_fn)(long kc, const float *a, const float *b, float *c
 typedef void (*microkernel_indirect_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
 /* One micro-kernel and its tile: the AVX-512, AVX2+FMA or portable one, picked at load time. */
+/*
+ * A tile of dot products along a reduction read in place from both operands:
+ * out[i * cols + j] = sum over q < len of rows[i][q] * (x + offsets[j])[q], len a multiple of `lanes`.
+ */
+typedef void (*dot_tile_fn)(long len, const float *const *rows, const float *x, const long *offsets, float *out);
+
 typedef struct {
   const char *name;
   int mr;
   int nr;
   microkernel_fn run;
   microkernel_indirect_fn run_indirect;
+  /* The dot-product tile (weight gradients): rows x cols sums, vectors of `lanes`. */
+  int dot_rows, dot_cols, lanes;
+  dot_tile_fn dot;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
@@ -151,6 +160,9 @@ typedef struct conv_geometry {
 
 long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu);
 long conv_grad_input(context_t *ctx, const conv_geometry_t *g, const float *dy, const float *w, float *dx);
+/* conv_grad_weight_direct.c: stride 1, both operands read in place along the reduction. */
+size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads);
+void conv_grad_weight_direct(context_t *ctx, const conv_geometry_t *g, const float *x, const float *dy, float *dw, float *ws);
 long conv_grad_weight(context_t *ctx, const conv_geometry_t *g, const float *x, const float *dy, float *dw);
 size_t conv_forward_workspace(const conv_geometry_t *g, int threads);
 size_t conv_grad_input_workspace(const conv_geometry_t *g, int threads);

@@ -36,4 +36,17 @@ static void run_indirect(long kc, const float *a, const float *b, const long *of
   }
 }
 
-const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run, run_indirect};
+static void dot(long len, const float *const *rows, const float *x, const long *offsets, float *out) {
+  for (int i = 0; i < 2; i++) {
+    for (int j = 0; j < 2; j++) {
+      float acc[4] = {0, 0, 0, 0};
+      const float *xj = x + offsets[j];
+      for (long q = 0; q < len; q += 4) {
+        for (int l = 0; l < 4; l++) acc[l] += rows[i][q + l] * xj[q + l];
+      }
+      out[i * 2 + j] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    }
+  }
+}
+
+const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run, run_indirect, 2, 2, 4, dot};
