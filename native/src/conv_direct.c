@@ -51,7 +51,8 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
 
 static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)l->image_floats);
+  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)l->image_floats) +
+         round_up((size_t)(2 * g->n) * sizeof(long));
 }
 
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
@@ -65,6 +66,7 @@ typedef struct {
   const float *x, *apacked, *bias;
   const long *offsets;
   float *xpad, *y, *thread_ws;
+  long *counters;
   size_t thread_stride;
   int relu;
 } direct_t;
@@ -138,10 +140,13 @@ static void direct_team(void *arg, int tid, int threads) {
   const conv_geometry_t *g = d->g;
   const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
   float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
+  (void)threads;
   for (long n = 0; n < g->n; n++) {
-    for (long c = tid; c < g->c; c += threads) pad_channel(d, n, c);
+    /* Work is claimed from shared counters (two per image, zeroed before the region): a thread the
+     * OS deschedules holds up the others only by the job it is in. */
+    for (long c; (c = __atomic_fetch_add(&d->counters[2 * n], 1, __ATOMIC_RELAXED)) < g->c;) pad_channel(d, n, c);
     team_barrier();
-    for (long job = tid; job < jobs; job += threads) direct_job(d, n, job, cbuf);
+    for (long job; (job = __atomic_fetch_add(&d->counters[2 * n + 1], 1, __ATOMIC_RELAXED)) < jobs;) direct_job(d, n, job, cbuf);
     team_barrier();
   }
 }
@@ -158,6 +163,8 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
     offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;
   }
   d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
+  d.counters = (long *)((char *)d.xpad + floats_bytes((size_t)d.l.image_floats));
+  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   memset(d.xpad + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   d.x = x;
   d.apacked = ws;

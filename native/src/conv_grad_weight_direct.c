@@ -4,7 +4,7 @@
  * q = oy * Wp + ox (zeros where ox >= OW), dW[o][k] = sum over q of dy[o][q] * xpad[off[k] + q],
  * off[k] = c * Hp * Wp + ky * Wp + kx. Tiles of dot products (the micro-kernel's `dot`: rows of dy
  * against taps of x, vectors along q) need no packing and no transposes. Positions run in chunks
- * that keep a chunk of both operands in L2; a tile belongs to one thread for the whole call and
+ * that keep a tile's rows in L2; each image's tiles are claimed by the threads one at a time and
  * sums images, then chunks, in order, so the bits never depend on the thread count.
  */
 #include <string.h>
@@ -42,7 +42,8 @@ static gw_layout_t gw_layout(const conv_geometry_t *g) {
 size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads) {
   const gw_layout_t l = gw_layout(g);
   (void)threads;
-  return round_up((size_t)l.kg_pad * sizeof(long)) + floats_bytes((size_t)l.image_floats) + floats_bytes((size_t)(g->groups * l.og_pad * l.qv));
+  return round_up((size_t)l.kg_pad * sizeof(long)) + floats_bytes((size_t)l.image_floats) + floats_bytes((size_t)(g->groups * l.og_pad * l.qv)) +
+         round_up((size_t)(2 * g->n) * sizeof(long));
 }
 
 typedef struct {
@@ -51,6 +52,7 @@ typedef struct {
   const float *x, *dy;
   const long *offsets;
   float *xpad, *dypad, *dw;
+  long *counters;
 } gw_t;
 
 static void pad_image(const gw_t *d, long n, long c) {
@@ -92,13 +94,20 @@ static void gw_team(void *arg, int tid, int threads) {
   const gw_t *d = arg;
   const conv_geometry_t *g = d->g;
   const long tiles = g->groups * (d->l.og_pad / kernel->dot_rows) * (d->l.kg_pad / kernel->dot_cols);
+  const long rows = g->groups * d->l.og_pad;
+  (void)tid;
+  (void)threads;
   for (long n = 0; n < g->n; n++) {
-    for (long c = tid; c < g->c; c += threads) pad_image(d, n, c);
-    for (long r = tid; r < g->groups * d->l.og_pad; r += threads) pad_dy(d, n, r);
+    /* Work is claimed from shared counters (two per image, zeroed before the region): a thread the
+     * OS deschedules holds up the others only by the job it is in. A tile runs whole (every chunk
+     * in order) on the thread that claims it. */
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * n], 1, __ATOMIC_RELAXED)) < g->c + rows;) {
+      if (j < g->c) pad_image(d, n, j);
+      else pad_dy(d, n, j - g->c);
+    }
     team_barrier();
-    for (long q0 = 0; q0 < d->l.qv; q0 += CHUNK) {
-      const long len = min_l(CHUNK, d->l.qv - q0);
-      for (long t = tid; t < tiles; t += threads) tile(d, t, q0, len, n == 0 && q0 == 0);
+    for (long t; (t = __atomic_fetch_add(&d->counters[2 * n + 1], 1, __ATOMIC_RELAXED)) < tiles;) {
+      for (long q0 = 0; q0 < d->l.qv; q0 += CHUNK) tile(d, t, q0, min_l(CHUNK, d->l.qv - q0), n == 0 && q0 == 0);
     }
     team_barrier();
   }
@@ -106,12 +115,14 @@ static void gw_team(void *arg, int tid, int threads) {
 
 void conv_grad_weight_direct(context_t *ctx, const conv_geometry_t *g, const float *x, const float *dy, float *dw, float *ws) {
   const long kg = g->c / g->groups * g->kh * g->kw, taps = g->kh * g->kw;
-  gw_t d = {g, gw_layout(g), x, dy, NULL, NULL, NULL, dw};
+  gw_t d = {g, gw_layout(g), x, dy, NULL, NULL, NULL, dw, NULL};
   long *offsets = (long *)ws;
   for (long k = 0; k < d.l.kg_pad; k++) offsets[k] = k < kg ? k / taps * d.l.plane + k % taps / g->kw * d.l.wp + k % g->kw : 0;
   d.offsets = offsets;
   d.xpad = (float *)((char *)ws + round_up((size_t)d.l.kg_pad * sizeof(long)));
   d.dypad = (float *)((char *)d.xpad + floats_bytes((size_t)d.l.image_floats));
+  d.counters = (long *)((char *)d.dypad + floats_bytes((size_t)(g->groups * d.l.og_pad * d.l.qv)));
+  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   memset(d.xpad + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   if (g->n == 0 || d.l.qv == 0) {
     memset(dw, 0, (size_t)(g->o * kg) * sizeof(float));

@@ -72,6 +72,13 @@ let status: AddonStatus | undefined;
 function load(): AddonStatus {
   if (process.env.CONVSTACK_NATIVE === '0') return { addon: null, reason: 'disabled by CONVSTACK_NATIVE=0' };
   if (!existsSync(ADDON_PATH)) return { addon: null, reason: 'the addon was not built at install (no C compiler?); run `npm run build:native`' };
+  // NOTE: libgomp reads its settings once, when the addon loads it. Its default spin (300,000
+  // iterations before a waiting thread sleeps) keeps threads busy-waiting for milliseconds; where the
+  // cores are shared with other processes that stole the time the working threads needed, and the
+  // kernels ran 2-10x slower (measured on the 2-core build machine under load). 10,000 spins keep
+  // the threads warm between the kernels of one training step, then let them sleep. A user's own
+  // GOMP_SPINCOUNT or OMP_WAIT_POLICY wins. OMP_PROC_BIND is never set (see native/src/threads.c).
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT = '10000';
   let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
