@@ -36,11 +36,11 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
     await native?.dispose();
   });
 
-  // The native backend where its addon is built.
+  // The native backend where its addon is built, at batch 2 (native_workspace.test.ts covers batches 1, 3 and 17 on every kernel).
   for (const backendName of ['reference', 'wasm', ...(NATIVE ? ['native'] : [])]) {
     for (const { name, input } of REDUCED_CASES) {
       const spec = zooSpec(name, input);
-      for (const batch of backendName === 'reference' ? [2] : [2, 8]) {
+      for (const batch of backendName === 'wasm' ? [2, 8] : [2]) {
         // The stored tape at batch 2 only, to keep npm test quick; zoo.full.test.ts checks batch 8 too.
         const stored = batch === 2;
         it(`${backendName}: ${name} ${input.join('x')}, batch ${batch}: training step, inference pass${stored ? ' and the stored tape' : ''}`, () => {
