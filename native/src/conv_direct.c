@@ -6,7 +6,7 @@
  * reads its NR-column panel straight from there through that offset table; the Wp - OW columns per
  * row that fall in the padding (3% for W1) are computed and dropped. Each job sums a block of
  * filters x positions into its own buffer over all of K, then writes the valid positions with the
- * bias and ReLU. Images run one after the other: pad (threads split the channels), then the jobs.
+ * bias and ReLU. Images run in rounds of up to ROUND_BYTES of padded copies: pad, then the jobs.
  */
 #include <string.h>
 #include "convstack.h"
@@ -14,6 +14,8 @@
 /* Positions (padded-width) and filters per job at most: the job's C buffer stays in L2. */
 #define DIRECT_COLS 256
 #define DIRECT_ROWS 256
+/* Padded images per round at most (bytes): small images go together, so LeNet's 64 images take one round, not 64. */
+#define ROUND_BYTES (8L << 20)
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
@@ -23,7 +25,7 @@ int conv_direct(const conv_geometry_t *g) { return g->sh == 1 && g->sw == 1; }
 
 /* The padded image and its jobs, all from the geometry and the thread count. */
 typedef struct {
-  long hp, wp, plane, q, image_floats;
+  long hp, wp, plane, q, image_floats, images;
   long col_chunk, col_jobs, row_chunk, row_jobs;
 } direct_layout_t;
 
@@ -37,6 +39,8 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   l.q = g->oh * l.wp;
   /* The last panel reads up to KW - 1 + NR values past the last channel: zeros. */
   l.image_floats = g->c * l.plane + g->kw + MAX_NR;
+  l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
+  l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
   l.col_chunk = DIRECT_COLS;
   while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted) l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
   l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
@@ -51,8 +55,8 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
 
 static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)l->image_floats) +
-         round_up((size_t)(2 * g->n) * sizeof(long));
+  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) +
+         floats_bytes((size_t)(l->images * l->image_floats)) + round_up((size_t)(2 * g->n) * sizeof(long));
 }
 
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
@@ -71,10 +75,13 @@ typedef struct {
   int relu;
 } direct_t;
 
+/* The padded copy of image n: slot n % images of the round's buffer. */
+static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.images * d->l.image_floats; }
+
 static void pad_channel(const direct_t *d, long n, long c) {
   const conv_geometry_t *g = d->g;
   const float *src = d->x + (n * g->c + c) * g->h * g->w;
-  float *dst = d->xpad + c * d->l.plane;
+  float *dst = padded(d, n) + c * d->l.plane;
   memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
   dst += g->ph * d->l.wp;
   for (long iy = 0; iy < g->h; iy++, dst += d->l.wp) {
@@ -121,7 +128,7 @@ static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
   if (qn <= 0 || mn <= 0) return;
   const long mpad = ceil_div(og, mr) * mr, step = kc_step(kg);
   const float *apacked = d->apacked + group * packed_a_floats(og, kg);
-  const float *base = d->xpad + group * cg * l->plane + q0;
+  const float *base = padded(d, n) + group * cg * l->plane + q0;
   if (kg == 0) memset(cbuf, 0, (size_t)(l->row_chunk * l->col_chunk) * sizeof(float));
   for (long k0 = 0; k0 < kg; k0 += step) {
     const long kc = min_l(step, kg - k0);
@@ -141,12 +148,13 @@ static void direct_team(void *arg, int tid, int threads) {
   const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
   float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
   (void)threads;
-  for (long n = 0; n < g->n; n++) {
-    /* Work is claimed from shared counters (two per image, zeroed before the region): a thread the
+  for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
+    const long images = min_l(d->l.images, g->n - n0);
+    /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
      * OS deschedules holds up the others only by the job it is in. */
-    for (long c; (c = __atomic_fetch_add(&d->counters[2 * n], 1, __ATOMIC_RELAXED)) < g->c;) pad_channel(d, n, c);
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * g->c;) pad_channel(d, n0 + j / g->c, j % g->c);
     team_barrier();
-    for (long job; (job = __atomic_fetch_add(&d->counters[2 * n + 1], 1, __ATOMIC_RELAXED)) < jobs;) direct_job(d, n, job, cbuf);
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < images * jobs;) direct_job(d, n0 + j / jobs, j % jobs, cbuf);
     team_barrier();
   }
 }
@@ -163,9 +171,9 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
     offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;
   }
   d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
-  d.counters = (long *)((char *)d.xpad + floats_bytes((size_t)d.l.image_floats));
+  d.counters = (long *)((char *)d.xpad + floats_bytes((size_t)(d.l.images * d.l.image_floats)));
   memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
-  memset(d.xpad + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
+  for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   d.x = x;
   d.apacked = ws;
   d.bias = bias;
