@@ -92,7 +92,7 @@ static void pad_channel(const direct_t *d, long n, long c) {
   memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
 }
 
-/* The valid positions of the job's buffer, with the bias and ReLU, into y. */
+/* The valid positions of the job's buffer, with the bias and ReLU, into y: one output-row run at a time. */
 static void write_out(const direct_t *d, long n, long o0, long rows, long q0, long qn, const float *cbuf) {
   const conv_geometry_t *g = d->g;
   for (long r = 0; r < rows; r++) {
@@ -100,18 +100,18 @@ static void write_out(const direct_t *d, long n, long o0, long rows, long q0, lo
     const float b = d->bias == NULL ? 0.0f : d->bias[o];
     float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
     const float *row = cbuf + r * d->l.col_chunk;
-    long oy = q0 / d->l.wp, ox = q0 % d->l.wp;
-    for (long i = 0; i < qn; i++) {
-      if (ox < g->ow) {
-        float v = row[i] + b;
-        /* NaN stays NaN, as the reference ReLU keeps it. */
-        if (d->relu && v < 0) v = 0;
-        yo[oy * g->ow + ox] = v;
+    for (long q = q0; q < q0 + qn;) {
+      const long oy = q / d->l.wp, ox = q % d->l.wp, end = min_l(q0 + qn, (oy + 1) * d->l.wp);
+      const long valid = min_l(end - q, g->ow - ox);
+      const float *src = row + (q - q0);
+      float *dst = yo + oy * g->ow + ox;
+      /* NaN stays NaN (NaN < 0 is false), as the reference ReLU keeps it. */
+      if (d->relu) {
+        for (long i = 0; i < valid; i++) dst[i] = src[i] + b < 0 ? 0.0f : src[i] + b;
+      } else {
+        for (long i = 0; i < valid; i++) dst[i] = src[i] + b;
       }
-      if (++ox == d->l.wp) {
-        ox = 0;
-        oy++;
-      }
+      q = end;
     }
   }
 }

@@ -77,6 +77,11 @@ static void avg_window(long o, long stride, long padding, long kernel_size, long
   *padded = padded_end - s;
 }
 
+/* Each output column's window [x0, x1) and padded width, computed once per plane rather than per output. */
+#define WINDOWS(g, xs)                                                                         \
+  long xs[3 * ((g)->ow > 0 ? (g)->ow : 1)];                                                    \
+  for (long ox = 0; ox < (g)->ow; ox++) avg_window(ox, (g)->sw, (g)->pw, (g)->kw, (g)->w, &xs[3 * ox], &xs[3 * ox + 1], &xs[3 * ox + 2]);
+
 static void avg_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
@@ -84,12 +89,12 @@ static void avg_pool_job(void *arg, int tid, long plane, float *ws) {
   float *y = p->y + plane * g->oh * g->ow;
   (void)tid;
   (void)ws;
+  WINDOWS(g, xs)
   for (long oy = 0; oy < g->oh; oy++) {
     long y0, y1, ph;
     avg_window(oy, g->sh, g->ph, g->kh, g->h, &y0, &y1, &ph);
     for (long ox = 0; ox < g->ow; ox++) {
-      long x0, x1, pw;
-      avg_window(ox, g->sw, g->pw, g->kw, g->w, &x0, &x1, &pw);
+      const long x0 = xs[3 * ox], x1 = xs[3 * ox + 1], pw = xs[3 * ox + 2];
       double sum = 0;
       for (long iy = y0; iy < y1; iy++) {
         for (long ix = x0; ix < x1; ix++) sum += x[iy * g->w + ix];
@@ -113,12 +118,12 @@ static void avg_pool_grad_job(void *arg, int tid, long plane, float *ws) {
   (void)tid;
   (void)ws;
   memset(dx, 0, (size_t)(g->h * g->w) * sizeof(float));
+  WINDOWS(g, xs)
   for (long oy = 0; oy < g->oh; oy++) {
     long y0, y1, ph;
     avg_window(oy, g->sh, g->ph, g->kh, g->h, &y0, &y1, &ph);
     for (long ox = 0; ox < g->ow; ox++) {
-      long x0, x1, pw;
-      avg_window(ox, g->sw, g->pw, g->kw, g->w, &x0, &x1, &pw);
+      const long x0 = xs[3 * ox], x1 = xs[3 * ox + 1], pw = xs[3 * ox + 2];
       const long divisor = g->include_pad ? ph * pw : (y1 - y0) * (x1 - x0);
       const float share = (float)((double)dy[oy * g->ow + ox] / divisor);
       for (long iy = y0; iy < y1; iy++) {
