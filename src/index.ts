@@ -13,9 +13,11 @@
 
 export * from './core.js';
 
-// Backends: the registry opens any of them by name; the wasm backend with Node's host
+// Backends: the registry opens any of them by name; the wasm backend with Node's host; the native
+// backend (Node only, where its addon was built at install)
 export { BACKENDS, DEFAULT_BACKEND, backendEntry, availableBackends, openBackend, type BackendEntry, type OpenOptions } from './backends/registry.js';
 export { createWasmBackend } from './backends/wasm/index.js';
+export { createNativeBackend, nativeUnavailableReason, nativeWorkspace, NATIVE_FUSIONS, type NativeBackend, type NativeBackendOptions } from './backends/native/index.js';
 
 // Training runs, model files and fine-tuning
 export { train, DivergenceError, TrainingInterrupted, type TrainConfig, type TrainRun, type TrainResult, type TrainEvent } from './train/loop.js';

@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
 import { referenceBackend } from './reference/index.js';
 import { createWasmBackend } from './wasm/index.js';
+import { createNativeBackend, nativeUnavailableReason } from './native/backend.js';
 
 /** What the caller may ask of any backend it opens; a backend ignores what does not apply to it. */
 export interface OpenOptions {
@@ -16,6 +17,8 @@ export interface BackendEntry {
   readonly description: string;
   /** Whether this runtime can open it (a GPU backend would look for a GPU here). */
   available(): boolean;
+  /** Why `available()` is false, in a few words (e.g. the native addon was not built); null when it is available. */
+  unavailableReason?(): string | null;
   /** Opens a new instance; the caller disposes of it. */
   create(options?: OpenOptions): Promise<Backend>;
 }
@@ -37,10 +40,20 @@ export const BACKENDS: readonly BackendEntry[] = [
     available: () => typeof WebAssembly === 'object' && typeof SharedArrayBuffer === 'function',
     create: (options = {}) => createWasmBackend(options.threads === undefined ? {} : { threads: options.threads }),
   },
+  {
+    name: 'native',
+    description: 'C kernels (AVX-512 or AVX2+FMA) on OpenMP threads for float32, the reference for the rest; Node only, built at install',
+    available: () => nativeUnavailableReason() === null,
+    unavailableReason: nativeUnavailableReason,
+    create: (options = {}) => createNativeBackend(options.threads === undefined ? {} : { threads: options.threads }),
+  },
 ];
 
-/** The backend the CLI and `openBackend` use when none is named. */
-export const DEFAULT_BACKEND = 'wasm';
+/**
+ * The backend the CLI and `openBackend` use when none is named: native where its addon was built
+ * and this CPU runs it, else wasm.
+ */
+export const DEFAULT_BACKEND: string = nativeUnavailableReason() === null ? 'native' : 'wasm';
 
 /** The registry's entry for `name`; throws an error listing the names when there is none. */
 export function backendEntry(name: string): BackendEntry {
@@ -57,6 +70,9 @@ export function availableBackends(): BackendEntry[] {
 /** Opens the backend named `name` (default: DEFAULT_BACKEND); throws if it is unknown or unavailable here. */
 export async function openBackend(name: string = DEFAULT_BACKEND, options: OpenOptions = {}): Promise<Backend> {
   const entry = backendEntry(name);
-  if (!entry.available()) throw new Error(`the ${name} backend is not available in this runtime`);
+  if (!entry.available()) {
+    const why = entry.unavailableReason?.() ?? null;
+    throw new Error(`the ${name} backend is not available in this runtime${why === null ? '' : `: ${why}`}`);
+  }
   return entry.create(options);
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { referenceWorkspace } from '../backends/reference/workspace.js';
 import { threadCount } from '../backends/wasm/host_node.js';
 import { WASM_FUSIONS, wasmWorkspace } from '../backends/wasm/workspace.js';
+import { NATIVE_FUSIONS, nativeWorkspace } from '../backends/native/workspace.js';
+import { DEFAULT_BACKEND } from '../backends/registry.js';
 import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
 import { storedForBackward } from '../memory/stored.js';
 import { formatBytes } from '../memory/units.js';
@@ -56,8 +58,8 @@ export function registerMemory(program: Command): void {
     .option('--input <HxWxC>', 'input volume, overriding the spec\'s INPUT')
     .option('--set <vars>', 'values for the spec\'s variables, e.g. N=2,M=3')
     .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
-    .option('--backend <name>', 'the backend whose kernels, scratch and fusions the estimate follows: wasm or reference', 'wasm')
-    .option('--threads <n>', 'threads of the wasm backend, whose scratch is per thread (default: one per core)')
+    .option('--backend <name>', 'the backend whose kernels, scratch and fusions the estimate follows: native, wasm or reference', DEFAULT_BACKEND)
+    .option('--threads <n>', 'threads of the native or wasm backend, whose scratch is per thread (default: one per core)')
     .option('--json', 'print the figures as JSON, in bytes')
     .action(async (model: string, options: MemoryOptions) => {
       if (options.batch === undefined && options.budget === undefined) throw new Error('memory: give --batch B, or --budget 12GiB to find the largest batch that fits');
@@ -92,7 +94,7 @@ export function registerMemory(program: Command): void {
 
 /** The backend the estimate follows: its kernels' scratch, its fused kernels, and how to name it. */
 interface BackendModel {
-  name: 'wasm' | 'reference';
+  name: 'native' | 'wasm' | 'reference';
   description: string;
   workspace: NonNullable<EstimateOptions['workspace']>;
   fusions: NonNullable<EstimateOptions['fusions']>;
@@ -100,11 +102,15 @@ interface BackendModel {
 
 function backendModel(options: MemoryOptions): BackendModel {
   if (options.backend === 'reference') {
-    if (options.threads !== undefined) throw new Error('--threads: only the wasm backend runs on threads');
+    if (options.threads !== undefined) throw new Error('--threads: only the native and wasm backends run on threads');
     return { name: 'reference', description: 'reference backend', workspace: referenceWorkspace, fusions: { conv2dRelu: false } };
   }
-  if (options.backend !== 'wasm') throw new Error(`--backend: expected wasm or reference, got '${options.backend}'`);
+  if (options.backend !== 'wasm' && options.backend !== 'native') throw new Error(`--backend: expected native, wasm or reference, got '${options.backend}'`);
   const threads = threadCount(options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int'));
+  if (options.backend === 'native') {
+    // nativeWorkspace throws, saying why, where the addon is not available.
+    return { name: 'native', description: `native backend, ${threads} thread${threads === 1 ? '' : 's'}`, workspace: nativeWorkspace(threads), fusions: NATIVE_FUSIONS };
+  }
   return { name: 'wasm', description: `wasm backend, ${threads} thread${threads === 1 ? '' : 's'}`, workspace: wasmWorkspace(threads), fusions: WASM_FUSIONS };
 }
 

@@ -41,9 +41,16 @@ export async function openBackend(options: BackendOptions): Promise<OpenBackend>
   const threads = options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int');
   if (threads !== undefined && threads > availableParallelism()) warn(`--threads ${threads} is more than this machine's ${availableParallelism()} cores; the extra threads share cores and run slower`);
   const backend = await openNamedBackend(options.backend, threads === undefined ? {} : { threads });
-  if (options.debugBackend) process.stderr.write(`${formatPlacement(backend)}\n`);
+  if (options.debugBackend) process.stderr.write(`${unavailableLines()}${formatPlacement(backend)}\n`);
   const description = backend.details === undefined ? backend.name : `${backend.name} (${backend.details})`;
   return { backend, description, close: () => backend.dispose() };
+}
+
+/** One line per registered backend this runtime cannot open, saying why (for `--debug-backend`). */
+function unavailableLines(): string {
+  return BACKENDS.filter((b) => !b.available())
+    .map((b) => `${b.name} backend unavailable: ${b.unavailableReason?.() ?? 'not in this runtime'}\n`)
+    .join('');
 }
 
 /** Parses a CLI number: an integer at least `min`, or any non-negative float. */

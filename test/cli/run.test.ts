@@ -65,7 +65,7 @@ test('--threads sets the wasm pool and --debug-backend lists where each kernel r
   const dir = mkdtempSync(path.join(tmpdir(), 'convstack-run-'));
   writeFileSync(path.join(dir, 'x.npy'), formatNpy(randomBatch([1, 3, 12, 10], 4)));
   const args = ['run', SPEC, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy')];
-  const listed = convstack(...args, '--threads', '1', '--debug-backend');
+  const listed = convstack(...args, '--backend', 'wasm', '--threads', '1', '--debug-backend');
   assert.equal(listed.status, 0, listed.stderr);
   assert.match(listed.stderr, /^wasm backend: 1 thread, /m);
   assert.match(listed.stderr, /^ {2}conv2d +wasm$/m);

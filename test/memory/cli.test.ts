@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WASM_FUSIONS, wasmWorkspace } from '../../src/backends/wasm/workspace.js';
+import { NATIVE_FUSIONS, nativeWorkspace } from '../../src/backends/native/workspace.js';
+import { DEFAULT_BACKEND, backendEntry } from '../../src/backends/registry.js';
 import { formatNpy } from '../../src/io/npy.js';
 import { estimateMemory, maxBatch } from '../../src/memory/estimate.js';
 import { storedForBackward } from '../../src/memory/stored.js';
@@ -14,6 +16,12 @@ import { convstack } from '../helpers/cli.js';
 
 /** What `convstack memory --backend wasm --threads 2` estimates with. */
 const WASM_2 = { workspace: wasmWorkspace(2), fusions: WASM_FUSIONS };
+/** Whether the native addon was built and runs on this CPU. */
+const NATIVE = backendEntry('native').available();
+/** What `convstack memory --backend native --threads 2` estimates with (where the addon is built). */
+const NATIVE_2 = NATIVE ? { workspace: nativeWorkspace(2), fusions: NATIVE_FUSIONS } : null;
+/** The estimate's model for the default backend on 2 threads. */
+const DEFAULT_2 = DEFAULT_BACKEND === 'native' && NATIVE_2 !== null ? NATIVE_2 : WASM_2;
 
 describe('convstack memory', () => {
   it('--json prints issue 5\'s keys, in bytes, with the largest batches for the budget', () => {
@@ -43,8 +51,8 @@ describe('convstack memory', () => {
     assert.match(result.stdout, /1 GiB = 1024 MiB/);
   });
 
-  it('follows the wasm backend by default: its small tiles instead of im2row, its fused CONV+RELU', () => {
-    const result = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2', '--json');
+  it('follows the wasm backend with --backend wasm: its small tiles instead of im2row, its fused CONV+RELU', () => {
+    const result = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2', '--json', '--backend', 'wasm');
     assert.equal(result.status, 0, result.stderr);
     const spec = zooSpec('vgg16');
     const estimate = estimateMemory(spec, { batch: 1, ...WASM_2 });
@@ -56,17 +64,39 @@ describe('convstack memory', () => {
     // The largest tile area: two threads' packed blocks of the 512-channel convs, not 220 MiB of im2row.
     assert.ok(estimate.inference.workspace < 1024 ** 2, `${estimate.inference.workspace}`);
     assert.ok(estimate.inference.total < estimateMemory(spec, { batch: 1 }).inference.total - 200 * 1024 ** 2);
-    const text = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2');
+    const text = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2', '--backend', 'wasm');
     assert.match(text.stdout, /^vgg16: batch 1, float32, sgd; wasm backend, 2 threads$/m);
+  });
+
+  it('follows the default backend (native where its addon is built, else wasm) when none is named', () => {
+    const result = convstack('memory', 'vgg16', '--batch', '1', '--threads', '2', '--json');
+    assert.equal(result.status, 0, result.stderr);
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.backend, DEFAULT_BACKEND);
+    assert.deepEqual(json.training, estimateMemory(zooSpec('vgg16'), { batch: 1, ...DEFAULT_2 }).training);
+  });
+
+  it('follows the native backend with --backend native, or says in one line why it is unavailable', () => {
+    const result = convstack('memory', 'lenet5', '--batch', '4', '--threads', '2', '--json', '--backend', 'native');
+    if (NATIVE_2 === null) {
+      assert.equal(result.status, 1);
+      assert.match(result.stderr, /^convstack: the native backend is not available: .+$/m);
+      return;
+    }
+    assert.equal(result.status, 0, result.stderr);
+    const json = JSON.parse(result.stdout);
+    assert.equal(json.backend, 'native');
+    assert.deepEqual(json.inference, estimateMemory(zooSpec('lenet5'), { batch: 4, ...NATIVE_2 }).inference);
+    assert.ok(json.inference.workspace > 0, 'the native kernels hold a workspace');
   });
 
   it('refuses an unknown backend, and threads for the reference one', () => {
     const unknown = convstack('memory', 'lenet5', '--batch', '2', '--backend', 'gpu');
     assert.equal(unknown.status, 1);
-    assert.match(unknown.stderr, /^convstack: --backend: expected wasm or reference, got 'gpu'/);
+    assert.match(unknown.stderr, /^convstack: --backend: expected native, wasm or reference, got 'gpu'/);
     const threads = convstack('memory', 'lenet5', '--batch', '2', '--backend', 'reference', '--threads', '2');
     assert.equal(threads.status, 1);
-    assert.match(threads.stderr, /^convstack: --threads: only the wasm backend/);
+    assert.match(threads.stderr, /^convstack: --threads: only the native and wasm backends/);
   });
 
   it('refuses a budget without a unit with one line', () => {
@@ -82,8 +112,8 @@ describe('convstack train --memory and run --memory', () => {
     const result = convstack('train', '--epochs', '1', '--batch', '32', '--memory', '--threads', '2', '--out', out);
     assert.equal(result.status, 0, result.stderr);
     const measured = Number(/^measured peak: (\d+) bytes$/m.exec(result.stdout)?.[1]);
-    // The default job: LeNet-5 for digits, Nesterov momentum, random shifts, on the wasm backend.
-    const estimate = estimateMemory(zooSpec('lenet5_mnist'), { batch: 32, optimizer: 'nesterov', augment: true, ...WASM_2 }).training;
+    // The default job: LeNet-5 for digits, Nesterov momentum, random shifts, on the default backend.
+    const estimate = estimateMemory(zooSpec('lenet5_mnist'), { batch: 32, optimizer: 'nesterov', augment: true, ...DEFAULT_2 }).training;
     assert.ok(Math.abs(measured - estimate.total) <= 0.05 * estimate.total, `measured ${measured}, estimated ${estimate.total}`);
   });
 
@@ -93,7 +123,8 @@ describe('convstack train --memory and run --memory', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'convstack-mem-'));
     writeFileSync(path.join(dir, 'x.npy'), formatNpy(Tensor.zeros([3, 3, 12, 10])));
     const peaks = new Map<string, number>();
-    for (const [backend, model] of [['reference', {}], ['wasm', WASM_2]] as const) {
+    const models: [string, object][] = [['reference', {}], ['wasm', WASM_2], ...(NATIVE_2 === null ? [] : [['native', NATIVE_2] as [string, object]])];
+    for (const [backend, model] of models) {
       const result = convstack('run', source, '--input', path.join(dir, 'x.npy'), '--output', path.join(dir, 'y.npy'), '--backend', backend, '--threads', '2', '--memory');
       assert.equal(result.status, 0, result.stderr);
       const measured = Number(/^measured peak: (\d+) bytes$/m.exec(result.stdout)?.[1]);
@@ -101,5 +132,6 @@ describe('convstack train --memory and run --memory', () => {
       peaks.set(backend, measured);
     }
     assert.notEqual(peaks.get('wasm'), peaks.get('reference'), 'the backends hold different scratch');
+    if (NATIVE_2 !== null) assert.notEqual(peaks.get('native'), peaks.get('wasm'), 'the native backend holds its own workspace');
   });
 });

@@ -3,6 +3,8 @@ import { referenceBackend } from '../../src/backends/reference/index.js';
 import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
 import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/index.js';
 import { WASM_FUSIONS, wasmWorkspace } from '../../src/backends/wasm/workspace.js';
+import { createNativeBackend, NATIVE_FUSIONS, nativeWorkspace, type NativeBackend } from '../../src/backends/native/index.js';
+import { backendEntry } from '../../src/backends/registry.js';
 import { zooSpec } from './nets.js';
 import { assertEstimateIsMeasured, REDUCED_CASES, type MeasuredBackend } from './zoo.js';
 
@@ -15,22 +17,30 @@ import { assertEstimateIsMeasured, REDUCED_CASES, type MeasuredBackend } from '.
 // (31 -> 16 -> 8 -> 4 -> 2 -> 1). zoo.full.test.ts runs the nets at their own 224x224 on wasm.
 
 
+const NATIVE = backendEntry('native').available();
+
 describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
   let wasm: WasmBackend;
+  let native: NativeBackend | null = null;
   const backends = new Map<string, MeasuredBackend>();
   before(async () => {
     wasm = await createWasmBackend({ threads: 2 });
     backends.set('reference', { backend: referenceBackend, workspace: referenceWorkspace, fusions: { conv2dRelu: false } });
     backends.set('wasm', { backend: wasm, workspace: wasmWorkspace(wasm.threads), fusions: WASM_FUSIONS });
+    if (!NATIVE) return;
+    native = await createNativeBackend({ threads: 2 });
+    backends.set('native', { backend: native, workspace: nativeWorkspace(native.threads), fusions: NATIVE_FUSIONS });
   });
   after(async () => {
     await wasm.dispose();
+    await native?.dispose();
   });
 
-  for (const backendName of ['reference', 'wasm']) {
+  // The native backend where its addon is built, at batch 2 (native_workspace.test.ts covers batches 1, 3 and 17 on every kernel).
+  for (const backendName of ['reference', 'wasm', ...(NATIVE ? ['native'] : [])]) {
     for (const { name, input } of REDUCED_CASES) {
       const spec = zooSpec(name, input);
-      for (const batch of backendName === 'reference' ? [2] : [2, 8]) {
+      for (const batch of backendName === 'wasm' ? [2, 8] : [2]) {
         // The stored tape at batch 2 only, to keep npm test quick; zoo.full.test.ts checks batch 8 too.
         const stored = batch === 2;
         it(`${backendName}: ${name} ${input.join('x')}, batch ${batch}: training step, inference pass${stored ? ' and the stored tape' : ''}`, () => {

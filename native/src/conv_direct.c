@@ -1,0 +1,186 @@
+/*
+ * Direct convolution for stride 1: no im2col, B read in place. Each image is copied once into a
+ * zero-padded buffer (C x Hp x Wp); output positions are counted in padded-width space,
+ * q = oy * Wp + ox, so that row k = (c, ky, kx) of im2col is the padded buffer shifted by
+ * c * Hp * Wp + ky * Wp + kx: contiguous along q, across output rows too. The indirect micro-kernel
+ * reads its NR-column panel straight from there through that offset table; the Wp - OW columns per
+ * row that fall in the padding (3% for W1) are computed and dropped. Each job sums a block of
+ * filters x positions into its own buffer over all of K, then writes the valid positions with the
+ * bias and ReLU. Images run in rounds of up to ROUND_BYTES of padded copies: pad, then the jobs.
+ */
+#include <string.h>
+#include "convstack.h"
+
+/* Positions (padded-width) and filters per job at most: the job's C buffer stays in L2. */
+#define DIRECT_COLS 256
+#define DIRECT_ROWS 256
+/* Padded images per round at most (bytes): small images go together, so LeNet's 64 images take one round, not 64. */
+#define ROUND_BYTES (8L << 20)
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(float)); }
+
+int conv_direct(const conv_geometry_t *g) { return g->sh == 1 && g->sw == 1; }
+
+/* The padded image and its jobs, all from the geometry and the thread count. */
+typedef struct {
+  long hp, wp, plane, q, image_floats, images;
+  long col_chunk, col_jobs, row_chunk, row_jobs;
+} direct_layout_t;
+
+static direct_layout_t layout(const conv_geometry_t *g, int threads) {
+  const int mr = kernel->mr, nr = kernel->nr;
+  const long og = g->o / g->groups, wanted = 2L * threads;
+  direct_layout_t l;
+  l.hp = g->h + 2 * g->ph;
+  l.wp = g->w + 2 * g->pw;
+  l.plane = l.hp * l.wp;
+  l.q = g->oh * l.wp;
+  /* The last panel reads up to KW - 1 + NR values past the last channel: zeros. */
+  l.image_floats = g->c * l.plane + g->kw + MAX_NR;
+  l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
+  l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
+  l.col_chunk = DIRECT_COLS;
+  while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted) l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
+  l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
+  const long panels = ceil_div(og, mr);
+  long row_jobs = ceil_div(panels * mr, DIRECT_ROWS);
+  if (g->groups * l.col_jobs * row_jobs < wanted) row_jobs = min_l(panels, ceil_div(wanted, g->groups * l.col_jobs));
+  if (row_jobs < 1) row_jobs = 1;
+  l.row_chunk = ceil_div(panels, row_jobs) * mr;
+  l.row_jobs = og == 0 ? 1 : ceil_div(og, l.row_chunk);
+  return l;
+}
+
+static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) +
+         floats_bytes((size_t)(l->images * l->image_floats)) + round_up((size_t)(2 * g->n) * sizeof(long));
+}
+
+size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
+  const direct_layout_t l = layout(g, threads);
+  return shared_bytes(g, &l) + (size_t)threads * floats_bytes((size_t)(l.row_chunk * l.col_chunk));
+}
+
+typedef struct {
+  const conv_geometry_t *g;
+  direct_layout_t l;
+  const float *x, *apacked, *bias;
+  const long *offsets;
+  float *xpad, *y, *thread_ws;
+  long *counters;
+  size_t thread_stride;
+  int relu;
+} direct_t;
+
+/* The padded copy of image n: slot n % images of the round's buffer. */
+static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.images * d->l.image_floats; }
+
+static void pad_channel(const direct_t *d, long n, long c) {
+  const conv_geometry_t *g = d->g;
+  const float *src = d->x + (n * g->c + c) * g->h * g->w;
+  float *dst = padded(d, n) + c * d->l.plane;
+  memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
+  dst += g->ph * d->l.wp;
+  for (long iy = 0; iy < g->h; iy++, dst += d->l.wp) {
+    memset(dst, 0, (size_t)g->pw * sizeof(float));
+    memcpy(dst + g->pw, src + iy * g->w, (size_t)g->w * sizeof(float));
+    memset(dst + g->pw + g->w, 0, (size_t)g->pw * sizeof(float));
+  }
+  memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
+}
+
+/* The valid positions of the job's buffer, with the bias and ReLU, into y: one output-row run at a time. */
+static void write_out(const direct_t *d, long n, long o0, long rows, long q0, long qn, const float *cbuf) {
+  const conv_geometry_t *g = d->g;
+  for (long r = 0; r < rows; r++) {
+    const long o = o0 + r;
+    const float b = d->bias == NULL ? 0.0f : d->bias[o];
+    float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
+    const float *row = cbuf + r * d->l.col_chunk;
+    for (long q = q0; q < q0 + qn;) {
+      const long oy = q / d->l.wp, ox = q % d->l.wp, end = min_l(q0 + qn, (oy + 1) * d->l.wp);
+      const long valid = min_l(end - q, g->ow - ox);
+      const float *src = row + (q - q0);
+      float *dst = yo + oy * g->ow + ox;
+      /* NaN stays NaN (NaN < 0 is false), as the reference ReLU keeps it. */
+      if (d->relu) {
+        for (long i = 0; i < valid; i++) dst[i] = src[i] + b < 0 ? 0.0f : src[i] + b;
+      } else {
+        for (long i = 0; i < valid; i++) dst[i] = src[i] + b;
+      }
+      q = end;
+    }
+  }
+}
+
+static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
+  const conv_geometry_t *g = d->g;
+  const direct_layout_t *l = &d->l;
+  const int mr = kernel->mr, nr = kernel->nr;
+  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
+  const long per_group = l->col_jobs * l->row_jobs;
+  const long group = job / per_group, colj = job % per_group % l->col_jobs, rowj = job % per_group / l->col_jobs;
+  const long q0 = colj * l->col_chunk, qn = min_l(l->col_chunk, l->q - q0);
+  const long m0 = rowj * l->row_chunk, mn = min_l(l->row_chunk, og - m0);
+  if (qn <= 0 || mn <= 0) return;
+  const long mpad = ceil_div(og, mr) * mr, step = kc_step(kg);
+  const float *apacked = d->apacked + group * packed_a_floats(og, kg);
+  const float *base = padded(d, n) + group * cg * l->plane + q0;
+  if (kg == 0) memset(cbuf, 0, (size_t)(l->row_chunk * l->col_chunk) * sizeof(float));
+  for (long k0 = 0; k0 < kg; k0 += step) {
+    const long kc = min_l(step, kg - k0);
+    const float *ablock = apacked + k0 * mpad;
+    for (long jj = 0; jj < qn; jj += nr) {
+      for (long i = m0; i < m0 + mn; i += mr) {
+        kernel->run_indirect(kc, ablock + i * kc, base + jj, d->offsets + k0, cbuf + (i - m0) * l->col_chunk + jj, l->col_chunk, k0 > 0);
+      }
+    }
+  }
+  write_out(d, n, group * og + m0, mn, q0, qn, cbuf);
+}
+
+static void direct_team(void *arg, int tid, int threads) {
+  const direct_t *d = arg;
+  const conv_geometry_t *g = d->g;
+  const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
+  float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
+  (void)threads;
+  for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
+    const long images = min_l(d->l.images, g->n - n0);
+    /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
+     * OS deschedules holds up the others only by the job it is in. */
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * g->c;) pad_channel(d, n0 + j / g->c, j % g->c);
+    team_barrier();
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < images * jobs;) direct_job(d, n0 + j / jobs, j % jobs, cbuf);
+    team_barrier();
+  }
+}
+
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
+  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
+  direct_t d;
+  d.g = g;
+  d.l = layout(g, ctx->threads);
+  for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
+  long *offsets = (long *)((char *)ws + floats_bytes((size_t)g->groups * packed_a_floats(og, kg)));
+  for (long k = 0; k < kg; k++) {
+    const long c = k / (g->kh * g->kw), t = k % (g->kh * g->kw);
+    offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;
+  }
+  d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
+  d.counters = (long *)((char *)d.xpad + floats_bytes((size_t)(d.l.images * d.l.image_floats)));
+  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
+  for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
+  d.x = x;
+  d.apacked = ws;
+  d.bias = bias;
+  d.offsets = offsets;
+  d.y = y;
+  d.relu = relu;
+  d.thread_ws = (float *)((char *)ws + shared_bytes(g, &d.l));
+  d.thread_stride = floats_bytes((size_t)(d.l.row_chunk * d.l.col_chunk));
+  parallel_team(threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg), direct_team, &d);
+}

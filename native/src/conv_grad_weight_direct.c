@@ -1,0 +1,146 @@
+/*
+ * conv2dGradWeight for stride 1, reading both operands in place along the reduction: with the
+ * image zero-padded (C x Hp x Wp) and dy spread into the same padded-width positions
+ * q = oy * Wp + ox (zeros where ox >= OW), dW[o][k] = sum over q of dy[o][q] * xpad[off[k] + q],
+ * off[k] = c * Hp * Wp + ky * Wp + kx. Tiles of dot products (the micro-kernel's `dot`: rows of dy
+ * against taps of x, vectors along q) need no packing and no transposes. Positions run in chunks
+ * that keep a tile's rows in L2. Images are padded in rounds (a small batch all at once); a round's
+ * tiles are claimed by the threads one at a time, and a tile sums its images, then chunks, in
+ * order, so the bits never depend on the thread count.
+ */
+#include <string.h>
+#include "convstack.h"
+
+/*
+ * Padded-width positions per chunk: a chunk of dy and of the padded image stay in L2 (W1: 64 rows of
+ * dy and 64 channels, ~1 MB), and each tile's sums are reduced across lanes once per chunk.
+ */
+#define CHUNK 2048
+/* Padded copies (image and dy) per round at most (bytes): small images go together, one round for LeNet's batch. */
+#define ROUND_BYTES (8L << 20)
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(float)); }
+
+typedef struct {
+  long hp, wp, plane, q, qv, og_pad, kg_pad, image_floats, dy_floats, images;
+} gw_layout_t;
+
+static gw_layout_t gw_layout(const conv_geometry_t *g) {
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+  gw_layout_t l;
+  l.hp = g->h + 2 * g->ph;
+  l.wp = g->w + 2 * g->pw;
+  l.plane = l.hp * l.wp;
+  l.q = g->oh * l.wp;
+  l.qv = ceil_div(l.q, kernel->lanes) * kernel->lanes;
+  l.og_pad = ceil_div(og, kernel->dot_rows) * kernel->dot_rows;
+  l.kg_pad = ceil_div(kg, kernel->dot_cols) * kernel->dot_cols;
+  /* Vectors of the last chunk read up to KW - 1 + lanes values past the last channel: zeros. */
+  l.image_floats = g->c * l.plane + g->kw + MAX_NR;
+  l.dy_floats = g->groups * l.og_pad * l.qv;
+  l.images = ROUND_BYTES / ((l.image_floats + l.dy_floats) * (long)sizeof(float));
+  l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
+  return l;
+}
+
+size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads) {
+  const gw_layout_t l = gw_layout(g);
+  (void)threads;
+  return round_up((size_t)l.kg_pad * sizeof(long)) + floats_bytes((size_t)(l.images * l.image_floats)) + floats_bytes((size_t)(l.images * l.dy_floats)) +
+         round_up((size_t)(2 * g->n) * sizeof(long));
+}
+
+typedef struct {
+  const conv_geometry_t *g;
+  gw_layout_t l;
+  const float *x, *dy;
+  const long *offsets;
+  float *xpad, *dypad, *dw;
+  long *counters;
+} gw_t;
+
+/* The padded copies of image n and its dy: slot n % images of the round's buffers. */
+static float *padded_x(const gw_t *d, long n) { return d->xpad + n % d->l.images * d->l.image_floats; }
+static float *padded_dy(const gw_t *d, long n) { return d->dypad + n % d->l.images * d->l.dy_floats; }
+
+static void pad_image(const gw_t *d, long n, long c) {
+  const conv_geometry_t *g = d->g;
+  const float *src = d->x + (n * g->c + c) * g->h * g->w;
+  float *dst = padded_x(d, n) + c * d->l.plane;
+  memset(dst, 0, (size_t)d->l.plane * sizeof(float));
+  for (long iy = 0; iy < g->h; iy++) memcpy(dst + (iy + g->ph) * d->l.wp + g->pw, src + iy * g->w, (size_t)g->w * sizeof(float));
+}
+
+/* Row r (group * og_pad + o) of the padded dy: dy[n][group * og + o] at q = oy * Wp + ox, zeros elsewhere. */
+static void pad_dy(const gw_t *d, long n, long r) {
+  const conv_geometry_t *g = d->g;
+  const long og = g->o / g->groups, group = r / d->l.og_pad, o = r % d->l.og_pad;
+  float *dst = padded_dy(d, n) + r * d->l.qv;
+  memset(dst, 0, (size_t)d->l.qv * sizeof(float));
+  if (o >= og) return;
+  const float *src = d->dy + (n * g->o + group * og + o) * g->oh * g->ow;
+  for (long oy = 0; oy < g->oh; oy++) memcpy(dst + oy * d->l.wp, src + oy * g->ow, (size_t)g->ow * sizeof(float));
+}
+
+static void tile(const gw_t *d, long n, long t, long q0, long len, int first) {
+  const conv_geometry_t *g = d->g;
+  const int tr = kernel->dot_rows, tc = kernel->dot_cols;
+  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
+  const long row_tiles = d->l.og_pad / tr, col_tiles = d->l.kg_pad / tc;
+  const long group = t / (row_tiles * col_tiles), o0 = t / col_tiles % row_tiles * tr, k0 = t % col_tiles * tc;
+  const float *rows[MAX_MR] = {NULL};
+  float out[MAX_MR * 8];
+  for (int i = 0; i < tr; i++) rows[i] = padded_dy(d, n) + (group * d->l.og_pad + o0 + i) * d->l.qv + q0;
+  kernel->dot(len, rows, padded_x(d, n) + group * cg * d->l.plane + q0, d->offsets + k0, out);
+  for (int i = 0; i < tr && o0 + i < og; i++) {
+    float *dst = d->dw + (group * og + o0 + i) * kg;
+    for (int j = 0; j < tc && k0 + j < kg; j++) dst[k0 + j] = first ? out[i * tc + j] : dst[k0 + j] + out[i * tc + j];
+  }
+}
+
+static void gw_team(void *arg, int tid, int threads) {
+  const gw_t *d = arg;
+  const conv_geometry_t *g = d->g;
+  const long tiles = g->groups * (d->l.og_pad / kernel->dot_rows) * (d->l.kg_pad / kernel->dot_cols);
+  const long per_image = g->c + g->groups * d->l.og_pad;
+  (void)tid;
+  (void)threads;
+  for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
+    const long images = min_l(d->l.images, g->n - n0);
+    /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
+     * OS deschedules holds up the others only by the job it is in. A tile runs whole (the round's
+     * images, every chunk, in order) on the thread that claims it. */
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * per_image;) {
+      const long n = n0 + j / per_image, at = j % per_image;
+      if (at < g->c) pad_image(d, n, at);
+      else pad_dy(d, n, at - g->c);
+    }
+    team_barrier();
+    for (long t; (t = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < tiles;) {
+      for (long n = n0; n < n0 + images; n++) {
+        for (long q0 = 0; q0 < d->l.qv; q0 += CHUNK) tile(d, n, t, q0, min_l(CHUNK, d->l.qv - q0), n == 0 && q0 == 0);
+      }
+    }
+    team_barrier();
+  }
+}
+
+void conv_grad_weight_direct(context_t *ctx, const conv_geometry_t *g, const float *x, const float *dy, float *dw, float *ws) {
+  const long kg = g->c / g->groups * g->kh * g->kw, taps = g->kh * g->kw;
+  gw_t d = {g, gw_layout(g), x, dy, NULL, NULL, NULL, dw, NULL};
+  long *offsets = (long *)ws;
+  for (long k = 0; k < d.l.kg_pad; k++) offsets[k] = k < kg ? k / taps * d.l.plane + k % taps / g->kw * d.l.wp + k % g->kw : 0;
+  d.offsets = offsets;
+  d.xpad = (float *)((char *)ws + round_up((size_t)d.l.kg_pad * sizeof(long)));
+  d.dypad = (float *)((char *)d.xpad + floats_bytes((size_t)(d.l.images * d.l.image_floats)));
+  d.counters = (long *)((char *)d.dypad + floats_bytes((size_t)(d.l.images * d.l.dy_floats)));
+  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
+  for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
+  if (g->n == 0 || d.l.qv == 0) {
+    memset(dw, 0, (size_t)(g->o * kg) * sizeof(float));
+    return;
+  }
+  parallel_team(threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg), gw_team, &d);
+}

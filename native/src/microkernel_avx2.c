@@ -1,0 +1,94 @@
+/*
+ * The AVX2 + FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators (two vectors of 8 per
+ * row); with two B vectors and one broadcast that is 15 of the 16 registers.
+ */
+#include "convstack.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+#define ROW(r)                                                   \
+  {                                                              \
+    __m256 a##r = _mm256_broadcast_ss(a + (r));                  \
+    c##r##0 = _mm256_fmadd_ps(a##r, b0, c##r##0);                \
+    c##r##1 = _mm256_fmadd_ps(a##r, b1, c##r##1);                \
+  }
+
+#define STORE(r)                                                                          \
+  {                                                                                       \
+    float *row = c + (r) * ldc;                                                           \
+    if (accumulate) {                                                                     \
+      c##r##0 = _mm256_add_ps(c##r##0, _mm256_loadu_ps(row));                             \
+      c##r##1 = _mm256_add_ps(c##r##1, _mm256_loadu_ps(row + 8));                         \
+    }                                                                                     \
+    _mm256_storeu_ps(row, c##r##0);                                                       \
+    _mm256_storeu_ps(row + 8, c##r##1);                                                   \
+  }
+
+__attribute__((target("avx2,fma"))) static void run(long kc, const float *a, const float *b, float *c, long ldc, int accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    __m256 b0 = _mm256_loadu_ps(b);
+    __m256 b1 = _mm256_loadu_ps(b + 8);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+    a += MR;
+    b += NR;
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+}
+
+__attribute__((target("avx2,fma"))) static void run_indirect(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (long k = 0; k < kc; k++) {
+    const float *bk = b + offsets[k];
+    __m256 b0 = _mm256_loadu_ps(bk);
+    __m256 b1 = _mm256_loadu_ps(bk + 8);
+    ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)
+    a += MR;
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5)
+}
+
+/* Dot-product tile: 3 rows x 4 columns of 8-lane sums (12 accumulators), 7 loads per 12 FMAs. */
+#define DOT_ROWS 3
+#define DOT_COLS 4
+
+__attribute__((target("avx2,fma"))) static void dot(long len, const float *const *rows, const float *x, const long *offsets, float *out) {
+  __m256 acc[DOT_ROWS][DOT_COLS];
+  for (int i = 0; i < DOT_ROWS; i++) {
+    for (int j = 0; j < DOT_COLS; j++) acc[i][j] = _mm256_setzero_ps();
+  }
+  const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2];
+  const float *x0 = x + offsets[0], *x1 = x + offsets[1], *x2 = x + offsets[2], *x3 = x + offsets[3];
+  for (long q = 0; q < len; q += 8) {
+    const __m256 d0 = _mm256_loadu_ps(r0 + q), d1 = _mm256_loadu_ps(r1 + q), d2 = _mm256_loadu_ps(r2 + q);
+#define COLUMN(j)                                         \
+  {                                                       \
+    const __m256 v = _mm256_loadu_ps(x##j + q);           \
+    acc[0][j] = _mm256_fmadd_ps(d0, v, acc[0][j]);        \
+    acc[1][j] = _mm256_fmadd_ps(d1, v, acc[1][j]);        \
+    acc[2][j] = _mm256_fmadd_ps(d2, v, acc[2][j]);        \
+  }
+    COLUMN(0) COLUMN(1) COLUMN(2) COLUMN(3)
+#undef COLUMN
+  }
+  float lanes[8];
+  for (int i = 0; i < DOT_ROWS; i++) {
+    for (int j = 0; j < DOT_COLS; j++) {
+      _mm256_storeu_ps(lanes, acc[i][j]);
+      out[i * DOT_COLS + j] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+    }
+  }
+}
+
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 8, dot};
+#else
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", 6, 16, 0, 0, 3, 4, 8, 0};
+#endif

@@ -1,0 +1,139 @@
+/*
+ * Max and average pooling and their gradients, one (H, W) plane per job, with the reference's
+ * window rules (src/backends/reference/pool.ts): windows clipped to the input; for max the first
+ * maximum wins and NaN wins; for average, PyTorch's divisors.
+ */
+#include <string.h>
+#include "convstack.h"
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long max_l(long a, long b) { return a > b ? a : b; }
+
+typedef struct {
+  const pool_geometry_t *g;
+  const float *x;
+  float *y;
+  int32_t *argmax;
+  const int32_t *argmax_in;
+  long plane, out_per_plane;
+} pool_t;
+
+static void max_pool_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *x = p->x + plane * g->h * g->w;
+  float *y = p->y + plane * g->oh * g->ow;
+  int32_t *arg_out = p->argmax + plane * g->oh * g->ow;
+  (void)tid;
+  (void)ws;
+  for (long oy = 0; oy < g->oh; oy++) {
+    const long y0 = max_l(oy * g->sh - g->ph, 0), y1 = min_l(oy * g->sh - g->ph + g->kh, g->h);
+    for (long ox = 0; ox < g->ow; ox++) {
+      const long x0 = max_l(ox * g->sw - g->pw, 0), x1 = min_l(ox * g->sw - g->pw + g->kw, g->w);
+      float best = -__builtin_inff();
+      long best_at = y0 * g->w + x0;
+      for (long iy = y0; iy < y1; iy++) {
+        for (long ix = x0; ix < x1; ix++) {
+          const float v = x[iy * g->w + ix];
+          if (v > best || v != v) {
+            best = v;
+            best_at = iy * g->w + ix;
+          }
+        }
+      }
+      y[oy * g->ow + ox] = best;
+      arg_out[oy * g->ow + ox] = (int32_t)best_at;
+    }
+  }
+}
+
+void max_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y, int32_t *argmax) {
+  pool_t p = {g, x, y, argmax, NULL, 0, 0};
+  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, max_pool_job, &p, NULL, 0);
+}
+
+static void max_pool_grad_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  float *dx = p->y + plane * p->plane;
+  const float *dy = p->x + plane * p->out_per_plane;
+  const int32_t *at = p->argmax_in + plane * p->out_per_plane;
+  (void)tid;
+  (void)ws;
+  memset(dx, 0, (size_t)p->plane * sizeof(float));
+  for (long i = 0; i < p->out_per_plane; i++) dx[at[i]] += dy[i];
+}
+
+void max_pool_grad(context_t *ctx, long planes, long plane, long out_per_plane, const float *dy, const int32_t *argmax, float *dx) {
+  pool_t p = {NULL, dy, dx, NULL, argmax, plane, out_per_plane};
+  parallel_jobs(threads_for(ctx, (double)planes * plane), planes, max_pool_grad_job, &p, NULL, 0);
+}
+
+/* The input range [start, end) of output position o along one axis and its divisor with padding counted. */
+static void avg_window(long o, long stride, long padding, long kernel_size, long size, long *start, long *end, long *padded) {
+  const long s = o * stride - padding;
+  const long padded_end = min_l(s + kernel_size, size + padding);
+  *start = max_l(s, 0);
+  *end = min_l(padded_end, size);
+  *padded = padded_end - s;
+}
+
+/* Each output column's window [x0, x1) and padded width, computed once per plane rather than per output. */
+#define WINDOWS(g, xs)                                                                         \
+  long xs[3 * ((g)->ow > 0 ? (g)->ow : 1)];                                                    \
+  for (long ox = 0; ox < (g)->ow; ox++) avg_window(ox, (g)->sw, (g)->pw, (g)->kw, (g)->w, &xs[3 * ox], &xs[3 * ox + 1], &xs[3 * ox + 2]);
+
+static void avg_pool_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *x = p->x + plane * g->h * g->w;
+  float *y = p->y + plane * g->oh * g->ow;
+  (void)tid;
+  (void)ws;
+  WINDOWS(g, xs)
+  for (long oy = 0; oy < g->oh; oy++) {
+    long y0, y1, ph;
+    avg_window(oy, g->sh, g->ph, g->kh, g->h, &y0, &y1, &ph);
+    for (long ox = 0; ox < g->ow; ox++) {
+      const long x0 = xs[3 * ox], x1 = xs[3 * ox + 1], pw = xs[3 * ox + 2];
+      double sum = 0;
+      for (long iy = y0; iy < y1; iy++) {
+        for (long ix = x0; ix < x1; ix++) sum += x[iy * g->w + ix];
+      }
+      const long divisor = g->include_pad ? ph * pw : (y1 - y0) * (x1 - x0);
+      y[oy * g->ow + ox] = (float)(sum / divisor);
+    }
+  }
+}
+
+void avg_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y) {
+  pool_t p = {g, x, y, NULL, NULL, 0, 0};
+  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_job, &p, NULL, 0);
+}
+
+static void avg_pool_grad_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *dy = p->x + plane * g->oh * g->ow;
+  float *dx = p->y + plane * g->h * g->w;
+  (void)tid;
+  (void)ws;
+  memset(dx, 0, (size_t)(g->h * g->w) * sizeof(float));
+  WINDOWS(g, xs)
+  for (long oy = 0; oy < g->oh; oy++) {
+    long y0, y1, ph;
+    avg_window(oy, g->sh, g->ph, g->kh, g->h, &y0, &y1, &ph);
+    for (long ox = 0; ox < g->ow; ox++) {
+      const long x0 = xs[3 * ox], x1 = xs[3 * ox + 1], pw = xs[3 * ox + 2];
+      const long divisor = g->include_pad ? ph * pw : (y1 - y0) * (x1 - x0);
+      const float share = (float)((double)dy[oy * g->ow + ox] / divisor);
+      for (long iy = y0; iy < y1; iy++) {
+        for (long ix = x0; ix < x1; ix++) dx[iy * g->w + ix] += share;
+      }
+    }
+  }
+}
+
+void avg_pool_grad(context_t *ctx, const pool_geometry_t *g, const float *dy, float *dx) {
+  pool_t p = {g, dy, dx, NULL, NULL, 0, 0};
+  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_grad_job, &p, NULL, 0);
+}
