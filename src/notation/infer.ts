@@ -1,3 +1,4 @@
+import { dilatedExtent } from '../ops/dilation.js';
 import type { ParamSpec } from '../ops/op.js';
 import { ShapeError, SizingError } from '../ops/errors.js';
 import { NetError } from '../graph/errors.js';
@@ -99,6 +100,7 @@ function nextField(node: NodeSpec, inputs: readonly Shape[], fields: readonly Re
   });
   switch (node.op) {
     case 'conv':
+      return grow(dilatedExtent(node.attrs), node.attrs.stride);
     case 'maxpool':
     case 'avgpool':
       return grow(node.attrs.kernel, node.attrs.stride);

@@ -15,6 +15,12 @@ export interface Conv2dAttrs extends WindowAttrs {
   groups: number;
   /** Whether each filter has a bias (O). */
   bias: boolean;
+  /**
+   * Spacing of the filter's taps [DH, DW] (a dilated, "atrous" conv); absent or 1 for an ordinary one.
+   * A dilated filter spans (F - 1) * D + 1 pixels. NOTE: the backends' kernels never see it: the op
+   * runs a dilated conv as a dense one with zeros between the taps (ops/dilation.ts).
+   */
+  dilation?: readonly [number, number];
 }
 
 /** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */

@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import type { Net } from '../../net/net.js';
 import { INPUT_NODE } from '../../net/spec.js';
 import { onnxNodes, type OnnxAttr, type OnnxNode } from '../../notation/index.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import {
   AttributeProto_AttributeType,
   AttributeProtoSchema,
@@ -68,6 +68,10 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
     lowered.forEach((n, i) => {
       const output = i === lowered.length - 1 ? g.spec.name : `${g.spec.name}.${n.op.toLowerCase()}${i}`;
       const params = n.params.map((p) => `${g.spec.name}.${p}`);
+      for (const c of n.constants ?? []) {
+        initializers.push(floatTensor(`${g.spec.name}.${c.name}`, Tensor.from(c.dims, c.values, 'float32')));
+        params.push(`${g.spec.name}.${c.name}`);
+      }
       const { attrs, extraInputs } = forOpset(n, output, opset, initializers);
       nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs));
       inputs = [output];
@@ -96,6 +100,10 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
  * 2 to 10); from opset 11 its `pads` and `value` are inputs, written here as initializers.
  */
 function forOpset(n: OnnxNode, output: string, opset: number, initializers: TensorProto[]): { attrs: readonly OnnxAttr[]; extraInputs: string[] } {
+  const axis = n.attrs.find((a) => a.name === 'axis');
+  if (n.op === 'Softmax' && opset < 13 && axis !== undefined && 'int' in axis && axis.int < -1) {
+    throw new Error(`ONNX export: '${output}' is a softmax over an axis other than the last, which ONNX's Softmax computes only from opset 13 (asked: ${opset})`);
+  }
   if (n.op !== 'Pad' || opset < 11) return { attrs: n.attrs, extraInputs: [] };
   const pads = n.attrs.find((a) => a.name === 'pads');
   const value = n.attrs.find((a) => a.name === 'value');

@@ -62,4 +62,4 @@ export function appliedInPlace(op: OpType): boolean {
 
 export { DEFAULTS } from './defaults.js';
 export { readAttrs } from './attrs.js';
-export type { KeywordEntry, OnnxAttr, OnnxNode, ResolveContext, WrittenAttrs } from './types.js';
+export type { KeywordEntry, OnnxAttr, OnnxConstant, OnnxNode, ResolveContext, WrittenAttrs } from './types.js';

@@ -1,4 +1,6 @@
 import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import type { Conv2dAttrs } from '../../ops/attrs.js';
+import { dilatedExtent } from '../../ops/dilation.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { LayerNode } from '../ast.js';
 import { DEFAULTS } from './defaults.js';
@@ -10,7 +12,7 @@ import { keyword, type OnnxAttr, type ResolveContext, type WrittenAttrs } from '
 const WINDOW_ATTRS = ['s', 'p', 'k'] as const;
 
 /** Filter size, stride, padding and rounding with the keyword's defaults: CONV keeps the size, a pool tiles. */
-function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext, isConv: boolean): WindowAttrs {
+function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext, isConv: boolean, dilation: readonly [number, number] = [1, 1]): WindowAttrs {
   if (layer.size !== null && attrs.has('k')) {
     ctx.fail(`the filter size is given twice (${layer.type}${layer.size.map((n) => ctx.number(n)).join('x')} and k=)`, layer.loc);
   }
@@ -21,15 +23,16 @@ function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContex
   const kernel = pairOf(sizeNums ?? attrs.get('k') ?? [isConv ? DEFAULTS.convFilter : DEFAULTS.poolFilter]);
   const stride = pairOf(attrs.get('s') ?? (isConv ? [1] : kernel));
   // NOTE: (F-1)/2 keeps the size for odd F, the notes' rule; for even F it is rounded down.
-  const padding = pairOf(attrs.get('p') ?? (isConv ? kernel.map((f) => Math.floor((f - 1) / 2)) : [0]));
+  const padding = pairOf(attrs.get('p') ?? (isConv ? kernel.map((f, axis) => Math.floor(((f - 1) * (dilation[axis] as number)) / 2)) : [0]));
   return { kernel, stride, padding, rounding: attrs.rounding };
 }
 
 /** `3-64(s=2)` after the keyword: the size, the count, and what differs from the defaults. */
-function writeWindow(keywordText: string, a: WindowAttrs, isConv: boolean, count: string, more: readonly string[]): string {
+function writeWindow(keywordText: string, a: WindowAttrs & { dilation?: readonly [number, number] }, isConv: boolean, count: string, more: readonly string[]): string {
   const extras: string[] = [];
   const defaultStride = isConv ? [1, 1] : a.kernel;
-  const defaultPad = isConv ? a.kernel.map((f) => Math.floor((f - 1) / 2)) : [0, 0];
+  const dilation = a.dilation ?? [1, 1];
+  const defaultPad = isConv ? a.kernel.map((f, axis) => Math.floor(((f - 1) * (dilation[axis] as number)) / 2)) : [0, 0];
   if (a.stride[0] !== defaultStride[0] || a.stride[1] !== defaultStride[1]) extras.push(`s=${writePair(a.stride)}`);
   if (a.padding[0] !== defaultPad[0] || a.padding[1] !== defaultPad[1]) extras.push(`p=${writePair(a.padding)}`);
   extras.push(...more);
@@ -46,21 +49,32 @@ function onnxWindow(a: WindowAttrs, extra: readonly [number, number] = [0, 0]): 
   ];
 }
 
-/** `CONV3-64`: F x F filters, stride 1, padding (F-1)/2; bare `CONV` is `CONV3-32`. */
+/**
+ * `CONV3-64`: F x F filters, stride 1, padding (F-1)/2; bare `CONV` is `CONV3-32`. `d=2` spaces the
+ * taps 2 apart (a dilated conv, spanning (F-1)*D + 1 pixels); its default padding keeps that span's size.
+ */
 export const CONV = keyword({
   op: 'conv',
   syntax: { filterSize: true, count: 'filters' },
-  accepts: { named: [...WINDOW_ATTRS, 'groups', 'bias'], rounding: true, positional: null },
+  accepts: { named: [...WINDOW_ATTRS, 'd', 'groups', 'bias'], rounding: true, positional: null },
   weighted: true,
   resolve(layer, attrs, ctx) {
-    const window = resolveWindow(layer, attrs, ctx, true);
+    attrs.check('d', 'the dilation must be a whole number of at least 1', positiveInt);
+    const dilation = pairOf(attrs.get('d') ?? [1]);
+    const window = resolveWindow(layer, attrs, ctx, true, dilation);
     const outChannels = layer.count === null ? DEFAULTS.convFilters : ctx.integer(layer.count, 'the number of filters', 1);
     attrs.check('groups', 'groups must be a whole number of at least 1', positiveInt);
-    return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias };
+    const dilated = dilation[0] !== 1 || dilation[1] !== 1;
+    return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias, ...(dilated && { dilation }) };
   },
-  write: (a) => writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
+  write: (a) =>
+    writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.dilation !== undefined && (a.dilation[0] !== 1 || a.dilation[1] !== 1) ? [`d=${writePair(a.dilation)}`] : []), ...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
   onnx: (a, input) => [
-    { op: 'Conv', params: a.bias ? ['weight', 'bias'] : ['weight'], attrs: [...onnxWindow(a, ceilPadding(a, input)), { name: 'group', int: a.groups }] },
+    {
+      op: 'Conv',
+      params: a.bias ? ['weight', 'bias'] : ['weight'],
+      attrs: [...onnxWindow(a, ceilPadding(a, input)), ...(a.dilation === undefined ? [] : [{ name: 'dilations', ints: a.dilation }]), { name: 'group', int: a.groups }],
+    },
   ],
 });
 
@@ -68,12 +82,13 @@ export const CONV = keyword({
  * ONNX's Conv has no ceil_mode: a `ceil` CONV's last, partial window reads zeros past the input, which
  * is that much more padding at the bottom and right, [h, w].
  */
-function ceilPadding(a: WindowAttrs, input: Shape): [number, number] {
+function ceilPadding(a: Conv2dAttrs, input: Shape): [number, number] {
   if (a.rounding !== 'ceil') return [0, 0];
+  const span = dilatedExtent(a);
   const extra = (axis: 0 | 1): number => {
     const size = input[axis + 1] as number;
-    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, a.kernel[axis], a.stride[axis], a.padding[axis], 'ceil');
-    return Math.max(0, (out - 1) * a.stride[axis] + a.kernel[axis] - size - 2 * a.padding[axis]);
+    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, span[axis], a.stride[axis], a.padding[axis], 'ceil');
+    return Math.max(0, (out - 1) * a.stride[axis] + span[axis] - size - 2 * a.padding[axis]);
   };
   return [extra(0), extra(1)];
 }
