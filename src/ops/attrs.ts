@@ -50,3 +50,13 @@ export interface LrnAttrs {
   /** Additive constant (AlexNet: 2; PyTorch's default 1). */
   k: number;
 }
+
+/**
+ * Adaptive average pooling to a fixed `output` grid [OH, OW], as PyTorch's AdaptiveAvgPool2d: window
+ * i along an axis of size H covers [floor(i*H/OH), ceil((i+1)*H/OH)), so windows may differ in size
+ * and overlap (torchvision GoogLeNet's auxiliary heads pool 14x14 to 4x4 at 0, 3, 7, 10).
+ */
+export interface AdaptiveAvgPoolAttrs {
+  /** The output grid [OH, OW]. */
+  output: readonly [number, number];
+}

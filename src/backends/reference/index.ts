@@ -9,6 +9,7 @@ import { lrn, lrnGrad } from './lrn.js';
 import { add, mulMask } from './elementwise.js';
 import { concatChannels, splitChannels } from './concat.js';
 import { softmax } from './softmax.js';
+import { adaptiveAvgPool2d, adaptiveAvgPool2dGrad } from './adaptive_pool.js';
 
 /**
  * Plain TypeScript loops over typed arrays, float32 or float64 alike: the definition of correct that
@@ -30,6 +31,8 @@ export function createReferenceBackend(allocator: Allocator = new HeapAllocator(
     maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(a, dy, argmax, xShape),
     avgPool2d: (x, attrs) => avgPool2d(a, x, attrs),
     avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(a, dy, xShape, attrs),
+    adaptiveAvgPool2d: (x, attrs) => adaptiveAvgPool2d(a, x, attrs),
+    adaptiveAvgPool2dGrad: (dy, xShape, attrs) => adaptiveAvgPool2dGrad(a, dy, xShape, attrs),
     linear: (x, weight, bias) => linear(a, x, weight, bias),
     linearGradInput: (dy, weight) => linearGradInput(a, dy, weight),
     linearGradWeight: (dy, x) => linearGradWeight(a, dy, x),

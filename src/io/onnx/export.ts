@@ -69,8 +69,9 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
       const output = i === lowered.length - 1 ? g.spec.name : `${g.spec.name}.${n.op.toLowerCase()}${i}`;
       const params = n.params.map((p) => `${g.spec.name}.${p}`);
       for (const c of n.constants ?? []) {
-        initializers.push(floatTensor(`${g.spec.name}.${c.name}`, Tensor.from(c.dims, c.values, 'float32')));
-        params.push(`${g.spec.name}.${c.name}`);
+        const name = `${g.spec.name}.${c.name}`;
+        initializers.push(c.int64 === true ? create(TensorProtoSchema, { name, dims: c.dims.map(BigInt), dataType: INT64, int64Data: c.values.map(BigInt) }) : floatTensor(name, Tensor.from(c.dims, c.values, 'float32')));
+        params.push(name);
       }
       const { attrs, extraInputs } = forOpset(n, output, opset, initializers);
       nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs));

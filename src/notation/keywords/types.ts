@@ -81,6 +81,8 @@ export interface OnnxConstant {
   dims: readonly number[];
   /** Its values, in order. */
   values: readonly number[];
+  /** Written as int64 (a Reshape's target shape) rather than float. */
+  int64?: boolean;
 }
 
 /**

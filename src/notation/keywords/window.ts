@@ -1,4 +1,4 @@
-import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import { adaptiveWindow, windowOutput, type WindowAttrs } from '../../ops/window.js';
 import type { Conv2dAttrs } from '../../ops/attrs.js';
 import { dilatedExtent } from '../../ops/dilation.js';
 import type { Shape } from '../../tensor/shape.js';
@@ -132,3 +132,49 @@ export const GAP = keyword({
   write: () => 'GAP',
   onnx: () => [{ op: 'GlobalAveragePool', params: [], attrs: [] }],
 });
+
+/**
+ * `ADAPTIVEPOOL-4`: average pooling to a 4x4 grid whatever the input's size, PyTorch's
+ * AdaptiveAvgPool2d(4): window i covers [floor(i*H/4), ceil((i+1)*H/4)), so on 14x14 they start at 0,
+ * 3, 7, 10 and are 4 or 5 wide (torchvision GoogLeNet's auxiliary heads; the paper's is `AVGPOOL5(s=3)`).
+ */
+export const ADAPTIVEPOOL = keyword({
+  op: 'adaptiveavgpool',
+  syntax: { filterSize: false, count: 'outputs' },
+  autoName: 'adaptivepool',
+  accepts: { named: [], rounding: false, positional: null },
+  resolve: (layer, _attrs, ctx) => {
+    const count = layer.count ?? ctx.fail('ADAPTIVEPOOL needs its output size, e.g. ADAPTIVEPOOL-4 for a 4x4 grid', layer.loc);
+    const size = ctx.integer(count, 'the output size', 1);
+    return { output: [size, size] };
+  },
+  write: (a) => `ADAPTIVEPOOL-${writePair(a.output)}`,
+  // ONNX has no adaptive pooling: where the windows tile the input evenly it is an AveragePool, else
+  // (uneven windows) the linear map it is: each plane flattened, times the (H*W, OH*OW) matrix of window means.
+  onnx: (a, input) => {
+    const [c, h, w] = input as [number, number, number];
+    const [oh, ow] = a.output;
+    if (h % oh === 0 && w % ow === 0) {
+      const kernel = [h / oh, w / ow];
+      return [{ op: 'AveragePool', params: [], attrs: [{ name: 'kernel_shape', ints: kernel }, { name: 'strides', ints: kernel }, { name: 'pads', ints: [0, 0, 0, 0] }] }];
+    }
+    return [
+      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'planes', dims: [3], values: [0, c, h * w], int64: true }] },
+      { op: 'MatMul', params: [], attrs: [], constants: [{ name: 'means', dims: [h * w, oh * ow], values: windowMeans(h, w, oh, ow) }] },
+      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'grid', dims: [4], values: [0, c, oh, ow], int64: true }] },
+    ];
+  },
+});
+
+/** The (H*W, OH*OW) matrix taking a plane to its adaptive window means. */
+function windowMeans(h: number, w: number, oh: number, ow: number): number[] {
+  const m = new Array<number>(h * w * oh * ow).fill(0);
+  for (let oy = 0; oy < oh; oy++) {
+    const [y0, y1] = adaptiveWindow(oy, h, oh);
+    for (let ox = 0; ox < ow; ox++) {
+      const [x0, x1] = adaptiveWindow(ox, w, ow);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[(y * w + x) * oh * ow + oy * ow + ox] = 1 / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return m;
+}
