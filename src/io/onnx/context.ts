@@ -5,6 +5,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { AttributeProto_AttributeType, type AttributeProto, type NodeProto } from './onnx_pb.js';
 import { OnnxError } from './errors.js';
 import { readTensor, type ConstTensor, type ExternalReader } from './tensor.js';
+import { writtenAttrs } from './written.js';
 
 /**
  * What an ONNX value is at import: a tensor known now (folded), the output of a net node (its
@@ -52,14 +53,19 @@ export class ImportContext {
     } catch (error) {
       return onnx.fail((error as Error).message);
     }
-    this.nodes.push({ name, op, attrs, inputs: inputs.map((v) => v.node) } as NodeSpec);
+    const kept = onnx.proto.docString === '' ? attrs : writtenAttrs(onnx.proto.docString, op, attrs, shapes, shape);
+    this.nodes.push({ name, op, attrs: kept, inputs: inputs.map((v) => v.node) } as NodeSpec);
     for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
     return { kind: 'net', node: name, shape };
   }
 
-  /** A state_dict-friendly node name from the ONNX one: `/layer1/conv1/Conv` -> `layer1_conv1_Conv`. */
+  /**
+   * A state_dict-friendly node name from the ONNX one: `/layer1/conv1/Conv` -> `layer1_conv1_Conv`;
+   * a dotted name as convstack writes them (`layer1.0.conv1`) is kept.
+   */
   private uniqueName(onnxName: string): string {
-    const base = onnxName.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
+    const dotted = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/.test(onnxName);
+    const base = dotted ? onnxName : onnxName.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
     let name = base;
     for (let k = 2; this.names.has(name); k++) name = `${base}_${k}`;
     this.names.add(name);

@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Net } from '../../net/net.js';
 import { INPUT_NODE } from '../../net/spec.js';
-import { onnxNodes, type OnnxAttr, type OnnxNode } from '../../notation/index.js';
+import { layerText, onnxNodes, type OnnxAttr, type OnnxNode } from '../../notation/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import {
   AttributeProto_AttributeType,
@@ -74,7 +74,9 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
         params.push(name);
       }
       const { attrs, extraInputs } = forOpset(n, output, opset, initializers);
-      nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs));
+      // The layer's notation rides on its last node, for convstack's import (written.ts).
+      const doc = i === lowered.length - 1 ? layerText(g.spec) : '';
+      nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs, doc));
       inputs = [output];
     });
   }
@@ -115,8 +117,8 @@ function forOpset(n: OnnxNode, output: string, opset: number, initializers: Tens
   return { attrs: n.attrs.filter((a) => a !== pads && a !== value), extraInputs: [padsName, valueName] };
 }
 
-function node(op: string, output: string, inputs: readonly string[], attrs: readonly OnnxAttr[]): NodeProto {
-  return create(NodeProtoSchema, { name: output, opType: op, input: [...inputs], output: [output], attribute: attrs.map(attribute) });
+function node(op: string, output: string, inputs: readonly string[], attrs: readonly OnnxAttr[], docString: string): NodeProto {
+  return create(NodeProtoSchema, { name: output, opType: op, input: [...inputs], output: [output], attribute: attrs.map(attribute), docString });
 }
 
 function attribute(a: OnnxAttr): AttributeProto {

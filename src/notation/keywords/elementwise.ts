@@ -16,7 +16,10 @@ export const BN = keyword({
     return { eps: attrs.get('eps')?.[0] ?? DEFAULTS.bnEps, momentum: attrs.get('momentum')?.[0] ?? DEFAULTS.bnMomentum };
   },
   write: (a) => `BN${wrap([...(a.eps !== DEFAULTS.bnEps ? [`eps=${a.eps}`] : []), ...(a.momentum !== DEFAULTS.bnMomentum ? [`momentum=${a.momentum}`] : [])])}`,
-  onnx: (a) => [{ op: 'BatchNormalization', params: ['weight', 'bias', 'running_mean', 'running_var'], attrs: [{ name: 'epsilon', float: a.eps }] }],
+  // ONNX's momentum keeps that much of the running statistics, convstack's (PyTorch's) that much of the batch's.
+  onnx: (a) => [
+    { op: 'BatchNormalization', params: ['weight', 'bias', 'running_mean', 'running_var'], attrs: [{ name: 'epsilon', float: a.eps }, { name: 'momentum', float: 1 - a.momentum }] },
+  ],
 });
 
 /** `LRN(size=5, alpha=0.0001, beta=0.75, k=2)`: local response normalisation across channels. */

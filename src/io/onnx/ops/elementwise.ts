@@ -1,5 +1,6 @@
 import { weightTensor, type NetValue, type NodeView, type Value } from '../context.js';
 import { broadcast } from './fold.js';
+import { parsedLayer } from '../written.js';
 import type { OpImporter } from './types.js';
 
 /** Relu, LeakyRelu, BatchNormalization, LRN, Softmax, Dropout, Identity, and Add/Sub/Mul/Div. */
@@ -9,8 +10,16 @@ export const Relu: OpImporter = (n) => [n.ctx.add(n, 'relu', {}, [n.netInput(0)]
 /** LeakyRelu(X; alpha = 0.01). */
 export const LeakyRelu: OpImporter = (n) => [n.ctx.add(n, 'leakyrelu', { alpha: n.float('alpha', 0.01) }, [n.netInput(0)])];
 
-/** Identity(input): the same value. */
-export const Identity: OpImporter = (n) => [n.input(0) ?? n.fail('no input')];
+/**
+ * Identity(input): the same value; a DROPOUT where convstack's export wrote one (its doc_string, see
+ * written.ts), as ONNX's inference graph has no dropout.
+ */
+export const Identity: OpImporter = (n) => {
+  const value = n.input(0) ?? n.fail('no input');
+  const written = value.kind === 'net' && n.proto.docString.startsWith('DROPOUT') ? parsedLayer(n.proto.docString, value.shape) : null;
+  if (written?.op !== 'dropout' || value.kind !== 'net') return [value];
+  return [n.ctx.add(n, 'dropout', written.attrs as { p: number }, [value])];
+};
 
 /** Dropout(data, ratio?, training_mode?; ratio = 0.5 before opset 12): the identity at inference. */
 export const Dropout: OpImporter = (n) => {

@@ -59,11 +59,11 @@ function readWindow(n: NodeView, x: NetValue, kernelFallback: readonly number[] 
 const symmetric = (p: Sides): boolean => p[0] === p[2] && p[1] === p[3];
 
 /**
- * The input with explicit padding when the window's is asymmetric or more than half the window (which
- * convstack's pools, as PyTorch's, refuse), and the padding left for the window.
+ * The input with explicit padding when the window's is asymmetric or, for a pool (`kernel` given),
+ * more than half the window (which convstack's pools, as PyTorch's, refuse), and the padding left for the window.
  */
-function padded(n: NodeView, x: NetValue, pads: Sides, kernel: readonly [number, number], forMax: boolean): { x: NetValue; padding: [number, number] } {
-  const withinHalf = pads[0] <= kernel[0] / 2 && pads[1] <= kernel[1] / 2;
+function padded(n: NodeView, x: NetValue, pads: Sides, kernel: readonly [number, number] | null, forMax: boolean): { x: NetValue; padding: [number, number] } {
+  const withinHalf = kernel === null || (pads[0] <= kernel[0] / 2 && pads[1] <= kernel[1] / 2);
   if (symmetric(pads) && withinHalf) return { x, padding: [pads[0], pads[1]] };
   const [top, left, bottom, right] = pads;
   return { x: n.ctx.add(n, 'pad', { top, left, bottom, right, value: 0, forMax }, [x]), padding: [0, 0] };
@@ -79,7 +79,7 @@ export const Conv: OpImporter = (n) => {
   const b = n.constInput(2);
   const params = { weight: weightTensor(w.dims, w.data), ...(b !== null && { bias: weightTensor([outChannels], b.data) }) };
   if (b !== null && b.data.length !== outChannels) n.fail(`a bias of ${b.data.length} values for ${outChannels} filters`);
-  const { x: input, padding } = padded(n, x, window.pads, window.kernel, false);
+  const { x: input, padding } = padded(n, x, window.pads, null, false);
   const dilated = window.dilations[0] !== 1 || window.dilations[1] !== 1;
   const attrs = { kernel: window.kernel, stride: window.stride, padding, rounding: 'floor' as Rounding, outChannels, groups: n.int('group', 1), bias: b !== null, ...(dilated && { dilation: window.dilations }) };
   return [n.ctx.add(n, 'conv', attrs, [input], params)];
