@@ -8,10 +8,11 @@ importer's BN is what is tested, not PyTorch's folding of it into the convs.
 
   tools/onnx_exports.py small test/fixtures/onnx   # reduced-width nets built from torchvision's own
                                                    # blocks, small enough to commit (the test uses them)
-  tools/onnx_exports.py full <dir>                 # torchvision's AlexNet, VGG-16, GoogLeNet
+  tools/onnx_exports.py full <dir> [names]         # torchvision's AlexNet, VGG-16, GoogLeNet
                                                    # (transform_input=True), ResNet-18, ResNet-50 at full
-                                                   # size; test/io/onnx/exports.full.test.ts reads <dir>
-                                                   # from CONVSTACK_ONNX_EXPORTS when set
+                                                   # size (or only the names given, comma-separated:
+                                                   # resnet50,vgg16); test/io/onnx/exports.full.test.ts
+                                                   # reads <dir> from CONVSTACK_ONNX_EXPORTS when set
 """
 import os
 import sys
@@ -136,6 +137,12 @@ def export(nets, out):
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 3 or sys.argv[1] not in ('small', 'full'):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ('small', 'full'):
         sys.exit(__doc__)
-    export(small_nets() if sys.argv[1] == 'small' else full_nets(), sys.argv[2])
+    nets = small_nets() if sys.argv[1] == 'small' else full_nets()
+    if len(sys.argv) == 4:
+        unknown = set(sys.argv[3].split(',')) - set(nets)
+        if unknown:
+            sys.exit(f'unknown nets {sorted(unknown)}; the {sys.argv[1]} nets are {sorted(nets)}')
+        nets = {name: nets[name] for name in sys.argv[3].split(',')}
+    export(nets, sys.argv[2])

@@ -35,7 +35,7 @@ interface FinetuneOptions extends BackendOptions {
 }
 
 /** `--freeze backbone`, `none`, or layer names joined by commas. */
-function parseFreeze(text: string): FreezeChoice {
+export function parseFreeze(text: string): FreezeChoice {
   if (text === 'backbone' || text === 'none') return text;
   const names = text.split(',').map((name) => name.trim());
   if (names.some((name) => name === '')) throw new Error(`--freeze: expected backbone, none or layer names joined by commas (c1,c3), got '${text}'`);
