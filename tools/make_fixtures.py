@@ -146,6 +146,12 @@ maxpool('maxpool_2x2_s2_p1_ceil', 2, 2, 5, 7, [2, 2], [2, 2], [1, 1], True)
 maxpool('maxpool_3x2_s2x1', 2, 2, 7, 6, [3, 2], [2, 1], [0, 0], False)
 
 
+# A dilated window (taps 2 apart) runs on the optional maxPool2dDilated kernel; ceil mode and padding.
+op_case(seeded('maxpool_3x3_d2_s2_p1_ceil'), 'maxpool',
+        {'kernel': [3, 3], 'stride': [2, 2], 'padding': [1, 1], 'rounding': 'ceil', 'dilation': [2, 2]},
+        [randn(2, 2, 9, 10)], {}, lambda xs, p: F.max_pool2d(xs[0], 3, 2, 1, dilation=2, ceil_mode=True))
+
+
 # --- average pool: F.avg_pool2d -----------------------------------------------------------------
 
 def avgpool(name, n, c, h, w, kernel, stride, padding, ceil, count_include_pad):

@@ -29,6 +29,11 @@ export interface Backend {
   maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
   /** dx (N, C, H, W) of `xShape`: each dy value added at the input position `argmax` recorded for it. */
   maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor;
+  /**
+   * Optional: maxPool2d with the window's taps `attrs.dilation` apart; argmax as maxPool2d's, so
+   * maxPool2dGrad takes it. A backend without it runs the reference kernel (`kernelOf`).
+   */
+  maxPool2dDilated?(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
   /** y (N, C, OH, OW): the mean of each window, divided as `attrs.countIncludePad` says. */
   avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor;
   /** dx (N, C, H, W) of `xShape`: each dy value spread evenly over its window, by the forward's divisor. */

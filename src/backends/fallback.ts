@@ -83,7 +83,7 @@ export function formatPlacement(backend: Backend): string {
 }
 
 /** The optional kernels of the contract, which `kernelOf` completes with the reference ones. */
-export type OptionalKernel = 'adaptiveAvgPool2d' | 'adaptiveAvgPool2dGrad';
+export type OptionalKernel = 'adaptiveAvgPool2d' | 'adaptiveAvgPool2dGrad' | 'maxPool2dDilated';
 
 /**
  * `backend`'s own `kernel`, or the reference backend's allocating through `backend`'s allocator:

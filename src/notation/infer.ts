@@ -101,8 +101,8 @@ function nextField(node: NodeSpec, inputs: readonly Shape[], fields: readonly Re
   });
   switch (node.op) {
     case 'conv':
-      return grow(dilatedExtent(node.attrs), node.attrs.stride);
     case 'maxpool':
+      return grow(dilatedExtent(node.attrs), node.attrs.stride);
     case 'avgpool':
       return grow(node.attrs.kernel, node.attrs.stride);
     case 'adaptiveavgpool': {

@@ -24,7 +24,13 @@ export interface Conv2dAttrs extends WindowAttrs {
 }
 
 /** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
-export type PoolAttrs = WindowAttrs;
+export interface PoolAttrs extends WindowAttrs {
+  /**
+   * Spacing of the window's taps [DH, DW] (PyTorch's MaxPool2d dilation); absent or 1 for an ordinary
+   * pool. Only the optional `maxPool2dDilated` kernel sees a dilation other than 1.
+   */
+  dilation?: readonly [number, number];
+}
 
 /**
  * POOL (average). `countIncludePad` divides by the whole window, padding included (PyTorch's

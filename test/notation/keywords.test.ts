@@ -25,6 +25,7 @@ const EXAMPLES: [string, string, string[]][] = [
   ['CONV3-8(d=2)', 'CONV3-8(d=2)', ['Conv']],
   ['CONV3-8(d=2, p=1)', 'CONV3-8(p=1, d=2)', ['Conv']],
   ['SOFTMAX(over=c)', 'SOFTMAX(over=c)', ['Softmax']],
+  ['POOL3(s=1, p=1, d=2)', 'POOL3(s=1, p=1, d=2)', ['MaxPool']],
   ['AFFINE(scale=0.5x2x1x-1, shift=-0.25x0x1e-3x3)', 'AFFINE(scale=0.5x2x1x-1, shift=-0.25x0x0.001x3)', ['Mul', 'Add']],
   // Even windows are an AveragePool; uneven ones the matrix of window means.
   ['ADAPTIVEPOOL-4', 'ADAPTIVEPOOL-4', ['AveragePool']],

@@ -93,15 +93,26 @@ function ceilPadding(a: Conv2dAttrs, input: Shape): [number, number] {
   return [extra(0), extra(1)];
 }
 
-/** `POOL2`: max pooling, stride = F, no padding. */
+/** `POOL2`: max pooling, stride = F, no padding; `d=2` spaces the window's taps 2 apart (PyTorch's dilation). */
 export const POOL = keyword({
   op: 'maxpool',
   syntax: { filterSize: true, count: null },
-  accepts: { named: WINDOW_ATTRS, rounding: true, positional: null },
+  accepts: { named: [...WINDOW_ATTRS, 'd'], rounding: true, positional: null },
   autoName: 'pool',
-  resolve: (layer, attrs, ctx) => resolveWindow(layer, attrs, ctx, false),
-  write: (a) => writeWindow('POOL', a, false, '', []),
-  onnx: (a) => [{ op: 'MaxPool', params: [], attrs: [...onnxWindow(a), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }] }],
+  resolve: (layer, attrs, ctx) => {
+    attrs.check('d', 'the dilation must be a whole number of at least 1', positiveInt);
+    const dilation = pairOf(attrs.get('d') ?? [1]);
+    const dilated = dilation[0] !== 1 || dilation[1] !== 1;
+    return { ...resolveWindow(layer, attrs, ctx, false), ...(dilated && { dilation }) };
+  },
+  write: ({ dilation, ...window }) => writeWindow('POOL', window, false, '', dilation === undefined ? [] : [`d=${writePair(dilation)}`]),
+  onnx: (a) => [
+    {
+      op: 'MaxPool',
+      params: [],
+      attrs: [...onnxWindow(a), ...(a.dilation === undefined ? [] : [{ name: 'dilations', ints: a.dilation }]), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }],
+    },
+  ],
 });
 
 /** `AVGPOOL5(s=3)`: average pooling; zero padding counts in the average, as PyTorch's default, unless `countpad=0`. */

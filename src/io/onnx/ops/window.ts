@@ -44,14 +44,14 @@ interface Window {
   dilations: [number, number];
 }
 
-/** kernel_shape, strides, dilations (only 1 unless `dilated`, the Conv) and pads of a window op. */
+/** kernel_shape, strides, dilations (only 1 unless `dilated`: Conv and MaxPool) and pads of a window op. */
 function readWindow(n: NodeView, x: NetValue, kernelFallback: readonly number[] | null, dilated = false): Window {
   const kernel = n.ints('kernel_shape', kernelFallback ?? []);
   if (kernel.length !== 2) n.fail(`kernel_shape [${kernel.join(', ')}]: convstack's windows are 2-D`);
   const stride = n.ints('strides', [1, 1]);
   const dilations = n.ints('dilations', [1, 1]);
   if (dilations.length !== 2 || dilations.some((d) => !(Number.isSafeInteger(d) && d >= 1))) n.fail(`dilations [${dilations.join(', ')}]: expected 2 whole numbers of at least 1`);
-  if (!dilated && dilations.some((d) => d !== 1)) n.fail(`dilations [${dilations.join(', ')}]: dilated ${n.opType} windows are not supported (a dilated Conv is)`);
+  if (!dilated && dilations.some((d) => d !== 1)) n.fail(`dilations [${dilations.join(', ')}]: dilated ${n.opType} windows are not supported (a dilated Conv or MaxPool is)`);
   const pads = resolvePads(n, x.shape.slice(1), kernel, stride, dilations);
   return { kernel: kernel as [number, number], stride: stride as [number, number], pads, dilations: dilations as [number, number] };
 }
@@ -89,10 +89,11 @@ export const Conv: OpImporter = (n) => {
 export const MaxPool: OpImporter = (n) => {
   if ((n.proto.output[1] ?? '') !== '') n.fail('the Indices output is not supported');
   const x = imageInput(n);
-  const window = readWindow(n, x, null);
+  const window = readWindow(n, x, null, true);
   const { x: input, padding } = padded(n, x, window.pads, window.kernel, true);
   const rounding: Rounding = n.int('ceil_mode', 0) === 1 ? 'ceil' : 'floor';
-  return [n.ctx.add(n, 'maxpool', { kernel: window.kernel, stride: window.stride, padding, rounding }, [input])];
+  const dilated = window.dilations[0] !== 1 || window.dilations[1] !== 1;
+  return [n.ctx.add(n, 'maxpool', { kernel: window.kernel, stride: window.stride, padding, rounding, ...(dilated && { dilation: window.dilations }) }, [input])];
 };
 
 /** AveragePool(X; auto_pad, ceil_mode, count_include_pad = 0, kernel_shape, pads, strides). */
