@@ -6,7 +6,8 @@ Debian's /usr/bin/python3), for test/io/pth/torchvision.full.test.ts.
 
 Writes <dir>/googlenet.pth: the state_dict (torch.save's zip) of googlenet(transform_input=True,
 aux_logits=True) with random weights and batch-norm statistics far from the defaults, and
-googlenet.input.npy (two 224x224 images) with PyTorch's outputs in eval mode: googlenet.output.npy (the
+googlenet.input.npy (two 224x224 images) with PyTorch's outputs in eval mode (and googlenet.notransform.npy,
+the scores without transform_input, which must differ): googlenet.output.npy (the
 scores) and googlenet.aux1.npy, googlenet.aux2.npy (each auxiliary head on the inception output it
 reads, which torchvision computes only in training mode). The zoo's `googlenet_imagenet` with AUX=1 must
 give all three. The file is 52 MB: too large to commit.
@@ -19,13 +20,14 @@ import torch
 import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from onnx_exports import randomise  # noqa: E402
+from onnx_exports import he_weights, randomise  # noqa: E402
 
 
 def main(out):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    net = randomise(torchvision.models.googlenet(aux_logits=True, transform_input=True, init_weights=True), 0)
+    # He-scaled weights: with torchvision's own init the scores do not depend on the image (see he_weights).
+    net = randomise(he_weights(torchvision.models.googlenet(aux_logits=True, transform_input=True, init_weights=True), 0), 0)
     seen = {}
     net.inception4a.register_forward_hook(lambda m, i, o: seen.__setitem__('aux1', o))
     net.inception4d.register_forward_hook(lambda m, i, o: seen.__setitem__('aux2', o))
@@ -33,9 +35,13 @@ def main(out):
     with torch.no_grad():
         y = net(x)
         aux = {name: getattr(net, name)(seen[name]) for name in ('aux1', 'aux2')}
+        net.transform_input = False
+        plain = net(x)
+        net.transform_input = True
     torch.save(net.state_dict(), os.path.join(out, 'googlenet.pth'))
     np.save(os.path.join(out, 'googlenet.input.npy'), x.numpy())
     np.save(os.path.join(out, 'googlenet.output.npy'), y.numpy())
+    np.save(os.path.join(out, 'googlenet.notransform.npy'), plain.numpy())
     for name, value in aux.items():
         np.save(os.path.join(out, f'googlenet.{name}.npy'), value.numpy())
     print('googlenet', tuple(y.shape), {k: tuple(v.shape) for k, v in aux.items()})

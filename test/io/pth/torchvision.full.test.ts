@@ -43,6 +43,24 @@ test("torchvision's GoogLeNet .pth in the zoo's googlenet_imagenet (AUX=1) gives
   };
   console.log(`googlenet_imagenet with AUX=1 from googlenet.pth, worst relative differences: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
   for (const [what, value] of Object.entries(worst)) assert.ok(value <= 1e-4, `${what}: ${value}`);
+  // The check can fail: without transform_input PyTorch's scores are far from these.
+  assert.ok(worstRelative(y, parseNpy(readFileSync(join(dir, 'googlenet.notransform.npy')))) > 1e-2);
+  net.dispose();
+  await backend.dispose();
+});
+
+test("the paper's 5x5/3 auxiliary pool (PAPER_AUX=1) does not give torchvision's auxiliary scores", { skip: !PRESENT && 'CONVSTACK_TORCHVISION names no folder with googlenet.pth' }, async () => {
+  const dir = DIR as string;
+  const entry = zooNet('googlenet_imagenet') ?? assert.fail('googlenet_imagenet');
+  const backend = await openBackend('wasm');
+  const net = new Net(toNetSpec(entry.source, { bindings: { ...entry.bindings, PAPER_AUX: 1 } }), { backend });
+  // The same parameters: only the pooling windows differ (0, 3, 6, 9 five wide, not 0, 3, 7, 10).
+  net.loadState(parsePth(readFileSync(join(dir, 'googlenet.pth')), 'googlenet.pth').tensors);
+  let aux1: Tensor | null = null;
+  net.forward(parseNpy(readFileSync(join(dir, 'googlenet.input.npy'))), { inspect: (node, output) => (node.name === 'aux1.fc2' ? (aux1 = output.clone()) : null) });
+  const worst = worstRelative(aux1 ?? assert.fail('aux1'), parseNpy(readFileSync(join(dir, 'googlenet.aux1.npy'))));
+  console.log(`the paper's auxiliary pooling: aux1 is ${worst.toExponential(2)} relative from torchvision's`);
+  assert.ok(worst > 1e-2, String(worst));
   net.dispose();
   await backend.dispose();
 });
