@@ -9,9 +9,11 @@ aux_logits=True) with random weights and batch-norm statistics far from the defa
 googlenet.input.npy (two 224x224 images) with PyTorch's outputs in eval mode (and googlenet.notransform.npy,
 the scores without transform_input, which must differ): googlenet.output.npy (the
 scores) and googlenet.aux1.npy, googlenet.aux2.npy (each auxiliary head on the inception output it
-reads, which torchvision computes only in training mode). The zoo's `googlenet_imagenet` with AUX=1 must
+reads, which torchvision computes only in training mode), each also in float64 (googlenet.output64.npy,
+googlenet.aux164.npy, googlenet.aux264.npy). The zoo's `googlenet_imagenet` with AUX=1 must
 give all three. The file is 52 MB: too large to commit.
 """
+import copy
 import os
 import sys
 
@@ -38,12 +40,20 @@ def main(out):
         net.transform_input = False
         plain = net(x)
         net.transform_input = True
+        # The same in float64, the truth both PyTorch's float32 scores and convstack's are measured against.
+        exact = copy.deepcopy(net).double()
+        exact.inception4a.register_forward_hook(lambda m, i, o: seen.__setitem__('aux1', o))
+        exact.inception4d.register_forward_hook(lambda m, i, o: seen.__setitem__('aux2', o))
+        y64 = exact(x.double())
+        aux64 = {name: getattr(exact, name)(seen[name]) for name in ('aux1', 'aux2')}
     torch.save(net.state_dict(), os.path.join(out, 'googlenet.pth'))
     np.save(os.path.join(out, 'googlenet.input.npy'), x.numpy())
     np.save(os.path.join(out, 'googlenet.output.npy'), y.numpy())
     np.save(os.path.join(out, 'googlenet.notransform.npy'), plain.numpy())
+    np.save(os.path.join(out, 'googlenet.output64.npy'), y64.numpy())
     for name, value in aux.items():
         np.save(os.path.join(out, f'googlenet.{name}.npy'), value.numpy())
+        np.save(os.path.join(out, f'googlenet.{name}64.npy'), aux64[name].numpy())
     print('googlenet', tuple(y.shape), {k: tuple(v.shape) for k, v in aux.items()})
 
 
