@@ -20,7 +20,7 @@ const CASES: [string, NetSpec][] = [
   ['resnet18 at 32x32', resnet18At32()],
   [
     'a spec of every keyword ONNX carries',
-    toNetSpec(`INPUT[16x16x3] -> c1: CONV3-6(d=2, floor) -> bn: BN(eps=0.001, momentum=0.2) -> LEAKYRELU(0.1) -> LRN(size=3)
+    toNetSpec(`INPUT[16x16x3] -> AFFINE(scale=0.458x0.448x0.45, shift=-0.03x-0.088x-0.188) -> c1: CONV3-6(d=2, floor) -> bn: BN(eps=0.001, momentum=0.2) -> LEAKYRELU(0.1) -> LRN(size=3)
       -> POOL3(s=2, p=1, ceil) -> POOL2(s=1, d=2) -> CONCAT[CONV1-4(bias=no) | [PAD(t=0, l=1, b=1, r=0) -> AVGPOOL2(s=1, countpad=1)]]
       -> RES[CONV3-10 -> RELU] -> SOFTMAX(over=c) -> DROPOUT(0.3) -> FC-7 -> SOFTMAX`),
   ],

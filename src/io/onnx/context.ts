@@ -28,6 +28,8 @@ export class ImportContext {
   readonly values = new Map<string, Value>();
   /** The net nodes made so far, in graph order: the imported NetSpec's `nodes`. */
   readonly nodes: NodeSpec[] = [];
+  /** The notation convstack's export wrote for a node (its ONNX doc_string), by net node name, where there was one. */
+  readonly docs = new Map<string, string>();
   /** The imported weights by state_dict name, `<node>.<param>` (`layer1_conv1_Conv.weight`). */
   readonly weights = new Map<string, Tensor>();
   private readonly names = new Set<string>(['input']);
@@ -54,6 +56,7 @@ export class ImportContext {
       return onnx.fail((error as Error).message);
     }
     const kept = onnx.proto.docString === '' ? attrs : writtenAttrs(onnx.proto.docString, op, attrs, shapes, shape);
+    if (onnx.proto.docString !== '') this.docs.set(name, onnx.proto.docString);
     this.nodes.push({ name, op, attrs: kept, inputs: inputs.map((v) => v.node) } as NodeSpec);
     for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
     return { kind: 'net', node: name, shape };

@@ -1,6 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import type { NetSpec, NodeSpec } from '../../net/spec.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { mergedAffines } from './affines.js';
 import { ImportContext, NodeView, type NetValue } from './context.js';
 import { OnnxError } from './errors.js';
 import { ModelProtoSchema, type GraphProto, type ModelProto } from './onnx_pb.js';
@@ -82,7 +83,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   for (const t of graph.initializer) ctx.values.set(t.name, { kind: 'const', tensor: readTensor(t, `${file}: initializer '${t.name}'`, ctx.external) });
   for (const proto of graph.node) importNode(new NodeView(proto, ctx), proto.domain);
   const output = graphOutput(graph, ctx, file);
-  const nodes = withoutFlattensBeforeFc(ancestors(ctx.nodes, output.node));
+  const nodes = mergedAffines(withoutFlattensBeforeFc(ancestors(ctx.nodes, output.node)), ctx.weights, ctx.docs);
   const weights = new Map([...ctx.weights].filter(([name]) => nodes.some((node) => name.startsWith(`${node.name}.`))));
   return { spec: { input: perImage, nodes }, weights, opset, inputName: input.name, outputName: graph.output[0]?.name ?? '' };
 }

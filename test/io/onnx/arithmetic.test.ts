@@ -64,3 +64,29 @@ test('Mul and Div of two computed tensors are refused naming the op, the node an
     );
   }
 });
+
+test('x * scale + shift by per-channel constants (a Mul, then an Add) imports as one AFFINE', () => {
+  const constant = (name: string, values: number[]) => ({ name, dims: [2n, 1n, 1n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+  const bytes = toBinary(
+    ModelProtoSchema,
+    create(ModelProtoSchema, {
+      irVersion: 8n,
+      opsetImport: [{ domain: '', version: 13n }],
+      graph: {
+        node: [
+          { opType: 'Mul', name: 'mul', input: ['x', 's'], output: ['m'] },
+          { opType: 'Add', name: 'add', input: ['m', 't'], output: ['y'] },
+          { opType: 'Relu', name: 'relu', input: ['y'], output: ['z'] },
+        ],
+        initializer: [constant('s', [2, -0.5]), constant('t', [1, 3])],
+        input: [{ name: 'x', type: tensorType([1, 2, 3, 3]) }],
+        output: [{ name: 'z', type: tensorType([1, 2, 3, 3]) }],
+      },
+    }),
+  );
+  const imported = importOnnx(bytes, { file: 'affine.onnx' });
+  assert.deepEqual(imported.spec.nodes.map((n) => [n.name, n.op, n.inputs]), [['add', 'affine', ['input']], ['relu', 'relu', ['add']]]);
+  assert.deepEqual([...imported.weights.keys()], ['add.scale', 'add.shift']);
+  assert.deepEqual([...(imported.weights.get('add.scale')?.data ?? [])], [2, -0.5]);
+  assert.deepEqual([...(imported.weights.get('add.shift')?.data ?? [])], [1, 3]);
+});
