@@ -114,6 +114,20 @@ conv('conv_4x4_s3_p1_floor', 2, 2, 10, 7, 3, [4, 4], [3, 3], [1, 1], 1, True)
 conv('conv_3x3_p1_8to16', 2, 8, 12, 15, 16, [3, 3], [1, 1], [1, 1], 1, True)
 
 
+def dilated_conv(name, n, c, h, w, out, kernel, stride, padding, dilation, groups):
+    seeded(name)
+    attrs = {'outChannels': out, 'kernel': kernel, 'stride': stride, 'padding': padding,
+             'rounding': 'floor', 'groups': groups, 'bias': True, 'dilation': dilation}
+    params = {'weight': randn(out, c // groups, *kernel, scale=0.3), 'bias': randn(out)}
+    op_case(name, 'conv', attrs, [randn(n, c, h, w)], params,
+            lambda xs, p: F.conv2d(xs[0], p['weight'], p['bias'], stride=stride, padding=padding, dilation=dilation, groups=groups))
+
+
+# A dilated conv runs as a dense one with zeros between the taps (src/ops/dilation.ts).
+dilated_conv('conv_3x3_d2_p2', 2, 3, 9, 10, 4, [3, 3], [1, 1], [2, 2], [2, 2], 1)
+dilated_conv('conv_3x2_d3x2_s2_groups2', 2, 4, 11, 9, 4, [3, 2], [2, 1], [1, 0], [3, 2], 2)
+
+
 # --- max pool: F.max_pool2d ---------------------------------------------------------------------
 
 def maxpool(name, n, c, h, w, kernel, stride, padding, ceil):
@@ -130,6 +144,12 @@ maxpool('maxpool_3x3_s2_ceil', 2, 2, 8, 10, [3, 3], [2, 2], [0, 0], True)
 # ceil mode with padding where a last window would start in the right padding, so torch drops it.
 maxpool('maxpool_2x2_s2_p1_ceil', 2, 2, 5, 7, [2, 2], [2, 2], [1, 1], True)
 maxpool('maxpool_3x2_s2x1', 2, 2, 7, 6, [3, 2], [2, 1], [0, 0], False)
+
+
+# A dilated window (taps 2 apart) runs on the optional maxPool2dDilated kernel; ceil mode and padding.
+op_case(seeded('maxpool_3x3_d2_s2_p1_ceil'), 'maxpool',
+        {'kernel': [3, 3], 'stride': [2, 2], 'padding': [1, 1], 'rounding': 'ceil', 'dilation': [2, 2]},
+        [randn(2, 2, 9, 10)], {}, lambda xs, p: F.max_pool2d(xs[0], 3, 2, 1, dilation=2, ceil_mode=True))
 
 
 # --- average pool: F.avg_pool2d -----------------------------------------------------------------
@@ -223,6 +243,11 @@ op_case(seeded('concat'), 'concat', {}, [randn(2, 2, 3, 4), randn(2, 3, 3, 4), r
         lambda xs, p: torch.cat(xs, 1))
 op_case(seeded('flatten'), 'flatten', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: torch.flatten(xs[0], 1))
 op_case(seeded('softmax'), 'softmax', {}, [randn(3, 6, scale=2.0)], {}, lambda xs, p: torch.softmax(xs[0], 1))
+# Over one axis of a volume: the channels of each pixel, and the last axis (the backend's kernel).
+op_case(seeded('softmax_over_channels'), 'softmax', {'axis': 0}, [randn(2, 4, 3, 5, scale=2.0)], {},
+        lambda xs, p: torch.softmax(xs[0], 1))
+op_case(seeded('softmax_over_columns'), 'softmax', {'axis': 2}, [randn(2, 3, 4, 5, scale=2.0)], {},
+        lambda xs, p: torch.softmax(xs[0], 3))
 
 
 
@@ -233,6 +258,25 @@ op_case(seeded('pad_asymmetric'), 'pad', {'top': 0, 'left': 1, 'bottom': 2, 'rig
 op_case(seeded('affine'), 'affine', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] * p['scale'] + p['shift'],
         buffers={'scale': randn(3, 1, 1), 'shift': randn(3, 1, 1)})
 op_case(seeded('leakyrelu'), 'leakyrelu', {'alpha': 0.1}, [randn(2, 3, 4, 5)], {}, lambda xs, p: F.leaky_relu(xs[0], 0.1))
+# AFFINE with its values written in the notation: torchvision GoogLeNet's _transform_input, as it computes it.
+op_case(seeded('affine_written'), 'affine', {'scale': [0.458, 0.448, 0.45], 'shift': [-0.03, -0.088, -0.188]}, [randn(2, 3, 4, 5)], {},
+        lambda xs, p: torch.cat([torch.unsqueeze(xs[0][:, 0], 1) * (0.229 / 0.5) + (0.485 - 0.5) / 0.5,
+                                 torch.unsqueeze(xs[0][:, 1], 1) * (0.224 / 0.5) + (0.456 - 0.5) / 0.5,
+                                 torch.unsqueeze(xs[0][:, 2], 1) * (0.225 / 0.5) + (0.406 - 0.5) / 0.5], 1))
+
+
+# --- adaptive average pooling: F.adaptive_avg_pool2d ----------------------------------------------
+
+def adaptive(name, shape, output):
+    op_case(seeded(name), 'adaptiveavgpool', {'output': output}, [randn(*shape)], {},
+            lambda xs, p: F.adaptive_avg_pool2d(xs[0], output))
+
+
+# torchvision GoogLeNet's auxiliary heads: 14x14 to 4x4, windows at 0, 3, 7, 10, 4 or 5 wide.
+adaptive('adaptivepool_14_to_4', (2, 3, 14, 14), [4, 4])
+# Overlapping windows (5 to 4), and a grid larger than the input along one axis (3 to 4).
+adaptive('adaptivepool_5x3_to_4x4', (2, 2, 5, 3), [4, 4])
+adaptive('adaptivepool_7x9_to_3x2', (1, 2, 7, 9), [3, 2])
 
 
 # --- losses: F.cross_entropy and F.multi_margin_loss, mean over the batch ------------------------

@@ -8,11 +8,13 @@ importer's BN is what is tested, not PyTorch's folding of it into the convs.
 
   tools/onnx_exports.py small test/fixtures/onnx   # reduced-width nets built from torchvision's own
                                                    # blocks, small enough to commit (the test uses them)
-  tools/onnx_exports.py full <dir>                 # torchvision's AlexNet, VGG-16, GoogLeNet
+  tools/onnx_exports.py full <dir> [names]         # torchvision's AlexNet, VGG-16, GoogLeNet
                                                    # (transform_input=True), ResNet-18, ResNet-50 at full
-                                                   # size; test/io/onnx/exports.full.test.ts reads <dir>
-                                                   # from CONVSTACK_ONNX_EXPORTS when set
+                                                   # size (or only the names given, comma-separated:
+                                                   # resnet50,vgg16); test/io/onnx/exports.full.test.ts
+                                                   # reads <dir> from CONVSTACK_ONNX_EXPORTS when set
 """
+import copy
 import os
 import sys
 
@@ -38,6 +40,18 @@ def randomise(net, seed):
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
                 m.momentum = 0.2
     net.eval()
+    return net
+
+
+def he_weights(net, seed):
+    """He-scaled random conv and linear weights (std sqrt(2 / fan_in)). NOTE: with torchvision's
+    GoogLeNet init (truncated normal, std 0.01) the signal dies out layer by layer: its scores are its
+    last biases whatever the image (they differ by 2e-8 between two images), which would check nothing."""
+    g = torch.Generator().manual_seed(1000 + seed)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (2 / m.weight[0].numel()) ** 0.5)
     return net
 
 
@@ -112,7 +126,7 @@ def full_nets():
     return {
         'alexnet': (m.alexnet(), 224),
         'vgg16': (m.vgg16(), 224),
-        'googlenet': (m.googlenet(aux_logits=False, transform_input=True, init_weights=True), 224),
+        'googlenet': (he_weights(m.googlenet(aux_logits=False, transform_input=True, init_weights=True), 0), 224),
         'resnet18': (m.resnet18(), 224),
         'resnet50': (m.resnet50(), 224),
     }
@@ -126,8 +140,13 @@ def export(nets, out):
         x = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(100 + seed))
         with torch.no_grad():
             y = net(x)
+            # The same net in float64: the truth that both PyTorch's float32 output and convstack's
+            # are measured against (VGG-16's float32 sums differ from it by more than 1e-4 relative
+            # at values near 1% of the largest).
+            exact = copy.deepcopy(net).double()(x.double())
         np.save(os.path.join(out, f'{name}.input.npy'), x.numpy())
         np.save(os.path.join(out, f'{name}.output.npy'), y.numpy())
+        np.save(os.path.join(out, f'{name}.output64.npy'), exact.numpy())
         for opset in OPSETS:
             torch.onnx.export(net, x, os.path.join(out, f'{name}_opset{opset}.onnx'), opset_version=opset,
                               training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
@@ -136,6 +155,12 @@ def export(nets, out):
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 3 or sys.argv[1] not in ('small', 'full'):
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in ('small', 'full'):
         sys.exit(__doc__)
-    export(small_nets() if sys.argv[1] == 'small' else full_nets(), sys.argv[2])
+    nets = small_nets() if sys.argv[1] == 'small' else full_nets()
+    if len(sys.argv) == 4:
+        unknown = set(sys.argv[3].split(',')) - set(nets)
+        if unknown:
+            sys.exit(f'unknown nets {sorted(unknown)}; the {sys.argv[1]} nets are {sorted(nets)}')
+        nets = {name: nets[name] for name in sys.argv[3].split(',')}
+    export(nets, sys.argv[2])

@@ -1,6 +1,6 @@
 import type { Allocator, Tensor } from '../tensor/tensor.js';
 import type { Shape } from '../tensor/shape.js';
-import type { AvgPoolAttrs, Conv2dAttrs, LrnAttrs, PoolAttrs } from '../ops/attrs.js';
+import type { AdaptiveAvgPoolAttrs, AvgPoolAttrs, Conv2dAttrs, LrnAttrs, PoolAttrs } from '../ops/attrs.js';
 
 /**
  * The arithmetic every op runs through: one typed method per kernel. The reference backend
@@ -29,6 +29,11 @@ export interface Backend {
   maxPool2d(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
   /** dx (N, C, H, W) of `xShape`: each dy value added at the input position `argmax` recorded for it. */
   maxPool2dGrad(dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor;
+  /**
+   * Optional: maxPool2d with the window's taps `attrs.dilation` apart; argmax as maxPool2d's, so
+   * maxPool2dGrad takes it. A backend without it runs the reference kernel (`kernelOf`).
+   */
+  maxPool2dDilated?(x: Tensor, attrs: PoolAttrs): { y: Tensor; argmax: Int32Array };
   /** y (N, C, OH, OW): the mean of each window, divided as `attrs.countIncludePad` says. */
   avgPool2d(x: Tensor, attrs: AvgPoolAttrs): Tensor;
   /** dx (N, C, H, W) of `xShape`: each dy value spread evenly over its window, by the forward's divisor. */
@@ -63,6 +68,14 @@ export interface Backend {
   lrn(x: Tensor, attrs: LrnAttrs): { y: Tensor; scale: Tensor };
   /** dx of LRN, from the forward's x, y and `scale`. */
   lrnGrad(dy: Tensor, x: Tensor, y: Tensor, scale: Tensor, attrs: LrnAttrs): Tensor;
+
+  /**
+   * Optional: y (N, C, OH, OW), the mean of each adaptive window (AdaptiveAvgPoolAttrs). A backend
+   * without it runs the reference kernel (`withReferenceFallback`, `kernelOf`), so none needs to change.
+   */
+  adaptiveAvgPool2d?(x: Tensor, attrs: AdaptiveAvgPoolAttrs): Tensor;
+  /** Optional: dx (N, C, H, W) of `xShape`, each dy value spread evenly over its adaptive window. */
+  adaptiveAvgPool2dGrad?(dy: Tensor, xShape: Shape, attrs: AdaptiveAvgPoolAttrs): Tensor;
 
   /** y = a + b, same shapes. */
   add(a: Tensor, b: Tensor): Tensor;

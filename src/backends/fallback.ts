@@ -81,3 +81,16 @@ export function formatPlacement(backend: Backend): string {
   const lines = Object.entries(placementOf(backend)).map(([name, where]) => `  ${name.padEnd(18)} ${where}`);
   return [title, ...lines].join('\n');
 }
+
+/** The optional kernels of the contract, which `kernelOf` completes with the reference ones. */
+export type OptionalKernel = 'adaptiveAvgPool2d' | 'adaptiveAvgPool2dGrad' | 'maxPool2dDilated';
+
+/**
+ * `backend`'s own `kernel`, or the reference backend's allocating through `backend`'s allocator:
+ * how an op calls an optional kernel, so that no backend has to implement it.
+ */
+export function kernelOf<K extends OptionalKernel>(backend: Backend, kernel: K): NonNullable<Backend[K]> {
+  const own = backend[kernel];
+  if (own !== undefined) return own.bind(backend) as NonNullable<Backend[K]>;
+  return createReferenceBackend(backend.allocator)[kernel] as NonNullable<Backend[K]>;
+}

@@ -11,7 +11,11 @@ import { train } from '../train/loop.js';
 import { CHECKPOINT_MARKER, CHECKPOINT_MODEL_PREFIX, modelInfoFromMetadata, saveModel, type ModelInfo } from '../train/model_file.js';
 import { checkOutputPaths } from '../train/outputs.js';
 import { Progress } from './train_progress.js';
-import { compileSpec } from './model.js';
+import { compileSpec, isOnnxFile } from './model.js';
+import { importOnnxFile } from '../io/onnx/file.js';
+import { asNotation } from '../io/onnx/renamed.js';
+import { isZip, readPth } from '../io/pth/pth.js';
+import { promises as fs } from 'node:fs';
 import { openBackend, parseNumber, withBackendOptions, type BackendOptions } from './options.js';
 import { checkInput, isModelFile } from './train.js';
 
@@ -31,7 +35,7 @@ interface FinetuneOptions extends BackendOptions {
 }
 
 /** `--freeze backbone`, `none`, or layer names joined by commas. */
-function parseFreeze(text: string): FreezeChoice {
+export function parseFreeze(text: string): FreezeChoice {
   if (text === 'backbone' || text === 'none') return text;
   const names = text.split(',').map((name) => name.trim());
   if (names.some((name) => name === '')) throw new Error(`--freeze: expected backbone, none or layer names joined by commas (c1,c3), got '${text}'`);
@@ -47,25 +51,38 @@ function weightsOf(contents: Safetensors): Map<string, Tensor> {
 /** A pretrained net whose normalisation may be unknown (null): weights alone do not say it. */
 type Loaded = Omit<Pretrained, 'info'> & { info: Omit<ModelInfo, 'normalization'>; normalization: Normalization | null };
 
+/** The tensors of a weights file: safetensors (a model file's, a checkpoint's) or PyTorch's .pth (a state_dict), told apart by their bytes. */
+async function readWeights(file: string): Promise<{ weights: Map<string, Tensor>; metadata: Record<string, string> }> {
+  if (isZip(await fs.readFile(file))) return { weights: (await readPth(file)).tensors, metadata: {} };
+  const contents = await readSafetensors(file);
+  return { weights: weightsOf(contents), metadata: contents.metadata };
+}
+
 /**
- * The pretrained net `--from` names: a model file (weights and normalisation in it), or a zoo name
- * or notation text whose weights `--weights` gives; those carry a normalisation only when their
- * file is a model file.
+ * The pretrained net `--from` names: a model file (weights and normalisation in it), an ONNX model
+ * (its graph as notation, its weights), or a zoo name or notation text whose weights `--weights`
+ * gives (.safetensors or PyTorch's .pth); those carry a normalisation only when their file is a model file.
  */
 async function loadPretrained(options: FinetuneOptions): Promise<Loaded> {
+  if (await isOnnxFile(options.from)) {
+    if (options.weights !== undefined) throw new Error(`--weights: ${options.from} is an ONNX model, which holds its own weights`);
+    const notated = asNotation(await importOnnxFile(options.from), options.from);
+    const info = { spec: notated.spec, architecture: notated.text, compileOptions: {}, classes: [], init: DEFAULT_INIT };
+    return { info, normalization: null, weights: notated.weights };
+  }
   if (isModelFile(options.from)) {
     if (options.weights !== undefined) throw new Error(`--weights: ${options.from} holds its own weights; --weights goes with a zoo name or a spec`);
     const contents = await readSafetensors(options.from);
     const info = modelInfoFromMetadata(contents.metadata, options.from);
     return { info, normalization: info.normalization, weights: weightsOf(contents) };
   }
-  if (options.weights === undefined) throw new Error(`--from ${options.from}: give the pretrained weights with --weights <file.safetensors> (or --from a model file)`);
+  if (options.weights === undefined) throw new Error(`--from ${options.from}: give the pretrained weights with --weights <file.safetensors|file.pth> (or --from a model file or an ONNX model)`);
   const compiled = await compileSpec(options.from);
-  const contents = await readSafetensors(options.weights);
-  const normalization = contents.metadata['normalization'] !== undefined ? modelInfoFromMetadata(contents.metadata, options.weights).normalization : null;
+  const { weights, metadata } = await readWeights(options.weights);
+  const normalization = metadata['normalization'] !== undefined ? modelInfoFromMetadata(metadata, options.weights).normalization : null;
   const compileOptions: CompileOptions = Object.keys(compiled.bindings).length > 0 ? { bindings: compiled.bindings } : {};
   const info = { spec: compiled.spec, architecture: compiled.text, compileOptions, classes: [], init: DEFAULT_INIT };
-  return { info, normalization, weights: weightsOf(contents) };
+  return { info, normalization, weights };
 }
 
 /** `convstack finetune`: a pretrained net with a new classifier for new classes, trained with its backbone frozen. */
@@ -74,8 +91,8 @@ export function registerFinetune(program: Command): void {
     program
       .command('finetune')
       .description("fine-tune a pretrained net on new classes: replace its last FC layer, freeze the rest (\"don't be a hero\"), train, write a model file")
-      .requiredOption('--from <model file|zoo name|spec>', 'the pretrained net: a .safetensors model file, or a zoo name or spec with --weights')
-      .option('--weights <file>', 'the pretrained weights (.safetensors) for a zoo name or spec')
+      .requiredOption('--from <model file|onnx|zoo name|spec>', 'the pretrained net: a .safetensors model file, an ONNX model, or a zoo name or spec with --weights')
+      .option('--weights <file>', 'the pretrained weights (.safetensors, or PyTorch\'s .pth) for a zoo name or spec')
       .requiredOption('--data <source>', 'mnist, cifar10:<dir> or folder:<dir>, optionally ,classes=<list>,per-class=<n>')
       .option('--classes <auto>', "the new classes: auto (the data's)", 'auto')
       .option('--freeze <layers>', 'backbone (all but the new classifier), none, or layer names joined by commas', 'backbone')

@@ -11,6 +11,8 @@ import type { DType } from '../tensor/tensor.js';
 import { parseOptimizerName } from '../train/optimizers/index.js';
 import { compileSpec, type SpecOptions } from './model.js';
 import { parseNumber } from './options.js';
+import { parseFreeze } from './finetune.js';
+import { frozenLayers, headLayer } from '../train/finetune.js';
 
 interface MemoryOptions extends SpecOptions {
   batch?: string;
@@ -21,6 +23,7 @@ interface MemoryOptions extends SpecOptions {
   json?: boolean;
   backend: string;
   threads?: string;
+  freeze?: string;
 }
 
 const TRAINING_ROWS: [keyof TrainingMemory, string][] = [
@@ -60,6 +63,7 @@ export function registerMemory(program: Command): void {
     .option('--classes <n>', 'class count of a zoo net (sets CLASSES)')
     .option('--backend <name>', 'the backend whose kernels, scratch and fusions the estimate follows: native, wasm or reference', DEFAULT_BACKEND)
     .option('--threads <n>', 'threads of the native or wasm backend, whose scratch is per thread (default: one per core)')
+    .option('--freeze <layers>', "a fine-tune's frozen layers: backbone (all but the last FC) or layer names joined by commas; they get no gradients and no optimizer state")
     .option('--json', 'print the figures as JSON, in bytes')
     .action(async (model: string, options: MemoryOptions) => {
       if (options.batch === undefined && options.budget === undefined) throw new Error('memory: give --batch B, or --budget 12GiB to find the largest batch that fits');
@@ -77,17 +81,19 @@ export function registerMemory(program: Command): void {
         ...(options.set !== undefined && { set: options.set }),
         ...(options.classes !== undefined && { classes: options.classes }),
       });
+      const frozen = options.freeze === undefined ? [] : frozenLayers(compiled.spec, headLayer(compiled.spec).name, parseFreeze(options.freeze));
+      if (frozen.length > 0) estimateOptions.frozen = frozen;
       const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
       const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);
       const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
       const stored = storedForBackward(compiled.spec, { batch, dtype: estimateOptions.dtype ?? 'float32', fusions: backend.fusions });
       if (options.json) {
-        const json = { backend: backend.name, training: estimate.training, storedForBackward: stored.bytes, inference: estimate.inference, maxBatch: fit };
+        const json = { backend: backend.name, frozen, training: estimate.training, storedForBackward: stored.bytes, inference: estimate.inference, maxBatch: fit };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
         return;
       }
       const chosen = options.batch === undefined && fit !== null && fit.training > 0 ? ' (the largest that fits the budget for training)' : '';
-      const heading = `${compiled.origin}: batch ${batch}${chosen}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}; ${backend.description}`;
+      const heading = `${compiled.origin}: batch ${batch}${chosen}, ${estimateOptions.dtype}, ${estimateOptions.optimizer}${estimateOptions.augment ? ', augmented' : ''}${frozen.length > 0 ? `, ${frozen.length} layers frozen` : ''}; ${backend.description}`;
       process.stdout.write(render(heading, estimate, stored, budget, fit));
     });
 }

@@ -156,11 +156,11 @@ export function batchedShapes(step: ForwardStep, batch: number): BatchedShapes {
 
 /** What a step's forward allocates for `batch` images, in order (see `Op.forwardMemory`). */
 export function forwardAllocations(step: ForwardStep, batch: number, training: boolean): KernelUse[] {
-  return step.op.forwardMemory(batchedShapes(step, batch), step.layer.attrs, training);
+  return step.op.forwardMemory(batchedShapes(step, batch), step.layer.attrs, training, step.frozen);
 }
 
 /** What a backward step allocates for `batch` images, in order (see `Op.backwardMemory`). */
 export function backwardAllocations(schedule: Schedule, step: BackwardStep, batch: number): KernelUse[] {
   const forward = schedule.forward[step.step] as ForwardStep;
-  return forward.op.backwardMemory(batchedShapes(forward, batch), forward.layer.attrs, step.wanted);
+  return forward.op.backwardMemory(batchedShapes(forward, batch), forward.layer.attrs, step.wanted, forward.frozen);
 }

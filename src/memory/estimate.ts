@@ -45,6 +45,11 @@ export interface EstimateOptions {
   workspace?: WorkspaceModel;
   /** The fused kernels that backend has. Default: none (the reference backend). */
   fusions?: Fusions;
+  /**
+   * Layers frozen for fine-tuning (`Net`'s `frozen`): no weight gradients, no optimizer state, and
+   * their BN runs on its running statistics. Default: none.
+   */
+  frozen?: Iterable<string>;
 }
 
 /** A training step's memory at its peak, by what holds it. */
@@ -97,24 +102,25 @@ interface Plan {
   workspace: WorkspaceModel;
 }
 
-function plan(spec: NetSpec, options: Pick<EstimateOptions, 'workspace' | 'fusions'>): Plan {
+function plan(spec: NetSpec, options: Pick<EstimateOptions, 'workspace' | 'fusions' | 'frozen'>): Plan {
   const graph = buildGraph(spec);
   const fusions = options.fusions ?? { conv2dRelu: false };
+  const frozen = new Set(options.frozen ?? []);
   return {
     graph,
-    training: buildSchedule(graph, { training: true, fusions }),
-    inference: buildSchedule(graph, { training: false, fusions }),
+    training: buildSchedule(graph, { training: true, fusions, frozen }),
+    inference: buildSchedule(graph, { training: false, fusions, frozen }),
     workspace: options.workspace ?? referenceWorkspace,
   };
 }
 
-/** Every parameter and buffer, in layer order, as `Net` creates them; returns the trainable values. */
-function allocParams(run: ScheduleReplay, graph: Graph): number {
+/** Every parameter and buffer, in layer order, as `Net` creates them; returns the values the optimizer updates (trainable, in no frozen layer). */
+function allocParams(run: ScheduleReplay, graph: Graph, frozen: ReadonlySet<string> = new Set()): number {
   let trainable = 0;
   for (const node of graph.nodes) {
     for (const p of node.params) {
       run.tensor('params', sizeOf(p.shape));
-      if (p.trainable) trainable += sizeOf(p.shape);
+      if (p.trainable && !frozen.has(node.spec.name)) trainable += sizeOf(p.shape);
     }
   }
   return trainable;
@@ -127,7 +133,8 @@ function allocParams(run: ScheduleReplay, graph: Graph): number {
  */
 function simulateTraining(plan: Plan, run: ScheduleReplay, copies: number, augment: boolean): void {
   const graph = plan.graph;
-  const trainable = allocParams(run, graph);
+  const frozen = new Set(plan.training.forward.filter((step) => step.frozen).map((step) => step.layer.spec.name));
+  const trainable = allocParams(run, graph, frozen);
   for (let c = 0; c < copies; c++) run.tensor('optimizerState', trainable);
   // `batches` shifts and flips in place through one float64 image of scratch.
   if (augment) run.ledger.alloc('data', sizeOf(graph.spec.input), AUGMENT_BYTES);

@@ -19,6 +19,8 @@ export interface MeasureOptions {
   backend?: Backend;
   /** Training steps to run, default 1; later steps start with the previous step's gradients freed. */
   steps?: number;
+  /** Layers frozen for fine-tuning (`Net`'s `frozen`). Default: none. */
+  frozen?: Iterable<string>;
 }
 
 /**
@@ -35,7 +37,7 @@ function peakOf(backend: Backend, run: () => void): number {
 }
 
 function build(spec: NetSpec, options: MeasureOptions, backend: Backend): Net {
-  return new Net(spec, { backend, ...(options.dtype && { dtype: options.dtype }) });
+  return new Net(spec, { backend, ...(options.dtype && { dtype: options.dtype }), ...(options.frozen !== undefined && { frozen: options.frozen }) });
 }
 
 /**

@@ -79,6 +79,8 @@ export class ScheduleReplay {
     const saved = schedule.forward.map((step) => {
       const returned = this.calls(step, forwardAllocations(step, this.batch, schedule.training));
       values[step.output] = returned.output[0] ?? null;
+      // Scratch an op makes itself (a dilated conv's dense filters) is freed once its forward is done.
+      returned.temporary.forEach((id) => this.free(id));
       if (!schedule.training) returned.saved.forEach((id) => this.free(id));
       for (const j of step.frees) {
         this.free(values[j] as BufferId);

@@ -1,3 +1,5 @@
+import { dilatedExtent } from '../ops/dilation.js';
+import { adaptiveWindow } from '../ops/window.js';
 import type { ParamSpec } from '../ops/op.js';
 import { ShapeError, SizingError } from '../ops/errors.js';
 import { NetError } from '../graph/errors.js';
@@ -100,8 +102,17 @@ function nextField(node: NodeSpec, inputs: readonly Shape[], fields: readonly Re
   switch (node.op) {
     case 'conv':
     case 'maxpool':
+      return grow(dilatedExtent(node.attrs), node.attrs.stride);
     case 'avgpool':
       return grow(node.attrs.kernel, node.attrs.stride);
+    case 'adaptiveavgpool': {
+      // The widest window, and the windows' average step.
+      const x = inputs[0] as Shape;
+      const widest = (size: number, out: number): number => Math.max(...Array.from({ length: out }, (_, i) => adaptiveWindow(i, size, out)).map(([a, b]) => b - a));
+      const [h, w] = [x[1] as number, x[2] as number];
+      const [oh, ow] = node.attrs.output;
+      return grow([widest(h, oh), widest(w, ow)], [Math.max(1, Math.floor(h / oh)), Math.max(1, Math.floor(w / ow))]);
+    }
     case 'globalavgpool':
     case 'fc': {
       const x = inputs[0] as Shape;

@@ -125,8 +125,10 @@ export function lex(source: string): Token[] {
       if (!Number.isFinite(value)) fail(pos, `the number ${match[0].slice(0, 20)}... is too large`);
       push('number', pos, pos + match[0].length, match[0], value);
       pos += match[0].length;
-      // `3x3`, `224x224x3`, `32x32xC`: an `x` glued after a number separates dimensions.
-      if (source[pos] === 'x' && IDENT_PART.test(source[pos + 1] ?? '')) {
+      // `3x3`, `224x224x3`, `32x32xC`: an `x` glued after a number separates dimensions (and list
+      // values, which may be negative: `shift=-0.03x-0.088`).
+      const negative = source[pos + 1] === '-' && /\d/.test(source[pos + 2] ?? '');
+      if (source[pos] === 'x' && (IDENT_PART.test(source[pos + 1] ?? '') || negative)) {
         push('x', pos, pos + 1);
         pos++;
       }

@@ -199,9 +199,19 @@ class Parser {
       this.next();
       return { name: start.text, value: null, loc: this.span(start) };
     }
-    const value = [this.num('an attribute value')];
-    if (this.accept('x')) value.push(this.num('a number after x'));
+    // `p=1x0` is a pair, `scale=0.458x0.448x0.45` a list (AFFINE's); a number may be negative (`shift=-0.03`).
+    const value = [this.signedNum('an attribute value')];
+    while (this.accept('x')) value.push(this.signedNum('a number after x'));
     return { name, value, loc: this.span(start) };
+  }
+
+  /** A number, a variable, or `-` and a number. */
+  private signedNum(expected: string): Num {
+    const minus = this.peek();
+    if (minus.kind !== 'minus' || this.peek(1).kind !== 'number') return this.num(expected);
+    this.next();
+    const number = this.next();
+    return { kind: 'num', value: -number.value, loc: { ...minus.loc, end: number.loc.end } };
   }
 
   private num(expected: string): Num {

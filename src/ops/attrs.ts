@@ -15,10 +15,22 @@ export interface Conv2dAttrs extends WindowAttrs {
   groups: number;
   /** Whether each filter has a bias (O). */
   bias: boolean;
+  /**
+   * Spacing of the filter's taps [DH, DW] (a dilated, "atrous" conv); absent or 1 for an ordinary one.
+   * A dilated filter spans (F - 1) * D + 1 pixels. NOTE: the backends' kernels never see it: the op
+   * runs a dilated conv as a dense one with zeros between the taps (ops/dilation.ts).
+   */
+  dilation?: readonly [number, number];
 }
 
 /** POOL (max): the largest value in each kernel[0] x kernel[1] window; padding never wins. */
-export type PoolAttrs = WindowAttrs;
+export interface PoolAttrs extends WindowAttrs {
+  /**
+   * Spacing of the window's taps [DH, DW] (PyTorch's MaxPool2d dilation); absent or 1 for an ordinary
+   * pool. Only the optional `maxPool2dDilated` kernel sees a dilation other than 1.
+   */
+  dilation?: readonly [number, number];
+}
 
 /**
  * POOL (average). `countIncludePad` divides by the whole window, padding included (PyTorch's
@@ -43,4 +55,14 @@ export interface LrnAttrs {
   beta: number;
   /** Additive constant (AlexNet: 2; PyTorch's default 1). */
   k: number;
+}
+
+/**
+ * Adaptive average pooling to a fixed `output` grid [OH, OW], as PyTorch's AdaptiveAvgPool2d: window
+ * i along an axis of size H covers [floor(i*H/OH), ceil((i+1)*H/OH)), so windows may differ in size
+ * and overlap (torchvision GoogLeNet's auxiliary heads pool 14x14 to 4x4 at 0, 3, 7, 10).
+ */
+export interface AdaptiveAvgPoolAttrs {
+  /** The output grid [OH, OW]. */
+  output: readonly [number, number];
 }

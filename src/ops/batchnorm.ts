@@ -74,16 +74,18 @@ export const batchNorm: Op<BatchNormAttrs, Saved> = {
     saved?.invStd.dispose();
   },
 
-  // Training saves the batch mean and 1/std, one value per channel each.
-  forwardMemory(shapes, _attrs, training) {
-    if (!training) return outputFrom('batchNormInfer', shapes);
+  // Training saves the batch mean and 1/std, one value per channel each; frozen, it runs as in inference.
+  forwardMemory(shapes, _attrs, training, frozen = false) {
+    if (!training || frozen) return outputFrom('batchNormInfer', shapes);
     const channels = shapes.output[1] as number;
     return [calls('batchNormTrain', buffer('output', sizeOf(shapes.output)), buffer('saved', channels), buffer('saved', channels))];
   },
 
-  backwardMemory({ inputs }) {
+  backwardMemory({ inputs }, _attrs, _wanted, frozen = false) {
     const x = inputs[0] as Shape;
     const channels = x[1] as number;
+    // Frozen: a zero mean and shift (one tensor), then dx from `batchNormInfer` (frozenInputGrad).
+    if (frozen) return [calls(null, buffer('temporary', channels)), calls('batchNormInfer', inputGrad(0, sizeOf(x)))];
     return [calls('batchNormGrad', inputGrad(0, sizeOf(x)), buffer('paramGrad', channels), buffer('paramGrad', channels))];
   },
 };

@@ -1,4 +1,5 @@
-import { buffer, calls, inputGrad, outputFrom, param, type KernelUse, type Op } from './op.js';
+import { buffer, calls, inputGrad, outputFrom, param, type BackwardResult, type ForwardContext, type KernelUse, type Op } from './op.js';
+import { denseAttrs, denseWeightValues, dilatedExtent, gatherWeight, isDilated, spreadWeight, withDenseWeight } from './dilation.js';
 import { ShapeError } from './errors.js';
 import { windowOutput } from './window.js';
 import type { Conv2dAttrs } from './attrs.js';
@@ -30,7 +31,7 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
 
   outputShape(inputs, attrs) {
     const [, h, w] = checkedInput(inputs, attrs);
-    const [fh, fw] = attrs.kernel;
+    const [fh, fw] = dilatedExtent(attrs);
     const [sh, sw] = attrs.stride;
     const [ph, pw] = attrs.padding;
     return [
@@ -59,11 +60,15 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
   forward(ctx, [x], params, attrs) {
     const input = x as Tensor;
     const weight = params['weight'] as Tensor;
-    const y = ctx.backend.conv2d(input, weight, params['bias'] ?? null, attrs);
+    if (!isDilated(attrs)) return { output: ctx.backend.conv2d(input, weight, params['bias'] ?? null, attrs), saved: { x: input } };
+    const dense = spreadWeight(weight, attrs, ctx.backend.allocator);
+    const y = ctx.backend.conv2d(input, dense, params['bias'] ?? null, denseAttrs(attrs));
+    dense.dispose();
     return { output: y, saved: { x: input } };
   },
 
   backward(ctx, { x }, dy, params, attrs, inputGradWanted) {
+    if (isDilated(attrs)) return dilatedBackward(ctx, x, dy, params, attrs, inputGradWanted);
     const weight = params['weight'] as Tensor;
     const grads: Record<string, Tensor> = {};
     if (ctx.frozen !== true) {
@@ -76,14 +81,55 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
 
   release() {},
 
-  forwardMemory: (shapes) => outputFrom('conv2d', shapes),
+  forwardMemory: (shapes, attrs) => {
+    const uses = outputFrom('conv2d', shapes);
+    return isDilated(attrs) ? withDenseWeight((shapes.inputs[0] as Shape)[1] as number, attrs, uses) : uses;
+  },
 
-  // dweight, dbias, then dx unless unwanted: the order of `backward`.
-  backwardMemory({ inputs }, attrs, inputGradWanted) {
-    const [, c] = inputs[0] as Shape;
-    const uses: KernelUse[] = [calls('conv2dGradWeight', buffer('paramGrad', attrs.outChannels * ((c as number) / attrs.groups) * attrs.kernel[0] * attrs.kernel[1]))];
-    if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outChannels)));
-    if (inputGradWanted[0] !== false) uses.push(calls('conv2dGradInput', inputGrad(0, sizeOf(inputs[0] as Shape))));
+  // dweight, dbias (none when frozen), then dx unless unwanted: the order of `backward`.
+  backwardMemory({ inputs }, attrs, inputGradWanted, frozen = false) {
+    const c = (inputs[0] as Shape)[1] as number;
+    const weightValues = attrs.outChannels * (c / attrs.groups) * attrs.kernel[0] * attrs.kernel[1];
+    const uses: KernelUse[] = [];
+    const dilated = isDilated(attrs);
+    if (!frozen) {
+      // A dilated conv's weight gradient is the dense one's at the real taps.
+      if (dilated) uses.push({ kernel: 'conv2dGradWeight', attrs: denseAttrs(attrs), buffers: [buffer('temporary', denseWeightValues(c, attrs))] });
+      uses.push(calls(dilated ? null : 'conv2dGradWeight', buffer('paramGrad', weightValues)));
+      if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outChannels)));
+    }
+    if (inputGradWanted[0] !== false) {
+      if (dilated) uses.push(calls(null, buffer('temporary', denseWeightValues(c, attrs))));
+      uses.push({ kernel: 'conv2dGradInput', ...(dilated && { attrs: denseAttrs(attrs) }), buffers: [inputGrad(0, sizeOf(inputs[0] as Shape))] });
+    }
     return uses;
   },
 };
+
+/** A dilated conv's backward through the dense one (see dilation.ts); the dense tensors are freed before it returns. */
+function dilatedBackward(
+  ctx: ForwardContext,
+  x: Tensor,
+  dy: Tensor,
+  params: Readonly<Record<string, Tensor>>,
+  attrs: Conv2dAttrs,
+  inputGradWanted: readonly boolean[] | undefined,
+): BackwardResult {
+  const dense = denseAttrs(attrs);
+  const temporaries: Tensor[] = [];
+  const grads: Record<string, Tensor> = {};
+  if (ctx.frozen !== true) {
+    const denseGrad = ctx.backend.conv2dGradWeight(dy, x, dense);
+    temporaries.push(denseGrad);
+    grads['weight'] = gatherWeight(denseGrad, attrs, ctx.backend.allocator);
+    if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
+  }
+  let dx: Tensor | null = null;
+  if (inputGradWanted?.[0] !== false) {
+    const denseWeight = spreadWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator);
+    temporaries.push(denseWeight);
+    dx = ctx.backend.conv2dGradInput(dy, denseWeight, x.shape, dense);
+  }
+  temporaries.forEach((t) => t.dispose());
+  return { inputs: [dx], params: grads };
+}

@@ -1,5 +1,6 @@
 import { buffer, calls, outputFrom, type Op } from './op.js';
 import { conv2d, type Conv2dAttrs } from './conv2d.js';
+import { denseAttrs, isDilated, spreadWeight, withDenseWeight } from './dilation.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -24,7 +25,10 @@ export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
     const fused = ctx.backend.conv2dRelu;
     if (fused === undefined) throw new Error(`conv+relu: the ${ctx.backend.name} backend has no conv2dRelu kernel`);
     const input = x as Tensor;
-    const y = fused(input, params['weight'] as Tensor, params['bias'] ?? null, attrs);
+    // A dilated conv runs as a dense one (dilation.ts).
+    const dense = isDilated(attrs) ? spreadWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator) : null;
+    const y = dense === null ? fused(input, params['weight'] as Tensor, params['bias'] ?? null, attrs) : fused(input, dense, params['bias'] ?? null, denseAttrs(attrs));
+    dense?.dispose();
     return { output: y, saved: { x: input, y } };
   },
 
@@ -38,11 +42,14 @@ export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
 
   release() {},
 
-  forwardMemory: (shapes) => outputFrom('conv2dRelu', shapes),
+  forwardMemory: (shapes, attrs) => {
+    const uses = outputFrom('conv2dRelu', shapes);
+    return isDilated(attrs) ? withDenseWeight((shapes.inputs[0] as number[])[1] as number, attrs, uses) : uses;
+  },
 
   // dz, the conv's gradients, and dz freed before backward returns.
-  backwardMemory: (shapes, attrs, inputGradWanted) => [
+  backwardMemory: (shapes, attrs, inputGradWanted, frozen) => [
     calls('reluGrad', buffer('temporary', sizeOf(shapes.output))),
-    ...conv2d.backwardMemory(shapes, attrs, inputGradWanted),
+    ...conv2d.backwardMemory(shapes, attrs, inputGradWanted, frozen),
   ],
 };

@@ -15,6 +15,7 @@ import { softmax, type SoftmaxAttrs } from './softmax.js';
 import { affine, type AffineAttrs } from './affine.js';
 import { leakyRelu, type LeakyReluAttrs } from './leakyrelu.js';
 import { pad, type PadAttrs } from './pad.js';
+import { adaptiveAvgPool2d, type AdaptiveAvgPoolAttrs } from './adaptiveavgpool.js';
 
 /** Every layer type, by the name a net spec uses, with the attributes it takes. */
 export interface OpAttrs {
@@ -48,6 +49,8 @@ export interface OpAttrs {
   affine: AffineAttrs;
   /** LEAKYRELU: x where x >= 0, alpha * x elsewhere. */
   leakyrelu: LeakyReluAttrs;
+  /** ADAPTIVEPOOL: average pooling to a fixed grid, (N, C, H, W) -> (N, C, OH, OW), PyTorch's adaptive windows. */
+  adaptiveavgpool: AdaptiveAvgPoolAttrs;
   /** PAD: constant padding of each image's planes, (N, C, H, W) -> (N, C, H + top + bottom, W + left + right). */
   pad: PadAttrs;
 }
@@ -73,7 +76,8 @@ export const ops: { [K in OpType]: Op<OpAttrs[K], unknown> } = {
   affine,
   leakyrelu: leakyRelu,
   pad,
+  adaptiveavgpool: adaptiveAvgPool2d,
 };
 
 export type { Op } from './op.js';
-export type { Conv2dAttrs, PoolAttrs, AvgPoolAttrs, LinearAttrs, BatchNormAttrs, DropoutAttrs, LrnAttrs, AffineAttrs, LeakyReluAttrs, PadAttrs };
+export type { Conv2dAttrs, PoolAttrs, AvgPoolAttrs, LinearAttrs, BatchNormAttrs, DropoutAttrs, LrnAttrs, AffineAttrs, LeakyReluAttrs, PadAttrs, AdaptiveAvgPoolAttrs };

@@ -68,12 +68,13 @@ export const linear: Op<LinearAttrs, Saved> = {
 
   forwardMemory: (shapes) => outputFrom('linear', shapes),
 
-  // dweight, dbias, dx: the order of `backward`; the reshapes are views.
-  backwardMemory({ inputs }, attrs) {
+  // dweight, dbias (none when frozen), dx: the order of `backward`; the reshapes are views.
+  backwardMemory({ inputs }, attrs, _wanted, frozen = false) {
     const x = inputs[0] as Shape;
     const k = sizeOf(x.slice(1));
-    const uses: KernelUse[] = [calls('linearGradWeight', buffer('paramGrad', attrs.outFeatures * k))];
-    if (attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outFeatures)));
+    const uses: KernelUse[] = [];
+    if (!frozen) uses.push(calls('linearGradWeight', buffer('paramGrad', attrs.outFeatures * k)));
+    if (!frozen && attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outFeatures)));
     uses.push(calls('linearGradInput', inputGrad(0, sizeOf(x))));
     return uses;
   },

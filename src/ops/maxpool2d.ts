@@ -5,6 +5,13 @@ import type { PoolAttrs } from './attrs.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { MemoryTracker } from '../memory/tracker.js';
+import { dilatedExtent } from './dilation.js';
+import { kernelOf } from '../backends/fallback.js';
+
+/** Whether a max pool's window is dilated. */
+function isDilatedPool(attrs: PoolAttrs): boolean {
+  return attrs.dilation !== undefined && (attrs.dilation[0] !== 1 || attrs.dilation[1] !== 1);
+}
 
 export type { PoolAttrs };
 
@@ -15,8 +22,8 @@ interface Saved {
   tracker: MemoryTracker;
 }
 
-/** The pooled [C, OH, OW] volume of a [C, H, W] input; shared by max and average pooling. */
-export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowAttrs): Shape {
+/** The pooled [C, OH, OW] volume of a [C, H, W] input; shared by max and average pooling (a max pool's window may be dilated). */
+export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowAttrs & { dilation?: readonly [number, number] }): Shape {
   const x = inputs[0];
   if (inputs.length !== 1 || x === undefined || x.length !== 3) {
     throw new ShapeError(op, 'expects one [C, H, W] volume', inputs);
@@ -26,10 +33,11 @@ export function pooledShape(op: string, inputs: readonly Shape[], attrs: WindowA
   if (attrs.padding[0] * 2 > fh || attrs.padding[1] * 2 > fw) {
     throw new ShapeError(op, `padding ${attrs.padding.join('x')} must be at most half of the ${fh}x${fw} window`, inputs);
   }
+  const [eh, ew] = dilatedExtent(attrs);
   return [
     c,
-    windowOutput(op, 'height', h, fh, attrs.stride[0], attrs.padding[0], attrs.rounding),
-    windowOutput(op, 'width', w, fw, attrs.stride[1], attrs.padding[1], attrs.rounding),
+    windowOutput(op, 'height', h, eh, attrs.stride[0], attrs.padding[0], attrs.rounding),
+    windowOutput(op, 'width', w, ew, attrs.stride[1], attrs.padding[1], attrs.rounding),
   ];
 }
 
@@ -44,7 +52,9 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
 
   forward(ctx, [x], _params, attrs) {
     const input = x as Tensor;
-    const { y, argmax } = ctx.backend.maxPool2d(input, attrs);
+    // A dilated window runs on the optional kernel (the reference one where a backend has none); its
+    // argmax, like the others', is a position in the plane, so backward is the same.
+    const { y, argmax } = isDilatedPool(attrs) ? kernelOf(ctx.backend, 'maxPool2dDilated')(input, attrs) : ctx.backend.maxPool2d(input, attrs);
     // The indices are not a Tensor, so the op counts them in the backend's tracker itself.
     const tracker = ctx.backend.allocator.tracker;
     tracker.allocated(argmax.byteLength);
@@ -60,8 +70,8 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   },
 
   // The output, then the indices the op counts once the kernel has returned (in inference too).
-  forwardMemory: (shapes) => [
-    calls('maxPool2d', buffer('output', sizeOf(shapes.output))),
+  forwardMemory: (shapes, attrs) => [
+    calls(isDilatedPool(attrs) ? 'maxPool2dDilated' : 'maxPool2d', buffer('output', sizeOf(shapes.output))),
     calls(null, { role: 'saved', values: sizeOf(shapes.output), bytesPerValue: Int32Array.BYTES_PER_ELEMENT }),
   ],
   backwardMemory: (shapes) => inputGradFrom('maxPool2dGrad', shapes),

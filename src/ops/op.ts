@@ -95,11 +95,15 @@ export interface Op<A, S = unknown> {
   release(saved: S): void;
   /**
    * What `forward` allocates, in order, as kernel calls and the buffers they return: the output, and
-   * in training what it saves for backward. The step schedule replays this for the memory estimate.
+   * in training what it saves for backward (`frozen` as `ForwardContext.frozen`). The step schedule
+   * replays this for the memory estimate.
    */
-  forwardMemory(shapes: BatchedShapes, attrs: A, training: boolean): KernelUse[];
-  /** What `backward` allocates, in order, for the same `inputGradWanted` backward gets. */
-  backwardMemory(shapes: BatchedShapes, attrs: A, inputGradWanted: readonly boolean[]): KernelUse[];
+  forwardMemory(shapes: BatchedShapes, attrs: A, training: boolean, frozen?: boolean): KernelUse[];
+  /**
+   * What `backward` allocates, in order, for the same `inputGradWanted` backward gets; `frozen` as
+   * `ForwardContext.frozen` (no parameter gradients).
+   */
+  backwardMemory(shapes: BatchedShapes, attrs: A, inputGradWanted: readonly boolean[], frozen?: boolean): KernelUse[];
 }
 
 /** Every kernel of the Backend contract, by method name. */

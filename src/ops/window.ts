@@ -40,3 +40,8 @@ export function windowOutput(
   }
   return Math.floor(span / stride) + 1;
 }
+
+/** Window `i` of `out` adaptive windows over `size` values: [floor(i*size/out), ceil((i+1)*size/out)), PyTorch's rule. */
+export function adaptiveWindow(i: number, size: number, out: number): [number, number] {
+  return [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)];
+}

@@ -70,6 +70,34 @@ test('finetune --freeze none trains every weight; a zoo-style spec takes --weigh
   assert.ok(existsSync(out));
 });
 
+test('finetune --from an ONNX model: its graph as notation, a new head, the backbone frozen', async () => {
+  const onnx = path.join(dir, 'two.onnx');
+  const exported = convstack('export', pretrained, '--onnx', onnx);
+  assert.equal(exported.status, 0, exported.stderr);
+  const out = path.join(dir, 'from_onnx.safetensors');
+  const run = convstack('finetune', '--from', onnx, '--data', `folder:${path.join(dir, 'three')}`, '--epochs', '1', '--batch', '8', '--backend', 'reference', '--out', out, '--json');
+  assert.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { parameters: { trained: number; frozen: number }; frozen: string[]; head: string };
+  // The notation names the layers: conv1 (4*9 + 4 = 40, frozen) and the new head fc1 (3*256 + 3 = 771).
+  assert.deepEqual([summary.head, summary.frozen, summary.parameters], ['fc1', ['conv1'], { trained: 771, frozen: 40 }]);
+  const before = await readSafetensors(pretrained);
+  const after = await readSafetensors(out);
+  assert.deepEqual(after.tensors.get('conv1.weight')?.data, before.tensors.get('c.weight')?.data);
+  assert.deepEqual(after.tensors.get('fc1.weight')?.shape, [3, 256]);
+  assert.equal(after.metadata['architecture'], 'INPUT[16x16x1]\n-> CONV3-4\n-> RELU\n-> POOL2\n-> FC-3');
+});
+
+test("finetune a zoo net from PyTorch's .pth weights (a state_dict as torch.save writes it)", () => {
+  const out = path.join(dir, 'from_pth.safetensors');
+  const weights = new URL('../fixtures/pth/lenet5.pth', import.meta.url).pathname;
+  const run = convstack('finetune', '--from', 'lenet5', '--weights', weights, '--data', `folder:${path.join(dir, 'three')}`, '--epochs', '1', '--batch', '8', '--backend', 'reference', '--out', out, '--json');
+  assert.equal(run.status, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { parameters: { trained: number; frozen: number }; head: string };
+  // LeNet-5's classifier 'output' (84 -> 3, 255 weights) is new; c1, c3, c5 and f6 (61,706 - 850 = 60,856) are frozen.
+  assert.deepEqual([summary.head, summary.parameters], ['output', { trained: 255, frozen: 60_856 }]);
+  assert.ok(existsSync(out));
+});
+
 test('finetune refuses bad requests with a clear error, exit 1 and no file', () => {
   const out = path.join(dir, 'bad.safetensors');
   const data = ['--data', `folder:${path.join(dir, 'three')}`, '--backend', 'reference', '--out', out];

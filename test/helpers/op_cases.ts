@@ -73,6 +73,14 @@ export const OP_CASES: OpCase[] = [
   { name: 'pad, asymmetric', op: 'pad', attrs: { top: 0, left: 1, bottom: 2, right: 1, value: 0, forMax: false }, inputs: [[2, 3, 3, 4]] },
   { name: 'affine, volume', op: 'affine', attrs: {}, inputs: [[2, 3, 2, 3]] },
   { name: 'affine, vector', op: 'affine', attrs: {}, inputs: [[3, 4]] },
+  { name: 'conv 3x3, dilation 2, padding 2 (a dense 5x5 with zeros between the taps)', op: 'conv', attrs: { ...conv(3, [3, 3], [1, 1], [2, 2]), dilation: [2, 2] }, inputs: [[2, 2, 7, 8]] },
+  { name: 'conv 3x2, dilation 3x2, stride 2x1, groups 2', op: 'conv', attrs: { ...conv(4, [3, 2], [2, 1], [1, 0], 2), dilation: [3, 2] }, inputs: [[2, 4, 9, 7]] },
+  { name: 'maxpool 3x3, dilation 2, stride 2, padding 1, ceil', op: 'maxpool', attrs: { ...pool([3, 3], [2, 2], [1, 1], 'ceil'), dilation: [2, 2] }, inputs: [[1, 2, 9, 10]], values: 'distinct' },
+  { name: 'softmax over the channels of a volume', op: 'softmax', attrs: { axis: 0 }, inputs: [[2, 4, 3, 2]] },
+  { name: 'softmax over the rows of a volume', op: 'softmax', attrs: { axis: 1 }, inputs: [[2, 2, 3, 4]] },
+  { name: 'adaptive average pool 14x14 to 4x4', op: 'adaptiveavgpool', attrs: { output: [4, 4] }, inputs: [[1, 2, 14, 14]] },
+  { name: 'adaptive average pool 5x3 to 4x4 (overlapping and repeated windows)', op: 'adaptiveavgpool', attrs: { output: [4, 4] }, inputs: [[2, 2, 5, 3]] },
+  { name: 'affine, values written', op: 'affine', attrs: { scale: [0.458, 0.448, 0.45], shift: [-0.03, -0.088, -0.188] }, inputs: [[2, 3, 2, 3]] },
   { name: 'leakyrelu 0.1', op: 'leakyrelu', attrs: { alpha: 0.1 }, inputs: [[2, 3, 4, 4]], values: 'distinct' },
 ];
 

@@ -18,6 +18,12 @@ function resnet18At32(): NetSpec {
 const CASES: [string, NetSpec][] = [
   ['a spec with BN, a pool and an FC on a volume', toNetSpec('INPUT[12x12x3] -> conv1: CONV3-4 -> bn: BN -> RELU -> POOL2 -> FC-5')],
   ['resnet18 at 32x32', resnet18At32()],
+  [
+    'a spec of every keyword ONNX carries',
+    toNetSpec(`INPUT[16x16x3] -> AFFINE(scale=0.458x0.448x0.45, shift=-0.03x-0.088x-0.188) -> c1: CONV3-6(d=2, floor) -> bn: BN(eps=0.001, momentum=0.2) -> LEAKYRELU(0.1) -> LRN(size=3)
+      -> POOL3(s=2, p=1, ceil) -> POOL2(s=1, d=2) -> CONCAT[CONV1-4(bias=no) | [PAD(t=0, l=1, b=1, r=0) -> AVGPOOL2(s=1, countpad=1)]]
+      -> RES[CONV3-10 -> RELU] -> SOFTMAX(over=c) -> DROPOUT(0.3) -> FC-7 -> SOFTMAX`),
+  ],
 ];
 
 for (const [what, spec] of CASES) {
@@ -33,11 +39,10 @@ for (const [what, spec] of CASES) {
     assertClose(imported.forward(x), net.forward(x), what, 1e-6);
   });
 
-  // NOTE: known differences, on the import side: ONNX has no 'exact' rounding (POOL2 comes back
-  // POOL2(floor)), its float attributes are float32 (BN's eps 1e-5 comes back 9.99999974e-6, its
-  // momentum 1 - 0.9 as 0.09999999999999998), an FC on a volume comes back as FLATTEN -> FC, and
-  // nested names come back with '_' for '.' (layer1_0_conv1).
-  test(`round trip of ${what}: the same notation and weight names, layer by layer`, { todo: 'the importer to keep exact rounding, float32 attributes, FC on a volume and dotted names (see NOTE)' }, () => {
+  // ONNX has no 'exact' rounding and its floats are float32: the export writes each layer's notation
+  // in its last node's doc_string, which the import keeps where it computes the same function; an FC
+  // on a volume (exported as Flatten -> Gemm) comes back as one FC, and dotted names stay dotted.
+  test(`round trip of ${what}: the same notation and weight names, layer by layer`, () => {
     const net = new Net(spec, { seed: 3 });
     const back = importOnnx(exportOnnx(net));
     assert.deepEqual([...back.weights.keys()], [...net.params.keys()]);

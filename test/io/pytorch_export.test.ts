@@ -39,12 +39,18 @@ const EVERY_LAYER = [
   '-> LRN -> AVGPOOL2(p=1, countpad=0, floor) -> CONCAT[CONV1-4 -> RELU | CONV3-4 -> RELU] -> PAD(t=1, l=1, b=1, r=1, value=0.5) -> AVGPOOL3(s=1) -> GAP -> FLATTEN -> DROPOUT(0) -> FC-5 -> SOFTMAX',
 ].join(' ');
 
+// The keywords the ONNX importer added: AFFINE with written values, dilated CONV and POOL (a ceil
+// one too), adaptive average pooling with uneven windows, a softmax over the channels of a volume.
+const IMPORTED_LAYERS =
+  'INPUT[12x12x3] -> AFFINE(scale=0.5x2x-1, shift=0.1x-0.2x0.3) -> CONV3-4(d=2, p=2) -> RELU -> POOL3(s=1, d=2) -> CONV3-5(d=2, s=2, ceil) -> ADAPTIVEPOOL-3 -> SOFTMAX(over=c) -> FC-4';
+
 // NOTE: GoogLeNet runs on the wasm backend (0.7 s against 12 s on the reference one), whose kernels
 // test/backends holds to the reference backend's; the other nets run on the reference backend.
 const wasm = (await availableBackends().find((entry) => entry.name === 'wasm')?.create()) ?? referenceBackend;
 
 const CASES = [
   { name: 'every layer keyword', source: { spec: toNetSpec(EVERY_LAYER), architecture: EVERY_LAYER }, batch: 2, backend: referenceBackend },
+  { name: 'the imported keywords', source: { spec: toNetSpec(IMPORTED_LAYERS), architecture: IMPORTED_LAYERS }, batch: 2, backend: referenceBackend },
   { name: 'lenet5', ...zooCase('lenet5', (t) => t), batch: 3, backend: referenceBackend },
   { name: 'resnet18 at 1/8 width', ...zooCase('resnet18', narrow, { input: [64, 64, 3], bindings: { CLASSES: 10 } }), batch: 2, backend: referenceBackend },
   { name: 'googlenet_aux', ...zooCase('googlenet_aux', noDropout, { input: [80, 80, 3], bindings: { CLASSES: 10 } }), batch: 4, backend: wasm },

@@ -24,6 +24,21 @@ const NATIVE_2 = NATIVE ? { workspace: nativeWorkspace(2), fusions: NATIVE_FUSIO
 const DEFAULT_2 = DEFAULT_BACKEND === 'native' && NATIVE_2 !== null ? NATIVE_2 : WASM_2;
 
 describe('convstack memory', () => {
+  it('--freeze backbone follows a fine-tune: the frozen layers get no gradients and no optimizer state', () => {
+    const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--freeze', 'backbone', '--json', '--backend', 'reference');
+    assert.equal(result.status, 0, result.stderr);
+    const printed = JSON.parse(result.stdout) as { frozen: string[]; training: { optimizerState: number; paramGradients: number } };
+    assert.deepEqual(printed.frozen, ['c1', 'c3', 'c5', 'f6']);
+    // Adam's two moments of the classifier alone, FC-10 on 84 values: 2 * 850 * 4 bytes.
+    assert.equal(printed.training.optimizerState, 2 * 850 * 4);
+    assert.deepEqual(printed.training, estimateMemory(zooSpec('lenet5'), { batch: 8, optimizer: 'adam', frozen: ['c1', 'c3', 'c5', 'f6'] }).training);
+    const text = convstack('memory', 'lenet5', '--batch', '8', '--freeze', 'c1,c3', '--backend', 'reference');
+    assert.match(text.stdout, /batch 8, float32, sgd, 2 layers frozen;/);
+    const bad = convstack('memory', 'lenet5', '--batch', '8', '--freeze', 'c9');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--freeze: no layer with parameters named 'c9'/);
+  });
+
   it('--json prints issue 5\'s keys, in bytes, with the largest batches for the budget', () => {
     const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--budget', '4MiB', '--json', '--backend', 'reference');
     assert.equal(result.status, 0, result.stderr);
@@ -31,7 +46,7 @@ describe('convstack memory', () => {
     const estimate = estimateMemory(spec, { batch: 8, optimizer: 'adam' });
     const fit = maxBatch(spec, 4 * 1024 ** 2, { optimizer: 'adam' });
     const stored = storedForBackward(spec, { batch: 8 }).bytes;
-    assert.deepEqual(JSON.parse(result.stdout), { backend: 'reference', training: estimate.training, storedForBackward: stored, inference: estimate.inference, maxBatch: fit });
+    assert.deepEqual(JSON.parse(result.stdout), { backend: 'reference', frozen: [], training: estimate.training, storedForBackward: stored, inference: estimate.inference, maxBatch: fit });
     assert.deepEqual(Object.keys(estimate.training), ['activations', 'activationGradients', 'params', 'paramGradients', 'optimizerState', 'data', 'workspace', 'total']);
     assert.deepEqual(Object.keys(estimate.inference), ['activations', 'params', 'workspace', 'total']);
     assert.deepEqual(fit, { training: 52, inference: 94 });

@@ -133,3 +133,27 @@ describe('units', () => {
     assert.throws(() => parseBytes('lots'), /12GiB/);
   });
 });
+
+describe('the estimate of a fine-tune follows the frozen layers', () => {
+  // A backbone of CONV, BN and FC frozen, the classifier trained; a dilated CONV among them (run as a dense one).
+  const FINETUNE = 'INPUT[10x10x3] -> c1: CONV3-6 -> bn1: BN -> RELU -> c2: CONV3-6(d=2) -> RELU -> POOL2 -> f1: FC-12 -> RELU -> head: FC-4';
+  const spec = compile(FINETUNE).spec;
+  for (const frozen of [['c1', 'bn1', 'c2', 'f1'], ['c1', 'bn1'], []]) {
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      it(`frozen [${frozen.join(', ')}], ${optimizer}: training peak equals the tracker's`, () => {
+        const estimate = estimateMemory(spec, { batch: 3, optimizer, frozen });
+        assert.equal(estimate.training.total, measureTrainingPeak(spec, { batch: 3, optimizer, frozen, steps: 2 }));
+      });
+    }
+  }
+
+  it('counts no gradients and no optimizer state for the frozen layers', () => {
+    const all = estimateMemory(spec, { batch: 3, optimizer: 'adam' });
+    const backbone = estimateMemory(spec, { batch: 3, optimizer: 'adam', frozen: ['c1', 'bn1', 'c2', 'f1'] });
+    // The head: FC-4 on 12 values, 4 * 12 + 4.
+    assert.equal(backbone.values.training.optimizerState, 2 * (4 * 12 + 4));
+    assert.ok(backbone.values.training.optimizerState < all.values.training.optimizerState);
+    assert.ok(backbone.training.paramGradients < all.training.paramGradients);
+    assert.equal(backbone.training.params, all.training.params);
+  });
+});

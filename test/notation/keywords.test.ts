@@ -21,6 +21,15 @@ const EXAMPLES: [string, string, string[]][] = [
   ['AFFINE', 'AFFINE', ['Mul', 'Add']],
   ['LEAKYRELU(0.2)', 'LEAKYRELU(0.2)', ['LeakyRelu']],
   ['AVGPOOL3(s=1, p=1, countpad=0)', 'AVGPOOL3(s=1, p=1, countpad=0)', ['AveragePool']],
+  // A dilated conv: its default padding keeps the 5-pixel span's size.
+  ['CONV3-8(d=2)', 'CONV3-8(d=2)', ['Conv']],
+  ['CONV3-8(d=2, p=1)', 'CONV3-8(p=1, d=2)', ['Conv']],
+  ['SOFTMAX(over=c)', 'SOFTMAX(over=c)', ['Softmax']],
+  ['POOL3(s=1, p=1, d=2)', 'POOL3(s=1, p=1, d=2)', ['MaxPool']],
+  ['AFFINE(scale=0.5x2x1x-1, shift=-0.25x0x1e-3x3)', 'AFFINE(scale=0.5x2x1x-1, shift=-0.25x0x0.001x3)', ['Mul', 'Add']],
+  // Even windows are an AveragePool; uneven ones the matrix of window means.
+  ['ADAPTIVEPOOL-4', 'ADAPTIVEPOOL-4', ['AveragePool']],
+  ['ADAPTIVEPOOL-3', 'ADAPTIVEPOOL-3', ['Reshape', 'MatMul', 'Reshape']],
 ];
 
 test('every layer keyword has an entry, and each entry writes back what compiles to the same op and attrs', () => {
@@ -55,4 +64,20 @@ test("a ceil CONV lowers to ONNX's Conv (which has no ceil_mode) with its partia
   assert.deepEqual(lowered?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 2, 2] });
   const floor = toNetSpec('INPUT[8x8x4] -> CONV3-4(s=2, floor)').nodes[0];
   assert.deepEqual(onnxNodes(floor!, [4, 8, 8])[0]?.attrs.find((a) => a.name === 'pads'), { name: 'pads', ints: [1, 1, 1, 1] });
+});
+
+test('SOFTMAX(over=) takes c, h or w; AFFINE one value per channel; ADAPTIVEPOOL its size; CONV a dilation of at least 1', () => {
+  const fails = (text: string, message: RegExp): void => assert.throws(() => toNetSpec(`INPUT[8x8x4] -> ${text}`), message, text);
+  fails('SOFTMAX(over=x)', /'over' takes one of c, h, w/);
+  fails('AFFINE(scale=1x2x3x4)', /AFFINE takes scale= and shift= together/);
+  fails('AFFINE(scale=1x2x3, shift=0x0x0)', /3 values of scale for 4 channels/);
+  fails('ADAPTIVEPOOL', /ADAPTIVEPOOL needs its output size/);
+  fails('CONV3-8(d=0)', /the dilation must be a whole number of at least 1/);
+  fails('CONV3-8(s=1x2x3)', /'s' takes one number or two/);
+  const node = toNetSpec('INPUT[14x14x4] -> CONV3-8(d=2) -> SOFTMAX(over=c) -> ADAPTIVEPOOL-4').nodes;
+  assert.deepEqual(node.map((n) => n.attrs), [
+    { kernel: [3, 3], stride: [1, 1], padding: [2, 2], rounding: 'exact', outChannels: 8, groups: 1, bias: true, dilation: [2, 2] },
+    { axis: 0 },
+    { output: [4, 4] },
+  ]);
 });

@@ -108,7 +108,7 @@ test('syntax errors give the line, the column, a caret under the spot and what w
     ['INPUT -> %', 1, 10, /unexpected character '%'/, '           ^'],
     ['INPUT -> RES[CONV | CONV | CONV]', 1, 10, /RES takes a body and at most one shortcut/, '           ^^^^^^^^^^^^^^^^^^^^^^^'],
     ['INPUT[224x224] -> FC', 1, 1, /INPUT needs height, width and depth/, '  ^^^^^^^^^^^^^^'],
-    ['INPUT -> CONV3-64(stride=2)', 1, 19, /CONV does not take 'stride=2'; it takes s=, p=, k=, groups=, bias=, floor, ceil, exact/, '                    ^^^^^^^^'],
+    ['INPUT -> CONV3-64(stride=2)', 1, 19, /CONV does not take 'stride=2'; it takes s=, p=, k=, d=, groups=, bias=, floor, ceil, exact/, '                    ^^^^^^^^'],
   ];
   for (const [text, line, column, reason, caret] of cases) {
     assert.throws(
@@ -135,7 +135,7 @@ test('parse keeps source locations on the tree', () => {
 test('near misses of keywords say what was meant', () => {
   const cases: [string, number, RegExp][] = [
     ['INPUT -> conv3-16 -> RELU -> FC', 15, /expected '->' or end of input, found '-'; did you mean CONV3-16\?/],
-    ['INPUT -> FC10', 10, /'FC10' is neither a layer \(INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN, PAD, AFFINE, LEAKYRELU\) nor a block; did you mean FC-10\?/],
+    ['INPUT -> FC10', 10, /'FC10' is neither a layer \(INPUT, CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN, PAD, AFFINE, LEAKYRELU, ADAPTIVEPOOL\) nor a block; did you mean FC-10\?/],
     ['INPUT -> [CONV -> RELU]x2 -> FC', 24, /found 'x2'; did you mean \]\*2\?/],
     ['INPUT -> Relu -> FC', 10, /did you mean RELU\?/],
     ['INPUT -> MAXPOOL2 -> FC', 10, /did you mean POOL2\?/],

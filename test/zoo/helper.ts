@@ -42,8 +42,9 @@ export const REDUCED_INPUT: Readonly<Record<string, Input>> = {
   zfnet: [71, 71, 3],
   // 80 leaves 3x3 at inception5 (at 2x2 the 3x3 max pool of branch4 makes all four values equal, and BN zeroes them).
   googlenet: [80, 80, 3],
-  // The auxiliary heads' 5x5/3 pools leave 1x1 at this input: a batch of 4 gives their BN layers 4 values.
+  // The auxiliary heads' adaptive pools take 5x5 to 4x4 at this input (windows 2 wide, one apart).
   googlenet_aux: [80, 80, 3],
+  googlenet_imagenet: [80, 80, 3],
   ...Object.fromEntries(['vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn'].map((name) => [name, [32, 32, 3]])),
   // 64 leaves 2x2 at layer4.
   ...Object.fromEntries(['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'preact_resnet18'].map((name) => [name, [64, 64, 3]])),

@@ -24,6 +24,8 @@ const PARAMS: Record<string, number> = {
   // + aux1 (conv 512*128 + BN 256 = 65,792; fc1 2048*1024+1024 = 2,098,176; fc2 1,025,000)
   // + aux2 (conv 528*128 + 256 = 67,840; fc1, fc2 the same) = 6,379,984 more.
   googlenet_aux: 13_004_888,
+  // transform_input is an AFFINE whose values are written in the text: no parameters.
+  googlenet_imagenet: 6_624_904,
   vgg11: 132_863_336,
   vgg11_bn: 132_868_840,
   vgg13: 133_047_848,

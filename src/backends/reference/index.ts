@@ -9,6 +9,8 @@ import { lrn, lrnGrad } from './lrn.js';
 import { add, mulMask } from './elementwise.js';
 import { concatChannels, splitChannels } from './concat.js';
 import { softmax } from './softmax.js';
+import { adaptiveAvgPool2d, adaptiveAvgPool2dGrad } from './adaptive_pool.js';
+import { maxPool2dDilated } from './pool_dilated.js';
 
 /**
  * Plain TypeScript loops over typed arrays, float32 or float64 alike: the definition of correct that
@@ -28,8 +30,11 @@ export function createReferenceBackend(allocator: Allocator = new HeapAllocator(
     biasGrad: (dy) => biasGrad(a, dy),
     maxPool2d: (x, attrs) => maxPool2d(a, x, attrs),
     maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(a, dy, argmax, xShape),
+    maxPool2dDilated: (x, attrs) => maxPool2dDilated(a, x, attrs),
     avgPool2d: (x, attrs) => avgPool2d(a, x, attrs),
     avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(a, dy, xShape, attrs),
+    adaptiveAvgPool2d: (x, attrs) => adaptiveAvgPool2d(a, x, attrs),
+    adaptiveAvgPool2dGrad: (dy, xShape, attrs) => adaptiveAvgPool2dGrad(a, dy, xShape, attrs),
     linear: (x, weight, bias) => linear(a, x, weight, bias),
     linearGradInput: (dy, weight) => linearGradInput(a, dy, weight),
     linearGradWeight: (dy, x) => linearGradWeight(a, dy, x),

@@ -1,6 +1,5 @@
-import type { AvgPoolAttrs } from '../../ops/avgpool2d.js';
+import type { AvgPoolAttrs, PoolAttrs } from '../../ops/attrs.js';
 import { ShapeError } from '../../ops/errors.js';
-import type { PoolAttrs } from '../../ops/maxpool2d.js';
 import { windowOutput } from '../../ops/window.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor, type Allocator } from '../../tensor/tensor.js';

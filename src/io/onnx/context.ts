@@ -5,6 +5,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { AttributeProto_AttributeType, type AttributeProto, type NodeProto } from './onnx_pb.js';
 import { OnnxError } from './errors.js';
 import { readTensor, type ConstTensor, type ExternalReader } from './tensor.js';
+import { writtenAttrs } from './written.js';
 
 /**
  * What an ONNX value is at import: a tensor known now (folded), the output of a net node (its
@@ -32,6 +33,8 @@ export class ImportContext {
   readonly values = new Map<string, Value>();
   /** The net nodes made so far, in graph order: the imported NetSpec's `nodes`. */
   readonly nodes: NodeSpec[] = [];
+  /** The notation convstack's export wrote for a node (its ONNX doc_string), by net node name, where there was one. */
+  readonly docs = new Map<string, string>();
   /** The imported weights by state_dict name, `<node>.<param>` (`layer1_conv1_Conv.weight`). */
   readonly weights = new Map<string, Tensor>();
   private readonly names = new Set<string>(['input']);
@@ -81,14 +84,20 @@ export class ImportContext {
       return onnx.fail((error as Error).message);
     }
     this.reserve(onnx, Object.values(params).reduce((n, t) => n + t.size, 0));
-    this.nodes.push({ name, op, attrs, inputs: inputs.map((v) => v.node) } as NodeSpec);
+    const kept = onnx.proto.docString === '' ? attrs : writtenAttrs(onnx.proto.docString, op, attrs, shapes, shape);
+    if (onnx.proto.docString !== '') this.docs.set(name, onnx.proto.docString);
+    this.nodes.push({ name, op, attrs: kept, inputs: inputs.map((v) => v.node) } as NodeSpec);
     for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
     return { kind: 'net', node: name, shape };
   }
 
-  /** A state_dict-friendly node name from the ONNX one: `/layer1/conv1/Conv` -> `layer1_conv1_Conv`. */
+  /**
+   * A state_dict-friendly node name from the ONNX one: `/layer1/conv1/Conv` -> `layer1_conv1_Conv`;
+   * a dotted name as convstack writes them (`layer1.0.conv1`) is kept.
+   */
   private uniqueName(onnxName: string): string {
-    const base = onnxName.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
+    const dotted = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/.test(onnxName);
+    const base = dotted ? onnxName : onnxName.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'node';
     let name = base;
     for (let k = 2; this.names.has(name); k++) name = `${base}_${k}`;
     this.names.add(name);

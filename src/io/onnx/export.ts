@@ -1,8 +1,8 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { Net } from '../../net/net.js';
 import { INPUT_NODE } from '../../net/spec.js';
-import { onnxNodes, type OnnxAttr, type OnnxNode } from '../../notation/index.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { layerText, onnxNodes, type OnnxAttr, type OnnxNode } from '../../notation/index.js';
+import { Tensor } from '../../tensor/tensor.js';
 import {
   AttributeProto_AttributeType,
   AttributeProtoSchema,
@@ -68,8 +68,15 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
     lowered.forEach((n, i) => {
       const output = i === lowered.length - 1 ? g.spec.name : `${g.spec.name}.${n.op.toLowerCase()}${i}`;
       const params = n.params.map((p) => `${g.spec.name}.${p}`);
+      for (const c of n.constants ?? []) {
+        const name = `${g.spec.name}.${c.name}`;
+        initializers.push(c.int64 === true ? create(TensorProtoSchema, { name, dims: c.dims.map(BigInt), dataType: INT64, int64Data: c.values.map(BigInt) }) : floatTensor(name, Tensor.from(c.dims, c.values, 'float32')));
+        params.push(name);
+      }
       const { attrs, extraInputs } = forOpset(n, output, opset, initializers);
-      nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs));
+      // The layer's notation rides on its last node, for convstack's import (written.ts).
+      const doc = i === lowered.length - 1 ? layerText(g.spec) : '';
+      nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs, doc));
       inputs = [output];
     });
   }
@@ -96,6 +103,10 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
  * 2 to 10); from opset 11 its `pads` and `value` are inputs, written here as initializers.
  */
 function forOpset(n: OnnxNode, output: string, opset: number, initializers: TensorProto[]): { attrs: readonly OnnxAttr[]; extraInputs: string[] } {
+  const axis = n.attrs.find((a) => a.name === 'axis');
+  if (n.op === 'Softmax' && opset < 13 && axis !== undefined && 'int' in axis && axis.int < -1) {
+    throw new Error(`ONNX export: '${output}' is a softmax over an axis other than the last, which ONNX's Softmax computes only from opset 13 (asked: ${opset})`);
+  }
   if (n.op !== 'Pad' || opset < 11) return { attrs: n.attrs, extraInputs: [] };
   const pads = n.attrs.find((a) => a.name === 'pads');
   const value = n.attrs.find((a) => a.name === 'value');
@@ -106,8 +117,8 @@ function forOpset(n: OnnxNode, output: string, opset: number, initializers: Tens
   return { attrs: n.attrs.filter((a) => a !== pads && a !== value), extraInputs: [padsName, valueName] };
 }
 
-function node(op: string, output: string, inputs: readonly string[], attrs: readonly OnnxAttr[]): NodeProto {
-  return create(NodeProtoSchema, { name: output, opType: op, input: [...inputs], output: [output], attribute: attrs.map(attribute) });
+function node(op: string, output: string, inputs: readonly string[], attrs: readonly OnnxAttr[], docString: string): NodeProto {
+  return create(NodeProtoSchema, { name: output, opType: op, input: [...inputs], output: [output], attribute: attrs.map(attribute), docString });
 }
 
 function attribute(a: OnnxAttr): AttributeProto {

@@ -1,6 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import type { NetSpec, NodeSpec } from '../../net/spec.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { mergedAffines } from './affines.js';
 import { ImportContext, NodeView, type NetValue } from './context.js';
 import { OnnxError } from './errors.js';
 import { ModelProtoSchema, type GraphProto, type ModelProto } from './onnx_pb.js';
@@ -82,7 +83,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   for (const t of graph.initializer) ctx.values.set(t.name, { kind: 'const', tensor: readTensor(t, `${file}: initializer '${t.name}'`, ctx.external) });
   for (const proto of graph.node) importNode(new NodeView(proto, ctx), proto.domain);
   const output = graphOutput(graph, ctx, file);
-  const nodes = ancestors(ctx.nodes, output.node);
+  const nodes = mergedAffines(withoutFlattensBeforeFc(ancestors(ctx.nodes, output.node)), ctx.weights, ctx.docs);
   const weights = new Map([...ctx.weights].filter(([name]) => nodes.some((node) => name.startsWith(`${node.name}.`))));
   return { spec: { input: perImage, nodes }, weights, opset, inputName: input.name, outputName: graph.output[0]?.name ?? '' };
 }
@@ -127,6 +128,22 @@ function graphOutput(graph: GraphProto, ctx: ImportContext, file: string): NetVa
   const value = ctx.values.get(name);
   if (value?.kind !== 'net' || value.node === 'input') fail(file, `the output '${name}' is not computed by any layer convstack imports`);
   return value;
+}
+
+/**
+ * The nodes with each FLATTEN whose only reader is an FC left out, the FC reading the volume: an FC on
+ * a volume flattens it in the same C, H, W order, and the notation writes it as `FC-10`, not
+ * `FLATTEN -> FC-10` (which is what convstack's export of an FC on a volume becomes).
+ */
+function withoutFlattensBeforeFc(nodes: readonly NodeSpec[]): NodeSpec[] {
+  const readers = new Map<string, NodeSpec[]>();
+  for (const node of nodes) for (const input of node.inputs) readers.set(input, [...(readers.get(input) ?? []), node]);
+  const folded = new Map<string, string>();
+  for (const node of nodes) {
+    const only = readers.get(node.name);
+    if (node.op === 'flatten' && only?.length === 1 && only[0]?.op === 'fc' && only[0].inputs.length === 1) folded.set(node.name, node.inputs[0] as string);
+  }
+  return nodes.filter((node) => !folded.has(node.name)).map((node) => (node.inputs.some((i) => folded.has(i)) ? { ...node, inputs: node.inputs.map((i) => folded.get(i) ?? i) } : node));
 }
 
 /** The nodes the output depends on, in order; the output's node is then the last. */

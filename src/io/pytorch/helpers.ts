@@ -30,10 +30,12 @@ export const HELPERS: Readonly<Record<HelperName, string>> = {
   Affine: `class Affine(nn.Module):
     """AFFINE: a fixed per-channel x * scale + shift; scale and shift are buffers, not trained."""
 
-    def __init__(self, shape):
+    def __init__(self, shape, scale=None, shift=None):
         super().__init__()
-        self.register_buffer('scale', torch.ones(shape))
-        self.register_buffer('shift', torch.zeros(shape))
+        # Values written in the notation are not in the state_dict (persistent=False), as in convstack.
+        written = scale is not None
+        self.register_buffer('scale', torch.as_tensor(scale) if written else torch.ones(shape), persistent=not written)
+        self.register_buffer('shift', torch.as_tensor(shift) if written else torch.zeros(shape), persistent=not written)
 
     def forward(self, x):
         return x * self.scale + self.shift`,

@@ -1,5 +1,6 @@
 import type { OpAttrs, OpType } from '../../ops/index.js';
 import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import { dilatedExtent } from '../../ops/dilation.js';
 import type { Shape } from '../../tensor/shape.js';
 
 /**
@@ -46,11 +47,12 @@ function keywords(args: readonly (readonly [string, string, string])[]): string[
  * A ceil-rounded CONV's last, partial window reads zeros past the input (torch's Conv2d has no
  * ceil_mode): that much more padding at the bottom and right, [h, w].
  */
-function ceilExtra(a: WindowAttrs, input: Shape): [number, number] {
+function ceilExtra(a: WindowAttrs & { dilation?: readonly [number, number] }, input: Shape): [number, number] {
+  const span = dilatedExtent(a);
   const extra = (axis: 0 | 1): number => {
     const size = input[axis + 1] as number;
-    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, a.kernel[axis], a.stride[axis], a.padding[axis], 'ceil');
-    return Math.max(0, (out - 1) * a.stride[axis] + a.kernel[axis] - size - 2 * a.padding[axis]);
+    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, span[axis], a.stride[axis], a.padding[axis], 'ceil');
+    return Math.max(0, (out - 1) * a.stride[axis] + span[axis] - size - 2 * a.padding[axis]);
   };
   return a.rounding === 'ceil' ? [extra(0), extra(1)] : [0, 0];
 }
@@ -65,6 +67,7 @@ const conv: Emitter<'conv'> = (a, input) => {
     ...keywords([
       ['stride', pair(a.stride), '1'],
       ['padding', padded ? '0' : pair(a.padding), '0'],
+      ['dilation', pair(a.dilation ?? [1, 1]), '1'],
       ['groups', String(a.groups), '1'],
       ['bias', a.bias ? 'True' : 'False', 'True'],
     ]),
@@ -78,6 +81,7 @@ const maxpool: Emitter<'maxpool'> = (a) => {
   const args = keywords([
     ['stride', pair(a.stride), pair(a.kernel)],
     ['padding', pair(a.padding), '0'],
+    ['dilation', pair(a.dilation ?? [1, 1]), '1'],
     ['ceil_mode', a.rounding === 'ceil' ? 'True' : 'False', 'False'],
   ]);
   return module(`nn.MaxPool2d(${[pair(a.kernel), ...args].join(', ')})`);
@@ -109,7 +113,23 @@ const lrn: Emitter<'lrn'> = (a) => module(`nn.LocalResponseNorm(${a.size}, alpha
 
 const pad: Emitter<'pad'> = (a) => module(`nn.ConstantPad2d((${a.left}, ${a.right}, ${a.top}, ${a.bottom}), ${a.forMax ? "float('-inf')" : pyNumber(a.value)})`);
 
-const affine: Emitter<'affine'> = (_a, input) => module(`Affine((${input.map((d, axis) => (axis === 0 ? d : 1)).join(', ')}${input.length === 1 ? ',' : ''}))`, ['Affine']);
+/** A per-channel list as the Python tuple of the broadcast shape (C, 1, 1) or (C,). */
+function channelTuple(values: readonly string[], input: Shape): string {
+  const list = `[${values.join(', ')}]`;
+  return input.length === 1 ? list : `torch.tensor(${list}).view(${input.map((d, axis) => (axis === 0 ? -1 : 1)).join(', ')})`;
+}
+
+// Values written in the notation are constants of the file, kept out of the state_dict as convstack
+// keeps them out of its parameters; otherwise the buffers load with the weights.
+const affine: Emitter<'affine'> = (a, input) => {
+  const shape = `(${input.map((d, axis) => (axis === 0 ? d : 1)).join(', ')}${input.length === 1 ? ',' : ''})`;
+  if (a.scale === undefined || a.shift === undefined) return module(`Affine(${shape})`, ['Affine']);
+  const written = (values: readonly number[]): string => channelTuple(values.map(pyNumber), input);
+  return module(`Affine(${shape}, scale=${written(a.scale)}, shift=${written(a.shift)})`, ['Affine']);
+};
+
+/** A per-image axis (0: channels) as torch's dim, the batch being dim 0. */
+const softmax: Emitter<'softmax'> = (a) => module(`nn.Softmax(dim=${(a.axis ?? 0) + 1})`);
 
 /** Every op's emitter: a new op without one does not typecheck. */
 const EMITTERS: { [K in OpType]: Emitter<K> } = {
@@ -117,6 +137,7 @@ const EMITTERS: { [K in OpType]: Emitter<K> } = {
   maxpool,
   avgpool,
   globalavgpool: () => module('nn.AdaptiveAvgPool2d(1)'),
+  adaptiveavgpool: (a) => module(`nn.AdaptiveAvgPool2d(${pair(a.output)})`),
   fc,
   relu: () => module('nn.ReLU()'),
   bn,
@@ -125,7 +146,7 @@ const EMITTERS: { [K in OpType]: Emitter<K> } = {
   add: () => ({ kind: 'expression', expression: (inputs) => inputs.join(' + ') }),
   concat: () => ({ kind: 'expression', expression: (inputs) => `torch.cat([${inputs.join(', ')}], 1)` }),
   flatten: () => module('nn.Flatten()'),
-  softmax: () => module('nn.Softmax(dim=1)'),
+  softmax,
   affine,
   leakyrelu: (a) => module(`nn.LeakyReLU(${pyNumber(a.alpha)})`),
   pad,

@@ -6,7 +6,7 @@ const ROUNDINGS = new Set<string>(['exact', 'floor', 'ceil']);
 const YES = new Set(['yes', 'true']);
 const NO = new Set(['no', 'false']);
 /** Attributes written as a pair `1x0` (height x width). */
-const PAIRS = new Set(['s', 'p', 'k']);
+const PAIRS = new Set(['s', 'p', 'k', 'd']);
 
 /**
  * Reads a layer's parenthesised attributes against what its keyword accepts: rounding flags, `bias=no`,
@@ -18,6 +18,7 @@ export function readAttrs(layer: LayerNode, accepts: Accepts, source: string, ct
   let rounding: Rounding = 'exact';
   let bias = true;
   const seen = new Set<string>();
+  const words = new Map<string, string>();
   for (const attr of layer.attrs) {
     let name = attr.name;
     let value = attr.value;
@@ -38,16 +39,24 @@ export function readAttrs(layer: LayerNode, accepts: Accepts, source: string, ct
     }
     if (seen.has(name)) ctx.fail(`'${name}' is given twice`, attr.loc);
     seen.add(name);
+    const word = wordOf(value, accepts.words?.[name]);
+    if (word !== null) {
+      words.set(name, word);
+      continue;
+    }
+    if (accepts.words?.[name] !== undefined) ctx.fail(`'${name}' takes one of ${(accepts.words[name] ?? []).join(', ')}`, attr.loc);
     if (name === 'bias') {
       bias = readBias(value[0] as Num, ctx);
       continue;
     }
-    if (value.length > 1 && !PAIRS.has(name)) ctx.fail(`'${name}' takes one number`, attr.loc);
+    const most = accepts.lists?.includes(name) === true ? Infinity : PAIRS.has(name) ? 2 : 1;
+    if (value.length > most) ctx.fail(most === 1 ? `'${name}' takes one number` : `'${name}' takes one number or two (height x width)`, attr.loc);
     values.set(name, { nums: value.map((n) => ctx.number(n)), attr });
   }
   return {
     get: (name) => values.get(name)?.nums ?? null,
-    has: (name) => values.has(name),
+    has: (name) => values.has(name) || words.has(name),
+    word: (name) => words.get(name) ?? null,
     check(name, what, ok) {
       const entry = values.get(name);
       if (entry !== undefined && !entry.nums.every(ok)) ctx.fail(`${what}, got ${name}=${entry.nums.join('x')}`, entry.attr.loc);
@@ -55,6 +64,12 @@ export function readAttrs(layer: LayerNode, accepts: Accepts, source: string, ct
     rounding,
     bias,
   };
+}
+
+/** The word a `name=word` attribute is written with, when it is one of `allowed`. */
+function wordOf(value: readonly Num[], allowed: readonly string[] | undefined): string | null {
+  const only = value.length === 1 ? value[0] : undefined;
+  return allowed !== undefined && only?.kind === 'var' && allowed.includes(only.name) ? only.name : null;
 }
 
 /** `bias=no`, `bias=yes`, or a number (0 is off). */

@@ -16,7 +16,10 @@ export const BN = keyword({
     return { eps: attrs.get('eps')?.[0] ?? DEFAULTS.bnEps, momentum: attrs.get('momentum')?.[0] ?? DEFAULTS.bnMomentum };
   },
   write: (a) => `BN${wrap([...(a.eps !== DEFAULTS.bnEps ? [`eps=${a.eps}`] : []), ...(a.momentum !== DEFAULTS.bnMomentum ? [`momentum=${a.momentum}`] : [])])}`,
-  onnx: (a) => [{ op: 'BatchNormalization', params: ['weight', 'bias', 'running_mean', 'running_var'], attrs: [{ name: 'epsilon', float: a.eps }] }],
+  // ONNX's momentum keeps that much of the running statistics, convstack's (PyTorch's) that much of the batch's.
+  onnx: (a) => [
+    { op: 'BatchNormalization', params: ['weight', 'bias', 'running_mean', 'running_var'], attrs: [{ name: 'epsilon', float: a.eps }, { name: 'momentum', float: 1 - a.momentum }] },
+  ],
 });
 
 /** `LRN(size=5, alpha=0.0001, beta=0.75, k=2)`: local response normalisation across channels. */
@@ -70,12 +73,23 @@ export const RELU = keyword({
   onnx: () => [{ op: 'Relu', params: [], attrs: [] }],
 });
 
-/** `SOFTMAX`: class scores as probabilities. */
+/** The words of `SOFTMAX(over=...)`, by the per-image axis of [C, H, W] each names. */
+const SOFTMAX_AXES = ['c', 'h', 'w'] as const;
+
+/**
+ * `SOFTMAX`: class scores as probabilities. `SOFTMAX(over=c)` takes them over the channels of each
+ * pixel of a volume (a segmentation net's), `over=h` or `over=w` along its rows or columns.
+ */
 export const SOFTMAX = keyword({
   op: 'softmax',
   syntax: { filterSize: false, count: null },
-  accepts: { named: [], rounding: false, positional: null },
-  resolve: () => ({}),
-  write: () => 'SOFTMAX',
-  onnx: () => [{ op: 'Softmax', params: [], attrs: [{ name: 'axis', int: 1 }] }],
+  accepts: { named: ['over'], rounding: false, positional: null, words: { over: SOFTMAX_AXES } },
+  resolve(_layer, attrs) {
+    const over = attrs.word('over');
+    return over === null ? {} : { axis: SOFTMAX_AXES.indexOf(over as (typeof SOFTMAX_AXES)[number]) };
+  },
+  write: (a) => (a.axis === undefined ? 'SOFTMAX' : `SOFTMAX(over=${SOFTMAX_AXES[a.axis] ?? a.axis})`),
+  // NOTE: an axis counted from the end (-1 the last); before opset 13 ONNX's Softmax flattens from its
+  // axis on, which is the same only for the last axis (the export refuses the others there).
+  onnx: (a, input) => [{ op: 'Softmax', params: [], attrs: [{ name: 'axis', int: a.axis === undefined ? 1 : a.axis - input.length }] }],
 });

@@ -1,5 +1,5 @@
 import { wrap } from './attrs.js';
-import { keyword } from './types.js';
+import { keyword, type OnnxNode } from './types.js';
 
 /**
  * Layers the ONNX importer needs beyond the notes' set: PAD (asymmetric and `same` padding), AFFINE (a
@@ -38,19 +38,35 @@ export const PAD = keyword({
   ],
 });
 
-/** `AFFINE`: y = scale * x + shift per channel, fixed (buffers `scale` and `shift`, not trained). */
+/**
+ * `AFFINE(scale=0.458x0.448x0.45, shift=-0.03x-0.088x-0.188)`: y = scale * x + shift per channel,
+ * fixed, one value per channel written with `x` between them (GoogLeNet's `transform_input`). Bare
+ * `AFFINE` keeps them in buffers `scale` and `shift` (not trained), as an ONNX import makes it.
+ */
 export const AFFINE = keyword({
   op: 'affine',
   syntax: { filterSize: false, count: null },
-  accepts: { named: [], rounding: false, positional: null },
+  accepts: { named: ['scale', 'shift'], rounding: false, positional: null, lists: ['scale', 'shift'] },
   weighted: true,
-  resolve: () => ({}),
-  write: () => 'AFFINE',
-  // The buffers are [C, 1, 1] on a volume, so they broadcast over H and W as ONNX does.
-  onnx: () => [
-    { op: 'Mul', params: ['scale'], attrs: [] },
-    { op: 'Add', params: ['shift'], attrs: [] },
-  ],
+  resolve(layer, attrs, ctx) {
+    const scale = attrs.get('scale');
+    const shift = attrs.get('shift');
+    if ((scale === null) !== (shift === null)) ctx.fail('AFFINE takes scale= and shift= together (one value per channel each), or neither', layer.loc);
+    return scale === null || shift === null ? {} : { scale, shift };
+  },
+  write: (a) => (a.scale === undefined || a.shift === undefined ? 'AFFINE' : `AFFINE(scale=${a.scale.join('x')}, shift=${a.shift.join('x')})`),
+  // [C, 1, 1] on a volume, so they broadcast over H and W as ONNX does: the buffers, or the written values.
+  onnx: (a, input) => {
+    const dims = input.map((d, axis) => (axis === 0 ? d : 1));
+    const operand = (name: 'scale' | 'shift'): Pick<OnnxNode, 'params' | 'constants'> => {
+      const values = a[name];
+      return values === undefined ? { params: [name] } : { params: [], constants: [{ name, dims, values }] };
+    };
+    return [
+      { op: 'Mul', attrs: [], ...operand('scale') },
+      { op: 'Add', attrs: [], ...operand('shift') },
+    ];
+  },
 });
 
 /** `LEAKYRELU(0.01)`: x for x >= 0, alpha * x below. */

@@ -6,13 +6,13 @@ import { BN, DROPOUT, LRN, RELU, SOFTMAX } from './elementwise.js';
 import { BLOCK_NAMES, LAYER_NAMES, type BlockKeyword, type LayerKeyword } from './names.js';
 import type { KeywordEntry, OnnxNode } from './types.js';
 import { AFFINE, LEAKYRELU, PAD } from './imported.js';
-import { AVGPOOL, CONV, GAP, POOL } from './window.js';
+import { ADAPTIVEPOOL, AVGPOOL, CONV, GAP, POOL } from './window.js';
 
 /**
  * Every layer keyword of the notation, one entry each, in the order error messages list them.
  * The lexer, parser, desugar, the table's layer column and the ONNX writer all read this table.
  */
-export const LAYERS = { CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN, PAD, AFFINE, LEAKYRELU } as const satisfies Record<Exclude<LayerKeyword, 'INPUT'>, unknown>;
+export const LAYERS = { CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SOFTMAX, FLATTEN, PAD, AFFINE, LEAKYRELU, ADAPTIVEPOOL } as const satisfies Record<Exclude<LayerKeyword, 'INPUT'>, unknown>;
 
 /** Keywords that take a bracketed body, and the op that joins their branches (an AUX head joins nothing). */
 export const BLOCKS = {
@@ -62,4 +62,4 @@ export function appliedInPlace(op: OpType): boolean {
 
 export { DEFAULTS } from './defaults.js';
 export { readAttrs } from './attrs.js';
-export type { KeywordEntry, OnnxAttr, OnnxNode, ResolveContext, WrittenAttrs } from './types.js';
+export type { KeywordEntry, OnnxAttr, OnnxConstant, OnnxNode, ResolveContext, WrittenAttrs } from './types.js';

@@ -5,7 +5,7 @@
  */
 
 /** Layer keywords other than INPUT, in the order error messages list them. */
-export const LAYER_NAMES = ['CONV', 'POOL', 'AVGPOOL', 'GAP', 'FC', 'RELU', 'BN', 'DROPOUT', 'LRN', 'SOFTMAX', 'FLATTEN', 'PAD', 'AFFINE', 'LEAKYRELU'] as const;
+export const LAYER_NAMES = ['CONV', 'POOL', 'AVGPOOL', 'GAP', 'FC', 'RELU', 'BN', 'DROPOUT', 'LRN', 'SOFTMAX', 'FLATTEN', 'PAD', 'AFFINE', 'LEAKYRELU', 'ADAPTIVEPOOL'] as const;
 /** A keyword that makes a layer, INPUT included (it is written as one, though it makes no node). */
 export type LayerKeyword = 'INPUT' | (typeof LAYER_NAMES)[number];
 

@@ -20,6 +20,10 @@ export interface Accepts {
   rounding: boolean;
   /** The attribute a bare value fills: `DROPOUT(0.5)` is `p=0.5`. */
   positional: string | null;
+  /** Attributes that take a list of numbers, `x` between them (`AFFINE(scale=0.458x0.448x0.45)`). */
+  lists?: readonly string[];
+  /** Attributes written with a word rather than a number, and the words each takes (`SOFTMAX(over=c)`). */
+  words?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A layer's attributes as written, checked against its `Accepts` and with variables substituted. */
@@ -28,6 +32,8 @@ export interface WrittenAttrs {
   get(name: string): number[] | null;
   /** Fails at the attribute's place when one of its numbers breaks `ok`: `${what}, got ${name}=...`. */
   check(name: string, what: string, ok: (v: number) => boolean): void;
+  /** The word of an attribute of `Accepts.words`, or null when it was not written. */
+  word(name: string): string | null;
   /** Whether `name` was written, as a flag or with a value. */
   has(name: string): boolean;
   /** The rounding flag written (`exact`, `floor`, `ceil`), or the default. */
@@ -63,6 +69,20 @@ export interface OnnxNode {
   params: readonly string[];
   /** The node's attributes. */
   attrs: readonly OnnxAttr[];
+  /** Values the layer writes in the notation, appended after `params` as float initializers `<layer>.<name>`. */
+  constants?: readonly OnnxConstant[];
+}
+
+/** A constant input of a lowered node: AFFINE's written scale, as a [C, 1, 1] tensor. */
+export interface OnnxConstant {
+  /** Its name within the layer (`scale`). */
+  name: string;
+  /** Its ONNX dimensions. */
+  dims: readonly number[];
+  /** Its values, in order. */
+  values: readonly number[];
+  /** Written as int64 (a Reshape's target shape) rather than float. */
+  int64?: boolean;
 }
 
 /**

@@ -1,4 +1,6 @@
-import { windowOutput, type WindowAttrs } from '../../ops/window.js';
+import { adaptiveWindow, windowOutput, type WindowAttrs } from '../../ops/window.js';
+import type { Conv2dAttrs } from '../../ops/attrs.js';
+import { dilatedExtent } from '../../ops/dilation.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { LayerNode } from '../ast.js';
 import { DEFAULTS } from './defaults.js';
@@ -10,7 +12,7 @@ import { keyword, type OnnxAttr, type ResolveContext, type WrittenAttrs } from '
 const WINDOW_ATTRS = ['s', 'p', 'k'] as const;
 
 /** Filter size, stride, padding and rounding with the keyword's defaults: CONV keeps the size, a pool tiles. */
-function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext, isConv: boolean): WindowAttrs {
+function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContext, isConv: boolean, dilation: readonly [number, number] = [1, 1]): WindowAttrs {
   if (layer.size !== null && attrs.has('k')) {
     ctx.fail(`the filter size is given twice (${layer.type}${layer.size.map((n) => ctx.number(n)).join('x')} and k=)`, layer.loc);
   }
@@ -21,15 +23,16 @@ function resolveWindow(layer: LayerNode, attrs: WrittenAttrs, ctx: ResolveContex
   const kernel = pairOf(sizeNums ?? attrs.get('k') ?? [isConv ? DEFAULTS.convFilter : DEFAULTS.poolFilter]);
   const stride = pairOf(attrs.get('s') ?? (isConv ? [1] : kernel));
   // NOTE: (F-1)/2 keeps the size for odd F, the notes' rule; for even F it is rounded down.
-  const padding = pairOf(attrs.get('p') ?? (isConv ? kernel.map((f) => Math.floor((f - 1) / 2)) : [0]));
+  const padding = pairOf(attrs.get('p') ?? (isConv ? kernel.map((f, axis) => Math.floor(((f - 1) * (dilation[axis] as number)) / 2)) : [0]));
   return { kernel, stride, padding, rounding: attrs.rounding };
 }
 
 /** `3-64(s=2)` after the keyword: the size, the count, and what differs from the defaults. */
-function writeWindow(keywordText: string, a: WindowAttrs, isConv: boolean, count: string, more: readonly string[]): string {
+function writeWindow(keywordText: string, a: WindowAttrs & { dilation?: readonly [number, number] }, isConv: boolean, count: string, more: readonly string[]): string {
   const extras: string[] = [];
   const defaultStride = isConv ? [1, 1] : a.kernel;
-  const defaultPad = isConv ? a.kernel.map((f) => Math.floor((f - 1) / 2)) : [0, 0];
+  const dilation = a.dilation ?? [1, 1];
+  const defaultPad = isConv ? a.kernel.map((f, axis) => Math.floor(((f - 1) * (dilation[axis] as number)) / 2)) : [0, 0];
   if (a.stride[0] !== defaultStride[0] || a.stride[1] !== defaultStride[1]) extras.push(`s=${writePair(a.stride)}`);
   if (a.padding[0] !== defaultPad[0] || a.padding[1] !== defaultPad[1]) extras.push(`p=${writePair(a.padding)}`);
   extras.push(...more);
@@ -46,21 +49,32 @@ function onnxWindow(a: WindowAttrs, extra: readonly [number, number] = [0, 0]): 
   ];
 }
 
-/** `CONV3-64`: F x F filters, stride 1, padding (F-1)/2; bare `CONV` is `CONV3-32`. */
+/**
+ * `CONV3-64`: F x F filters, stride 1, padding (F-1)/2; bare `CONV` is `CONV3-32`. `d=2` spaces the
+ * taps 2 apart (a dilated conv, spanning (F-1)*D + 1 pixels); its default padding keeps that span's size.
+ */
 export const CONV = keyword({
   op: 'conv',
   syntax: { filterSize: true, count: 'filters' },
-  accepts: { named: [...WINDOW_ATTRS, 'groups', 'bias'], rounding: true, positional: null },
+  accepts: { named: [...WINDOW_ATTRS, 'd', 'groups', 'bias'], rounding: true, positional: null },
   weighted: true,
   resolve(layer, attrs, ctx) {
-    const window = resolveWindow(layer, attrs, ctx, true);
+    attrs.check('d', 'the dilation must be a whole number of at least 1', positiveInt);
+    const dilation = pairOf(attrs.get('d') ?? [1]);
+    const window = resolveWindow(layer, attrs, ctx, true, dilation);
     const outChannels = layer.count === null ? DEFAULTS.convFilters : ctx.integer(layer.count, 'the number of filters', 1);
     attrs.check('groups', 'groups must be a whole number of at least 1', positiveInt);
-    return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias };
+    const dilated = dilation[0] !== 1 || dilation[1] !== 1;
+    return { ...window, outChannels, groups: attrs.get('groups')?.[0] ?? 1, bias: attrs.bias, ...(dilated && { dilation }) };
   },
-  write: (a) => writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
+  write: (a) =>
+    writeWindow('CONV', a, true, `-${a.outChannels}`, [...(a.dilation !== undefined && (a.dilation[0] !== 1 || a.dilation[1] !== 1) ? [`d=${writePair(a.dilation)}`] : []), ...(a.groups !== 1 ? [`groups=${a.groups}`] : []), ...(a.bias ? [] : ['bias=no'])]),
   onnx: (a, input) => [
-    { op: 'Conv', params: a.bias ? ['weight', 'bias'] : ['weight'], attrs: [...onnxWindow(a, ceilPadding(a, input)), { name: 'group', int: a.groups }] },
+    {
+      op: 'Conv',
+      params: a.bias ? ['weight', 'bias'] : ['weight'],
+      attrs: [...onnxWindow(a, ceilPadding(a, input)), ...(a.dilation === undefined ? [] : [{ name: 'dilations', ints: a.dilation }]), { name: 'group', int: a.groups }],
+    },
   ],
 });
 
@@ -68,25 +82,37 @@ export const CONV = keyword({
  * ONNX's Conv has no ceil_mode: a `ceil` CONV's last, partial window reads zeros past the input, which
  * is that much more padding at the bottom and right, [h, w].
  */
-function ceilPadding(a: WindowAttrs, input: Shape): [number, number] {
+function ceilPadding(a: Conv2dAttrs, input: Shape): [number, number] {
   if (a.rounding !== 'ceil') return [0, 0];
+  const span = dilatedExtent(a);
   const extra = (axis: 0 | 1): number => {
     const size = input[axis + 1] as number;
-    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, a.kernel[axis], a.stride[axis], a.padding[axis], 'ceil');
-    return Math.max(0, (out - 1) * a.stride[axis] + a.kernel[axis] - size - 2 * a.padding[axis]);
+    const out = windowOutput('conv', axis === 0 ? 'height' : 'width', size, span[axis], a.stride[axis], a.padding[axis], 'ceil');
+    return Math.max(0, (out - 1) * a.stride[axis] + span[axis] - size - 2 * a.padding[axis]);
   };
   return [extra(0), extra(1)];
 }
 
-/** `POOL2`: max pooling, stride = F, no padding. */
+/** `POOL2`: max pooling, stride = F, no padding; `d=2` spaces the window's taps 2 apart (PyTorch's dilation). */
 export const POOL = keyword({
   op: 'maxpool',
   syntax: { filterSize: true, count: null },
-  accepts: { named: WINDOW_ATTRS, rounding: true, positional: null },
+  accepts: { named: [...WINDOW_ATTRS, 'd'], rounding: true, positional: null },
   autoName: 'pool',
-  resolve: (layer, attrs, ctx) => resolveWindow(layer, attrs, ctx, false),
-  write: (a) => writeWindow('POOL', a, false, '', []),
-  onnx: (a) => [{ op: 'MaxPool', params: [], attrs: [...onnxWindow(a), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }] }],
+  resolve: (layer, attrs, ctx) => {
+    attrs.check('d', 'the dilation must be a whole number of at least 1', positiveInt);
+    const dilation = pairOf(attrs.get('d') ?? [1]);
+    const dilated = dilation[0] !== 1 || dilation[1] !== 1;
+    return { ...resolveWindow(layer, attrs, ctx, false), ...(dilated && { dilation }) };
+  },
+  write: ({ dilation, ...window }) => writeWindow('POOL', window, false, '', dilation === undefined ? [] : [`d=${writePair(dilation)}`]),
+  onnx: (a) => [
+    {
+      op: 'MaxPool',
+      params: [],
+      attrs: [...onnxWindow(a), ...(a.dilation === undefined ? [] : [{ name: 'dilations', ints: a.dilation }]), { name: 'ceil_mode', int: a.rounding === 'ceil' ? 1 : 0 }],
+    },
+  ],
 });
 
 /** `AVGPOOL5(s=3)`: average pooling; zero padding counts in the average, as PyTorch's default, unless `countpad=0`. */
@@ -117,3 +143,49 @@ export const GAP = keyword({
   write: () => 'GAP',
   onnx: () => [{ op: 'GlobalAveragePool', params: [], attrs: [] }],
 });
+
+/**
+ * `ADAPTIVEPOOL-4`: average pooling to a 4x4 grid whatever the input's size, PyTorch's
+ * AdaptiveAvgPool2d(4): window i covers [floor(i*H/4), ceil((i+1)*H/4)), so on 14x14 they start at 0,
+ * 3, 7, 10 and are 4 or 5 wide (torchvision GoogLeNet's auxiliary heads; the paper's is `AVGPOOL5(s=3)`).
+ */
+export const ADAPTIVEPOOL = keyword({
+  op: 'adaptiveavgpool',
+  syntax: { filterSize: false, count: 'outputs' },
+  autoName: 'adaptivepool',
+  accepts: { named: [], rounding: false, positional: null },
+  resolve: (layer, _attrs, ctx) => {
+    const count = layer.count ?? ctx.fail('ADAPTIVEPOOL needs its output size, e.g. ADAPTIVEPOOL-4 for a 4x4 grid', layer.loc);
+    const size = ctx.integer(count, 'the output size', 1);
+    return { output: [size, size] };
+  },
+  write: (a) => `ADAPTIVEPOOL-${writePair(a.output)}`,
+  // ONNX has no adaptive pooling: where the windows tile the input evenly it is an AveragePool, else
+  // (uneven windows) the linear map it is: each plane flattened, times the (H*W, OH*OW) matrix of window means.
+  onnx: (a, input) => {
+    const [c, h, w] = input as [number, number, number];
+    const [oh, ow] = a.output;
+    if (h % oh === 0 && w % ow === 0) {
+      const kernel = [h / oh, w / ow];
+      return [{ op: 'AveragePool', params: [], attrs: [{ name: 'kernel_shape', ints: kernel }, { name: 'strides', ints: kernel }, { name: 'pads', ints: [0, 0, 0, 0] }] }];
+    }
+    return [
+      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'planes', dims: [3], values: [0, c, h * w], int64: true }] },
+      { op: 'MatMul', params: [], attrs: [], constants: [{ name: 'means', dims: [h * w, oh * ow], values: windowMeans(h, w, oh, ow) }] },
+      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'grid', dims: [4], values: [0, c, oh, ow], int64: true }] },
+    ];
+  },
+});
+
+/** The (H*W, OH*OW) matrix taking a plane to its adaptive window means. */
+function windowMeans(h: number, w: number, oh: number, ow: number): number[] {
+  const m = new Array<number>(h * w * oh * ow).fill(0);
+  for (let oy = 0; oy < oh; oy++) {
+    const [y0, y1] = adaptiveWindow(oy, h, oh);
+    for (let ox = 0; ox < ow; ox++) {
+      const [x0, x1] = adaptiveWindow(ox, w, ow);
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[(y * w + x) * oh * ow + oy * ow + ox] = 1 / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return m;
+}

@@ -1,5 +1,6 @@
 import { weightTensor, type NetValue, type NodeView, type Value } from '../context.js';
 import { broadcast } from './fold.js';
+import { parsedLayer } from '../written.js';
 import type { OpImporter } from './types.js';
 
 /** Relu, LeakyRelu, BatchNormalization, LRN, Softmax, Dropout, Identity, and Add/Sub/Mul/Div. */
@@ -9,8 +10,16 @@ export const Relu: OpImporter = (n) => [n.ctx.add(n, 'relu', {}, [n.netInput(0)]
 /** LeakyRelu(X; alpha = 0.01). */
 export const LeakyRelu: OpImporter = (n) => [n.ctx.add(n, 'leakyrelu', { alpha: n.float('alpha', 0.01) }, [n.netInput(0)])];
 
-/** Identity(input): the same value. */
-export const Identity: OpImporter = (n) => [n.input(0) ?? n.fail('no input')];
+/**
+ * Identity(input): the same value; a DROPOUT where convstack's export wrote one (its doc_string, see
+ * written.ts), as ONNX's inference graph has no dropout.
+ */
+export const Identity: OpImporter = (n) => {
+  const value = n.input(0) ?? n.fail('no input');
+  const written = value.kind === 'net' && n.proto.docString.startsWith('DROPOUT') ? parsedLayer(n.proto.docString, value.shape) : null;
+  if (written?.op !== 'dropout' || value.kind !== 'net') return [value];
+  return [n.ctx.add(n, 'dropout', written.attrs as { p: number }, [value])];
+};
 
 /** Dropout(data, ratio?, training_mode?; ratio = 0.5 before opset 12): the identity at inference. */
 export const Dropout: OpImporter = (n) => {
@@ -57,12 +66,25 @@ export const LRN: OpImporter = (n) => {
   return [n.ctx.add(n, 'lrn', attrs, [n.netInput(0)])];
 };
 
-/** Softmax(input; axis = 1 before opset 13, -1 after) over each image's vector of scores. */
+/**
+ * Softmax(input; axis = 1 before opset 13, -1 after). From opset 13 over the one axis; before, over
+ * everything from the axis on, which convstack computes when that is one axis of more than one value
+ * (the others 1) or the scores of a vector. Over the batch axis, it mixes images: refused.
+ */
 export const Softmax: OpImporter = (n) => {
   const x = n.netInput(0);
-  const axis = n.int('axis', n.ctx.opset >= 13 ? -1 : 1);
-  if (x.shape.length !== 1 || (axis !== 1 && axis !== -1)) n.fail(`axis ${axis} of a per-image shape [${x.shape.join(', ')}]: only the scores of (N, K) are supported`);
-  return [n.ctx.add(n, 'softmax', {}, [x])];
+  const rank = x.shape.length + 1;
+  const written = n.int('axis', n.ctx.opset >= 13 ? -1 : 1);
+  const axis = written < 0 ? written + rank : written;
+  if (axis < 0 || axis >= rank) n.fail(`axis ${written} is outside a ${rank}-D tensor`);
+  if (axis === 0) n.fail('axis 0 is the batch: a softmax across the images is not supported');
+  if (x.shape.length === 1) return [n.ctx.add(n, 'softmax', {}, [x])];
+  const over = x.shape.slice(axis - 1);
+  if (n.ctx.opset < 13 && over.filter((d) => d > 1).length > 1) {
+    n.fail(`axis ${written} of a per-image shape [${x.shape.join(', ')}]: before opset 13 that is a softmax over ${over.length} axes together, which is not supported`);
+  }
+  const single = n.ctx.opset >= 13 ? axis - 1 : axis - 1 + Math.max(0, over.findIndex((d) => d > 1));
+  return [n.ctx.add(n, 'softmax', { axis: single }, [x])];
 };
 
 type Arithmetic = 'Add' | 'Sub' | 'Mul' | 'Div';
@@ -78,8 +100,11 @@ export function arithmetic(op: Arithmetic): OpImporter {
     const b = n.input(1) ?? n.fail('no B');
     if (a.kind === 'const' && b.kind === 'const') return [{ kind: 'const', tensor: broadcast(n, a.tensor, b.tensor, APPLY[op]) }];
     if (a.kind === 'net' && b.kind === 'net') {
-      if (op !== 'Add' || a.shape.join() !== b.shape.join()) n.fail(`${op} of two computed tensors of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: only Add of equal shapes is supported`);
-      return [n.ctx.add(n, 'add', {}, [a, b])];
+      const same = a.shape.join() === b.shape.join();
+      if ((op !== 'Add' && op !== 'Sub') || !same) n.fail(`${op} of two computed tensors of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: only Add and Sub of equal shapes are supported`);
+      // a - b is a + (-1) b: an AFFINE on b and an ADD, which the notation writes as RES[... | ... -> AFFINE].
+      const second = op === 'Add' ? b : (affineOf(n, b, Array.from({ length: b.shape[0] as number }, () => [-1, 0] as const)) as NetValue);
+      return [n.ctx.add(n, 'add', {}, [a, second])];
     }
     if (a.kind === 'const' && (op === 'Div' || op === 'Sub')) {
       if (op === 'Div') n.fail('a constant divided by a computed tensor is not supported');

@@ -41,26 +41,29 @@ interface Window {
   kernel: [number, number];
   stride: [number, number];
   pads: Sides;
+  dilations: [number, number];
 }
 
-/** kernel_shape, strides, dilations (only 1) and pads of a window op. */
-function readWindow(n: NodeView, x: NetValue, kernelFallback: readonly number[] | null): Window {
+/** kernel_shape, strides, dilations (only 1 unless `dilated`: Conv and MaxPool) and pads of a window op. */
+function readWindow(n: NodeView, x: NetValue, kernelFallback: readonly number[] | null, dilated = false): Window {
   const kernel = n.ints('kernel_shape', kernelFallback ?? []);
   if (kernel.length !== 2) n.fail(`kernel_shape [${kernel.join(', ')}]: convstack's windows are 2-D`);
   const stride = n.ints('strides', [1, 1]);
   const dilations = n.ints('dilations', [1, 1]);
-  if (dilations.some((d) => d !== 1)) n.fail(`dilations [${dilations.join(', ')}]: dilated windows are not supported`);
-  return { kernel: kernel as [number, number], stride: stride as [number, number], pads: resolvePads(n, x.shape.slice(1), kernel, stride, dilations) };
+  if (dilations.length !== 2 || dilations.some((d) => !(Number.isSafeInteger(d) && d >= 1))) n.fail(`dilations [${dilations.join(', ')}]: expected 2 whole numbers of at least 1`);
+  if (!dilated && dilations.some((d) => d !== 1)) n.fail(`dilations [${dilations.join(', ')}]: dilated ${n.opType} windows are not supported (a dilated Conv or MaxPool is)`);
+  const pads = resolvePads(n, x.shape.slice(1), kernel, stride, dilations);
+  return { kernel: kernel as [number, number], stride: stride as [number, number], pads, dilations: dilations as [number, number] };
 }
 
 const symmetric = (p: Sides): boolean => p[0] === p[2] && p[1] === p[3];
 
 /**
- * The input with explicit padding when the window's is asymmetric or more than half the window (which
- * convstack's pools, as PyTorch's, refuse), and the padding left for the window.
+ * The input with explicit padding when the window's is asymmetric or, for a pool (`kernel` given),
+ * more than half the window (which convstack's pools, as PyTorch's, refuse), and the padding left for the window.
  */
-function padded(n: NodeView, x: NetValue, pads: Sides, kernel: readonly [number, number], forMax: boolean): { x: NetValue; padding: [number, number] } {
-  const withinHalf = pads[0] <= kernel[0] / 2 && pads[1] <= kernel[1] / 2;
+function padded(n: NodeView, x: NetValue, pads: Sides, kernel: readonly [number, number] | null, forMax: boolean): { x: NetValue; padding: [number, number] } {
+  const withinHalf = kernel === null || (pads[0] <= kernel[0] / 2 && pads[1] <= kernel[1] / 2);
   if (symmetric(pads) && withinHalf) return { x, padding: [pads[0], pads[1]] };
   const [top, left, bottom, right] = pads;
   return { x: n.ctx.add(n, 'pad', { top, left, bottom, right, value: 0, forMax }, [x]), padding: [0, 0] };
@@ -72,12 +75,13 @@ export const Conv: OpImporter = (n) => {
   const w = n.constInput(1) ?? n.fail('no weight');
   if (w.dims.length !== 4) n.fail(`a weight of shape [${w.dims.join(', ')}]; a 2-D Conv's is (M, C/group, kH, kW)`);
   const [outChannels, , kh, kw] = w.dims as [number, number, number, number];
-  const window = readWindow(n, x, [kh, kw]);
+  const window = readWindow(n, x, [kh, kw], true);
   const b = n.constInput(2);
   if (b !== null && b.data.length !== outChannels) n.fail(`a bias of ${b.data.length} values for ${outChannels} filters`);
   const params = { weight: weightTensor(w.dims, w.data), ...(b !== null && { bias: weightTensor([outChannels], b.data) }) };
-  const { x: input, padding } = padded(n, x, window.pads, window.kernel, false);
-  const attrs = { kernel: window.kernel, stride: window.stride, padding, rounding: 'floor' as Rounding, outChannels, groups: n.int('group', 1), bias: b !== null };
+  const { x: input, padding } = padded(n, x, window.pads, null, false);
+  const dilated = window.dilations[0] !== 1 || window.dilations[1] !== 1;
+  const attrs = { kernel: window.kernel, stride: window.stride, padding, rounding: 'floor' as Rounding, outChannels, groups: n.int('group', 1), bias: b !== null, ...(dilated && { dilation: window.dilations }) };
   return [n.ctx.add(n, 'conv', attrs, [input], params)];
 };
 
@@ -85,10 +89,11 @@ export const Conv: OpImporter = (n) => {
 export const MaxPool: OpImporter = (n) => {
   if ((n.proto.output[1] ?? '') !== '') n.fail('the Indices output is not supported');
   const x = imageInput(n);
-  const window = readWindow(n, x, null);
+  const window = readWindow(n, x, null, true);
   const { x: input, padding } = padded(n, x, window.pads, window.kernel, true);
   const rounding: Rounding = n.int('ceil_mode', 0) === 1 ? 'ceil' : 'floor';
-  return [n.ctx.add(n, 'maxpool', { kernel: window.kernel, stride: window.stride, padding, rounding }, [input])];
+  const dilated = window.dilations[0] !== 1 || window.dilations[1] !== 1;
+  return [n.ctx.add(n, 'maxpool', { kernel: window.kernel, stride: window.stride, padding, rounding, ...(dilated && { dilation: window.dilations }) }, [input])];
 };
 
 /** AveragePool(X; auto_pad, ceil_mode, count_include_pad = 0, kernel_shape, pads, strides). */
