@@ -1,0 +1,190 @@
+// The drawing of the volumes layer by layer, as the notes draw them: one box per row of the table,
+// its face the output's height x width and its depth the channels, every side to scale on a log
+// axis; the receptive field of a chosen output of the selected layer is drawn on the input.
+import type { Summary } from '../src/browser.js';
+
+type Row = Summary['layers'][number];
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** Pixels per doubling of a side: height and width... */
+const FACE_PER_DOUBLING = 11;
+/** ...and depth, drawn obliquely, so it gets less. */
+const DEPTH_PER_DOUBLING = 4;
+/** A side of 1 still shows as a line this long. */
+const MIN_SIDE = 4;
+/** The oblique depth rises at this fraction of its length. */
+const RISE = 0.6;
+
+/** A side of `n` values drawn on the log axis, in pixels. */
+export function sideLength(n: number, perDoubling: number): number {
+  return MIN_SIDE + perDoubling * Math.log2(Math.max(n, 1));
+}
+
+/** Where an output sees the input: the first and last input rows and columns, before clipping to the image. */
+export interface Window {
+  rows: [number, number];
+  cols: [number, number];
+}
+
+/**
+ * The input window of output (r, c) of a layer whose receptive field is `row.receptiveField`, on an
+ * input of `input` [H, W]. NOTE: the table carries the field's size and stride but not its offset;
+ * the windows are centred on the input as a whole, which is exact when every layer pads symmetrically
+ * and its windows tile the input (the notes' designs).
+ */
+export function inputWindow(row: Row, input: readonly [number, number], r: number, c: number): Window {
+  const { size, stride } = row.receptiveField;
+  const axis = (i: number, out: number, inSize: number, s: number, k: number): [number, number] => {
+    const span = (out - 1) * s + k;
+    const start = Math.floor((inSize - span) / 2) + i * s;
+    return [start, start + k - 1];
+  };
+  return { rows: axis(r, row.output[0], input[0], stride[0], size[0]), cols: axis(c, row.output[1], input[1], stride[1], size[1]) };
+}
+
+function svgElement<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const element = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, String(value));
+  return element;
+}
+
+/** One volume as a box: its front face (height x width), top and side (depth), in an SVG of its own size. */
+function box(row: Row): { svg: SVGSVGElement; face: { x: number; y: number; width: number; height: number } } {
+  const [h, w, c] = row.output;
+  const width = sideLength(w, FACE_PER_DOUBLING);
+  const height = sideLength(h, FACE_PER_DOUBLING);
+  const depth = sideLength(c, DEPTH_PER_DOUBLING);
+  const dx = depth;
+  const dy = depth * RISE;
+  const svg = svgElement('svg', { width: width + dx + 2, height: height + dy + 2, viewBox: `-1 -1 ${width + dx + 2} ${height + dy + 2}`, 'aria-hidden': 'true' });
+  const face = { x: 0, y: dy, width, height };
+  svg.append(
+    svgElement('polygon', { class: 'top', points: `0,${dy} ${dx},0 ${dx + width},0 ${width},${dy}` }),
+    svgElement('polygon', { class: 'side', points: `${width},${dy} ${dx + width},0 ${dx + width},${height} ${width},${dy + height}` }),
+    svgElement('rect', { class: 'face', ...face }),
+  );
+  return { svg, face };
+}
+
+/** What the drawing reports to the page. */
+export interface DrawingHooks {
+  /** A volume was picked (click or Enter): select its row. */
+  onSelect(row: number): void;
+}
+
+/** The drawing in `parent`: `render` draws a table, `select` marks a row's volume. */
+export interface Drawing {
+  render(result: Summary | null): void;
+  select(row: number | null): void;
+}
+
+/** The drawing of the volumes, in `parent`, with its note on the receptive field in `caption`. */
+export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: DrawingHooks): Drawing {
+  let rows: Row[] = [];
+  let selected: number | null = null;
+  /** The chosen output of the selected layer, as fractions of its height and width. */
+  let at: [number, number] = [0.5, 0.5];
+  let figures: HTMLElement[] = [];
+  let faces: { x: number; y: number; width: number; height: number }[] = [];
+
+  const position = (row: Row): [number, number] => [Math.min(row.output[0] - 1, Math.floor(at[0] * row.output[0])), Math.min(row.output[1] - 1, Math.floor(at[1] * row.output[1]))];
+
+  /** The marks of the selection: the chosen output on its volume, its window on the input. */
+  function mark(): void {
+    for (const figure of parent.querySelectorAll('.mark')) figure.remove();
+    figures.forEach((figure, i) => {
+      figure.classList.toggle('selected', i === selected);
+      figure.setAttribute('aria-pressed', String(i === selected));
+    });
+    const input = rows[0];
+    if (selected === null || input === undefined || rows[selected] === undefined) {
+      caption.textContent = 'Select a layer (here or in the table) to see what one of its outputs sees of the input.';
+      return;
+    }
+    const row = rows[selected] as Row;
+    const [r, c] = position(row);
+    const face = faces[selected] as (typeof faces)[number];
+    const cell = { width: face.width / row.output[1], height: face.height / row.output[0] };
+    figures[selected]?.querySelector('svg')?.append(svgElement('rect', { class: 'mark output', x: face.x + c * cell.width, y: face.y + r * cell.height, width: Math.max(cell.width, 2), height: Math.max(cell.height, 2) }));
+    const [inH, inW] = input.output;
+    const window = inputWindow(row, [inH, inW], r, c);
+    const clip = (range: [number, number], size: number): [number, number] => [Math.max(0, range[0]), Math.min(size - 1, range[1])];
+    const [top, bottom] = clip(window.rows, inH);
+    const [left, right] = clip(window.cols, inW);
+    const inputFace = faces[0] as (typeof faces)[number];
+    figures[0]?.querySelector('svg')?.append(
+      svgElement('rect', {
+        class: 'mark field',
+        x: inputFace.x + (left / inW) * inputFace.width,
+        y: inputFace.y + (top / inH) * inputFace.height,
+        width: Math.max(((right - left + 1) / inW) * inputFace.width, 2),
+        height: Math.max(((bottom - top + 1) / inH) * inputFace.height, 2),
+      }),
+    );
+    const [fh, fw] = row.receptiveField.size;
+    caption.textContent = `output (${r}, ${c}) of ${row.text} sees ${fh}x${fw} pixels of the input: rows ${top}–${bottom}, columns ${left}–${right}` + (top > window.rows[0] || bottom < window.rows[1] || left > window.cols[0] || right < window.cols[1] ? ' (the rest of its window is padding)' : '') + '. Click its volume to pick another output.';
+  }
+
+  function render(result: Summary | null): void {
+    rows = result?.layers ?? [];
+    if (selected !== null && selected >= rows.length) selected = null;
+    faces = [];
+    figures = rows.map((row, i) => {
+      const figure = document.createElement('figure');
+      figure.className = 'volume';
+      figure.dataset['row'] = String(i);
+      figure.tabIndex = 0;
+      figure.setAttribute('role', 'button');
+      figure.setAttribute('aria-label', `${row.text}: ${row.output.join('x')}`);
+      const { svg, face } = box(row);
+      faces.push(face);
+      const label = document.createElement('figcaption');
+      label.append(Object.assign(document.createElement('b'), { textContent: row.text }), document.createElement('br'), row.output.join('x'));
+      figure.append(svg, label);
+      return figure;
+    });
+    parent.replaceChildren(...figures);
+    mark();
+  }
+
+  parent.addEventListener('click', (event) => {
+    const figure = (event.target as Element).closest<HTMLElement>('figure.volume');
+    if (figure === null) return;
+    const i = Number(figure.dataset['row']);
+    const face = faces[i];
+    const svg = figure.querySelector('svg');
+    // A click on the selected volume's face picks the output whose field is drawn.
+    if (i === selected && face !== undefined && svg !== null && event instanceof MouseEvent) {
+      const bounds = svg.getBoundingClientRect();
+      const [x, y] = [event.clientX - bounds.left - 1 - face.x, event.clientY - bounds.top - 1 - face.y];
+      if (x >= 0 && y >= 0 && x < face.width && y < face.height) at = [y / face.height, x / face.width];
+    }
+    hooks.onSelect(i);
+  });
+  parent.addEventListener('keydown', (event) => {
+    const figure = (event.target as Element).closest<HTMLElement>('figure.volume');
+    if (figure === null) return;
+    const i = Number(figure.dataset['row']);
+    const moves: Record<string, [number, number]> = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    const move = moves[event.key];
+    const row = rows[i];
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      hooks.onSelect(i);
+    } else if (move !== undefined && i === selected && row !== undefined) {
+      // The arrows move the chosen output one step on the selected volume.
+      event.preventDefault();
+      const [r, c] = position(row);
+      at = [(Math.min(Math.max(r + move[0], 0), row.output[0] - 1) + 0.5) / row.output[0], (Math.min(Math.max(c + move[1], 0), row.output[1] - 1) + 0.5) / row.output[1]];
+      mark();
+    }
+  });
+
+  return {
+    render,
+    select(row) {
+      selected = row;
+      mark();
+    },
+  };
+}
