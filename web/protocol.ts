@@ -15,7 +15,28 @@ export type ToWorker =
   | { kind: 'start'; settings: TrainSettings }
   | { kind: 'pause' }
   | { kind: 'resume' }
-  | { kind: 'predict'; pixels: Float32Array };
+  | { kind: 'predict'; pixels: Float32Array }
+  /** Every layer's output for held-out digit `index`, or for `pixels` (a drawing, a 28x28 in [0, 1]). */
+  | { kind: 'activations'; index: number }
+  | { kind: 'activations'; pixels: Float32Array; label: string };
+
+/** A held-out digit the net gets wrong. */
+export interface Misclassified {
+  index: number;
+  label: number;
+  predicted: number;
+  /** Its 28x28 pixels in [0, 1]. */
+  pixels: Float32Array;
+}
+
+/** One layer's output for one image: its shape without the batch, [C, H, W] or [F]. */
+export interface LayerOutput {
+  name: string;
+  /** The layer as the notation writes it. */
+  text: string;
+  shape: number[];
+  data: Float32Array;
+}
 
 /** Worker to page. */
 export type FromWorker =
@@ -26,4 +47,7 @@ export type FromWorker =
   | { kind: 'done' }
   | { kind: 'paused' }
   | { kind: 'prediction'; probabilities: number[] }
+  /** After each epoch: the first CONV's filters [K, C, F, F] (null without one), the held-out confusion matrix and mistakes. */
+  | { kind: 'report'; filters: { shape: number[]; data: Float32Array } | null; confusion: number[][]; misclassified: Misclassified[] }
+  | { kind: 'activations'; label: string; layers: LayerOutput[] }
   | { kind: 'error'; message: string };

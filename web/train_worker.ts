@@ -21,6 +21,7 @@ import {
   type Normalization,
   type WasmBackend,
 } from '../src/browser.js';
+import { activations, confusion, firstFilters } from './inspect.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -104,6 +105,7 @@ async function train(settings: TrainSettings): Promise<void> {
     }
     const test = evaluate(current, data.test, { batchSize: 256, normalization: norm });
     post({ kind: 'epoch', epoch, loss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy: test.accuracy });
+    post({ kind: 'report', filters: firstFilters(current, chosen.spec.nodes), ...confusion(current, data.test, norm) });
   }
   optimizer.dispose();
   post({ kind: 'done' });
@@ -133,6 +135,17 @@ function predict(pixels: Float32Array): number[] {
   return exp.map((e) => e / sum);
 }
 
+/** Every layer's output for a held-out digit or a drawing. */
+function layerOutputs(message: Extract<ToWorker, { kind: 'activations' }>): FromWorker {
+  if (net === null || normalization === null || data === null) throw new Error('train the net before asking for its activations');
+  const shape = data.test.shape;
+  if ('pixels' in message) return { kind: 'activations', label: message.label, layers: activations(net, message.pixels, shape, normalization) };
+  const index = Math.min(Math.max(Math.floor(message.index), 0), data.test.length - 1);
+  const pixels = new Float32Array(shape[0] * shape[1] * shape[2]);
+  data.test.read(index, pixels, 0);
+  return { kind: 'activations', label: `held-out digit ${index}, a ${DIGITS[data.test.labels[index] as number]}`, layers: activations(net, pixels, shape, normalization) };
+}
+
 async function start(): Promise<void> {
   const wasm = await createWasmBackend();
   backend = wasm;
@@ -152,7 +165,8 @@ globalThis.onmessage = (event: MessageEvent<ToWorker>): void => {
       paused = false;
       resumeTraining?.();
       resumeTraining = null;
-    } else post({ kind: 'prediction', probabilities: predict(message.pixels) });
+    } else if (message.kind === 'activations') post(layerOutputs(message));
+    else post({ kind: 'prediction', probabilities: predict(message.pixels) });
   };
   work().catch((error: unknown) => post({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));
 };

@@ -2,6 +2,7 @@
 // drawing pad, talking to the training worker.
 import uPlot from 'uplot';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import { renderActivations, renderReport } from './train_views.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -70,6 +71,7 @@ function startPad(worker: Worker): void {
     const pixels = padPixels(pad);
     showSeen(pixels);
     worker.postMessage({ kind: 'predict', pixels } satisfies ToWorker);
+    worker.postMessage({ kind: 'activations', pixels, label: 'your drawing' } satisfies ToWorker);
   };
   pad.addEventListener('pointerup', finish);
   pad.addEventListener('pointerleave', finish);
@@ -150,6 +152,8 @@ export function startTrainer(spec: () => string): void {
       status.textContent += ' (done: draw a digit)';
     } else if (m.kind === 'paused') status.textContent += ' (paused)';
     else if (m.kind === 'prediction') showProbabilities(m.probabilities);
+    else if (m.kind === 'report') renderReport(m, (index) => send({ kind: 'activations', index }));
+    else if (m.kind === 'activations') renderActivations($('activations'), m);
     else $('train-error').textContent = m.message;
   };
   button.addEventListener('click', () => {
@@ -176,5 +180,6 @@ export function startTrainer(spec: () => string): void {
       button.textContent = 'pause';
     }
   });
+  $('show-activations').addEventListener('click', () => send({ kind: 'activations', index: Number($<HTMLInputElement>('digit-index').value) }));
   startPad(worker);
 }
