@@ -1,3 +1,5 @@
+import type { NetSpec } from '../src/browser.js';
+
 /** Messages between the page (trainer.ts) and the training worker (train_worker.ts). */
 
 /** How to train: what the page's controls say. */
@@ -10,12 +12,17 @@ export interface TrainSettings {
   optimizer: 'sgd' | 'momentum' | 'nesterov' | 'adam';
 }
 
+/** A model's weights as they travel to the worker: state_dict names, shapes and values. */
+export type ModelWeights = { name: string; shape: number[]; data: Float32Array }[];
+
 /** Page to worker. */
 export type ToWorker =
   | { kind: 'start'; settings: TrainSettings }
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'predict'; pixels: Float32Array }
+  /** Run an opened model file's net (it reads 28x28x1) on the pad from now on. */
+  | { kind: 'load'; name: string; spec: NetSpec; weights: ModelWeights; normalization: { mean: number[]; std: number[] } }
   /** Every layer's output for held-out digit `index`, or for `pixels` (a drawing, a 28x28 in [0, 1]). */
   | { kind: 'activations'; index: number }
   | { kind: 'activations'; pixels: Float32Array; label: string };
@@ -46,6 +53,7 @@ export type FromWorker =
   | { kind: 'epoch'; epoch: number; loss: number; trainAccuracy: number; testAccuracy: number }
   | { kind: 'done' }
   | { kind: 'paused' }
+  | { kind: 'loaded'; name: string }
   | { kind: 'prediction'; probabilities: number[] }
   /** After each epoch: the first CONV's filters [K, C, F, F] (null without one), the held-out confusion matrix and mistakes. */
   | { kind: 'report'; filters: { shape: number[]; data: Float32Array } | null; confusion: number[][]; misclassified: Misclassified[] }

@@ -135,6 +135,22 @@ function predict(pixels: Float32Array): number[] {
   return exp.map((e) => e / sum);
 }
 
+/** The opened model file's net, its weights loaded, replaces the trained one for the pad. */
+function load(message: Extract<ToWorker, { kind: 'load' }>): FromWorker {
+  if (backend === null) throw new Error('the worker is not ready');
+  const loaded = new Net(message.spec, { backend });
+  try {
+    loaded.loadState(new Map(message.weights.map((w) => [w.name, Tensor.from(w.shape, w.data)])));
+  } catch (error) {
+    loaded.dispose();
+    throw new Error(`${message.name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  net?.dispose();
+  net = loaded;
+  normalization = message.normalization;
+  return { kind: 'loaded', name: message.name };
+}
+
 /** Every layer's output for a held-out digit or a drawing. */
 function layerOutputs(message: Extract<ToWorker, { kind: 'activations' }>): FromWorker {
   if (net === null || normalization === null || data === null) throw new Error('train the net before asking for its activations');
@@ -166,6 +182,13 @@ globalThis.onmessage = (event: MessageEvent<ToWorker>): void => {
       resumeTraining?.();
       resumeTraining = null;
     } else if (message.kind === 'activations') post(layerOutputs(message));
+    else if (message.kind === 'load') {
+      post(load(message));
+      // A digit reader gets the same views as a trained net: its filters, its held-out confusion.
+      if (net !== null && normalization !== null && data !== null && net.outputShape.join() === String(DIGITS.length)) {
+        post({ kind: 'report', filters: firstFilters(net, message.spec.nodes), ...confusion(net, data.test, normalization) });
+      }
+    }
     else post({ kind: 'prediction', probabilities: predict(message.pixels) });
   };
   work().catch((error: unknown) => post({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));

@@ -108,8 +108,14 @@ function showProbabilities(probabilities: number[]): void {
   );
 }
 
+/** What the page asks of the training worker besides training. */
+export interface Trainer {
+  /** Runs an opened model file's net on the pad. */
+  load(message: Extract<ToWorker, { kind: 'load' }>): void;
+}
+
 /** Starts the training worker and wires the panel; `spec` reads the editor's text. */
-export function startTrainer(spec: () => string): void {
+export function startTrainer(spec: () => string): Trainer {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const send = (message: ToWorker): void => worker.postMessage(message);
   const loss = chart($('loss-chart'), 'loss', ['training loss']);
@@ -154,7 +160,10 @@ export function startTrainer(spec: () => string): void {
     else if (m.kind === 'prediction') showProbabilities(m.probabilities);
     else if (m.kind === 'report') renderReport(m, (index) => send({ kind: 'activations', index }));
     else if (m.kind === 'activations') renderActivations($('activations'), m);
-    else $('train-error').textContent = m.message;
+    else if (m.kind === 'loaded') {
+      $('train-net').textContent = `the pad runs ${m.name}`;
+      $('model-status').textContent += ' It runs on the pad: draw a digit.';
+    } else $('train-error').textContent = m.message;
   };
   button.addEventListener('click', () => {
     if (running === 'running') {
@@ -182,4 +191,5 @@ export function startTrainer(spec: () => string): void {
   });
   $('show-activations').addEventListener('click', () => send({ kind: 'activations', index: Number($<HTMLInputElement>('digit-index').value) }));
   startPad(worker);
+  return { load: send };
 }
