@@ -157,7 +157,10 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
     if (i === selected && face !== undefined && svg !== null && event instanceof MouseEvent) {
       const bounds = svg.getBoundingClientRect();
       const [x, y] = [event.clientX - bounds.left - 1 - face.x, event.clientY - bounds.top - 1 - face.y];
-      if (x >= 0 && y >= 0 && x < face.width && y < face.height) at = [y / face.height, x / face.width];
+      // NOTE: mouse positions come in whole pixels; a click on the face's edge may land a pixel out.
+      const inside = (v: number, size: number): number | null => (v > -2 && v < size + 2 ? Math.min(Math.max(v, 0), size - 0.01) / size : null);
+      const [r, c] = [inside(y, face.height), inside(x, face.width)];
+      if (r !== null && c !== null) at = [r, c];
     }
     hooks.onSelect(i);
   });
