@@ -1,6 +1,6 @@
 // What the training worker shows of a trained net: its first layer's filters, a confusion matrix
 // and the misclassified digits of the held-out set, and every layer's output for one digit.
-import { Tensor, batches, normalize, type Dataset, type Net, type Normalization } from '../src/browser.js';
+import { Tensor, batches, normalize, type Dataset, type Net, type NodeSpec, type Normalization } from '../src/browser.js';
 import type { LayerOutput, Misclassified } from './protocol.js';
 
 /** At most this many misclassified digits are sent to the page. */
@@ -51,8 +51,18 @@ export function activations(net: Net, pixels: Float32Array, shape: readonly [num
   x.data.set(pixels);
   normalize(x.data, 0, shape, normalization);
   const layers: LayerOutput[] = [];
+  const byName = new Map(net.spec.nodes.map((node) => [node.name, node]));
+  const shown = new Set<string>();
+  const textOf = (node: NodeSpec): string => node.source?.text ?? node.op.toUpperCase();
   const scores = net.forward(x, {
-    inspect: (node, output) => layers.push({ name: node.name, text: node.source?.text ?? node.op.toUpperCase(), shape: output.shape.slice(1), data: Float32Array.from(output.data) }),
+    inspect: (node, output) => {
+      // NOTE: a backend that fuses CONV and RELU never shows the CONV's own output: the RELU's
+      // title names both.
+      const before = node.inputs.length === 1 ? byName.get(node.inputs[0] as string) : undefined;
+      const text = before !== undefined && !shown.has(before.name) ? `${textOf(before)} -> ${textOf(node)}` : textOf(node);
+      shown.add(node.name);
+      layers.push({ name: node.name, text, shape: output.shape.slice(1), data: Float32Array.from(output.data) });
+    },
   });
   scores.dispose();
   x.dispose();

@@ -226,7 +226,7 @@ startModelFiles($('drop'), $('model-file'), $('model-error'), {
     if (model.text !== null) setText(editor, model.text);
     const runs = readsDigits(model.spec);
     const input = `${model.spec.input[1]}x${model.spec.input[2]}x${model.spec.input[0]}`;
-    $('model-status').textContent = `Opened ${file}, a ${model.kind}${model.text === null ? ' with no notation text (the table cannot show it)' : ': its layers are in the editor'}.` + (runs ? '' : ` It reads ${input} images, not the pad's 28x28x1 digits.`);
+    $('model-status').textContent = `Opened ${file}, ${model.kind === 'ONNX model' ? 'an' : 'a'} ${model.kind}${model.text === null ? ' with no notation text (the table cannot show it)' : ': its layers are in the editor'}.` + (runs ? '' : ` It reads ${input} images, not the pad's 28x28x1 digits.`);
     if (runs) trainer.load({ kind: 'load', name: file, spec: model.spec, weights: model.weights, normalization: model.normalization });
   },
 });

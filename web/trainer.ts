@@ -128,10 +128,11 @@ export function startTrainer(spec: () => string): Trainer {
   worker.onmessage = (event: MessageEvent<FromWorker>) => {
     const m = event.data;
     if (m.kind === 'ready') {
-      $('backend').textContent = `wasm backend: ${m.backend}; cross-origin isolated: ${m.isolated ? 'yes' : 'no'}`;
+      // NOTE: the backend's details name its thread count, and why one when it falls back.
+      const single = m.singleThreadReason === null ? '' : ' Training runs on one thread: serve the page with the COOP/COEP headers (convstack serve sends them) for more.';
+      $('backend').textContent = `wasm backend: ${m.backend}; cross-origin isolated: ${m.isolated ? 'yes' : 'no'}.${single}`;
       $('backend').dataset['threads'] = String(m.threads);
       $('backend').dataset['isolated'] = String(m.isolated);
-      if (m.singleThreadReason !== null) $('backend').textContent += ` (one thread: ${m.singleThreadReason})`;
       button.disabled = false;
     } else if (m.kind === 'net') $('train-net').textContent = `training ${m.description}`;
     else if (m.kind === 'progress') {
