@@ -14,6 +14,7 @@ import { convstackPeer } from './peers/convstack.js';
 import { tfjsPeer } from './peers/tfjs.js';
 import { convnetjsPeer } from './peers/convnetjs.js';
 import { onnxruntimePeer } from './peers/onnxruntime.js';
+import { browserPeer } from './peers/browser.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -77,6 +78,7 @@ async function peers(): Promise<Peer[]> {
     tfjsPeer('wasm'),
     tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
     convnetjsPeer(),
+    browserPeer(threads),
   ];
   return list.filter((p) => wanted === undefined || wanted.includes(p.name));
 }

@@ -1,4 +1,5 @@
 import type { NetSpec } from '../src/browser.js';
+import type { BenchSettings } from './bench_steps.js';
 
 /** Messages between the page (trainer.ts) and the training worker (train_worker.ts). */
 
@@ -25,7 +26,11 @@ export type ToWorker =
   | { kind: 'load'; name: string; spec: NetSpec; weights: ModelWeights; normalization: { mean: number[]; std: number[] } }
   /** Every layer's output for held-out digit `index`, or for `pixels` (a drawing, a 28x28 in [0, 1]). */
   | { kind: 'activations'; index: number }
-  | { kind: 'activations'; pixels: Float32Array; label: string };
+  | { kind: 'activations'; pixels: Float32Array; label: string }
+  /** `npm run bench` (bench/peers/browser.ts): prepare W4, run one training step, stop. */
+  | { kind: 'bench-start'; settings: BenchSettings }
+  | { kind: 'bench-step' }
+  | { kind: 'bench-stop' };
 
 /** A held-out digit the net gets wrong. */
 export interface Misclassified {
@@ -54,6 +59,9 @@ export type FromWorker =
   | { kind: 'done' }
   | { kind: 'paused' }
   | { kind: 'loaded'; name: string }
+  | { kind: 'bench-ready'; details: string; threads: number }
+  | { kind: 'bench-stepped' }
+  | { kind: 'bench-stopped' }
   | { kind: 'prediction'; probabilities: number[] }
   /** After each epoch: the first CONV's filters [K, C, F, F] (null without one), the held-out confusion matrix and mistakes. */
   | { kind: 'report'; filters: { shape: number[]; data: Float32Array } | null; confusion: number[][]; misclassified: Misclassified[] }

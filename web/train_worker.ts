@@ -21,6 +21,7 @@ import {
   type Normalization,
   type WasmBackend,
 } from '../src/browser.js';
+import { benchTrainer, type BenchTrainer } from './bench_steps.js';
 import { activations, confusion, firstFilters } from './inspect.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
@@ -62,6 +63,7 @@ let net: Net | null = null;
 let normalization: Normalization | null = null;
 let paused = false;
 let resumeTraining: (() => void) | null = null;
+let bench: BenchTrainer | null = null;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -182,7 +184,19 @@ globalThis.onmessage = (event: MessageEvent<ToWorker>): void => {
       resumeTraining?.();
       resumeTraining = null;
     } else if (message.kind === 'activations') post(layerOutputs(message));
-    else if (message.kind === 'load') {
+    else if (message.kind === 'bench-start') {
+      if (data === null) throw new Error('the worker is not ready');
+      bench = await benchTrainer(data.train, message.settings);
+      post({ kind: 'bench-ready', details: bench.details, threads: bench.threads });
+    } else if (message.kind === 'bench-step') {
+      if (bench === null) throw new Error('bench-step before bench-start');
+      bench.step();
+      post({ kind: 'bench-stepped' });
+    } else if (message.kind === 'bench-stop') {
+      await bench?.dispose();
+      bench = null;
+      post({ kind: 'bench-stopped' });
+    } else if (message.kind === 'load') {
       post(load(message));
       // A digit reader gets the same views as a trained net: its filters, its held-out confusion.
       if (net !== null && normalization !== null && data !== null && net.outputShape.join() === String(DIGITS.length)) {

@@ -164,7 +164,7 @@ export function startTrainer(spec: () => string): Trainer {
     else if (m.kind === 'loaded') {
       $('train-net').textContent = `the pad runs ${m.name}`;
       $('model-status').textContent += ' It runs on the pad: draw a digit.';
-    } else $('train-error').textContent = m.message;
+    } else if (m.kind === 'error') $('train-error').textContent = m.message;
   };
   button.addEventListener('click', () => {
     if (running === 'running') {
