@@ -37,12 +37,12 @@ export function figuresOf(text: string, batch: number, settings: MemorySettings)
   return { table, nonlinearities: net.layers.filter((l) => l.node.op === 'relu').length, trainingBytes: memory.training.total, inferenceBytes: memory.inference.total };
 }
 
-/** A row's identity across designs: its layer and its output volume. */
-const rowKey = (row: Summary['layers'][number]): string => `${row.text} ${row.output.join('x')}`;
+/** A row's identity across designs: its layer, its output volume and its parameter count (an FC's depends on its input). */
+const rowKey = (row: Summary['layers'][number]): string => `${row.text} ${row.output.join('x')} ${row.params}`;
 
 /**
- * For each design, which of its rows differ: those whose layer and output the other designs do not
- * all have (as many times: three CONV3-64 against one).
+ * For each design, which of its rows differ: those whose layer, output and parameters the other
+ * designs do not all have (as many times: three CONV3-64 against one).
  */
 export function differingRows(tables: readonly Summary[]): boolean[][] {
   const counts = tables.map((t) => {

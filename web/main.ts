@@ -6,7 +6,7 @@ import { startCompare } from './compare.js';
 import { createDrawing } from './drawing.js';
 import { createEditor, highlight, setText } from './editor.js';
 import { renderBars, renderFigures } from './memory.js';
-import { readsDigits, startModelFiles } from './model_file.js';
+import { describeOpened, readsDigits, startModelFiles } from './model_file.js';
 import { stateFromHash, stateToHash, type PageState } from './state.js';
 import { startTrainer } from './trainer.js';
 
@@ -224,9 +224,8 @@ const trainer = startTrainer(() => editor.state.doc.toString());
 startModelFiles($('drop'), $('model-file'), $('model-error'), {
   onOpen(model, file) {
     if (model.text !== null) setText(editor, model.text);
+    $('model-status').textContent = describeOpened(model, file);
     const runs = readsDigits(model.spec);
-    const input = `${model.spec.input[1]}x${model.spec.input[2]}x${model.spec.input[0]}`;
-    $('model-status').textContent = `Opened ${file}, ${model.kind === 'ONNX model' ? 'an' : 'a'} ${model.kind}${model.text === null ? ' with no notation text (the table cannot show it)' : ': its layers are in the editor'}.` + (runs ? '' : ` It reads ${input} images, not the pad's 28x28x1 digits.`);
     if (runs) trainer.load({ kind: 'load', name: file, spec: model.spec, weights: model.weights, normalization: model.normalization });
   },
 });

@@ -11,6 +11,8 @@ export interface MemorySettings {
   budget: string;
 }
 
+/** The longest bar's share of its column, in percent. */
+export const BAR_SHARE = 50;
 const BYTES: Record<MemorySettings['dtype'], number> = { float32: 4, float64: 8 };
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
@@ -27,8 +29,8 @@ function bar(kind: 'activations' | 'params', fraction: number, text: string): HT
   cell.className = `bar-cell ${kind}`;
   const fill = document.createElement('span');
   fill.className = 'fill';
-  // The longest bar takes 70% of its column, leaving room for its figure.
-  fill.style.width = `${(70 * fraction).toFixed(2)}%`;
+  // The longest bar takes half its column, leaving room for its figure.
+  fill.style.width = `${(BAR_SHARE * fraction).toFixed(2)}%`;
   cell.append(fill, Object.assign(document.createElement('i'), { textContent: text }));
   return cell;
 }

@@ -68,6 +68,15 @@ export function openModel(bytes: Uint8Array, file: string): OpenedModel {
 /** True when the net reads one 28x28 grey image, as the drawing pad gives. */
 export const readsDigits = (spec: NetSpec): boolean => spec.input.join('x') === '1x28x28';
 
+/** What the page says of an opened file: its kind, where its layers went, whether the pad runs it. */
+export function describeOpened(model: OpenedModel, file: string): string {
+  const [c, h, w] = model.spec.input;
+  const article = model.kind === 'ONNX model' ? 'an' : 'a';
+  const layers = model.text === null ? ' with no notation text (the table cannot show it)' : ': its layers are in the editor';
+  const pad = readsDigits(model.spec) ? '' : ` It reads ${h}x${w}x${c} images, not the pad's 28x28x1 digits.`;
+  return `Opened ${file}, ${article} ${model.kind}${layers}.${pad}`;
+}
+
 /** Where the model panel reports to the page. */
 export interface ModelHooks {
   /** A file was opened. */

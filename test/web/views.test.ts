@@ -70,10 +70,10 @@ test('the memory view charts each layer: its batch of activations and its parame
   assert.deepEqual(rows.find((r) => r[0] === 'FC-512'), ['FC-512', '128.00 KiB', '1.00 MiB']);
   await page.selectOption('#dtype', 'float64');
   await page.waitForFunction(() => document.querySelector('#memory-bars .bars-row:nth-child(3) i')?.textContent === '16.00 MiB');
-  // The longest bar (70% of its column) is the first CONV3-32's 16 MiB of activations; the others are to
+  // The longest bar (half its column) is the first CONV3-32's 16 MiB of activations; the others are to
   // its scale: its 896 parameters in 8 bytes, and the first POOL2's 4 MiB (and no parameters).
   const widths = await page.$$eval('#memory-bars .bars-row:nth-child(3) .fill, #memory-bars .bars-row:nth-child(5) .fill', (fills) => fills.map((f) => parseFloat((f as HTMLElement).style.width)));
-  assert.deepEqual(widths, [70, (70 * 896 * 8) / 2 ** 24, 17.5, 0].map((w) => Number(w.toFixed(2))));
+  assert.deepEqual(widths, [50, (50 * 896 * 8) / 2 ** 24, 12.5, 0].map((w) => Number(w.toFixed(2))));
   const figures = (await page.locator('#memory-figures').textContent()) ?? '';
   assert.match(figures, /training step in 12GiB\s*fits \(/);
   assert.match(figures, /largest batch in 12GiB\s*[\d,]+ training, [\d,]+ inference/);
@@ -108,9 +108,13 @@ test('compare: one 7x7 CONV against three 3x3 CONVs, and AlexNet against ZF Net 
   assert.deepEqual(table['multiply-adds'], expected.map((t) => t.macs.toLocaleString('en-US')));
   assert.equal(table['parameters']?.[2], '138,357,544');
   assert.match(table['training step, batch 64']?.[2] ?? '', /GiB$/);
-  // ZF Net's first CONV differs from AlexNet's; a text edit recomputes.
+  // ZF Net's first CONV differs from AlexNet's. All three share only the input and the last two FC
+  // layers: VGG-16's first FC-4096 reads 7x7x512 (102,764,544 parameters), the others' 6x6x256.
   const zfRows = await page.$$eval('#compare-rows > div:nth-child(2) tr.differs td:first-child', (cells) => cells.map((c) => c.textContent));
-  assert.ok(zfRows.some((t) => t?.startsWith('CONV7-96')), `ZF Net's 7x7 first layer differs: ${zfRows}`);
+  assert.equal(zfRows[0], 'CONV7-96(s=2, p=1, floor)');
+  const shared = await page.$$eval('#compare-rows > div', (columns) => columns.map((c) => Array.from(c.querySelectorAll('tr:not(.differs)')).map((tr) => Array.from(tr.children).map((td) => td.textContent).join(' '))));
+  assert.deepEqual(shared, new Array(3).fill(['INPUT[224x224x3] 224x224x3 0', 'FC-4096 1x1x4096 16,781,312', 'FC-1000 1x1x1000 4,097,000']));
+  // A text edit recomputes, and an error names the design.
   await page.locator('#compare-inputs textarea').first().fill('INPUT[32x32x3] -> CONV3-8(s=2)');
   await page.waitForFunction(() => /CONV3-8\(s=2\)/.test(document.querySelector('#compare-error')?.textContent ?? ''));
   assert.match((await page.locator('#compare-error').textContent()) ?? '', /^AlexNet: line 1, column 19: .* = 16\.5, not a whole number/);
