@@ -68,8 +68,8 @@ function box(row: Row): { svg: SVGSVGElement; face: { x: number; y: number; widt
 
 /** What the drawing reports to the page. */
 export interface DrawingHooks {
-  /** A volume was picked (click or Enter): select its row. */
-  onSelect(row: number): void;
+  /** A volume was picked: select its row; `edit` (a click, Enter) also takes the focus to its text. */
+  onSelect(row: number, edit: boolean): void;
 }
 
 /** The drawing in `parent`: `render` draws a table, `select` marks a row's volume. */
@@ -93,6 +93,8 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
   function mark(): void {
     for (const figure of parent.querySelectorAll('.mark')) figure.remove();
     figures.forEach((figure, i) => {
+      // One tab stop for the drawing: the selected volume (or the first); the arrows reach the rest.
+      figure.tabIndex = i === (selected ?? 0) ? 0 : -1;
       figure.classList.toggle('selected', i === selected);
       figure.setAttribute('aria-pressed', String(i === selected));
     });
@@ -122,7 +124,7 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
       }),
     );
     const [fh, fw] = row.receptiveField.size;
-    caption.textContent = `output (${r}, ${c}) of ${row.text} sees ${fh}x${fw} pixels of the input: rows ${top}–${bottom}, columns ${left}–${right}` + (top > window.rows[0] || bottom < window.rows[1] || left > window.cols[0] || right < window.cols[1] ? ' (the rest of its window is padding)' : '') + '. Click its volume to pick another output.';
+    caption.textContent = `output (${r}, ${c}) of ${row.text} sees ${fh}x${fw} pixels of the input: rows ${top}–${bottom}, columns ${left}–${right}` + (top > window.rows[0] || bottom < window.rows[1] || left > window.cols[0] || right < window.cols[1] ? ' (the rest of its window is padding)' : '') + '. Click its volume (or press Shift and the arrows) to pick another output.';
   }
 
   function render(result: Summary | null): void {
@@ -133,7 +135,6 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
       const figure = document.createElement('figure');
       figure.className = 'volume';
       figure.dataset['row'] = String(i);
-      figure.tabIndex = 0;
       figure.setAttribute('role', 'button');
       figure.setAttribute('aria-label', `${row.text}: ${row.output.join('x')}`);
       const { svg, face } = box(row);
@@ -162,7 +163,7 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
       const [r, c] = [inside(y, face.height), inside(x, face.width)];
       if (r !== null && c !== null) at = [r, c];
     }
-    hooks.onSelect(i);
+    hooks.onSelect(i, true);
   });
   parent.addEventListener('keydown', (event) => {
     const figure = (event.target as Element).closest<HTMLElement>('figure.volume');
@@ -173,13 +174,20 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
     const row = rows[i];
     if (event.key === 'Enter' || event.key === ' ') {
       event.preventDefault();
-      hooks.onSelect(i);
-    } else if (move !== undefined && i === selected && row !== undefined) {
-      // The arrows move the chosen output one step on the selected volume.
+      hooks.onSelect(i, true);
+    } else if (move !== undefined && event.shiftKey && i === selected && row !== undefined) {
+      // Shift and the arrows move the chosen output one step on the selected volume.
       event.preventDefault();
       const [r, c] = position(row);
       at = [(Math.min(Math.max(r + move[0], 0), row.output[0] - 1) + 0.5) / row.output[0], (Math.min(Math.max(c + move[1], 0), row.output[1] - 1) + 0.5) / row.output[1]];
       mark();
+    } else if (move !== undefined && !event.shiftKey) {
+      // The arrows walk the volumes, selecting each while the focus stays in the drawing.
+      const next = figures[i + move[0] + move[1]];
+      if (next === undefined) return;
+      event.preventDefault();
+      next.focus();
+      hooks.onSelect(Number(next.dataset['row']), false);
     }
   });
 

@@ -50,7 +50,7 @@ function renderTable(result: Summary): void {
     ...result.layers.map((row, i) => {
       const tr = document.createElement('tr');
       tr.dataset['row'] = String(i);
-      tr.tabIndex = 0;
+      tr.tabIndex = i === 0 ? 0 : -1;
       const rf = row.receptiveField.size;
       const cells = [String(row.index), row.text, row.output.join('x'), thousands(row.activations), thousands(row.params), thousands(row.macs), `${rf[0]}x${rf[1]}`];
       for (const cell of cells) tr.append(Object.assign(document.createElement('td'), { textContent: cell }));
@@ -81,7 +81,11 @@ function selectRow(i: number | null): void {
   for (const element of document.querySelectorAll<HTMLElement>('#table-body tr, #memory-bars .bars-row')) {
     element.classList.toggle('selected', element.dataset['row'] === String(row));
   }
-  for (const tr of $('table-body').querySelectorAll('tr')) tr.setAttribute('aria-selected', String(tr.dataset['row'] === String(row)));
+  for (const tr of $('table-body').querySelectorAll('tr')) {
+    tr.setAttribute('aria-selected', String(tr.dataset['row'] === String(row)));
+    // One tab stop for the table: the selected row (or the first); the arrows reach the rest.
+    tr.tabIndex = tr.dataset['row'] === String(row ?? 0) ? 0 : -1;
+  }
   drawing.select(row);
 }
 
@@ -149,7 +153,7 @@ function rowAt(offset: number): number {
   return rowSpans.findIndex(holds);
 }
 
-const drawing = createDrawing($('drawing'), $('drawing-caption'), { onSelect: (i) => pickRow(i, true) });
+const drawing = createDrawing($('drawing'), $('drawing-caption'), { onSelect: (i, edit) => pickRow(i, edit) });
 const editor = createEditor($('editor'), state.spec, {
   onChange: update,
   onCursor: (offset) => selectRow(rowAt(offset)),

@@ -123,12 +123,16 @@ test('compare: one 7x7 CONV against three 3x3 CONVs, and AlexNet against ZF Net 
   await page.close();
 });
 
-test('keyboard: tab reaches the editor, the arrows walk the table rows, Enter on a volume selects it', async () => {
+test('keyboard: tab reaches the editor, then one stop each for the table and the volumes, whose arrows walk them', async () => {
   const { page, errors } = await openPage(session, session.url);
-  const focused = (): Promise<string> => page.evaluate(() => {
-    const a = document.activeElement as HTMLElement | null;
-    return a === null ? '' : a.classList.contains('cm-content') ? 'editor' : a.id !== '' ? `#${a.id}` : a.tagName.toLowerCase();
-  });
+  const focused = (): Promise<string> =>
+    page.evaluate(() => {
+      const a = document.activeElement as HTMLElement | null;
+      if (a === null) return '';
+      if (a.classList.contains('cm-content')) return 'editor';
+      if (a.dataset['row'] !== undefined) return `${a.tagName.toLowerCase()} ${a.dataset['row']}`;
+      return a.id !== '' ? `#${a.id}` : a.tagName.toLowerCase();
+    });
   const order: string[] = [];
   for (let i = 0; i < 6 && !order.includes('editor'); i++) {
     await page.keyboard.press('Tab');
@@ -136,23 +140,33 @@ test('keyboard: tab reaches the editor, the arrows walk the table rows, Enter on
   }
   assert.deepEqual(order, ['#picker', '#share', 'editor'], 'the header, then the editor');
   await page.keyboard.press('Escape');
-  await page.keyboard.press('Tab');
-  assert.equal(await focused(), 'tr', 'after the editor, the table rows');
+  for (const expected of ['tr 0', 'figure 0', '#batch']) {
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), expected, 'the table and the drawing are one tab stop each');
+  }
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
   assert.equal(await page.locator('#table-body tr[aria-selected="true"]').getAttribute('data-row'), '2');
-  assert.equal(await focused(), 'tr', 'the focus stays in the table');
+  assert.equal(await focused(), 'tr 2', 'the focus stays in the table');
   assert.equal(await page.locator('#drawing figure.selected').getAttribute('data-row'), '2');
-  await page.locator('#drawing figure[data-row="4"]').focus();
-  await page.keyboard.press('Enter');
-  assert.equal(await page.locator('#table-body tr.selected').getAttribute('data-row'), '4');
-  // The arrows move the chosen output on the selected volume.
-  const caption = async (): Promise<string> => (await page.locator('#drawing-caption').textContent()) ?? '';
-  await page.locator('#drawing figure[data-row="4"]').focus();
-  const before = await caption();
+  // The selected row is the table's tab stop, its volume the drawing's.
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'figure 2');
   await page.keyboard.press('ArrowRight');
-  assert.notEqual(await caption(), before);
-  assert.match(await caption(), /^output \(8, 9\)/);
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await focused(), 'figure 4', 'the focus stays in the drawing');
+  assert.equal(await page.locator('#table-body tr.selected').getAttribute('data-row'), '4');
+  // Shift and the arrows move the chosen output on the selected volume: 16x16, from (8, 8).
+  assert.match((await page.locator('#drawing-caption').textContent()) ?? '', /^output \(8, 8\)/);
+  await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('Shift+ArrowUp');
+  assert.match((await page.locator('#drawing-caption').textContent()) ?? '', /^output \(7, 9\)/);
+  // Enter takes the focus to the layer's text, to edit it.
+  await page.keyboard.press('Enter');
+  assert.equal(await focused(), 'editor');
+  assert.equal(await page.evaluate(() => getSelection()?.toString()), 'CONV3-32');
   assert.deepEqual(errors, []);
   await page.close();
 });
