@@ -1,5 +1,7 @@
-// The page: the editor, the live table, the memory panel, the net picker and the shared URL; the
-// training panel and the drawing pad are in trainer.ts.
+// The page: the editor, the live table, the net picker and the shared URL, and the one selected
+// layer that the table, the editor, the drawing (drawing.ts) and the memory chart (memory.ts) share.
+// The other views have their own files: compare.ts, model_file.ts, and trainer.ts for training,
+// the drawing pad and the views inside the net (train_views.ts).
 import 'uplot/dist/uPlot.min.css';
 import { compile, summary, zoo, zooNotation, OPTIMIZER_NAMES, type Bindings, type Summary } from '../src/browser.js';
 import { startCompare } from './compare.js';
@@ -229,7 +231,6 @@ startModelFiles($('drop'), $('model-file'), $('model-error'), {
   onOpen(model, file) {
     if (model.text !== null) setText(editor, model.text);
     $('model-status').textContent = describeOpened(model, file);
-    const runs = readsDigits(model.spec);
-    if (runs) trainer.load({ kind: 'load', name: file, spec: model.spec, weights: model.weights, normalization: model.normalization });
+    if (readsDigits(model.spec)) trainer.load({ kind: 'load', name: file, spec: model.spec, weights: model.weights, normalization: model.normalization });
   },
 });
