@@ -185,6 +185,8 @@ export function startTrainer(spec: () => string): Trainer {
       };
       for (const series of [...loss.data, ...accuracy.data]) series.length = 0;
       $('test-accuracy').textContent = '';
+      // The charts show from the first run on (empty, they would only push the pad down).
+      $('charts').hidden = false;
       send({ kind: 'start', settings });
       running = 'running';
       button.textContent = 'pause';
