@@ -1,7 +1,7 @@
 // The drawing of the volumes layer by layer, as the notes draw them: one box per row of the table,
 // its face the output's height x width and its depth the channels, every side to scale on a log
 // axis; the receptive field of a chosen output of the selected layer is drawn on the input.
-import type { Summary } from '../src/browser.js';
+import type { compile, Summary } from '../src/browser.js';
 
 type Row = Summary['layers'][number];
 
@@ -26,20 +26,41 @@ export interface Window {
   cols: [number, number];
 }
 
+/** Where output (0, 0) of a layer's window starts on the input, [row, column]: negative in the padding. */
+export type Origin = readonly [number, number];
+
+type Compiled = ReturnType<typeof compile>['net'];
+
 /**
- * The input window of output (r, c) of a layer whose receptive field is `row.receptiveField`, on an
- * input of `input` [H, W]. NOTE: the table carries the field's size and stride but not its offset;
- * the windows are centred on the input as a whole, which is exact when every layer pads symmetrically
- * and its windows tile the input (the notes' designs).
+ * Each table row's origin, from the layers' padding and strides: a CONV or POOL moves it back by
+ * its padding in input pixels (its input's stride times its own padding); an FC or GAP sees the
+ * whole input from its origin; other layers keep their input's. NOTE: a layer that joins
+ * several branches (a residual sum, a concat) takes its first input's origin.
  */
-export function inputWindow(row: Row, input: readonly [number, number], r: number, c: number): Window {
+export function fieldOrigins(result: Summary, net: Compiled): Origin[] {
+  const at = new Map<string, { origin: Origin; jump: readonly [number, number] }>([['input', { origin: [0, 0], jump: [1, 1] }]]);
+  for (const { node } of net.layers) {
+    const from = at.get(node.inputs[0] ?? 'input') ?? { origin: [0, 0] as const, jump: [1, 1] as const };
+    if (node.op === 'conv' || node.op === 'maxpool' || node.op === 'avgpool') {
+      const { padding, stride } = node.attrs;
+      at.set(node.name, {
+        origin: [from.origin[0] - padding[0] * from.jump[0], from.origin[1] - padding[1] * from.jump[1]],
+        jump: [from.jump[0] * stride[0], from.jump[1] * stride[1]],
+      });
+    } else at.set(node.name, from);
+  }
+  return result.layers.map((row) => {
+    const node = net.layers.find((l) => l.index === row.index)?.node;
+    return node === undefined ? [0, 0] : (at.get(node.name)?.origin ?? [0, 0]);
+  });
+}
+
+/** The input window of output (r, c) of a layer whose windows start at `origin` (see `fieldOrigins`). */
+export function inputWindow(row: Row, origin: Origin, r: number, c: number): Window {
   const { size, stride } = row.receptiveField;
-  const axis = (i: number, out: number, inSize: number, s: number, k: number): [number, number] => {
-    const span = (out - 1) * s + k;
-    const start = Math.floor((inSize - span) / 2) + i * s;
-    return [start, start + k - 1];
-  };
-  return { rows: axis(r, row.output[0], input[0], stride[0], size[0]), cols: axis(c, row.output[1], input[1], stride[1], size[1]) };
+  const rows: [number, number] = [origin[0] + r * stride[0], origin[0] + r * stride[0] + size[0] - 1];
+  const cols: [number, number] = [origin[1] + c * stride[1], origin[1] + c * stride[1] + size[1] - 1];
+  return { rows, cols };
 }
 
 function svgElement<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
@@ -74,13 +95,15 @@ export interface DrawingHooks {
 
 /** The drawing in `parent`: `render` draws a table, `select` marks a row's volume. */
 export interface Drawing {
-  render(result: Summary | null): void;
+  /** Draws the volumes of `result`, its windows placed by `origins` (one per row). */
+  render(result: Summary | null, origins: readonly Origin[]): void;
   select(row: number | null): void;
 }
 
 /** The drawing of the volumes, in `parent`, with its note on the receptive field in `caption`. */
 export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: DrawingHooks): Drawing {
   let rows: Row[] = [];
+  let starts: readonly Origin[] = [];
   let selected: number | null = null;
   /** The chosen output of the selected layer, as fractions of its height and width. */
   let at: [number, number] = [0.5, 0.5];
@@ -109,7 +132,7 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
     const cell = { width: face.width / row.output[1], height: face.height / row.output[0] };
     figures[selected]?.querySelector('svg')?.append(svgElement('rect', { class: 'mark output', x: face.x + c * cell.width, y: face.y + r * cell.height, width: Math.max(cell.width, 2), height: Math.max(cell.height, 2) }));
     const [inH, inW] = input.output;
-    const window = inputWindow(row, [inH, inW], r, c);
+    const window = inputWindow(row, starts[selected] ?? [0, 0], r, c);
     const clip = (range: [number, number], size: number): [number, number] => [Math.max(0, range[0]), Math.min(size - 1, range[1])];
     const [top, bottom] = clip(window.rows, inH);
     const [left, right] = clip(window.cols, inW);
@@ -124,11 +147,15 @@ export function createDrawing(parent: HTMLElement, caption: HTMLElement, hooks: 
       }),
     );
     const [fh, fw] = row.receptiveField.size;
-    caption.textContent = `output (${r}, ${c}) of ${row.text} sees ${fh}x${fw} pixels of the input: rows ${top}–${bottom}, columns ${left}–${right}` + (top > window.rows[0] || bottom < window.rows[1] || left > window.cols[0] || right < window.cols[1] ? ' (the rest of its window is padding)' : '') + '. Click its volume (or press Shift and the arrows) to pick another output.';
+    const clipped = top > window.rows[0] || bottom < window.rows[1] || left > window.cols[0] || right < window.cols[1];
+    caption.textContent =
+      `output (${r}, ${c}) of ${row.text} sees ${fh}x${fw} pixels of the input: rows ${top}–${bottom}, columns ${left}–${right}` +
+      `${clipped ? ' (the rest of its window falls outside the input)' : ''}. Click its volume (or press Shift and the arrows) to pick another output.`;
   }
 
-  function render(result: Summary | null): void {
+  function render(result: Summary | null, origins: readonly Origin[]): void {
     rows = result?.layers ?? [];
+    starts = origins;
     if (selected !== null && selected >= rows.length) selected = null;
     faces = [];
     figures = rows.map((row, i) => {

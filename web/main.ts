@@ -5,7 +5,7 @@
 import 'uplot/dist/uPlot.min.css';
 import { compile, summary, zoo, zooNotation, OPTIMIZER_NAMES, type Bindings, type Summary } from '../src/browser.js';
 import { startCompare } from './compare.js';
-import { createDrawing } from './drawing.js';
+import { createDrawing, fieldOrigins, type Origin } from './drawing.js';
 import { createEditor, highlight, setText } from './editor.js';
 import { renderBars, renderFigures } from './memory.js';
 import { describeOpened, readsDigits, startModelFiles } from './model_file.js';
@@ -32,6 +32,8 @@ let state: PageState = stateFromHash(location.hash);
 let rowSpans: ([number, number] | null)[] = [];
 /** The table of the editor's text, null while it does not compile. */
 let current: Summary | null = null;
+/** Where each row's windows start on the input (drawing.ts). */
+let origins: readonly Origin[] = [];
 /** The row selected in the table, the drawing and the memory chart. */
 let selectedRow: number | null = null;
 
@@ -65,8 +67,7 @@ function renderTable(result: Summary): void {
 }
 
 /** Each row's layer text in the editor, from the compiled net's source spans. */
-function spansOf(text: string, result: Summary): ([number, number] | null)[] {
-  const { net } = compile(text, { bindings: bindings() });
+function spansOf(text: string, result: Summary, net: ReturnType<typeof compile>['net']): ([number, number] | null)[] {
   const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => (m.index as number) + 1)];
   return result.layers.map((row) => {
     const source = net.layers.find((l) => l.index === row.index)?.node.source;
@@ -129,18 +130,21 @@ function update(text: string): void {
     const result = summary(text, { bindings: bindings() });
     renderTable(result);
     current = result;
-    rowSpans = spansOf(text, result);
+    const { net } = compile(text, { bindings: bindings() });
+    rowSpans = spansOf(text, result, net);
+    origins = fieldOrigins(result, net);
     $('table-error').textContent = '';
   } catch (error) {
     // A text that does not compile has no table: stale rows would describe another net.
     $('table-body').replaceChildren();
     current = null;
+    origins = [];
     $('totals').textContent = '';
     $('params').textContent = '';
     rowSpans = [];
     $('table-error').textContent = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
   }
-  drawing.render(current);
+  drawing.render(current, origins);
   renderMemory();
   selectRow(rowAt(editor.state.selection.main.head));
 }

@@ -44,7 +44,7 @@ test('the drawing has one volume per row, to scale on a log axis, and links to t
   // A click on the selected volume's face picks another output: its top-left one sees padding.
   const conv = page.locator('#drawing figure[data-row="3"] rect.face');
   await conv.click({ position: { x: 2, y: 2 } });
-  assert.match((await page.locator('#drawing-caption').textContent()) ?? '', /^output \(0, 0\) of CONV3-16 .* rows 0–5, columns 0–5 \(the rest of its window is padding\)/);
+  assert.match((await page.locator('#drawing-caption').textContent()) ?? '', /^output \(0, 0\) of CONV3-16 .* rows 0–5, columns 0–5 \(the rest of its window falls outside the input\)/);
 
   // A click on another volume selects its row and its layer's text in the editor.
   await page.click('#drawing figure[data-row="1"]');
@@ -56,6 +56,29 @@ test('the drawing has one volume per row, to scale on a log axis, and links to t
   await page.keyboard.press('End');
   assert.equal(await page.locator('#drawing figure.selected').getAttribute('data-row'), '5', 'the cursor after FC-10');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'drawing.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the receptive field's window starts where the layers' padding puts it, whatever their rounding", async () => {
+  const { page, errors } = await openPage(session, session.url);
+  // CONV3 stride 2 unpadded: 15x15; POOL2 stride 2 rounding up: 8x8, its last window half outside.
+  await typeSpec(page, 'INPUT[31x31x1] -> CONV3-4(s=2, p=0) -> POOL2(s=2, ceil)');
+  await page.waitForFunction(() => document.querySelectorAll('#table-body tr').length === 3);
+  await page.click('#table-body tr:nth-child(3)');
+  const caption = async (): Promise<string> => (await page.locator('#drawing-caption').textContent()) ?? '';
+  // A 5x5 field, stride 4, from (0, 0): output (4, 4) sees rows 16..20.
+  assert.match(await caption(), /^output \(4, 4\) of POOL2\(ceil\) sees 5x5 pixels of the input: rows 16–20, columns 16–20\./);
+  await page.locator('#drawing figure[data-row="2"]').focus();
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowRight');
+  }
+  // Output (7, 7) reads rows 28..32 of a 31-row input.
+  assert.match(await caption(), /^output \(7, 7\) .* rows 28–30, columns 28–30 \(the rest of its window falls outside the input\)/);
+  await page.keyboard.press('Shift+ArrowLeft');
+  await page.keyboard.press('Shift+ArrowUp');
+  assert.match(await caption(), /^output \(6, 6\) .* rows 24–28, columns 24–28\./);
   assert.deepEqual(errors, []);
   await page.close();
 });
