@@ -103,6 +103,8 @@ function layerFigure(layer: LayerOutput): HTMLElement {
   section.append(Object.assign(document.createElement('h4'), { textContent: title }));
   const maps = document.createElement('div');
   maps.className = 'pictures';
+  maps.setAttribute('role', 'img');
+  maps.setAttribute('aria-label', `${title}, as grey levels from the smallest value to the largest`);
   const scale = layer.shape.length === 3 ? Math.max(1, Math.floor(56 / Math.max(h, w))) : Math.max(1, Math.floor(400 / w));
   for (let i = 0; i < shown; i++) maps.append(picture(layer.data, i * h * w, w, h, [lo, hi], scale));
   if (layer.shape.length !== 3) (maps.firstElementChild as HTMLElement).style.height = '12px';
