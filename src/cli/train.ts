@@ -67,6 +67,7 @@ interface TrainOptions extends BackendOptions {
   out: string;
   /** A file name, `false` for `--no-checkpoint`, or undefined for the default beside `--out`. */
   checkpoint?: string | false;
+  checkpointEvery?: string;
   resume?: string;
   json?: boolean;
   memory?: boolean;
@@ -146,6 +147,7 @@ export function registerTrain(program: Command): void {
       .option('--out <file>', 'the model file to write', DEFAULTS.out)
       .option('--checkpoint <file>', 'checkpoint written after each epoch (default: <out>.checkpoint.safetensors; on --resume, the one resumed)')
       .option('--no-checkpoint', 'write no checkpoint')
+      .option('--checkpoint-every <steps>', 'also write the checkpoint every this many steps within an epoch (a resume goes on from the exact step)')
       .option('--resume <checkpoint>', "continue the run saved in a checkpoint, with that run's settings and model file; --epochs extends it")
       .option('--json', 'print a JSON summary (other output goes to stderr)')
       .option('--memory', 'print the measured peak of tensor memory over the training steps'),
@@ -159,6 +161,7 @@ export function registerTrain(program: Command): void {
       resume = await loadCheckpoint(options.resume);
     }
     const outputs = runOutputs(options, resume, given('out'));
+    const every = options.checkpointEvery === undefined ? 0 : parseNumber('checkpoint-every', options.checkpointEvery, 'int');
     await checkOutputPaths([{ option: '--out', file: outputs.model }, ...(outputs.checkpoint !== null ? [{ option: '--checkpoint', file: outputs.checkpoint }] : [])]);
     if (resume !== undefined && options.resume !== undefined && !given('epochs') && resume.state.epochsDone >= resume.config.epochs) {
       return reportFinished(resume, options.resume, given('out') ? outputs.model : null, options);
@@ -178,7 +181,8 @@ export function registerTrain(program: Command): void {
       out.write(`${table(model)}\n\n`);
       out.write(`data: ${config.data}: ${data.train.length} training and ${data.test.length} test images, ${model.classes.length} classes; backend: ${description}\n`);
       out.write(`${describeConfig(config, model)}\n`);
-      out.write(`model file: ${outputs.model}; checkpoint after each epoch: ${outputs.checkpoint ?? 'none (--no-checkpoint)'}\n`);
+      const often = every > 0 ? ` and every ${plural(every, 'step')}` : '';
+      out.write(`model file: ${outputs.model}; checkpoint after each epoch${often}: ${outputs.checkpoint ?? 'none (--no-checkpoint)'}\n`);
       const progress = new Progress(out, config.epochs);
       let lastCheckpoint = options.resume ?? null;
       const interrupt = new AbortController();
@@ -192,7 +196,7 @@ export function registerTrain(program: Command): void {
           data,
           config: { ...config, out: path.resolve(outputs.model) },
           info: model,
-          ...(outputs.checkpoint !== null && { checkpoint: outputs.checkpoint }),
+          ...(outputs.checkpoint !== null && { checkpoint: outputs.checkpoint, checkpointEvery: every }),
           ...(resume && { resume }),
           signal: interrupt.signal,
           onEvent: (e) => {
@@ -203,7 +207,7 @@ export function registerTrain(program: Command): void {
       } catch (error) {
         progress.stop();
         if (!(error instanceof TrainingInterrupted)) throw error;
-        process.stderr.write(`${interruptedMessage(error, lastCheckpoint)}\n`);
+        process.stderr.write(`${interruptedMessage(error, error.saved ? outputs.checkpoint : lastCheckpoint)}\n`);
         process.exitCode = 130;
         return;
       } finally {
@@ -269,9 +273,10 @@ async function reportFinished(resume: Checkpoint, file: string, out: string | nu
   }
 }
 
-/** What Ctrl-C leaves behind, and how to go on from it. */
+/** What Ctrl-C leaves behind (the checkpoint of the step it stopped at, when the run has one), and how to go on from it. */
 function interruptedMessage(error: TrainingInterrupted, checkpoint: string | null): string {
   const where = `interrupted in epoch ${error.epoch} at step ${error.step}`;
+  if (error.saved && checkpoint !== null) return `${where}; saved the run up to this step in ${checkpoint}: go on with convstack train --resume ${checkpoint}`;
   if (checkpoint === null) return `${where}; no checkpoint was written (none finished an epoch)`;
   return `${where}; the last checkpoint is ${checkpoint} (after epoch ${error.epochsDone}): go on with convstack train --resume ${checkpoint}`;
 }

@@ -2,8 +2,8 @@ import cliProgress from 'cli-progress';
 import type { EpochResult, TrainEvent } from '../train/loop.js';
 
 /**
- * Shows progress: a bar per epoch on a terminal, one line per epoch otherwise; warnings go to
- * `warnings` (stderr) as lines of their own. The bar hides the cursor and turns off line wrapping
+ * Shows progress: a bar per epoch on a terminal, one line per epoch otherwise; warnings and notes
+ * go to `warnings` (stderr) as lines of their own. The bar hides the cursor and turns off line wrapping
  * while it runs; `stop` gives both back, which an interrupted run must do before it exits.
  */
 export class Progress {
@@ -17,10 +17,10 @@ export class Progress {
 
   /** Shows one event of `train`. */
   handle(event: TrainEvent): void {
-    if (event.kind === 'epoch' || event.kind === 'warning') {
+    if (event.kind !== 'step') {
       this.stop();
       if (event.kind === 'epoch') this.out.write(`${epochLine(event.result, this.epochs)}\n`);
-      else this.warnings.write(`warning: ${event.message}\n`);
+      else this.warnings.write(`${event.kind}: ${event.message}\n`);
       return;
     }
     if (!this.out.isTTY) return;

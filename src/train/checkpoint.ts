@@ -9,7 +9,8 @@ import { OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerStat
  * A checkpoint is a safetensors file: the net's tensors under `model.`, the optimizer's slots under
  * `optim.`, and in the metadata the model description (as in a model file), the training
  * configuration, and the run's position with every generator's state. It is written after each
- * epoch through a temporary name, so the last good checkpoint survives a crash or a diverged run.
+ * epoch (and within one, see `TrainRun.checkpoint`) through a temporary name, so the last good
+ * checkpoint survives a crash or a diverged run.
  */
 export interface Checkpoint {
   /** The model description, as a model file holds it: the spec or architecture text, classes, normalisation. */
@@ -82,7 +83,7 @@ export async function loadCheckpoint(file: string): Promise<Checkpoint> {
   const config = json(KEYS.config);
   if (!isTrainConfig(config)) return fail(`the checkpoint's '${KEYS.config}' metadata is not a training configuration`);
   const state = json(KEYS.state);
-  if (!isTrainState(state)) return fail(`the checkpoint's '${KEYS.state}' metadata is not a run's position ({epochsDone, step, rng, history})`);
+  if (!isTrainState(state)) return fail(`the checkpoint's '${KEYS.state}' metadata is not a run's position ({epochsDone, step, rng, history, and inEpoch within an epoch})`);
   const steps = json(KEYS.optimizerSteps);
   if (!isRecord(steps) || !Object.values(steps).every(isCount)) return fail(`the checkpoint's '${KEYS.optimizerSteps}' metadata must map names to step counts`);
   const info = modelInfoFromMetadata(metadata, file);
@@ -123,6 +124,16 @@ function isTrainConfig(c: unknown): c is TrainConfig {
 
 function isTrainState(s: unknown): s is TrainState {
   if (!isRecord(s)) return false;
-  const { epochsDone, step, rng, history } = s;
-  return isCount(epochsDone) && isCount(step) && isRecord(rng) && isFiniteNumber(rng['shuffle']) && isFiniteNumber(rng['augment']) && isFiniteNumber(rng['net']) && Array.isArray(history) && history.every(isRecord);
+  const { epochsDone, step, rng, history, inEpoch } = s;
+  return (
+    isCount(epochsDone) && isCount(step) && isRecord(rng) && isFiniteNumber(rng['shuffle']) && isFiniteNumber(rng['augment']) && isFiniteNumber(rng['net']) &&
+    Array.isArray(history) && history.every(isRecord) && (inEpoch === undefined || isEpochPosition(inEpoch))
+  );
+}
+
+/** A position within an epoch: counts that agree with each other, and a finite loss sum. */
+function isEpochPosition(p: unknown): boolean {
+  if (!isRecord(p)) return false;
+  const { batches, images, lossSum, correct, seen } = p;
+  return isCount(batches) && isCount(images) && isCount(correct) && isCount(seen) && isFiniteNumber(lossSum) && (seen as number) <= (images as number) && (correct as number) <= (seen as number);
 }

@@ -50,14 +50,36 @@ export interface EpochResult {
   seconds: number;
 }
 
-/** Where a run stands after a whole epoch; with the weights and optimizer state, enough to resume exactly. */
+/**
+ * Where a run stands, after a whole epoch or within one; with the weights and optimizer state,
+ * enough to resume exactly.
+ */
 export interface TrainState {
   /** Whole epochs finished. */
   epochsDone: number;
   /** Steps taken since the start of the run. */
   step: number;
-  /** The generators' states: data shuffling, augmentation, and the net's (dropout). */
+  /**
+   * The generators' states: data shuffling, augmentation, and the net's (dropout). Within an epoch,
+   * `shuffle` is the state the epoch's shuffle started from, so that a resume draws the same order.
+   */
   rng: { shuffle: number; augment: number; net: number };
   /** One entry per finished epoch, in order. */
   history: EpochResult[];
+  /** Set when the state was saved within epoch `epochsDone + 1`: how far that epoch got. */
+  inEpoch?: EpochPosition;
+}
+
+/** How far an unfinished epoch got: its batches trained and the sums its result is made of. */
+export interface EpochPosition {
+  /** Batches (steps) of the epoch already trained on. */
+  batches: number;
+  /** The training images the epoch's order was drawn for; a resume on another number would draw another order. */
+  images: number;
+  /** Sum over the images seen of their loss. */
+  lossSum: number;
+  /** Images seen that were classified right. */
+  correct: number;
+  /** Images trained on in the epoch so far. */
+  seen: number;
 }

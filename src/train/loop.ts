@@ -1,5 +1,5 @@
 import type { Normalization } from '../data/augment.js';
-import { batches } from '../data/batches.js';
+import { batchCount, batches } from '../data/batches.js';
 import type { DataSplits } from '../data/dataset.js';
 import type { Net } from '../net/net.js';
 import type { NodeSpec } from '../net/spec.js';
@@ -9,14 +9,15 @@ import { svmLoss } from '../ops/svm_loss.js';
 import { Rng } from '../tensor/rng.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { saveCheckpoint, type Checkpoint } from './checkpoint.js';
-import type { EpochResult, LossName, TrainConfig, TrainState } from './config.js';
+import type { EpochPosition, EpochResult, LossName, TrainConfig, TrainState } from './config.js';
 import { argmaxRows, evaluate } from './evaluate.js';
+import { lastBatchPolicy } from './last_batch.js';
 import type { ModelInfo } from './model_file.js';
 import { createOptimizer } from './optimizers/index.js';
 import { lrAt } from './schedules.js';
 import { LossWatch, lowerLrAdvice } from './warnings.js';
 
-export type { EpochResult, LossName, TrainConfig, TrainState } from './config.js';
+export type { EpochPosition, EpochResult, LossName, TrainConfig, TrainState } from './config.js';
 
 const LOSSES: Record<LossName, (scores: Tensor, labels: ArrayLike<number>) => LossResult> = {
   softmax: softmaxCrossEntropy,
@@ -38,7 +39,9 @@ export type TrainEvent =
     }
   | { kind: 'epoch'; result: EpochResult }
   /** The run is failing quietly (see warnings.ts): what is wrong and what to try. */
-  | { kind: 'warning'; message: string };
+  | { kind: 'warning'; message: string }
+  /** Something the run does that the user did not ask for (last_batch.ts: the last batch is dropped). */
+  | { kind: 'note'; message: string };
 
 /** What `train` needs: a built net, its data, the configuration, and optionally where to checkpoint. */
 export interface TrainRun {
@@ -50,15 +53,21 @@ export interface TrainRun {
   config: TrainConfig;
   /** Written into checkpoints, so that a checkpoint alone can rebuild the net. */
   info: ModelInfo;
-  /** Where to write a checkpoint after each epoch (temporary name, then rename). */
+  /**
+   * Where to write a checkpoint after each epoch, every `checkpointEvery` steps, and when `signal`
+   * stops the run (temporary name, then rename). Any of them resumes exactly.
+   */
   checkpoint?: string;
+  /** Also write the checkpoint every this many steps (counted from the start of the run) within an epoch. */
+  checkpointEvery?: number;
   /** Continue a run from its checkpoint: weights, optimizer state, position and every generator's state. */
   resume?: Checkpoint;
-  /** Called with progress: each step, each finished epoch, warnings. */
+  /** Called with progress: each step, each finished epoch, warnings and notes. */
   onEvent?: (event: TrainEvent) => void;
   /**
-   * Stops the run between two steps with a TrainingInterrupted (Ctrl-C in the CLI). The loop yields
-   * to the event loop after every step so that a signal handler gets to run.
+   * Stops the run between two steps with a TrainingInterrupted (Ctrl-C in the CLI), after writing the
+   * checkpoint of that step when there is a checkpoint. The loop yields to the event loop after
+   * every step so that a signal handler gets to run.
    */
   signal?: AbortSignal;
 }
@@ -97,7 +106,10 @@ export class DivergenceError extends Error {
   }
 }
 
-/** The run was stopped through `TrainRun.signal`; the last checkpoint, if any, is that of `epochsDone`. */
+/**
+ * The run was stopped through `TrainRun.signal`. When the run has a checkpoint, it was written at
+ * the step where the run stopped (`saved`), and a resume goes on from there.
+ */
 export class TrainingInterrupted extends Error {
   override name = 'TrainingInterrupted';
   constructor(
@@ -105,8 +117,10 @@ export class TrainingInterrupted extends Error {
     readonly epoch: number,
     /** The step within that epoch at which it stopped. */
     readonly step: number,
-    /** Whole epochs finished, and so saved in the checkpoint if there is one. */
+    /** Whole epochs finished. */
     readonly epochsDone: number,
+    /** Whether the checkpoint now holds the run up to this step. */
+    readonly saved: boolean,
   ) {
     super(`training interrupted in epoch ${epoch} at step ${step}`);
   }
@@ -134,6 +148,8 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   const classes = info.classes.length;
   const outputs = net.outputShape.length === 1 ? (net.outputShape[0] as number) : -1;
   if (outputs !== classes) throw new Error(`the net ends in ${net.outputShape.length === 1 ? `${outputs} scores` : `a volume of shape [${net.outputShape.join(', ')}]`} but the data has ${classes} classes`);
+  const every = run.checkpointEvery ?? 0;
+  if (!(Number.isSafeInteger(every) && every >= 0)) throw new RangeError(`checkpointEvery must be a count of steps, got ${every}`);
   const lossFn = LOSSES[config.loss];
   const shuffleRng = new Rng(derivedSeed(config.seed, 1));
   const augmentRng = new Rng(derivedSeed(config.seed, 2));
@@ -150,12 +166,15 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     augmentRng.setState(state.rng.augment);
     net.rngState = state.rng.net;
   }
+  const lastBatch = lastBatchPolicy(net, data.train.length, config.batchSize);
+  if (lastBatch.note !== null) run.onEvent?.({ kind: 'note', message: lastBatch.note });
   const watch = config.loss === 'softmax' ? new LossWatch(classes, baseLr) : null;
   const warn = (message: string | null): void => {
     if (message !== null) run.onEvent?.({ kind: 'warning', message });
   };
   const history = [...state.history];
   let step = state.step;
+  let resumedWithin = state.inEpoch;
   let trainedImages = 0;
   let trainingMs = 0;
   const started = performance.now();
@@ -163,18 +182,25 @@ export async function train(run: TrainRun): Promise<TrainResult> {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       const epochStart = performance.now();
       optimizer.lr = lrAt(config.schedule, baseLr, epoch);
+      const shuffleState = shuffleRng.getState();
       const order = shuffleRng.shuffle(Array.from({ length: data.train.length }, (_, i) => i));
-      const steps = Math.ceil(order.length / config.batchSize);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
+      const steps = batchCount(order.length, config.batchSize, lastBatch.dropLast);
+      const position = resumedWithin ?? { batches: 0, images: order.length, lossSum: 0, correct: 0, seen: 0 };
+      resumedWithin = undefined;
+      checkPosition(position, epoch + 1, order.length, steps, data.train.name);
+      /** Saves the run as it stands within this epoch. */
+      const save = async (file: string): Promise<void> => {
+        const now: TrainState = { epochsDone: epoch, step, rng: { shuffle: shuffleState, augment: augmentRng.getState(), net: net.rngState }, history, inEpoch: { ...position } };
+        checkWeights(net, step, epoch + 1, file);
+        await saveCheckpoint(file, { net, optimizer, info, config, state: now });
+      };
+      let imagesHere = 0;
       let epochMs = 0;
-      let stepInEpoch = 0;
-      const source = batches(data.train, { batchSize: config.batchSize, order, augmentation: config.augmentation, rng: augmentRng, normalization, dtype: net.dtype, allocator: net.backend.allocator });
+      const source = batches(data.train, { batchSize: config.batchSize, order, dropLast: lastBatch.dropLast, firstBatch: position.batches, augmentation: config.augmentation, rng: augmentRng, normalization, dtype: net.dtype, allocator: net.backend.allocator });
       for (const { x, labels } of source) {
         const t0 = performance.now();
         step++;
-        stepInEpoch++;
+        position.batches++;
         const scores = net.forward(x, { training: true });
         const { loss, grad, auxGrads } = stepLoss(net, scores, labels, lossFn);
         if (!Number.isFinite(loss)) {
@@ -184,35 +210,41 @@ export async function train(run: TrainRun): Promise<TrainResult> {
           const where = node ? `; the first non-finite values are in the output of ${describeLayer(net.spec.nodes, node)}` : '; every layer output was finite';
           throw new DivergenceError(step, epoch + 1, node?.name ?? null, `the loss is ${loss}${where}; ${lowerLrAdvice(baseLr)}`);
         }
-        argmaxRows(scores).forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
+        argmaxRows(scores).forEach((p, i) => (position.correct += p === labels[i] ? 1 : 0));
         net.backward(grad, { auxGrads });
         [x, scores, grad, ...auxGrads].forEach((t) => t.dispose());
         checkGradients(net, step, epoch + 1);
         optimizer.step();
-        lossSum += loss * labels.length;
-        seen += labels.length;
+        position.lossSum += loss * labels.length;
+        position.seen += labels.length;
+        imagesHere += labels.length;
         epochMs += performance.now() - t0;
-        run.onEvent?.({ kind: 'step', epoch: epoch + 1, step: stepInEpoch, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSecond: (seen * 1000) / epochMs });
-        warn(watch?.afterStep(epoch + 1, stepInEpoch, steps, loss) ?? null);
+        run.onEvent?.({ kind: 'step', epoch: epoch + 1, step: position.batches, steps, loss: position.lossSum / position.seen, accuracy: position.correct / position.seen, imagesPerSecond: (imagesHere * 1000) / epochMs });
+        warn(watch?.afterStep(epoch + 1, position.batches, steps, loss) ?? null);
+        if (run.checkpoint !== undefined && every > 0 && step % every === 0 && position.batches < steps) await save(run.checkpoint);
         await yieldToEventLoop();
-        if (run.signal?.aborted) throw new TrainingInterrupted(epoch + 1, stepInEpoch, epoch);
+        if (run.signal?.aborted) {
+          if (run.checkpoint !== undefined) await save(run.checkpoint);
+          throw new TrainingInterrupted(epoch + 1, position.batches, epoch, run.checkpoint !== undefined);
+        }
       }
-      trainedImages += seen;
+      trainedImages += imagesHere;
       trainingMs += epochMs;
       // The training batch size, so that evaluation never needs more memory than a training step.
       const test = evaluate(net, data.test, { normalization, batchSize: config.batchSize });
       const result: EpochResult = {
         epoch: epoch + 1,
         lr: optimizer.lr,
-        loss: lossSum / Math.max(seen, 1),
-        trainAccuracy: correct / Math.max(seen, 1),
+        loss: position.lossSum / Math.max(position.seen, 1),
+        trainAccuracy: position.correct / Math.max(position.seen, 1),
         testAccuracy: test.accuracy,
-        imagesPerSecond: (seen * 1000) / Math.max(epochMs, 1e-9),
+        imagesPerSecond: (imagesHere * 1000) / Math.max(epochMs, 1e-9),
         seconds: (performance.now() - epochStart) / 1000,
       };
       history.push(result);
       if (run.checkpoint !== undefined) {
         const next: TrainState = { epochsDone: epoch + 1, step, rng: { shuffle: shuffleRng.getState(), augment: augmentRng.getState(), net: net.rngState }, history };
+        checkWeights(net, step, epoch + 1, run.checkpoint);
         await saveCheckpoint(run.checkpoint, { net, optimizer, info, config, state: next });
       }
       run.onEvent?.({ kind: 'epoch', result });
@@ -231,9 +263,36 @@ export async function train(run: TrainRun): Promise<TrainResult> {
   };
 }
 
+/**
+ * A run resumed within an epoch must draw that epoch's order again and stop where it stopped: the
+ * training set must have as many images as when the checkpoint was written.
+ */
+function checkPosition(position: EpochPosition, epoch: number, images: number, steps: number, dataName: string): void {
+  if (position.images !== images) {
+    throw new RangeError(`the checkpoint was written within epoch ${epoch} of a training set of ${position.images} images, but ${dataName} holds ${images}: the run cannot go on where it stopped`);
+  }
+  if (position.batches > steps) throw new RangeError(`the checkpoint was written after ${position.batches} steps of epoch ${epoch}, which has ${steps}`);
+}
+
 /** Lets timers and signal handlers run between two steps (a step holds the thread for milliseconds). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Before a checkpoint is written over the last good one: throws a DivergenceError naming the first
+ * layer with a non-finite weight or buffer (an update can overflow from finite gradients), so that
+ * the checkpoint on disk stays the last good one.
+ */
+export function checkWeights(net: Net, step: number, epoch: number, checkpoint: string): void {
+  for (const p of net.params.values()) {
+    const bad = p.value.data.find((v) => !Number.isFinite(v));
+    if (bad === undefined) continue;
+    const nodeName = p.name.slice(0, p.name.lastIndexOf('.'));
+    const node = net.spec.nodes.find((n) => n.name === nodeName);
+    const where = node ? describeLayer(net.spec.nodes, node) : `'${nodeName}'`;
+    throw new DivergenceError(step, epoch, nodeName, `'${p.name}' holds ${bad} after the step, in ${where}; ${checkpoint} keeps the last good checkpoint`);
+  }
 }
 
 /** Throws a DivergenceError naming the last layer (the first that backward reached) with a non-finite weight gradient. */

@@ -137,22 +137,26 @@ test('bad input gets one clear line naming the file, and exit code 1', async () 
   assert.match(missing.stderr, /nope\.safetensors: no such file/);
 });
 
-test('Ctrl-C stops between steps and names the last checkpoint; --resume writes the run\'s own model file, --epochs extends it', async () => {
+test('Ctrl-C stops between steps and saves the checkpoint of that step; --resume writes the run\'s own model file, --epochs extends it', async () => {
   const model = path.join(dir, 'long.safetensors');
   const checkpoint = path.join(dir, 'long.checkpoint.safetensors');
   const args = ['train', '--model', NET, '--data', `folder:${images}`, '--batch', '8', '--shift', '0', '--backend', 'reference', '--out', model];
-  const interrupted = await interruptCli(/^epoch +2\/1000 /m, ...args, '--epochs', '1000');
+  const interrupted = await interruptCli(/^epoch +2\/1000 /m, ...args, '--epochs', '1000', '--checkpoint-every', '3');
   assert.equal(interrupted.code, 130, interrupted.stderr);
-  assert.match(interrupted.stdout, new RegExp(`^model file: ${model}; checkpoint after each epoch: ${checkpoint}$`, 'm'), 'says where the checkpoint goes');
+  assert.match(interrupted.stdout, new RegExp(`^model file: ${model}; checkpoint after each epoch and every 3 steps: ${checkpoint}$`, 'm'), 'says where the checkpoint goes');
   const [line] = errorLines(interrupted.stderr);
-  const match = /^interrupted in epoch (\d+) at step \d+; the last checkpoint is (.*) \(after epoch (\d+)\): go on with convstack train --resume (.*)$/.exec(line ?? '');
+  const match = /^interrupted in epoch (\d+) at step (\d+); saved the run up to this step in (.*): go on with convstack train --resume (.*)$/.exec(line ?? '');
   assert.ok(match, interrupted.stderr);
-  const [, epoch, named, done, again] = match;
-  assert.deepEqual([named, again, Number(done)], [checkpoint, checkpoint, Number(epoch) - 1]);
+  const [, epoch, step, named, again] = match;
+  assert.deepEqual([named, again], [checkpoint, checkpoint]);
+  const saved = await readSafetensors(checkpoint);
+  const position = JSON.parse(saved.metadata['train_state'] ?? '{}') as { epochsDone: number; inEpoch?: { batches: number } };
+  assert.deepEqual([position.epochsDone + 1, position.inEpoch?.batches], [Number(epoch), Number(step)], 'the checkpoint is that of the step interrupted');
   assert.equal(existsSync(model), false, 'no model file from an interrupted run');
 
   // Resumed from elsewhere (the CLI runs in the repository): the model file is the run's own, not ./model.safetensors.
-  const extended = Number(done) + 1;
+  // --epochs <the interrupted epoch> finishes that epoch from the step where it stopped.
+  const extended = Number(epoch);
   const resumed = convstack('train', '--resume', checkpoint, '--epochs', String(extended), '--backend', 'reference');
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stdout, new RegExp(`^epoch ${extended}/${extended}  loss `, 'm'), 'one more epoch, numbered after the checkpoint\'s');
@@ -182,6 +186,8 @@ test('the progress bar gives back the cursor and line wrapping when it stops', a
   progress.handle({ kind: 'warning', message: 'the loss stays at ln(C)' });
   assert.ok(written.includes('\x1b[?25h'), 'a warning stops the bar first');
   assert.ok(written.endsWith('warning: the loss stays at ln(C)\n'));
+  progress.handle({ kind: 'note', message: 'each epoch leaves out 1 of its 17 training images' });
+  assert.ok(written.endsWith('note: each epoch leaves out 1 of its 17 training images\n'));
 });
 
 test('output paths are checked before the first step: one line naming the path', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { augment, channelStats, normalize } from '../../src/data/augment.js';
-import { batches } from '../../src/data/batches.js';
+import { batchCount, batches } from '../../src/data/batches.js';
 import { ArrayDataset } from '../../src/data/dataset.js';
 import { Rng } from '../../src/tensor/rng.js';
 
@@ -61,4 +61,21 @@ test('augmented batches are the same for the same seed and differ for another', 
   assert.deepEqual(run(3), run(3));
   assert.notDeepEqual(run(3), run(4));
   assert.throws(() => [...batches(dataset, { batchSize: 3, augmentation: { shift: 1 } })], /needs a seeded generator/);
+});
+
+test('dropLast leaves out a smaller last batch; firstBatch starts later without drawing from the generator', () => {
+  const order = [5, 0, 3, 2, 1, 4];
+  const centres = (bs: Iterable<{ x: { data: ArrayLike<number> }; labels: Uint8Array }>): number[][] => [...bs].map((b) => Array.from(b.labels, (_, k) => b.x.data[k * 9 + 4] as number));
+  assert.deepEqual(centres(batches(dataset, { batchSize: 4, order, dropLast: true })), [[6, 1, 4, 3]]);
+  assert.deepEqual(centres(batches(dataset, { batchSize: 3, order, dropLast: true })), [[6, 1, 4], [3, 2, 5]], 'no smaller batch: nothing dropped');
+  assert.deepEqual(centres(batches(dataset, { batchSize: 2, order, firstBatch: 2 })), [[2, 5]]);
+  assert.deepEqual(centres(batches(dataset, { batchSize: 4, order, firstBatch: 1, dropLast: true })), []);
+  assert.deepEqual([batchCount(6, 4), batchCount(6, 4, true), batchCount(6, 3, true), batchCount(0, 3)], [2, 1, 2, 0]);
+  // Resuming at batch 1 draws what an uninterrupted pass draws from batch 1 on.
+  const augmented = (firstBatch: number, rng: Rng): number[] => [...batches(dataset, { batchSize: 2, order, augmentation: { shift: 1, flip: true }, rng, firstBatch })].slice(firstBatch === 0 ? 1 : 0).flatMap((b) => [...b.x.data]);
+  const straight = new Rng(5);
+  const skipped = new Rng(5);
+  [...batches(dataset, { batchSize: 2, order: order.slice(0, 2), augmentation: { shift: 1, flip: true }, rng: skipped })];
+  assert.deepEqual(augmented(1, skipped), augmented(0, straight));
+  assert.throws(() => [...batches(dataset, { batchSize: 2, firstBatch: -1 })], /the first batch must be a count, got -1/);
 });

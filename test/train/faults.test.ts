@@ -60,6 +60,32 @@ for (const [what, poison] of [['NaN', Number.NaN], ['Inf', Number.POSITIVE_INFIN
   });
 }
 
+test('a weight that turns Inf in the step before a checkpoint (finite gradients, an update that overflows) is not saved: the last good checkpoint stays', async () => {
+  // Step 6 ends epoch 2 (three steps an epoch); with checkpointEvery 1, step 5 is mid-epoch.
+  for (const [every, poisonedAt, keptStep] of [[0, 6, 3], [1, 5, 4]] as const) {
+    const net = new Net(info.spec, { seed: 1 });
+    const checkpoint = path.join(dir, `overflow-${every}.safetensors`);
+    let steps = 0;
+    let good: Buffer | null = null;
+    const run = train({
+      net, data: { train: images, test: images }, config, info, checkpoint, checkpointEvery: every,
+      onEvent: (e) => {
+        if (e.kind !== 'step' || ++steps !== poisonedAt) return;
+        good = readFileSync(checkpoint);
+        (net.params.get('fc1.weight') as { value: Tensor }).value.data[2] = Number.POSITIVE_INFINITY;
+      },
+    });
+    await assert.rejects(run, (e: unknown) => {
+      assert.ok(e instanceof DivergenceError, String(e));
+      assert.deepEqual([e.step, e.epoch, e.layer], [poisonedAt, 2, 'fc1']);
+      assert.equal(e.message, `training diverged at step ${poisonedAt} (epoch 2): 'fc1.weight' holds Infinity after the step, in layer 3 'fc1' (FC-8, line 1 column 41); ${checkpoint} keeps the last good checkpoint`);
+      return true;
+    });
+    assert.deepEqual(await readFile(checkpoint), good, 'the checkpoint on disk is the last good one, byte for byte');
+    assert.equal((await loadCheckpoint(checkpoint)).state.step, keptStep);
+  }
+});
+
 test('batch-norm training with one value per channel (a batch of 1 after FC) is refused, naming the layer', () => {
   const spec = toNetSpec('INPUT[4x4x1] -> FC-8 -> BN -> RELU -> FC-2');
   const net = new Net(spec, { seed: 1 });

@@ -61,6 +61,7 @@ export async function killWriters(dir: string, kills: number, seed: number): Pro
       assert.ok(version >= 1000 * (kill + 1), 'the writer had written once before it was killed');
       const saved = await loadCheckpoint(checkpoint);
       assert.equal(versionOf(saved.params.values(), checkpoint), saved.state.step);
+      assert.equal(saved.state.inEpoch?.lossSum, saved.state.step, 'the position within the epoch is of the same version');
       found.push(version - 1000 * (kill + 1));
     }));
   }

@@ -7,8 +7,9 @@ import { createOptimizer } from '../../src/train/optimizers/index.js';
 
 /**
  * The child of the kill test in faults.test.ts: writes the model file and the checkpoint named on
- * its command line over and over, version after version (every weight of version v equals v), and
- * says "ready" once the first pair is on disk. The test kills it at a random moment and reads both.
+ * its command line over and over, version after version (every weight of version v equals v; the
+ * checkpoint is one written within an epoch, its loss sum v), and says "ready" once the first pair
+ * is on disk. The test kills it at a random moment and reads both.
  */
 export const FAULTS_TEXT = 'INPUT[16x16x3] -> FC-600 -> FC-2';
 /** The model the writer saves, and the configuration it puts in its checkpoints. */
@@ -20,7 +21,7 @@ export async function writeVersion(model: string, checkpoint: string, net: Net, 
   for (const p of net.params.values()) p.value.data.fill(version);
   const optimizer = createOptimizer(FAULTS_CONFIG.optimizer, net.trainableParams(), { ...FAULTS_CONFIG.optimizerOptions, backend: net.backend });
   await saveModel(model, net, FAULTS_INFO, { version: String(version) });
-  await saveCheckpoint(checkpoint, { net, optimizer, info: FAULTS_INFO, config: FAULTS_CONFIG, state: { epochsDone: version, step: version, rng: { shuffle: 1, augment: 2, net: 3 }, history: [] } });
+  await saveCheckpoint(checkpoint, { net, optimizer, info: FAULTS_INFO, config: FAULTS_CONFIG, state: { epochsDone: version, step: version, rng: { shuffle: 1, augment: 2, net: 3 }, history: [], inEpoch: { batches: 1, images: 4, lossSum: version, correct: 0, seen: 2 } } });
   optimizer.dispose();
 }
 

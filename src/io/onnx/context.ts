@@ -1,6 +1,6 @@
 import { ops, type OpAttrs, type OpType } from '../../ops/index.js';
 import type { NodeSpec } from '../../net/spec.js';
-import type { Shape } from '../../tensor/shape.js';
+import { sizeOf, type Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { AttributeProto_AttributeType, type AttributeProto, type NodeProto } from './onnx_pb.js';
 import { OnnxError } from './errors.js';
@@ -21,6 +21,11 @@ export type Value =
 /** A net value: a node's output (or the images, `input`) and its per-image shape. */
 export type NetValue = Extract<Value, { kind: 'net' }>;
 
+/** Values an import may make whatever the file's size (shape arithmetic of a small model). */
+const ROOM_FLOOR = 1 << 20;
+/** And per byte of the file and of the external data read. */
+const ROOM_PER_BYTE = 2;
+
 /** The state of one import: the values by ONNX name, the nodes and weights made so far. */
 export class ImportContext {
   /** Every value computed so far, by its ONNX name (an initializer, a graph input or a node output). */
@@ -30,6 +35,10 @@ export class ImportContext {
   /** The imported weights by state_dict name, `<node>.<param>` (`layer1_conv1_Conv.weight`). */
   readonly weights = new Map<string, Tensor>();
   private readonly names = new Set<string>(['input']);
+  /** Reads tensors whose data lies outside the model file; null when none may (such a tensor is then an error). */
+  readonly external: ExternalReader | null;
+  /** Values that folds and weights may still create: what the file's bytes justify (see `reserve`). */
+  private room: number;
 
   constructor(
     /** The model file's name, which starts every error message. */
@@ -38,9 +47,28 @@ export class ImportContext {
     readonly opset: number,
     /** The batch size the graph declares (1 when symbolic), for folding Shape. */
     readonly batch: number,
-    /** Reads tensors whose data lies outside the model file; null when none may (such a tensor is then an error). */
-    readonly external: ExternalReader | null,
-  ) {}
+    external: ExternalReader | null,
+    /** The model file's size in bytes. */
+    fileBytes: number,
+  ) {
+    this.room = ROOM_FLOOR + ROOM_PER_BYTE * fileBytes;
+    this.external = external && ((location, offset, length) => {
+      const bytes = external(location, offset, length);
+      this.room += ROOM_PER_BYTE * bytes.length;
+      return bytes;
+    });
+  }
+
+  /**
+   * Counts `values` new values a fold or a layer's weights are about to hold. Every value an import
+   * makes stays alive until it ends, and a few bytes of nodes can copy a tensor over and over
+   * (a Concat of one tensor with itself, thirty times; a thousand layers sharing one initializer):
+   * the values made may not exceed twice the bytes read, file and external data, plus a floor.
+   */
+  reserve(node: NodeView, values: number): void {
+    this.room -= values;
+    if (!(this.room >= 0)) node.fail(`would make ${values} values, more than the bytes of the model and its data justify (a tensor copied over and over)`);
+  }
 
   /** Adds a net node of `op` reading `inputs`, with its parameters, and returns its value. */
   add<K extends OpType>(onnx: NodeView, op: K, attrs: OpAttrs[K], inputs: readonly NetValue[], params: Record<string, Tensor> = {}): NetValue {
@@ -52,6 +80,7 @@ export class ImportContext {
     } catch (error) {
       return onnx.fail((error as Error).message);
     }
+    this.reserve(onnx, Object.values(params).reduce((n, t) => n + t.size, 0));
     this.nodes.push({ name, op, attrs, inputs: inputs.map((v) => v.node) } as NodeSpec);
     for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
     return { kind: 'net', node: name, shape };
@@ -116,6 +145,9 @@ export class NodeView {
     const value = this.input(i);
     if (value === null) return null;
     if (value.kind !== 'const') return this.fail(`input ${i + 1} ('${this.proto.input[i]}') must be known at import, not computed from the images`);
+    // A fold of a malformed model (a Squeeze of a dimension of 3) can leave dims that disagree with the values.
+    const { dims, data } = value.tensor;
+    if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0) || sizeOf(dims) !== data.length) this.fail(`input ${i + 1} ('${this.proto.input[i]}') holds ${data.length} values for shape [${dims.join(', ')}]`);
     return value.tensor;
   }
 

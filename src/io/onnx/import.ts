@@ -75,7 +75,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   if (inputs.length !== 1) fail(file, `the graph has ${inputs.length} inputs (${inputs.map((v) => v.name).join(', ')}); convstack nets take one batch of images`);
   const input = inputs[0] as (typeof inputs)[number];
   const dims = inputDims(input, file);
-  const ctx = new ImportContext(file, opset, typeof dims[0] === 'number' && dims[0] > 0 ? dims[0] : 1, options.external ?? null);
+  const ctx = new ImportContext(file, opset, typeof dims[0] === 'number' && dims[0] > 0 ? dims[0] : 1, options.external ?? null, bytes.length);
   const perImage = dims.slice(1) as number[];
   ctx.values.set(input.name, { kind: 'net', node: 'input', shape: perImage });
   for (const [name, tensor] of known) ctx.values.set(name, { kind: 'const', tensor });

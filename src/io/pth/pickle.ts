@@ -1,3 +1,4 @@
+import { oneLine } from '../files.js';
 /**
  * A restricted pickle reader: just the opcodes and the few globals that a PyTorch state_dict uses.
  * It is a stack machine over plain data; it never calls, imports or looks up anything a file names.
@@ -8,6 +9,10 @@
 /** The pickle is malformed or asks for something a state_dict does not need. */
 export class PickleError extends Error {
   override name = 'PickleError';
+  /** `message` may quote keys and names from the file: it is made one line (control characters escaped). */
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** A storage named by a persistent id: its element type (torch's class name), key in the archive and length. */
@@ -79,7 +84,11 @@ export function unpickle(bytes: Uint8Array, source: string): PyValue {
   const u32 = (): number => view.getUint32(need(4), true);
   const text = (n: number): string => {
     const start = need(n);
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, start + n));
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(start, start + n));
+    } catch {
+      return fail('a string that is not valid UTF-8');
+    }
   };
   const line = (): string => {
     const end = bytes.indexOf(0x0a, at);

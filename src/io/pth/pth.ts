@@ -1,7 +1,7 @@
 import { unzipSync, type UnzipFileInfo } from 'fflate';
 import { formatShape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { readUserFile } from '../files.js';
+import { oneLine, readUserFile } from '../files.js';
 import { halfToFloat } from '../half.js';
 import { PickleError, unpickle, type PyValue, type StorageRef, type StorageType, type TensorRef } from './pickle.js';
 
@@ -16,6 +16,10 @@ import { PickleError, unpickle, type PyValue, type StorageRef, type StorageType,
 /** The file is not a state_dict torch.save wrote, or breaks the zip or pickle rules; names the file. */
 export class PthError extends Error {
   override name = 'PthError';
+  /** `message` may quote keys and names from the file: it is made one line (control characters escaped). */
+  constructor(message: string) {
+    super(oneLine(message));
+  }
 }
 
 /** An integer tensor's dtype in the file, for writers that keep it (safetensors' I64, I32). */
@@ -32,6 +36,8 @@ export interface StateDict {
 const ELEMENT_BYTES: Record<StorageType, number> = { FloatStorage: 4, DoubleStorage: 8, HalfStorage: 2, LongStorage: 8, IntStorage: 4 };
 /** A zip that inflates to more than this many times its own size is refused before inflating (zip bombs). */
 const MAX_EXPANSION = 16;
+/** The smallest entry of a zip's central directory (no name, no extra field). */
+const CENTRAL_ENTRY_BYTES = 46;
 
 /** True when the bytes start as a zip archive does (torch.save's format since PyTorch 1.6). */
 export function isZip(bytes: Uint8Array): boolean {
@@ -60,12 +66,15 @@ export function parsePth(bytes: Uint8Array, source = 'pth'): StateDict {
   if (typeof root !== 'object' || root === null || root.kind !== 'dict') return fail('the pickle is not a state_dict (a dict of tensors)');
   const tensors = new Map<string, Tensor>();
   const integers = new Map<string, IntegerDType>();
+  // NOTE: tensors that share a storage are copied apart, so a pickle naming one storage many times
+  // could ask for far more than the file holds: the copies together may not exceed this.
+  const room = { bytes: MAX_EXPANSION * bytes.length };
   for (const [name, value] of root.entries) {
     if (typeof name !== 'string') return fail(`a state_dict key is ${String(name)}, not a name`);
     if (typeof value !== 'object' || value === null || value.kind !== 'tensor') return fail(`'${name}' is not a tensor`);
     const storage = files.get(`${prefix}data/${value.storage.key}`);
     if (storage === undefined) return fail(`'${name}': the archive has no storage '${prefix}data/${value.storage.key}'`);
-    tensors.set(name, materialise(value, storage, (message) => fail(`'${name}': ${message}`)));
+    tensors.set(name, materialise(value, storage, room, (message) => fail(`'${name}': ${message}`)));
     if (value.storage.type === 'LongStorage') integers.set(name, 'I64');
     if (value.storage.type === 'IntStorage') integers.set(name, 'I32');
   }
@@ -79,7 +88,11 @@ export async function readPth(file: string): Promise<StateDict> {
 
 function unzip(bytes: Uint8Array, fail: (message: string) => never): Map<string, Uint8Array> {
   let declared = 0;
+  let entries = 0;
   const keep = (info: UnzipFileInfo): boolean => {
+    // NOTE: fflate walks as many entries as the directory's end record claims, reading past the
+    // bytes present as zeros; each real entry takes at least CENTRAL_ENTRY_BYTES.
+    if (++entries > bytes.length / CENTRAL_ENTRY_BYTES) fail(`the archive's directory claims more entries than its ${bytes.length} bytes can hold`);
     declared += info.originalSize;
     if (declared > MAX_EXPANSION * bytes.length) fail(`the archive declares ${declared} bytes of contents, more than ${MAX_EXPANSION} times its size`);
     return true;
@@ -92,8 +105,8 @@ function unzip(bytes: Uint8Array, fail: (message: string) => never): Map<string,
   }
 }
 
-/** The tensor's elements gathered in row-major order from its strided view of the storage. */
-function materialise(ref: TensorRef, bytes: Uint8Array, fail: (message: string) => never): Tensor {
+/** The tensor's elements gathered in row-major order from its strided view of the storage, taken out of `room`. */
+function materialise(ref: TensorRef, bytes: Uint8Array, room: { bytes: number }, fail: (message: string) => never): Tensor {
   const { storage, offset, size, stride } = ref;
   const width = ELEMENT_BYTES[storage.type];
   if (bytes.length !== storage.numel * width) fail(`its storage holds ${bytes.length} bytes, ${storage.numel} ${storage.type} elements need ${storage.numel * width}`);
@@ -106,6 +119,8 @@ function materialise(ref: TensorRef, bytes: Uint8Array, fail: (message: string) 
   if (count > storage.numel) fail(`shape ${formatShape(size)} has more elements than its ${storage.numel}-element storage`);
   const read = elementReader(storage, bytes);
   const isDouble = storage.type !== 'FloatStorage' && storage.type !== 'HalfStorage';
+  room.bytes -= count * (isDouble ? 8 : 4);
+  if (room.bytes < 0) fail(`the tensors read so far would take more than ${MAX_EXPANSION} times the file's size (a storage named by too many tensors)`);
   const out = isDouble ? new Float64Array(count) : new Float32Array(count);
   const index = new Array<number>(size.length).fill(0);
   for (let i = 0; i < count; i++) {

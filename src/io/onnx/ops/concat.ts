@@ -14,6 +14,7 @@ export const Concat: OpImporter = (n) => {
     const first = tensors[0] ?? n.fail('no inputs');
     const a = axis < 0 ? axis + first.dims.length : axis;
     const outer = sizeOf(first.dims.slice(0, a));
+    n.ctx.reserve(n, outer * tensors.reduce((sum, t) => sum + sizeOf(t.dims.slice(a)), 0));
     const data: number[] = [];
     for (let o = 0; o < outer; o++) {
       for (const t of tensors) {

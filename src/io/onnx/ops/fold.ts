@@ -26,6 +26,7 @@ export function broadcast(n: NodeView, a: ConstTensor, b: ConstTensor, f: (x: nu
     return Math.max(x, y);
   });
   const [sa, sb, so] = [strides(da), strides(db), strides(dims)];
+  n.ctx.reserve(n, sizeOf(dims));
   const out = new Float64Array(sizeOf(dims));
   for (let i = 0; i < out.length; i++) {
     let ia = 0;
@@ -83,6 +84,7 @@ export const Gather: OpImporter = (n) => {
   const size = t.dims[a] ?? n.fail(`axis ${axis} of a ${t.dims.length}-D tensor`);
   const outer = sizeOf(t.dims.slice(0, a));
   const inner = sizeOf(t.dims.slice(a + 1));
+  n.ctx.reserve(n, outer * indices.data.length * inner);
   const out: number[] = [];
   for (let o = 0; o < outer; o++) {
     for (const raw of indices.data) {
@@ -130,6 +132,7 @@ export const Cast: OpImporter = (n) => {
   const t = n.constInput(0) ?? n.fail('only a tensor known at import can be cast');
   const to = n.int('to', 1);
   const integer = [2, 3, 4, 5, 6, 7, 9, 12, 13].includes(to);
+  n.ctx.reserve(n, t.data.length);
   return [known({ dims: t.dims, data: integer ? t.data.map(Math.trunc) : t.data, integer })];
 };
 
@@ -166,6 +169,7 @@ export const Slice: OpImporter = (n) => {
     }
     for (const i of picks[axis] as number[]) visit(axis + 1, offset + i * (src[axis] as number));
   };
+  n.ctx.reserve(n, sizeOf(dims));
   if (sizeOf(dims) > 0) visit(0, 0);
   return [known(constTensor(dims, data, t.integer))];
 };

@@ -74,8 +74,8 @@ export const Conv: OpImporter = (n) => {
   const [outChannels, , kh, kw] = w.dims as [number, number, number, number];
   const window = readWindow(n, x, [kh, kw]);
   const b = n.constInput(2);
-  const params = { weight: weightTensor(w.dims, w.data), ...(b !== null && { bias: weightTensor([outChannels], b.data) }) };
   if (b !== null && b.data.length !== outChannels) n.fail(`a bias of ${b.data.length} values for ${outChannels} filters`);
+  const params = { weight: weightTensor(w.dims, w.data), ...(b !== null && { bias: weightTensor([outChannels], b.data) }) };
   const { x: input, padding } = padded(n, x, window.pads, window.kernel, false);
   const attrs = { kernel: window.kernel, stride: window.stride, padding, rounding: 'floor' as Rounding, outChannels, groups: n.int('group', 1), bias: b !== null };
   return [n.ctx.add(n, 'conv', attrs, [input], params)];
