@@ -18,6 +18,7 @@ import { convnetjsPeer } from './peers/convnetjs.js';
 import { onnxruntimePeer } from './peers/onnxruntime.js';
 import { pytorchPeer, SkipError, type PytorchPeer } from './peers/pytorch.js';
 import { describeMachine, measureFmaPeak, peakGflops, type FmaPeak } from './peak.js';
+import { browserPeer } from './peers/browser.js';
 import type { Peer } from './peers/peer.js';
 import { workloads, type Workload } from './workloads.js';
 
@@ -87,6 +88,7 @@ async function peers(): Promise<Peer[]> {
     tfjsPeer('wasm'),
     tfjsPeer('cpu', TFJS_CPU_TOO_SLOW),
     convnetjsPeer(),
+    browserPeer(threads),
   ];
   return list.filter((p) => wanted === undefined || wanted.includes(p.name));
 }

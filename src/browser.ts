@@ -17,3 +17,9 @@ export * from './core.js';
 
 // The wasm backend with the browser's host
 export { createWasmBackend, type BrowserWasmBackendOptions } from './backends/wasm/browser.js';
+
+// Model files from bytes (a dropped file): safetensors, and ONNX through its importer
+export { parseSafetensors, SafetensorsError, type Safetensors } from './io/safetensors_format.js';
+export { importOnnx, type ImportedModel } from './io/onnx/import.js';
+export { asNotation, type NotatedModel } from './io/onnx/renamed.js';
+export { OnnxError } from './io/onnx/errors.js';

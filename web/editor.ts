@@ -107,8 +107,8 @@ export function setText(view: EditorView, text: string): void {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
 
-/** Selects [from, to), scrolls it into view and moves the focus there, to edit it. */
-export function highlight(view: EditorView, from: number, to: number): void {
+/** Selects [from, to) and scrolls it into view; moves the focus there too when `focus`, to edit it. */
+export function highlight(view: EditorView, from: number, to: number, focus = true): void {
   view.dispatch({ selection: { anchor: from, head: to }, scrollIntoView: true });
-  view.focus();
+  if (focus) view.focus();
 }

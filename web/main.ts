@@ -1,21 +1,14 @@
-// The page: the editor, the live table, the memory panel, the net picker and the shared URL; the
-// training panel and the drawing pad are in trainer.ts.
+// The page: the editor, the live table, the net picker and the shared URL, and the one selected
+// layer that the table, the editor, the drawing (drawing.ts) and the memory chart (memory.ts) share.
+// The other views have their own files: compare.ts, model_file.ts, and trainer.ts for training,
+// the drawing pad and the views inside the net (train_views.ts).
 import 'uplot/dist/uPlot.min.css';
-import {
-  compile,
-  estimateMemory,
-  formatBytes,
-  maxBatch,
-  parseBytes,
-  summary,
-  zoo,
-  zooNotation,
-  OPTIMIZER_NAMES,
-  type Bindings,
-  type OptimizerName,
-  type Summary,
-} from '../src/browser.js';
+import { compile, summary, zoo, zooNotation, OPTIMIZER_NAMES, type Bindings, type Summary } from '../src/browser.js';
+import { startCompare } from './compare.js';
+import { createDrawing, fieldOrigins, type Origin } from './drawing.js';
 import { createEditor, highlight, setText } from './editor.js';
+import { renderBars, renderFigures } from './memory.js';
+import { describeOpened, readsDigits, startModelFiles } from './model_file.js';
 import { stateFromHash, stateToHash, type PageState } from './state.js';
 import { startTrainer } from './trainer.js';
 
@@ -37,6 +30,12 @@ const thousands = (n: number): string => n.toLocaleString('en-US');
 let state: PageState = stateFromHash(location.hash);
 /** For each table row, the [from, to) of its layer in the text (null for INPUT or a generated layer). */
 let rowSpans: ([number, number] | null)[] = [];
+/** The table of the editor's text, null while it does not compile. */
+let current: Summary | null = null;
+/** Where each row's windows start on the input (drawing.ts). */
+let origins: readonly Origin[] = [];
+/** The row selected in the table, the drawing and the memory chart. */
+let selectedRow: number | null = null;
 
 /** Counts up to this get a slider (the notes' N, M, K; a switch such as BN); CLASSES does not. */
 const SLIDER_MAX = 6;
@@ -55,7 +54,7 @@ function renderTable(result: Summary): void {
     ...result.layers.map((row, i) => {
       const tr = document.createElement('tr');
       tr.dataset['row'] = String(i);
-      tr.tabIndex = 0;
+      tr.tabIndex = i === 0 ? 0 : -1;
       const rf = row.receptiveField.size;
       const cells = [String(row.index), row.text, row.output.join('x'), thousands(row.activations), thousands(row.params), thousands(row.macs), `${rf[0]}x${rf[1]}`];
       for (const cell of cells) tr.append(Object.assign(document.createElement('td'), { textContent: cell }));
@@ -68,8 +67,7 @@ function renderTable(result: Summary): void {
 }
 
 /** Each row's layer text in the editor, from the compiled net's source spans. */
-function spansOf(text: string, result: Summary): ([number, number] | null)[] {
-  const { net } = compile(text, { bindings: bindings() });
+function spansOf(text: string, result: Summary, net: ReturnType<typeof compile>['net']): ([number, number] | null)[] {
   const lineStarts = [0, ...[...text.matchAll(/\n/g)].map((m) => (m.index as number) + 1)];
   return result.layers.map((row) => {
     const source = net.layers.find((l) => l.index === row.index)?.node.source;
@@ -79,36 +77,31 @@ function spansOf(text: string, result: Summary): ([number, number] | null)[] {
   });
 }
 
+/** Marks row `i` (null or -1: none) in the table, the drawing and the memory chart. */
 function selectRow(i: number | null): void {
-  for (const tr of $('table-body').querySelectorAll('tr')) tr.classList.toggle('selected', tr.dataset['row'] === String(i));
+  const row = i === null || i < 0 ? null : i;
+  selectedRow = row;
+  for (const element of document.querySelectorAll<HTMLElement>('#table-body tr, #memory-bars .bars-row')) {
+    element.classList.toggle('selected', element.dataset['row'] === String(row));
+  }
+  for (const tr of $('table-body').querySelectorAll('tr')) {
+    tr.setAttribute('aria-selected', String(tr.dataset['row'] === String(row)));
+    // One tab stop for the table: the selected row (or the first); the arrows reach the rest.
+    tr.tabIndex = tr.dataset['row'] === String(row ?? 0) ? 0 : -1;
+  }
+  drawing.select(row);
+}
+
+/** Selects row `i` everywhere and its layer's text in the editor (moving the focus there when `focus`). */
+function pickRow(i: number, focus: boolean): void {
+  selectRow(i);
+  const span = rowSpans[i];
+  if (span) highlight(editor, span[0], span[1], focus);
 }
 
 function renderMemory(): void {
-  const out = $('memory-figures');
-  try {
-    const { spec } = compile(state.spec, { bindings: bindings() });
-    const options = { optimizer: state.optimizer as OptimizerName, dtype: state.dtype };
-    const estimate = estimateMemory(spec, { batch: state.batch, ...options });
-    const budget = parseBytes(state.budget);
-    const largest = maxBatch(spec, budget, options);
-    out.replaceChildren(
-      ...[
-        ['training step', formatBytes(estimate.training.total)],
-        ['  activations kept for backward', formatBytes(estimate.training.activations)],
-        ['  parameters, gradients, optimizer state', formatBytes(estimate.training.params + estimate.training.paramGradients + estimate.training.optimizerState)],
-        ['inference', formatBytes(estimate.inference.total)],
-        [`largest batch in ${state.budget}`, `${thousands(largest.training)} training, ${thousands(largest.inference)} inference`],
-      ].map(([label, value]) => {
-        const row = document.createElement('div');
-        row.append(Object.assign(document.createElement('span'), { textContent: label }), Object.assign(document.createElement('b'), { textContent: value }));
-        return row;
-      }),
-    );
-    $('memory-error').textContent = '';
-  } catch (error) {
-    out.replaceChildren();
-    $('memory-error').textContent = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
-  }
+  renderFigures($('memory-figures'), $('memory-error'), state.spec, state);
+  renderBars($('memory-bars'), current, state);
 }
 
 function renderSliders(text: string): void {
@@ -136,35 +129,58 @@ function update(text: string): void {
   try {
     const result = summary(text, { bindings: bindings() });
     renderTable(result);
-    rowSpans = spansOf(text, result);
+    current = result;
+    const { net } = compile(text, { bindings: bindings() });
+    rowSpans = spansOf(text, result, net);
+    origins = fieldOrigins(result, net);
     $('table-error').textContent = '';
   } catch (error) {
     // A text that does not compile has no table: stale rows would describe another net.
     $('table-body').replaceChildren();
+    current = null;
+    origins = [];
     $('totals').textContent = '';
     $('params').textContent = '';
     rowSpans = [];
     $('table-error').textContent = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
   }
+  drawing.render(current, origins);
   renderMemory();
+  selectRow(rowAt(editor.state.selection.main.head));
 }
 
+/**
+ * The row whose layer's text holds `offset`, or -1. NOTE: a repeated group gives several rows one
+ * text; the selected row stays selected while the cursor is in its text.
+ */
+function rowAt(offset: number): number {
+  const holds = (span: [number, number] | null | undefined): boolean => span != null && span[0] <= offset && offset <= span[1];
+  if (selectedRow !== null && holds(rowSpans[selectedRow])) return selectedRow;
+  return rowSpans.findIndex(holds);
+}
+
+const drawing = createDrawing($('drawing'), $('drawing-caption'), { onSelect: (i, edit) => pickRow(i, edit) });
 const editor = createEditor($('editor'), state.spec, {
   onChange: update,
-  onCursor: (offset) => selectRow(rowSpans.findIndex((span) => span !== null && span[0] <= offset && offset <= span[1])),
+  onCursor: (offset) => selectRow(rowAt(offset)),
   bindings,
 });
 
 $('table-body').addEventListener('click', (event) => {
   const tr = (event.target as HTMLElement).closest('tr');
-  if (tr === null) return;
-  const i = Number(tr.dataset['row']);
-  selectRow(i);
-  const span = rowSpans[i];
-  if (span) highlight(editor, span[0], span[1]);
+  if (tr !== null) pickRow(Number(tr.dataset['row']), true);
 });
 $('table-body').addEventListener('keydown', (event) => {
-  if (event.key === 'Enter') (event.target as HTMLElement).click();
+  const tr = (event.target as HTMLElement).closest('tr');
+  if (tr === null) return;
+  if (event.key === 'Enter') pickRow(Number(tr.dataset['row']), true);
+  // The arrows walk the rows, selecting each (and its text) while the focus stays in the table.
+  const next = event.key === 'ArrowDown' ? tr.nextElementSibling : event.key === 'ArrowUp' ? tr.previousElementSibling : null;
+  if (next instanceof HTMLElement) {
+    event.preventDefault();
+    next.focus();
+    pickRow(Number(next.dataset['row']), false);
+  }
 });
 
 const picker = $<HTMLSelectElement>('picker');
@@ -188,11 +204,16 @@ batch.value = String(Math.round(Math.log2(state.batch)));
 optimizer.value = state.optimizer;
 dtype.value = state.dtype;
 budget.value = state.budget;
+$('memory-bars').addEventListener('click', (event) => {
+  const line = (event.target as HTMLElement).closest<HTMLElement>('.bars-row');
+  if (line !== null) pickRow(Number(line.dataset['row']), false);
+});
 const memoryChanged = (): void => {
   state = { ...state, batch: 2 ** Number(batch.value), optimizer: optimizer.value, dtype: dtype.value as PageState['dtype'], budget: budget.value };
   $('batch-value').textContent = String(state.batch);
   history.replaceState(null, '', stateToHash(state));
   renderMemory();
+  selectRow(rowAt(editor.state.selection.main.head));
 };
 for (const input of [batch, optimizer, dtype, budget]) input.addEventListener('input', memoryChanged);
 $('batch-value').textContent = String(state.batch);
@@ -204,4 +225,16 @@ $('share').addEventListener('click', () => {
 });
 
 update(state.spec);
-startTrainer(() => editor.state.doc.toString());
+startCompare(
+  { preset: $('compare-preset'), batch: $('compare-batch'), inputs: $('compare-inputs'), error: $('compare-error'), figures: $('compare-figures'), rows: $('compare-rows') },
+  () => editor.state.doc.toString(),
+  () => state,
+);
+const trainer = startTrainer(() => editor.state.doc.toString());
+startModelFiles($('drop'), $('model-file'), $('model-error'), {
+  onOpen(model, file) {
+    if (model.text !== null) setText(editor, model.text);
+    $('model-status').textContent = describeOpened(model, file);
+    if (readsDigits(model.spec)) trainer.load({ kind: 'load', name: file, spec: model.spec, weights: model.weights, normalization: model.normalization });
+  },
+});

@@ -21,6 +21,8 @@ import {
   type Normalization,
   type WasmBackend,
 } from '../src/browser.js';
+import { benchTrainer, type BenchTrainer } from './bench_steps.js';
+import { activations, confusion, firstFilters } from './inspect.js';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
 
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -61,6 +63,7 @@ let net: Net | null = null;
 let normalization: Normalization | null = null;
 let paused = false;
 let resumeTraining: (() => void) | null = null;
+let bench: BenchTrainer | null = null;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -104,6 +107,7 @@ async function train(settings: TrainSettings): Promise<void> {
     }
     const test = evaluate(current, data.test, { batchSize: 256, normalization: norm });
     post({ kind: 'epoch', epoch, loss: lossSum / seen, trainAccuracy: correct / seen, testAccuracy: test.accuracy });
+    post({ kind: 'report', filters: firstFilters(current, chosen.spec.nodes), ...confusion(current, data.test, norm) });
   }
   optimizer.dispose();
   post({ kind: 'done' });
@@ -133,6 +137,33 @@ function predict(pixels: Float32Array): number[] {
   return exp.map((e) => e / sum);
 }
 
+/** The opened model file's net, its weights loaded, replaces the trained one for the pad. */
+function load(message: Extract<ToWorker, { kind: 'load' }>): FromWorker {
+  if (backend === null) throw new Error('the worker is not ready');
+  const loaded = new Net(message.spec, { backend });
+  try {
+    loaded.loadState(new Map(message.weights.map((w) => [w.name, Tensor.from(w.shape, w.data)])));
+  } catch (error) {
+    loaded.dispose();
+    throw new Error(`${message.name}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  net?.dispose();
+  net = loaded;
+  normalization = message.normalization;
+  return { kind: 'loaded', name: message.name };
+}
+
+/** Every layer's output for a held-out digit or a drawing. */
+function layerOutputs(message: Extract<ToWorker, { kind: 'activations' }>): FromWorker {
+  if (net === null || normalization === null || data === null) throw new Error('train the net before asking for its activations');
+  const shape = data.test.shape;
+  if ('pixels' in message) return { kind: 'activations', label: message.label, layers: activations(net, message.pixels, shape, normalization) };
+  const index = Math.min(Math.max(Math.floor(message.index), 0), data.test.length - 1);
+  const pixels = new Float32Array(shape[0] * shape[1] * shape[2]);
+  data.test.read(index, pixels, 0);
+  return { kind: 'activations', label: `held-out digit ${index}, a ${DIGITS[data.test.labels[index] as number]}`, layers: activations(net, pixels, shape, normalization) };
+}
+
 async function start(): Promise<void> {
   const wasm = await createWasmBackend();
   backend = wasm;
@@ -152,7 +183,27 @@ globalThis.onmessage = (event: MessageEvent<ToWorker>): void => {
       paused = false;
       resumeTraining?.();
       resumeTraining = null;
-    } else post({ kind: 'prediction', probabilities: predict(message.pixels) });
+    } else if (message.kind === 'activations') post(layerOutputs(message));
+    else if (message.kind === 'bench-start') {
+      if (data === null) throw new Error('the worker is not ready');
+      bench = await benchTrainer(data.train, message.settings);
+      post({ kind: 'bench-ready', details: bench.details, threads: bench.threads });
+    } else if (message.kind === 'bench-step') {
+      if (bench === null) throw new Error('bench-step before bench-start');
+      bench.step();
+      post({ kind: 'bench-stepped' });
+    } else if (message.kind === 'bench-stop') {
+      await bench?.dispose();
+      bench = null;
+      post({ kind: 'bench-stopped' });
+    } else if (message.kind === 'load') {
+      post(load(message));
+      // A digit reader gets the same views as a trained net: its filters, its held-out confusion.
+      if (net !== null && normalization !== null && data !== null && net.outputShape.join() === String(DIGITS.length)) {
+        post({ kind: 'report', filters: firstFilters(net, message.spec.nodes), ...confusion(net, data.test, normalization) });
+      }
+    }
+    else post({ kind: 'prediction', probabilities: predict(message.pixels) });
   };
   work().catch((error: unknown) => post({ kind: 'error', message: error instanceof Error ? error.message : String(error) }));
 };

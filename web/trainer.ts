@@ -2,6 +2,7 @@
 // drawing pad, talking to the training worker.
 import uPlot from 'uplot';
 import type { FromWorker, ToWorker, TrainSettings } from './protocol.js';
+import { renderActivations, renderReport } from './train_views.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -70,6 +71,7 @@ function startPad(worker: Worker): void {
     const pixels = padPixels(pad);
     showSeen(pixels);
     worker.postMessage({ kind: 'predict', pixels } satisfies ToWorker);
+    worker.postMessage({ kind: 'activations', pixels, label: 'your drawing' } satisfies ToWorker);
   };
   pad.addEventListener('pointerup', finish);
   pad.addEventListener('pointerleave', finish);
@@ -106,8 +108,14 @@ function showProbabilities(probabilities: number[]): void {
   );
 }
 
+/** What the page asks of the training worker besides training. */
+export interface Trainer {
+  /** Runs an opened model file's net on the pad. */
+  load(message: Extract<ToWorker, { kind: 'load' }>): void;
+}
+
 /** Starts the training worker and wires the panel; `spec` reads the editor's text. */
-export function startTrainer(spec: () => string): void {
+export function startTrainer(spec: () => string): Trainer {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const send = (message: ToWorker): void => worker.postMessage(message);
   const loss = chart($('loss-chart'), 'loss', ['training loss']);
@@ -120,10 +128,11 @@ export function startTrainer(spec: () => string): void {
   worker.onmessage = (event: MessageEvent<FromWorker>) => {
     const m = event.data;
     if (m.kind === 'ready') {
-      $('backend').textContent = `wasm backend: ${m.backend}; cross-origin isolated: ${m.isolated ? 'yes' : 'no'}`;
+      // NOTE: the backend's details name its thread count, and why one when it falls back.
+      const single = m.singleThreadReason === null ? '' : ' Training runs on one thread: serve the page with the COOP/COEP headers (convstack serve sends them) for more.';
+      $('backend').textContent = `wasm backend: ${m.backend}; cross-origin isolated: ${m.isolated ? 'yes' : 'no'}.${single}`;
       $('backend').dataset['threads'] = String(m.threads);
       $('backend').dataset['isolated'] = String(m.isolated);
-      if (m.singleThreadReason !== null) $('backend').textContent += ` (one thread: ${m.singleThreadReason})`;
       button.disabled = false;
     } else if (m.kind === 'net') $('train-net').textContent = `training ${m.description}`;
     else if (m.kind === 'progress') {
@@ -150,7 +159,12 @@ export function startTrainer(spec: () => string): void {
       status.textContent += ' (done: draw a digit)';
     } else if (m.kind === 'paused') status.textContent += ' (paused)';
     else if (m.kind === 'prediction') showProbabilities(m.probabilities);
-    else $('train-error').textContent = m.message;
+    else if (m.kind === 'report') renderReport(m, (index) => send({ kind: 'activations', index }));
+    else if (m.kind === 'activations') renderActivations($('activations'), m);
+    else if (m.kind === 'loaded') {
+      $('train-net').textContent = `the pad runs ${m.name}`;
+      $('model-status').textContent += ' It runs on the pad: draw a digit.';
+    } else if (m.kind === 'error') $('train-error').textContent = m.message;
   };
   button.addEventListener('click', () => {
     if (running === 'running') {
@@ -171,10 +185,14 @@ export function startTrainer(spec: () => string): void {
       };
       for (const series of [...loss.data, ...accuracy.data]) series.length = 0;
       $('test-accuracy').textContent = '';
+      // The charts show from the first run on (empty, they would only push the pad down).
+      $('charts').hidden = false;
       send({ kind: 'start', settings });
       running = 'running';
       button.textContent = 'pause';
     }
   });
+  $('show-activations').addEventListener('click', () => send({ kind: 'activations', index: Number($<HTMLInputElement>('digit-index').value) }));
   startPad(worker);
+  return { load: send };
 }

@@ -14,6 +14,8 @@ export const SCREENSHOTS = path.resolve('test-artifacts/web');
 /** The page built afresh, served on a free port, and a headless Chromium. */
 export interface Session {
   url: string;
+  /** The built page's folder. */
+  root: string;
   browser: Browser;
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function openSession(): Promise<Session> {
   });
   return {
     url,
+    root: out,
     browser,
     async close() {
       await browser.close();
@@ -44,9 +47,9 @@ export async function openSession(): Promise<Session> {
   };
 }
 
-/** A page at `url` that records every console error and uncaught exception (its own and its workers'). */
-export async function openPage(session: Session, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
+/** A page at `url` in a window `width` wide that records every console error and uncaught exception (its own and its workers'). */
+export async function openPage(session: Session, url: string, width = 1280): Promise<{ page: Page; errors: string[] }> {
+  const page = await session.browser.newPage({ viewport: { width, height: 800 } });
   const errors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
@@ -71,4 +74,19 @@ export async function typeSpec(page: Page, text: string): Promise<void> {
 /** The table's rows, as the cells' text. */
 export async function tableRows(page: Page): Promise<string[][]> {
   return page.$$eval('#table-body tr', (rows) => rows.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent ?? '')));
+}
+
+/** Drops a file of `bytes` named `name` on the page, as a user dragging it from their files would. */
+export async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  const transfer = await page.evaluateHandle(
+    ({ name, base64 }) => {
+      const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name));
+      return transfer;
+    },
+    { name, base64: Buffer.from(bytes).toString('base64') },
+  );
+  await page.dispatchEvent('#drop', 'dragover', { dataTransfer: transfer });
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
 }

@@ -1,4 +1,4 @@
-import { oneLine } from '../files.js';
+import { oneLine } from '../one_line.js';
 
 /** An ONNX file convstack cannot read or import; the message names the file and, for a node, its op, name and opset. */
 export class OnnxError extends Error {
