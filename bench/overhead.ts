@@ -56,7 +56,7 @@ const timedPools = new WeakSet<ThreadPool>();
 /** Wraps each kernel of `backend` (own properties, as withReferenceFallback makes them) with a timer; nested calls count once. */
 function instrument(backend: Backend): void {
   const target = backend as unknown as Record<string, unknown>;
-  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'sgdUpdate']) {
+  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'sgdUpdate', 'sgdUpdateMany']) {
     const kernel = target[name];
     if (typeof kernel !== 'function') continue;
     target[name] = (...args: unknown[]): unknown => {
