@@ -7,7 +7,9 @@
  * Backend's kernel calls, the time outside them (the Net executor, the loss, the optimizer's
  * TypeScript, allocation and frees), and inside the kernels, the TypeScript glue around the wasm
  * calls. Timing each call costs about 0.1 us (two `performance.now()`); the figures include it.
- * A diagnostic, not a benchmark: run `bench/run.ts` for img/s.
+ * With `--backend native` each Backend call is the N-API call and its C kernel (there is no pool
+ * to time inside it). Per kernel it prints the median over the steps of that kernel's time in a
+ * step, and the last step's split. A diagnostic, not a benchmark: run `bench/run.ts` for img/s.
  */
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
