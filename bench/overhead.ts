@@ -7,7 +7,9 @@
  * Backend's kernel calls, the time outside them (the Net executor, the loss, the optimizer's
  * TypeScript, allocation and frees), and inside the kernels, the TypeScript glue around the wasm
  * calls. Timing each call costs about 0.1 us (two `performance.now()`); the figures include it.
- * A diagnostic, not a benchmark: run `bench/run.ts` for img/s.
+ * With `--backend native` each Backend call is the N-API call and its C kernel (there is no pool
+ * to time inside it). Per kernel it prints the median over the steps of that kernel's time in a
+ * step, and the last step's split. A diagnostic, not a benchmark: run `bench/run.ts` for img/s.
  */
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
@@ -56,7 +58,7 @@ const timedPools = new WeakSet<ThreadPool>();
 /** Wraps each kernel of `backend` (own properties, as withReferenceFallback makes them) with a timer; nested calls count once. */
 function instrument(backend: Backend): void {
   const target = backend as unknown as Record<string, unknown>;
-  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'sgdUpdate']) {
+  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'sgdUpdate', 'sgdUpdateMany']) {
     const kernel = target[name];
     if (typeof kernel !== 'function') continue;
     target[name] = (...args: unknown[]): unknown => {
@@ -150,7 +152,7 @@ const peer = convstackPeer(`convstack-${backend.name}`, backend);
 const step = await peer.prepare(w, makeBatches(w, w.mnist ? 125 : 16));
 if ('skip' in step) throw new Error(step.skip);
 
-const rows: { total: number; kernels: number; pool: number; calls: number; parallel: number; waits: number; phases: Map<string, number> }[] = [];
+const rows: { total: number; kernels: number; pool: number; calls: number; parallel: number; waits: number; phases: Map<string, number>; perKernel: Map<string, number> }[] = [];
 for (let i = 0; i < steps + 50; i++) {
   kernelMs.clear();
   kernelCalls.clear();
@@ -163,7 +165,7 @@ for (let i = 0; i < steps + 50; i++) {
   await step.run();
   const total = performance.now() - t0;
   // The first 50 steps warm up (tier-up, the allocator's free lists).
-  if (i >= 50) rows.push({ total, kernels: inKernels, pool: inPool, calls: poolCalls, parallel: parallelCalls, waits: inParallel - ownShare, phases: new Map(phaseOutside) });
+  if (i >= 50) rows.push({ total, kernels: inKernels, pool: inPool, calls: poolCalls, parallel: parallelCalls, waits: inParallel - ownShare, phases: new Map(phaseOutside), perKernel: new Map(kernelMs) });
 }
 const us = (ms: number): string => `${(ms * 1000).toFixed(0)} us`;
 const totals = rows.map((r) => r.total);
@@ -178,9 +180,13 @@ for (const phase of ['Net.forward', 'Net.backward', 'Sgd.step']) {
   console.log(`    in ${phase.padEnd(24)}${us(median(rows.map((r) => r.phases.get(phase) ?? 0)))}`);
 }
 console.log(`    elsewhere (loss, batch)     ${us(median(rows.map((r) => r.total - r.kernels - [...r.phases.values()].reduce((a, b) => a + b, 0))))}`);
-console.log('  last step, per kernel: whole calls, of which outside the wasm pool, and waiting for workers');
-for (const [name, ms] of [...kernelMs].sort((a, b) => b[1] - a[1])) {
-  console.log(`    ${name.padEnd(18)} ${us(ms).padStart(8)} ${us(ms - (kernelPoolMs.get(name) ?? 0)).padStart(7)} ${us(kernelWaitMs.get(name) ?? 0).padStart(7)}  ${kernelCalls.get(name)} call(s), ${kernelParallel.get(name) ?? 0} on every thread`);
+// Per kernel: the median over the steps of its calls' time in a step (a step the OS interrupted
+// inflates one kernel's figure in that step only), and the last step's split.
+const perKernel = (name: string): number => median(rows.map((r) => r.perKernel.get(name) ?? 0));
+console.log('  per kernel: median per step over the steps; last step: of which outside the wasm pool, waiting for workers, calls');
+for (const name of [...kernelMs.keys()].sort((a, b) => perKernel(b) - perKernel(a))) {
+  const ms = kernelMs.get(name) ?? 0;
+  console.log(`    ${name.padEnd(18)} ${us(perKernel(name)).padStart(8)} ${us(ms - (kernelPoolMs.get(name) ?? 0)).padStart(7)} ${us(kernelWaitMs.get(name) ?? 0).padStart(7)}  ${kernelCalls.get(name)} call(s), ${kernelParallel.get(name) ?? 0} on every thread`);
 }
 await step.dispose?.();
 await backend.dispose();

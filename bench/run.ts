@@ -168,7 +168,7 @@ function header(): string[] {
   const lines = [`convstack bench: ${describeMachine()}, Node ${process.versions.node}, ${threads} thread(s) per peer, ${OURS} is the default`];
   lines.push(
     'gflops' in peak
-      ? `FMA peak (fp32, ${peak.isa}, bench/peak/fma_peak.c): ${peakGflops(peak)} GFLOP/s for fractions (measured ${peak.gflops} on ${peak.threads} thread(s) at once, ${peak.gflops1} on one)`
+      ? `FMA peak (fp32, ${peak.isa}, ${peak.source}): ${peakGflops(peak)} GFLOP/s for fractions (measured ${peak.gflops} on ${peak.threads} thread(s) at once, ${peak.gflops1} on one)`
       : `FMA peak: skipped (${peak.skip})`,
   );
   const env = Object.entries(kernelEnv());

@@ -195,6 +195,54 @@ BINDING(sgd_update_binding) {
   return NULL;
 }
 
+/* Element i of a JavaScript array as a Float32Array's data and length; NULL (length 0) for null; sets *bad otherwise. */
+static float *element_f32(napi_env env, napi_value array, uint32_t i, size_t *length, int *bad) {
+  napi_value v;
+  napi_valuetype type;
+  napi_typedarray_type kind;
+  void *data = NULL;
+  *length = 0;
+  if (napi_get_element(env, array, i, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok) {
+    *bad = 1;
+    return NULL;
+  }
+  if (type == napi_null) return NULL;
+  if (napi_get_typedarray_info(env, v, &kind, length, &data, NULL, NULL) != napi_ok || kind != napi_float32_array) *bad = 1;
+  return data;
+}
+
+/*
+ * sgdUpdateMany(ctx, tensors, first, lr, weightDecay, momentum, 1 - dampening, nesterov): tensors is
+ * [w, grad, buf | null] per parameter, first an Int32Array of each parameter's firstStep. One call
+ * for the optimizer's whole step; each parameter runs as sgdUpdate (on the calling thread unless it
+ * is large).
+ */
+BINDING(sgd_update_many) {
+  ARGS();
+  int32_t *first = args_array(&a, 2);
+  const float lr = (float)args_double(&a, 3), wd = (float)args_double(&a, 4), momentum = (float)args_double(&a, 5);
+  const float keep = (float)args_double(&a, 6);
+  const int nesterov = (int)args_long(&a, 7);
+  uint32_t length = 0;
+  if (a.failed) return NULL;
+  if (napi_get_array_length(env, a.argv[1], &length) != napi_ok || length % 3 != 0) {
+    napi_throw_type_error(env, NULL, "convstack native: argument 1: expected an array of [w, grad, buf | null] per parameter");
+    return NULL;
+  }
+  for (uint32_t p = 0; p < length / 3; p++) {
+    size_t n, grad_n, buf_n;
+    int bad = 0;
+    float *w = element_f32(env, a.argv[1], 3 * p, &n, &bad), *grad = element_f32(env, a.argv[1], 3 * p + 1, &grad_n, &bad);
+    float *buf = element_f32(env, a.argv[1], 3 * p + 2, &buf_n, &bad);
+    if (bad || w == NULL || grad == NULL || grad_n != n || (buf != NULL && buf_n != n)) {
+      napi_throw_type_error(env, NULL, "convstack native: sgdUpdateMany: each parameter needs w and grad (and buf, or null) as Float32Arrays of one size");
+      return NULL;
+    }
+    sgd_update(ctx, w, grad, buf, (long)n, lr, wd, momentum, keep, first[p], nesterov);
+  }
+  return NULL;
+}
+
 /* batchNormTrain(ctx, x, gamma, beta, y, mean, invStd, eps, n, c, spatial) */
 BINDING(batch_norm_train_binding) {
   ARGS();
@@ -295,6 +343,7 @@ NAPI_MODULE_INIT() {
       {"elementwise", NULL, elementwise, NULL, NULL, NULL, napi_default, NULL},
       {"biasGrad", NULL, bias_grad_binding, NULL, NULL, NULL, napi_default, NULL},
       {"sgdUpdate", NULL, sgd_update_binding, NULL, NULL, NULL, napi_default, NULL},
+      {"sgdUpdateMany", NULL, sgd_update_many, NULL, NULL, NULL, napi_default, NULL},
       {"batchNormTrain", NULL, batch_norm_train_binding, NULL, NULL, NULL, napi_default, NULL},
       {"batchNormGrad", NULL, batch_norm_grad_binding, NULL, NULL, NULL, napi_default, NULL},
       {"batchNormInfer", NULL, batch_norm_infer_binding, NULL, NULL, NULL, napi_default, NULL},

@@ -63,6 +63,18 @@ const char *cpu_features(void);
 /* fp32 multiply-add peak in GFLOP/s on `threads` threads, from a register-only FMA loop. */
 double cpu_fma_peak(int threads);
 
+/*
+ * A loop function compiled three times (AVX-512, AVX2, baseline x86-64) and picked by the dynamic
+ * loader for this CPU: the memory-bound kernels' loops vectorise to the widest registers there are.
+ * NOTE: -std=c11 keeps -ffp-contract=off, so no clone fuses a multiply and an add: every clone
+ * gives the same bits. Elsewhere (clang, macOS, other CPUs) the loop is compiled once.
+ */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
 /* Threads and workspace of one backend instance. */
 typedef struct {
   const microkernel_t *kernel;
@@ -78,8 +90,10 @@ float *workspace_reserve(context_t *ctx, size_t bytes);
 void workspace_release(context_t *ctx);
 /* `bytes` rounded up to a whole number of cache lines. */
 size_t round_up(size_t bytes);
-/* Threads a kernel of `work` multiply-adds (or values) runs on. */
+/* Threads a kernel of `work` multiply-adds runs on. */
 int threads_for(const context_t *ctx, double work);
+/* Threads a memory-bound kernel over `values` values runs on (a higher bar: waking a thread costs more than it saves). */
+int threads_for_values(const context_t *ctx, double values);
 
 /*
  * Runs job(arg, tid, job_index, workspace) for every job index in [0, jobs), spread over `threads`

@@ -82,6 +82,52 @@ static void avg_window(long o, long stride, long padding, long kernel_size, long
   long xs[3 * ((g)->ow > 0 ? (g)->ow : 1)];                                                    \
   for (long ox = 0; ox < (g)->ow; ox++) avg_window(ox, (g)->sw, (g)->pw, (g)->kw, (g)->w, &xs[3 * ox], &xs[3 * ox + 1], &xs[3 * ox + 2]);
 
+/*
+ * 2x2 windows at stride 2 with no padding (LeNet's subsampling): every window lies inside the input
+ * and divides by 4, so a row of outputs is one vector loop. The same bits as the general loop: the
+ * four values summed in double in the same order, and dividing by 4 is multiplying by 0.25.
+ */
+static int tiles_2x2(const pool_geometry_t *g) {
+  return g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
+}
+
+VECTOR_CLONES static void avg_2x2_row(const float *restrict top, const float *restrict bottom, float *restrict out, long ow) {
+  for (long ox = 0; ox < ow; ox++) {
+    const double sum = (double)top[2 * ox] + top[2 * ox + 1] + bottom[2 * ox] + bottom[2 * ox + 1];
+    out[ox] = (float)(sum * 0.25);
+  }
+}
+
+/* NOTE: 0.0f + share, as the general loop adds the share onto a zeroed plane: -0 becomes +0 there too. */
+VECTOR_CLONES static void avg_2x2_grad_row(const float *restrict dy, float *restrict top, float *restrict bottom, long ow, long w) {
+  for (long ox = 0; ox < ow; ox++) {
+    const float share = 0.0f + (float)((double)dy[ox] * 0.25);
+    top[2 * ox] = top[2 * ox + 1] = bottom[2 * ox] = bottom[2 * ox + 1] = share;
+  }
+  for (long ix = 2 * ow; ix < w; ix++) top[ix] = bottom[ix] = 0.0f;
+}
+
+static void avg_2x2_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *x = p->x + plane * g->h * g->w;
+  float *y = p->y + plane * g->oh * g->ow;
+  (void)tid;
+  (void)ws;
+  for (long oy = 0; oy < g->oh; oy++) avg_2x2_row(x + 2 * oy * g->w, x + (2 * oy + 1) * g->w, y + oy * g->ow, g->ow);
+}
+
+static void avg_2x2_grad_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *dy = p->x + plane * g->oh * g->ow;
+  float *dx = p->y + plane * g->h * g->w;
+  (void)tid;
+  (void)ws;
+  for (long oy = 0; oy < g->oh; oy++) avg_2x2_grad_row(dy + oy * g->ow, dx + 2 * oy * g->w, dx + (2 * oy + 1) * g->w, g->ow, g->w);
+  memset(dx + 2 * g->oh * g->w, 0, (size_t)((g->h - 2 * g->oh) * g->w) * sizeof(float));
+}
+
 static void avg_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
@@ -107,7 +153,8 @@ static void avg_pool_job(void *arg, int tid, long plane, float *ws) {
 
 void avg_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y) {
   pool_t p = {g, x, y, NULL, NULL, 0, 0};
-  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_job, &p, NULL, 0);
+  if (tiles_2x2(g)) parallel_jobs(threads_for_values(ctx, (double)g->planes * g->h * g->w), g->planes, avg_2x2_job, &p, NULL, 0);
+  else parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_job, &p, NULL, 0);
 }
 
 static void avg_pool_grad_job(void *arg, int tid, long plane, float *ws) {
@@ -135,5 +182,6 @@ static void avg_pool_grad_job(void *arg, int tid, long plane, float *ws) {
 
 void avg_pool_grad(context_t *ctx, const pool_geometry_t *g, const float *dy, float *dx) {
   pool_t p = {g, dy, dx, NULL, NULL, 0, 0};
-  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_grad_job, &p, NULL, 0);
+  if (tiles_2x2(g)) parallel_jobs(threads_for_values(ctx, (double)g->planes * g->h * g->w), g->planes, avg_2x2_grad_job, &p, NULL, 0);
+  else parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, avg_pool_grad_job, &p, NULL, 0);
 }

@@ -31,6 +31,15 @@ void workspace_release(context_t *ctx) {
 
 int threads_for(const context_t *ctx, double work) { return work < ctx->serial_below ? 1 : ctx->threads; }
 
+/*
+ * NOTE: a memory-bound pass over LeNet's largest tensor (64 x 6 x 28 x 28, 1.2 MB) takes ~30 us on
+ * one thread; a second thread saves at most half of that and, on a shared machine, its wake-up and
+ * the region's closing barrier cost more (a descheduled worker holds the caller for a time slice).
+ */
+#define VALUES_PER_MULTIPLY_ADD 16
+
+int threads_for_values(const context_t *ctx, double values) { return threads_for(ctx, values / VALUES_PER_MULTIPLY_ADD); }
+
 void parallel_jobs(int threads, long jobs, job_fn job, void *arg, float *ws, size_t ws_stride) {
   if (threads <= 1 || jobs <= 1) {
     for (long j = 0; j < jobs; j++) job(arg, 0, j, ws);

@@ -103,12 +103,31 @@ export interface Backend {
    */
   sgdUpdate?(weight: Tensor, grad: Tensor, momentumBuffer: Tensor | null, options: SgdUpdateOptions): void;
 
+  /**
+   * Optional: `sgdUpdate` on several float32 parameters in one call (the optimizer's whole step: one
+   * call instead of one per parameter), each with its own `firstStep`. Without it, the optimizer
+   * calls `sgdUpdate` per parameter.
+   */
+  sgdUpdateMany?(updates: readonly SgdParameterUpdate[], options: Omit<SgdUpdateOptions, 'firstStep'>): void;
+
   /** Releases what the backend holds (worker threads, memory); it must not be used afterwards. */
   dispose(): Promise<void>;
 }
 
 /** The kernels every backend has: the Backend contract less its properties and optional kernels. */
-export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'sgdUpdate'>;
+export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'sgdUpdate' | 'sgdUpdateMany'>;
+
+/** One parameter of an `sgdUpdateMany` call: its values, gradient, momentum buffer (null for plain SGD) and whether this is its first step. */
+export interface SgdParameterUpdate {
+  /** The parameter's values, updated in place. */
+  weight: Tensor;
+  /** Its gradient. */
+  grad: Tensor;
+  /** Its momentum buffer, or null for plain SGD. */
+  momentumBuffer: Tensor | null;
+  /** The first step with this buffer: it is set to d rather than updated. */
+  firstStep: boolean;
+}
 
 /** The hyperparameters of one `sgdUpdate` call. */
 export interface SgdUpdateOptions {

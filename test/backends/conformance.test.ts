@@ -170,17 +170,26 @@ function describeKernels(backend: Backend): void {
 
     const update = backend.sgdUpdate;
     if (update !== undefined) {
-      it('sgdUpdate matches the TypeScript SGD update within 1e-6 relative (first and later steps)', () => {
+      it('sgdUpdate (and sgdUpdateMany where it has one) matches the TypeScript SGD update within 1e-6 relative (first and later steps)', () => {
         let calls = 0;
+        const many = backend.sgdUpdateMany;
         const counting: Backend = Object.assign(Object.create(backend) as Backend, {
           sgdUpdate: (...args: Parameters<NonNullable<Backend['sgdUpdate']>>) => (calls++, update.apply(backend, args)),
+          sgdUpdateMany: undefined,
+        });
+        // With sgdUpdateMany the optimizer makes one call per step for all parameters.
+        let batches = 0;
+        const batching: Backend = Object.assign(Object.create(backend) as Backend, {
+          sgdUpdate: (...args: Parameters<NonNullable<Backend['sgdUpdate']>>) => (calls++, update.apply(backend, args)),
+          sgdUpdateMany: (...args: Parameters<NonNullable<Backend['sgdUpdateMany']>>) => (batches++, (calls += args[0].length), many?.apply(backend, args)),
         });
         for (const c of SGD_CASES) {
           const expectedSteps = sgdRun(c.options, undefined, heapAllocator);
-          for (const allocator of [heapAllocator, backend.allocator]) {
-            calls = 0;
-            const actual = sgdRun(c.options, counting, allocator);
-            assert.equal(calls, 3 * SGD_SIZES.length, `${c.name}: one sgdUpdate call per parameter and step`);
+          for (const [allocator, wrapped] of [heapAllocator, backend.allocator].flatMap((a) => (many === undefined ? [[a, counting]] : [[a, counting], [a, batching]]) as [typeof a, Backend][])) {
+            calls = batches = 0;
+            const actual = sgdRun(c.options, wrapped, allocator);
+            assert.equal(calls, 3 * SGD_SIZES.length, `${c.name}: one update per parameter and step`);
+            assert.equal(batches, wrapped === batching ? 3 : 0, `${c.name}: one sgdUpdateMany call per step`);
             expectedSteps.forEach((tensors, step) => {
               assert.equal((actual[step] as Tensor[]).length, tensors.length);
               tensors.forEach((t, i) => assertClose((actual[step] as Tensor[])[i] as Tensor, t, `${c.name}, step ${step + 1}, tensor ${i}`, { tolerance: 1e-6, floor: 1e-3 }));

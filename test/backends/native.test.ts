@@ -13,7 +13,8 @@ import { formatNpy } from '../../src/io/npy.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/assert.js';
 import { convstack } from '../helpers/cli.js';
-import { CLOSE, CONV_CASES, assertSameBits, runAll } from '../helpers/kernels.js';
+import { CLOSE, CONV_CASES, assertSameBits, random, runAll } from '../helpers/kernels.js';
+import { Rng } from '../../src/tensor/rng.js';
 
 // What only the native backend has: a micro-kernel picked at run time (and the slower paths, forced,
 // checked on this CPU too), threads, C memory shared with JavaScript, and an addon that may be
@@ -66,6 +67,36 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
         if (!THREAD_DEPENDENT.has(name)) assertSameBits(t, base.get(name) as Tensor, `${name}, ${threads} threads vs 1`);
       }
     }
+  });
+
+  it('pools 2x2 windows at stride 2 (the vector path) to the same bits as the reference, odd sizes and -0 included', () => {
+    const rng = new Rng(7);
+    for (const shape of [[2, 3, 9, 7], [64, 6, 28, 28]]) {
+      const x = random(shape, rng);
+      x.data[0] = -0;
+      for (const countIncludePad of [true, false]) {
+        const attrs = { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor', countIncludePad } as const;
+        const expected = referenceBackend.avgPool2d(x, attrs);
+        const dy = random(expected.shape, rng);
+        dy.data[1] = -0;
+        for (const key of ['best 1', 'best 3']) {
+          assertSameBits(on(key).avgPool2d(x, attrs), expected, `avgPool2d ${shape}, ${key}`);
+          assertSameBits(on(key).avgPool2dGrad(dy, x.shape, attrs), referenceBackend.avgPool2dGrad(dy, x.shape, attrs), `avgPool2dGrad ${shape}, ${key}`);
+        }
+      }
+    }
+  });
+
+  it('sums the stride-1 weight gradient over several rounds of padded images, the last one partial, to the same bits on 1 and 2 threads', () => {
+    // 3 images of 110 x 110 padded values and 8 filters (436 KB of copies each): two images per 1 MiB round, then one.
+    const rng = new Rng(11);
+    const attrs = { outChannels: 8, groups: 1, bias: true, kernel: [3, 3], stride: [1, 1], padding: [1, 1], rounding: 'floor' } as const;
+    const x = random([3, 1, 108, 108], rng);
+    const dy = random([3, 8, 108, 108], rng);
+    const expected = referenceBackend.conv2dGradWeight(dy, x, attrs);
+    const one = on('best 1').conv2dGradWeight(dy, x, attrs);
+    assertClose(one, expected, 'conv2dGradWeight over rounds', CLOSE);
+    assertSameBits(on('best 2').conv2dGradWeight(dy, x, attrs), one, 'conv2dGradWeight over rounds, 2 threads vs 1');
   });
 
   it('lists the kernels it leaves to the reference backend', () => {

@@ -44,6 +44,8 @@ export interface NativeAddon {
   biasGrad(ctx: NativeContext, dy: F32, db: F32, n: number, c: number, rest: number): void;
   /** SGD in place: w, grad and the momentum buffer (null for plain SGD); keep = 1 - dampening. */
   sgdUpdate(ctx: NativeContext, w: F32, grad: F32, buf: Maybe, n: number, lr: number, weightDecay: number, momentum: number, keep: number, first: number, nesterov: number): void;
+  /** sgdUpdate on several parameters: `tensors` is [w, grad, buf | null] per parameter, `first` each one's firstStep (1 or 0). */
+  sgdUpdateMany(ctx: NativeContext, tensors: Maybe[], first: Int32Array, lr: number, weightDecay: number, momentum: number, keep: number, nesterov: number): void;
   /** y, mean and invStd of batch-statistics normalisation. */
   batchNormTrain(ctx: NativeContext, x: F32, gamma: F32, beta: F32, y: F32, mean: F32, invStd: F32, eps: number, n: number, c: number, spatial: number): void;
   /** dx, dgamma and dbeta from the forward's mean and invStd. */

@@ -5,7 +5,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { nativeAddon } from './addon.js';
 import type { NativeAllocator } from './allocator.js';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
-import { add, batchNormGrad, batchNormInfer, batchNormTrain, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
+import { add, batchNormGrad, batchNormInfer, batchNormTrain, biasGrad, relu, reluGrad, sgdUpdate, sgdUpdateMany } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
 import { NativeRuntime, type NativeRuntimeOptions } from './runtime.js';
@@ -27,6 +27,8 @@ interface NativeKernels extends PartialBackend {
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
   /** SGD in place in C (see Backend.sgdUpdate); float32 tensors only. */
   sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
+  /** SGD on several float32 parameters in one call to the addon (see Backend.sgdUpdateMany). */
+  sgdUpdateMany(...args: Parameters<NonNullable<Backend['sgdUpdateMany']>>): void;
 }
 
 /**
@@ -77,6 +79,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     batchNormInfer: (x, gamma, beta, mean, variance, eps) => batchNormInfer(rt, x, gamma, beta, mean, variance, eps),
     add: (a, b) => add(rt, a, b),
     sgdUpdate: (weight, grad, momentumBuffer, options) => sgdUpdate(rt, weight, grad, momentumBuffer, options),
+    sgdUpdateMany: (updates, options) => sgdUpdateMany(rt, updates, options),
     dispose: async () => rt.allocator.trim(),
   });
 }

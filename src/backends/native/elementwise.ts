@@ -1,4 +1,4 @@
-import type { SgdUpdateOptions } from '../backend.js';
+import type { SgdParameterUpdate, SgdUpdateOptions } from '../backend.js';
 import { ShapeError } from '../../ops/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { batchNormLayout } from '../reference/batchnorm.js';
@@ -86,13 +86,29 @@ export function batchNormInfer(rt: NativeRuntime, x: Tensor, gamma: Tensor, beta
  * arithmetic. A null buffer means plain SGD (momentum must then be 0).
  */
 export function sgdUpdate(rt: NativeRuntime, weight: Tensor, grad: Tensor, buf: Tensor | null, o: SgdUpdateOptions): void {
+  checkSgd(weight, grad, buf, o.momentum);
+  const f = (t: Tensor): Float32Array => rt.f32(t);
+  rt.addon.sgdUpdate(rt.ctx, f(weight), f(grad), buf === null ? null : f(buf), weight.size, o.lr, o.weightDecay, o.momentum, 1 - o.dampening, o.firstStep ? 1 : 0, o.nesterov ? 1 : 0);
+}
+
+/** sgdUpdate on every parameter of `updates` in one addon call (the optimizer's step). */
+export function sgdUpdateMany(rt: NativeRuntime, updates: readonly SgdParameterUpdate[], o: Omit<SgdUpdateOptions, 'firstStep'>): void {
+  const tensors: (Float32Array | null)[] = [];
+  const first = new Int32Array(updates.length);
+  updates.forEach((u, i) => {
+    checkSgd(u.weight, u.grad, u.momentumBuffer, o.momentum);
+    tensors.push(rt.f32(u.weight), rt.f32(u.grad), u.momentumBuffer === null ? null : rt.f32(u.momentumBuffer));
+    first[i] = u.firstStep ? 1 : 0;
+  });
+  rt.addon.sgdUpdateMany(rt.ctx, tensors, first, o.lr, o.weightDecay, o.momentum, 1 - o.dampening, o.nesterov ? 1 : 0);
+}
+
+function checkSgd(weight: Tensor, grad: Tensor, buf: Tensor | null, momentum: number): void {
   const n = weight.size;
   for (const t of [weight, grad, buf]) {
     if (t === null) continue;
     if (t.dtype !== 'float32') throw new TypeError('native sgdUpdate: float32 tensors only');
     if (t.size !== n) throw new RangeError(`native sgdUpdate: sizes differ (${t.size} vs ${n})`);
   }
-  if (buf === null && o.momentum !== 0) throw new RangeError('native sgdUpdate: momentum needs a momentum buffer');
-  const f = (t: Tensor): Float32Array => rt.f32(t);
-  rt.addon.sgdUpdate(rt.ctx, f(weight), f(grad), buf === null ? null : f(buf), n, o.lr, o.weightDecay, o.momentum, 1 - o.dampening, o.firstStep ? 1 : 0, o.nesterov ? 1 : 0);
+  if (buf === null && momentum !== 0) throw new RangeError('native sgdUpdate: momentum needs a momentum buffer');
 }

@@ -1,4 +1,4 @@
-import type { Backend } from '../../backends/backend.js';
+import type { Backend, SgdParameterUpdate } from '../../backends/backend.js';
 import type { Parameter } from '../../net/net.js';
 import { SlotOptimizer, slot, type ParamState } from './optimizer.js';
 
@@ -39,6 +39,8 @@ export class Sgd extends SlotOptimizer {
   /** See SgdOptions. */
   readonly weightDecay: number;
   private readonly backend: Backend | undefined;
+  /** Float32 updates of the current step, for the backend's sgdUpdateMany. */
+  private readonly pending: SgdParameterUpdate[] = [];
 
   constructor(params: readonly Parameter[], options: SgdOptions) {
     const momentum = options.momentum ?? 0;
@@ -54,6 +56,17 @@ export class Sgd extends SlotOptimizer {
     this.name = this.nesterov ? 'nesterov' : momentum !== 0 ? 'momentum' : 'sgd';
   }
 
+  /** Updates every parameter that has a gradient; float32 ones in one backend call where it has `sgdUpdateMany`. */
+  override step(): void {
+    this.pending.length = 0;
+    super.step();
+    const pending = this.pending.splice(0);
+    if (pending.length > 0) {
+      const options = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+      this.backend?.sgdUpdateMany?.(pending, options);
+    }
+  }
+
   // NOTE: fields are read into locals and the cases split into their own loops: this runs over
   // every parameter each step (17-19 ms of a 105 ms CIFAR-net step before, in plain TypeScript).
   // The arithmetic is the same, in the same order, so results are unchanged to the bit.
@@ -61,7 +74,13 @@ export class Sgd extends SlotOptimizer {
     const backend = this.backend;
     if (backend?.sgdUpdate !== undefined && p.value instanceof Float32Array && p.grad instanceof Float32Array) {
       const { value, grad, slots } = p.tensors;
-      backend.sgdUpdate(value, grad, this.momentum === 0 ? null : (slots['momentum_buffer'] ?? null), {
+      const momentumBuffer = this.momentum === 0 ? null : (slots['momentum_buffer'] ?? null);
+      // Queued for step()'s one sgdUpdateMany call: the parameters are independent, so the order of updates does not matter.
+      if (backend.sgdUpdateMany !== undefined) {
+        this.pending.push({ weight: value, grad, momentumBuffer, firstStep: p.step === 1 });
+        return;
+      }
+      backend.sgdUpdate(value, grad, momentumBuffer, {
         lr: this.lr,
         momentum: this.momentum,
         dampening: this.dampening,
