@@ -36,7 +36,7 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
     await native?.dispose();
   });
 
-  // The native backend where its addon is built, at batch 2 (native_workspace.test.ts covers batches 1, 3 and 17 on every kernel).
+  // The native backend where its addon is built, at batch 2 (workspace.test.ts covers batches 1, 3 and 17 on every kernel).
   for (const backendName of ['reference', 'wasm', ...(NATIVE ? ['native'] : [])]) {
     for (const { name, input } of REDUCED_CASES) {
       const spec = zooSpec(name, input);
