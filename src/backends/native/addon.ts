@@ -70,6 +70,15 @@ export type AddonStatus = { addon: NativeAddon; reason: null } | { addon: null; 
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/convstack.node', import.meta.url));
 
 let status: AddonStatus | undefined;
+const setByAddon: Record<string, string> = {};
+
+/**
+ * The environment variables loading the addon set for its own libgomp (none where the user set
+ * them): a child process started afterwards (a benchmark's PyTorch peer) should not inherit them.
+ */
+export function environmentSetByAddon(): Readonly<Record<string, string>> {
+  return setByAddon;
+}
 
 function load(): AddonStatus {
   if (process.env.CONVSTACK_NATIVE === '0') return { addon: null, reason: 'disabled by CONVSTACK_NATIVE=0' };
@@ -80,7 +89,9 @@ function load(): AddonStatus {
   // kernels ran 2-10x slower (measured on the 2-core build machine under load). 10,000 spins keep
   // the threads warm between the kernels of one training step, then let them sleep. A user's own
   // GOMP_SPINCOUNT or OMP_WAIT_POLICY wins. OMP_PROC_BIND is never set (see native/src/threads.c).
-  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) process.env.GOMP_SPINCOUNT = '10000';
+  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) {
+    process.env.GOMP_SPINCOUNT = setByAddon.GOMP_SPINCOUNT = '10000';
+  }
   let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
