@@ -107,15 +107,33 @@ static void forward_job(void *arg, int tid, long job, float *ws) {
   gemm_block(&gm, m0, m0 + f->grid.row_chunk, j0, min_l(p, j0 + f->grid.col_chunk), ws);
 }
 
+typedef struct {
+  const conv_geometry_t *g;
+  const float *w;
+  float *apacked;
+} pack_weights_t;
+
+/* Pack task `job` of the weights: group job / tasks per group, its share of that group's filters. */
+static void pack_weights_job(void *arg, int tid, long job, float *ws) {
+  const pack_weights_t *p = arg;
+  const conv_geometry_t *g = p->g;
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, tasks = pack_a_tasks(og);
+  const long group = job / tasks;
+  (void)tid;
+  (void)ws;
+  pack_a_task(p->w + group * og * kg, kg, 1, og, kg, job % tasks, p->apacked + group * packed_a_floats(og, kg));
+}
+
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
   if (conv_direct(g)) {
     conv_direct_forward(ctx, g, x, w, bias, y, relu, ws);
     return 0;
   }
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, p = g->oh * g->ow;
-  for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
-  forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
   const int threads = threads_for(ctx, (double)g->n * g->o * p * kg);
+  pack_weights_t pack = {g, w, ws};
+  parallel_jobs(threads, g->groups * pack_a_tasks(og), pack_weights_job, &pack, NULL, 0);
+  forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
   float *thread_ws = (float *)((char *)ws + packed_weights_bytes(g));
   parallel_jobs(threads, g->n * g->groups * f.grid.col_jobs * f.grid.row_jobs, forward_job, &f, thread_ws,
                 round_up(gemm_thread_floats() * sizeof(float)));

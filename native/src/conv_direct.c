@@ -41,10 +41,13 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   l.image_floats = g->c * l.plane + g->kw + MAX_NR;
   l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
   l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
-  l.col_chunk = DIRECT_COLS;
-  while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted) l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
-  l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
   const long panels = ceil_div(og, mr);
+  l.col_chunk = DIRECT_COLS;
+  /* NOTE: where filters outnumber positions (batch 1 at 7 x 7 or 14 x 14) the jobs split the filters, not the
+   * positions: every column job reads all the weights again, and those (9.4 MB at 512 x 4608) are the traffic. */
+  while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted && (l.q > og || g->groups * ceil_div(l.q, l.col_chunk) * panels < wanted))
+    l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
+  l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
   long row_jobs = ceil_div(panels * mr, DIRECT_ROWS);
   if (g->groups * l.col_jobs * row_jobs < wanted) row_jobs = min_l(panels, ceil_div(wanted, g->groups * l.col_jobs));
   if (row_jobs < 1) row_jobs = 1;
@@ -67,7 +70,8 @@ size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
 typedef struct {
   const conv_geometry_t *g;
   direct_layout_t l;
-  const float *x, *apacked, *bias;
+  const float *x, *w, *bias;
+  float *apacked;
   const long *offsets;
   float *xpad, *y, *thread_ws;
   long *counters;
@@ -146,13 +150,23 @@ static void direct_team(void *arg, int tid, int threads) {
   const direct_t *d = arg;
   const conv_geometry_t *g = d->g;
   const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
   float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
   (void)threads;
   for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
     const long images = min_l(d->l.images, g->n - n0);
     /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
      * OS deschedules holds up the others only by the job it is in. */
-    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * g->c;) pad_channel(d, n0 + j / g->c, j % g->c);
+    /* The first round also packs the weights, in tasks claimed from the same counter. */
+    const long pads = images * g->c, packs = round == 0 ? g->groups * pack_a_tasks(og) : 0;
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < pads + packs;) {
+      if (j < pads) {
+        pad_channel(d, n0 + j / g->c, j % g->c);
+      } else {
+        const long group = (j - pads) / pack_a_tasks(og);
+        pack_a_task(d->w + group * og * kg, kg, 1, og, kg, (j - pads) % pack_a_tasks(og), d->apacked + group * packed_a_floats(og, kg));
+      }
+    }
     team_barrier();
     for (long j; (j = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < images * jobs;) direct_job(d, n0 + j / jobs, j % jobs, cbuf);
     team_barrier();
@@ -164,7 +178,6 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   direct_t d;
   d.g = g;
   d.l = layout(g, ctx->threads);
-  for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
   long *offsets = (long *)((char *)ws + floats_bytes((size_t)g->groups * packed_a_floats(og, kg)));
   for (long k = 0; k < kg; k++) {
     const long c = k / (g->kh * g->kw), t = k % (g->kh * g->kw);
@@ -175,6 +188,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   d.x = x;
+  d.w = w;
   d.apacked = ws;
   d.bias = bias;
   d.offsets = offsets;

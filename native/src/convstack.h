@@ -135,6 +135,14 @@ long kc_step(long k);
 size_t packed_a_floats(long m, long k);
 /* Packs A (a(i, k) = src[i * rs + k * cs]) into KC blocks of MR-row panels. */
 void pack_a(const float *src, long rs, long cs, long m, long k, float *dst);
+/*
+ * pack_a cut into tasks of PACK_PANELS MR-row panels (all of K each), for threads to share: a
+ * batch-1 conv's weights are often larger than its input (ResNet's 512 x 4608 at 7 x 7), and
+ * packing them on one thread held the other idle. Copies only: the bits do not depend on the split.
+ */
+#define PACK_PANELS 4
+long pack_a_tasks(long m);
+void pack_a_task(const float *src, long rs, long cs, long m, long k, long task, float *dst);
 /* Packs rows [m0, m0 + mc) and reduction [k0, k0 + kc) of a strided A into MR-row panels. */
 void pack_a_block(const float *src, long rs, long cs, long m0, long mc, long k0, long kc, float *dst);
 /* Floats of one thread's B block and edge tile. */
