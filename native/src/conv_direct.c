@@ -27,6 +27,8 @@ int conv_direct(const conv_geometry_t *g) { return g->sh == 1 && g->sw == 1; }
 typedef struct {
   long hp, wp, plane, q, image_floats, images;
   long col_chunk, col_jobs, row_chunk, row_jobs;
+  /* Whether the micro-kernel reads the weights as they are (no packed copy): whole MR-row panels and a kernel for it. */
+  int unpacked;
 } direct_layout_t;
 
 static direct_layout_t layout(const conv_geometry_t *g, int threads) {
@@ -53,12 +55,19 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   if (row_jobs < 1) row_jobs = 1;
   l.row_chunk = ceil_div(panels, row_jobs) * mr;
   l.row_jobs = og == 0 ? 1 : ceil_div(og, l.row_chunk);
+  l.unpacked = kernel->run_indirect_rows != NULL && og % mr == 0;
   return l;
 }
 
-static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+/* Bytes of the packed weights (none when the kernel reads them unpacked). */
+static size_t packed_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) +
+  return l->unpacked ? 0 : floats_bytes((size_t)g->groups * packed_a_floats(og, kg));
+}
+
+static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) +
          floats_bytes((size_t)(l->images * l->image_floats)) + round_up((size_t)(2 * g->n) * sizeof(long));
 }
 
@@ -131,15 +140,20 @@ static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
   const long m0 = rowj * l->row_chunk, mn = min_l(l->row_chunk, og - m0);
   if (qn <= 0 || mn <= 0) return;
   const long mpad = ceil_div(og, mr) * mr, step = kc_step(kg);
-  const float *apacked = d->apacked + group * packed_a_floats(og, kg);
+  const float *apacked = d->l.unpacked ? NULL : d->apacked + group * packed_a_floats(og, kg);
+  const float *weights = d->w + group * og * kg;
   const float *base = padded(d, n) + group * cg * l->plane + q0;
   if (kg == 0) memset(cbuf, 0, (size_t)(l->row_chunk * l->col_chunk) * sizeof(float));
   for (long k0 = 0; k0 < kg; k0 += step) {
     const long kc = min_l(step, kg - k0);
-    const float *ablock = apacked + k0 * mpad;
     for (long jj = 0; jj < qn; jj += nr) {
       for (long i = m0; i < m0 + mn; i += mr) {
-        kernel->run_indirect(kc, ablock + i * kc, base + jj, d->offsets + k0, cbuf + (i - m0) * l->col_chunk + jj, l->col_chunk, k0 > 0);
+        float *c = cbuf + (i - m0) * l->col_chunk + jj;
+        if (l->unpacked) {
+          kernel->run_indirect_rows(kc, weights + i * kg + k0, kg, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
+        } else {
+          kernel->run_indirect(kc, apacked + k0 * mpad + i * kc, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
+        }
       }
     }
   }
@@ -158,7 +172,7 @@ static void direct_team(void *arg, int tid, int threads) {
     /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
      * OS deschedules holds up the others only by the job it is in. */
     /* The first round also packs the weights, in tasks claimed from the same counter. */
-    const long pads = images * g->c, packs = round == 0 ? g->groups * pack_a_tasks(og) : 0;
+    const long pads = images * g->c, packs = round == 0 && !d->l.unpacked ? g->groups * pack_a_tasks(og) : 0;
     for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < pads + packs;) {
       if (j < pads) {
         pad_channel(d, n0 + j / g->c, j % g->c);
@@ -178,7 +192,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   direct_t d;
   d.g = g;
   d.l = layout(g, ctx->threads);
-  long *offsets = (long *)((char *)ws + floats_bytes((size_t)g->groups * packed_a_floats(og, kg)));
+  long *offsets = (long *)((char *)ws + packed_bytes(g, &d.l));
   for (long k = 0; k < kg; k++) {
     const long c = k / (g->kh * g->kw), t = k % (g->kh * g->kw);
     offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;

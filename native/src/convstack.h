@@ -32,6 +32,8 @@ typedef void (*microkernel_fn)(long kc, const float *a, const float *b, float *c
  */
 typedef void (*microkernel_indirect_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
+typedef void (*microkernel_rows_fn)(long kc, const float *a, long lda, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+
 /* One micro-kernel and its tile: the AVX-512, AVX2+FMA or portable one, picked at load time. */
 /*
  * A tile of dot products along a reduction read in place from both operands:
@@ -48,6 +50,8 @@ typedef struct {
   /* The dot-product tile (weight gradients): rows x cols sums, vectors of `lanes`. */
   int dot_rows, dot_cols, lanes;
   dot_tile_fn dot;
+  /* run_indirect with A unpacked: a(r, k) = a[r * lda + k] (a direct conv's weights as they are); NULL where missing. */
+  microkernel_rows_fn run_indirect_rows;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
