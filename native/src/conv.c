@@ -9,6 +9,8 @@
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long max_l(long a, long b) { return a > b ? a : b; }
+/* a / b rounded up, for any sign of a (b > 0). */
+static long ceil_div_l(long a, long b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 static long clamp(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* Calls visit(out offset, input row, first input column, run length) for each output row segment of [p0, p0 + len). */
@@ -38,11 +40,13 @@ void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, lon
       memcpy(o + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
       memset(o + hi, 0, (size_t)(run - hi) * sizeof(float));
     } else {
-      const float *src = xc + iy * g->w;
-      for (long i = 0; i < run; i++) {
-        const long ix = (ox + i) * g->sw - g->pw + kx;
-        o[i] = ix >= 0 && ix < g->w ? src[ix] : 0.0f;
-      }
+      /* Columns [lo, hi) read the image (ix = ix0 + i * sw in [0, W)); those before and after are padding. */
+      const long ix0 = ox * g->sw - g->pw + kx;
+      const long lo = clamp(ceil_div_l(-ix0, g->sw), 0, run), hi = max_l(lo, clamp(ceil_div_l(g->w - ix0, g->sw), 0, run));
+      const float *src = xc + iy * g->w + ix0;
+      memset(o, 0, (size_t)lo * sizeof(float));
+      for (long i = lo; i < hi; i++) o[i] = src[i * g->sw];
+      memset(o + hi, 0, (size_t)(run - hi) * sizeof(float));
     }
   })
 }
