@@ -9,6 +9,8 @@
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long max_l(long a, long b) { return a > b ? a : b; }
+/* a / b rounded up, for any sign of a (b > 0). */
+static long ceil_div_l(long a, long b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 static long clamp(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 /* Calls visit(out offset, input row, first input column, run length) for each output row segment of [p0, p0 + len). */
@@ -38,11 +40,13 @@ void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, lon
       memcpy(o + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
       memset(o + hi, 0, (size_t)(run - hi) * sizeof(float));
     } else {
-      const float *src = xc + iy * g->w;
-      for (long i = 0; i < run; i++) {
-        const long ix = (ox + i) * g->sw - g->pw + kx;
-        o[i] = ix >= 0 && ix < g->w ? src[ix] : 0.0f;
-      }
+      /* Columns [lo, hi) read the image (ix = ix0 + i * sw in [0, W)); those before and after are padding. */
+      const long ix0 = ox * g->sw - g->pw + kx;
+      const long lo = clamp(ceil_div_l(-ix0, g->sw), 0, run), hi = max_l(lo, clamp(ceil_div_l(g->w - ix0, g->sw), 0, run));
+      const float *src = xc + iy * g->w + ix0;
+      memset(o, 0, (size_t)lo * sizeof(float));
+      for (long i = lo; i < hi; i++) o[i] = src[i * g->sw];
+      memset(o + hi, 0, (size_t)(run - hi) * sizeof(float));
     }
   })
 }
@@ -107,15 +111,33 @@ static void forward_job(void *arg, int tid, long job, float *ws) {
   gemm_block(&gm, m0, m0 + f->grid.row_chunk, j0, min_l(p, j0 + f->grid.col_chunk), ws);
 }
 
+typedef struct {
+  const conv_geometry_t *g;
+  const float *w;
+  float *apacked;
+} pack_weights_t;
+
+/* Pack task `job` of the weights: group job / tasks per group, its share of that group's filters. */
+static void pack_weights_job(void *arg, int tid, long job, float *ws) {
+  const pack_weights_t *p = arg;
+  const conv_geometry_t *g = p->g;
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, tasks = pack_a_tasks(og);
+  const long group = job / tasks;
+  (void)tid;
+  (void)ws;
+  pack_a_task(p->w + group * og * kg, kg, 1, og, kg, job % tasks, p->apacked + group * packed_a_floats(og, kg));
+}
+
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
   if (conv_direct(g)) {
     conv_direct_forward(ctx, g, x, w, bias, y, relu, ws);
     return 0;
   }
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, p = g->oh * g->ow;
-  for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
-  forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
   const int threads = threads_for(ctx, (double)g->n * g->o * p * kg);
+  pack_weights_t pack = {g, w, ws};
+  parallel_jobs(threads, g->groups * pack_a_tasks(og), pack_weights_job, &pack, NULL, 0);
+  forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
   float *thread_ws = (float *)((char *)ws + packed_weights_bytes(g));
   parallel_jobs(threads, g->n * g->groups * f.grid.col_jobs * f.grid.row_jobs, forward_job, &f, thread_ws,
                 round_up(gemm_thread_floats() * sizeof(float)));

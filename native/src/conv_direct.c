@@ -14,6 +14,8 @@
 /* Positions (padded-width) and filters per job at most: the job's C buffer stays in L2. */
 #define DIRECT_COLS 256
 #define DIRECT_ROWS 256
+/* Positions (all images, padded width) up to which the weights are read unpacked. */
+#define UNPACKED_MAX_POSITIONS 1024
 /* Padded images per round at most (bytes): small images go together, so LeNet's 64 images take one round, not 64. */
 #define ROUND_BYTES (8L << 20)
 
@@ -27,6 +29,8 @@ int conv_direct(const conv_geometry_t *g) { return g->sh == 1 && g->sw == 1; }
 typedef struct {
   long hp, wp, plane, q, image_floats, images;
   long col_chunk, col_jobs, row_chunk, row_jobs;
+  /* Whether the micro-kernel reads the weights as they are (no packed copy): whole MR-row panels, a kernel for it, few positions. */
+  int unpacked;
 } direct_layout_t;
 
 static direct_layout_t layout(const conv_geometry_t *g, int threads) {
@@ -41,21 +45,33 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   l.image_floats = g->c * l.plane + g->kw + MAX_NR;
   l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
   l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
-  l.col_chunk = DIRECT_COLS;
-  while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted) l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
-  l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
   const long panels = ceil_div(og, mr);
+  l.col_chunk = DIRECT_COLS;
+  /* NOTE: where filters outnumber positions (batch 1 at 7 x 7 or 14 x 14) the jobs split the filters, not the
+   * positions: every column job reads all the weights again, and those (9.4 MB at 512 x 4608) are the traffic. */
+  while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted && (l.q > og || g->groups * ceil_div(l.q, l.col_chunk) * panels < wanted))
+    l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
+  l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
   long row_jobs = ceil_div(panels * mr, DIRECT_ROWS);
   if (g->groups * l.col_jobs * row_jobs < wanted) row_jobs = min_l(panels, ceil_div(wanted, g->groups * l.col_jobs));
   if (row_jobs < 1) row_jobs = 1;
   l.row_chunk = ceil_div(panels, row_jobs) * mr;
   l.row_jobs = og == 0 ? 1 : ceil_div(og, l.row_chunk);
+  /* NOTE: only where each weight serves few positions (batch 1 at 28x28 and below): at W1's 8 x 56 x 56 packing
+   * costs little per use and the packed panels run ~5% faster than 8 strided rows. */
+  l.unpacked = kernel->run_indirect_rows != NULL && og % mr == 0 && g->n * l.q <= UNPACKED_MAX_POSITIONS;
   return l;
 }
 
-static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+/* Bytes of the packed weights (none when the kernel reads them unpacked). */
+static size_t packed_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg)) + round_up((size_t)kg * sizeof(long)) +
+  return l->unpacked ? 0 : floats_bytes((size_t)g->groups * packed_a_floats(og, kg));
+}
+
+static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) +
          floats_bytes((size_t)(l->images * l->image_floats)) + round_up((size_t)(2 * g->n) * sizeof(long));
 }
 
@@ -67,7 +83,8 @@ size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
 typedef struct {
   const conv_geometry_t *g;
   direct_layout_t l;
-  const float *x, *apacked, *bias;
+  const float *x, *w, *bias;
+  float *apacked;
   const long *offsets;
   float *xpad, *y, *thread_ws;
   long *counters;
@@ -127,15 +144,20 @@ static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
   const long m0 = rowj * l->row_chunk, mn = min_l(l->row_chunk, og - m0);
   if (qn <= 0 || mn <= 0) return;
   const long mpad = ceil_div(og, mr) * mr, step = kc_step(kg);
-  const float *apacked = d->apacked + group * packed_a_floats(og, kg);
+  const float *apacked = d->l.unpacked ? NULL : d->apacked + group * packed_a_floats(og, kg);
+  const float *weights = d->w + group * og * kg;
   const float *base = padded(d, n) + group * cg * l->plane + q0;
   if (kg == 0) memset(cbuf, 0, (size_t)(l->row_chunk * l->col_chunk) * sizeof(float));
   for (long k0 = 0; k0 < kg; k0 += step) {
     const long kc = min_l(step, kg - k0);
-    const float *ablock = apacked + k0 * mpad;
     for (long jj = 0; jj < qn; jj += nr) {
       for (long i = m0; i < m0 + mn; i += mr) {
-        kernel->run_indirect(kc, ablock + i * kc, base + jj, d->offsets + k0, cbuf + (i - m0) * l->col_chunk + jj, l->col_chunk, k0 > 0);
+        float *c = cbuf + (i - m0) * l->col_chunk + jj;
+        if (l->unpacked) {
+          kernel->run_indirect_rows(kc, weights + i * kg + k0, kg, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
+        } else {
+          kernel->run_indirect(kc, apacked + k0 * mpad + i * kc, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
+        }
       }
     }
   }
@@ -146,13 +168,23 @@ static void direct_team(void *arg, int tid, int threads) {
   const direct_t *d = arg;
   const conv_geometry_t *g = d->g;
   const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
+  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
   float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
   (void)threads;
   for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
     const long images = min_l(d->l.images, g->n - n0);
     /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
      * OS deschedules holds up the others only by the job it is in. */
-    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * g->c;) pad_channel(d, n0 + j / g->c, j % g->c);
+    /* The first round also packs the weights, in tasks claimed from the same counter. */
+    const long pads = images * g->c, packs = round == 0 && !d->l.unpacked ? g->groups * pack_a_tasks(og) : 0;
+    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < pads + packs;) {
+      if (j < pads) {
+        pad_channel(d, n0 + j / g->c, j % g->c);
+      } else {
+        const long group = (j - pads) / pack_a_tasks(og);
+        pack_a_task(d->w + group * og * kg, kg, 1, og, kg, (j - pads) % pack_a_tasks(og), d->apacked + group * packed_a_floats(og, kg));
+      }
+    }
     team_barrier();
     for (long j; (j = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < images * jobs;) direct_job(d, n0 + j / jobs, j % jobs, cbuf);
     team_barrier();
@@ -164,8 +196,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   direct_t d;
   d.g = g;
   d.l = layout(g, ctx->threads);
-  for (long group = 0; group < g->groups; group++) pack_a(w + group * og * kg, kg, 1, og, kg, ws + group * packed_a_floats(og, kg));
-  long *offsets = (long *)((char *)ws + floats_bytes((size_t)g->groups * packed_a_floats(og, kg)));
+  long *offsets = (long *)((char *)ws + packed_bytes(g, &d.l));
   for (long k = 0; k < kg; k++) {
     const long c = k / (g->kh * g->kw), t = k % (g->kh * g->kw);
     offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;
@@ -175,6 +206,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   d.x = x;
+  d.w = w;
   d.apacked = ws;
   d.bias = bias;
   d.offsets = offsets;

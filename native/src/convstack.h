@@ -32,6 +32,8 @@ typedef void (*microkernel_fn)(long kc, const float *a, const float *b, float *c
  */
 typedef void (*microkernel_indirect_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
+typedef void (*microkernel_rows_fn)(long kc, const float *a, long lda, const float *b, const long *offsets, float *c, long ldc, int accumulate);
+
 /* One micro-kernel and its tile: the AVX-512, AVX2+FMA or portable one, picked at load time. */
 /*
  * A tile of dot products along a reduction read in place from both operands:
@@ -48,6 +50,8 @@ typedef struct {
   /* The dot-product tile (weight gradients): rows x cols sums, vectors of `lanes`. */
   int dot_rows, dot_cols, lanes;
   dot_tile_fn dot;
+  /* run_indirect with A unpacked: a(r, k) = a[r * lda + k] (a direct conv's weights as they are); NULL where missing. */
+  microkernel_rows_fn run_indirect_rows;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
@@ -135,6 +139,14 @@ long kc_step(long k);
 size_t packed_a_floats(long m, long k);
 /* Packs A (a(i, k) = src[i * rs + k * cs]) into KC blocks of MR-row panels. */
 void pack_a(const float *src, long rs, long cs, long m, long k, float *dst);
+/*
+ * pack_a cut into tasks of PACK_PANELS MR-row panels (all of K each), for threads to share: a
+ * batch-1 conv's weights are often larger than its input (ResNet's 512 x 4608 at 7 x 7), and
+ * packing them on one thread held the other idle. Copies only: the bits do not depend on the split.
+ */
+#define PACK_PANELS 4
+long pack_a_tasks(long m);
+void pack_a_task(const float *src, long rs, long cs, long m, long k, long task, float *dst);
 /* Packs rows [m0, m0 + mc) and reduction [k0, k0 + kc) of a strided A into MR-row panels. */
 void pack_a_block(const float *src, long rs, long cs, long m0, long mc, long k0, long kc, float *dst);
 /* Floats of one thread's B block and edge tile. */

@@ -33,10 +33,23 @@ void pack_a_block(const float *src, long rs, long cs, long m0, long mc, long k0,
   }
 }
 
-void pack_a(const float *src, long rs, long cs, long m, long k, float *dst) {
+/* Packs rows [r0, r1) of A (r0 a multiple of MR), all of K, to their places in pack_a's layout. */
+static void pack_a_rows(const float *src, long rs, long cs, long m, long k, long r0, long r1, float *dst) {
   const long mpad = ceil_div(m, kernel->mr) * kernel->mr;
   const long step = kc_step(k);
-  for (long k0 = 0; k0 < k; k0 += step) pack_a_block(src, rs, cs, 0, m, k0, min_l(step, k - k0), dst + k0 * mpad);
+  for (long k0 = 0; k0 < k; k0 += step) {
+    const long kc = min_l(step, k - k0);
+    pack_a_block(src, rs, cs, r0, r1 - r0, k0, kc, dst + k0 * mpad + r0 * kc);
+  }
+}
+
+void pack_a(const float *src, long rs, long cs, long m, long k, float *dst) { pack_a_rows(src, rs, cs, m, k, 0, m, dst); }
+
+long pack_a_tasks(long m) { return m <= 0 ? 0 : ceil_div(m, (long)PACK_PANELS * kernel->mr); }
+
+void pack_a_task(const float *src, long rs, long cs, long m, long k, long task, float *dst) {
+  const long rows = (long)PACK_PANELS * kernel->mr, r0 = task * rows;
+  pack_a_rows(src, rs, cs, m, k, r0, min_l(m, r0 + rows), dst);
 }
 
 /* Copies a packed row of nc values into row kk of each NR-column panel, zero-padding the last. */

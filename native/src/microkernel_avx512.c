@@ -59,6 +59,30 @@ __attribute__((target("avx512f,fma"))) static void run_indirect(long kc, const f
   STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
 }
 
+#define ROW_UNPACKED(r)                                          \
+  {                                                              \
+    __m512 a##r = _mm512_set1_ps(a##r##row[k]);                  \
+    c##r##0 = _mm512_fmadd_ps(a##r, b0, c##r##0);                \
+    c##r##1 = _mm512_fmadd_ps(a##r, b1, c##r##1);                \
+  }
+
+__attribute__((target("avx512f,fma"))) static void run_indirect_rows(long kc, const float *a, long lda, const float *b, const long *offsets, float *c, long ldc,
+                                                                     int accumulate) {
+  __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+  __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+  __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+  const float *a0row = a, *a1row = a + lda, *a2row = a + 2 * lda, *a3row = a + 3 * lda;
+  const float *a4row = a + 4 * lda, *a5row = a + 5 * lda, *a6row = a + 6 * lda, *a7row = a + 7 * lda;
+  for (long k = 0; k < kc; k++) {
+    const float *bk = b + offsets[k];
+    __m512 b0 = _mm512_loadu_ps(bk);
+    __m512 b1 = _mm512_loadu_ps(bk + 16);
+    ROW_UNPACKED(0) ROW_UNPACKED(1) ROW_UNPACKED(2) ROW_UNPACKED(3) ROW_UNPACKED(4) ROW_UNPACKED(5) ROW_UNPACKED(6) ROW_UNPACKED(7)
+  }
+  STORE(0) STORE(1) STORE(2) STORE(3) STORE(4) STORE(5) STORE(6) STORE(7)
+}
+
 /* Dot-product tile: 4 rows x 6 columns of 16-lane sums (24 accumulators), 10 loads per 24 FMAs. */
 #define DOT_ROWS 4
 #define DOT_COLS 6
@@ -89,7 +113,7 @@ __attribute__((target("avx512f,fma"))) static void dot(long len, const float *co
   }
 }
 
-const microkernel_t microkernel_avx512 = {"avx512 8x32", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 16, dot};
+const microkernel_t microkernel_avx512 = {"avx512 8x32", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 16, dot, run_indirect_rows};
 #else
 const microkernel_t microkernel_avx512 = {"avx512 8x32", 8, 32, 0, 0, 4, 6, 16, 0};
 #endif
