@@ -3,7 +3,7 @@ import type { KernelCall, WorkspaceBuffer, WorkspaceModel } from '../../graph/wo
 import type { Conv2dAttrs } from '../../ops/attrs.js';
 import { sizeOf, type Shape } from '../../tensor/shape.js';
 import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
-import { referenceWorkspace } from '../reference/workspace.js';
+import { float64Workspace } from '../reference/workspace.js';
 import { nativeAddon, type NativeAddon, type NativeContext } from './addon.js';
 import { fullyConnected, geometryArgs } from './conv.js';
 
@@ -59,8 +59,7 @@ export function nativeWorkspace(threads: number): WorkspaceModel {
   const ctx = addon.createContext(threads, 0, 'best');
   return {
     workspace(kernel, call) {
-      // The float64 conv2dRelu is the reference conv2d with the ReLU applied in place.
-      if (call.dtype === 'float64') return referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call);
+      if (call.dtype === 'float64') return float64Workspace(kernel, call);
       switch (kernel) {
         case 'conv2d':
         case 'conv2dRelu':

@@ -1,5 +1,5 @@
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
-import type { KernelCall, WorkspaceBuffer, WorkspaceModel } from '../../graph/workspace.js';
+import type { KernelCall, KernelName, WorkspaceBuffer, WorkspaceModel } from '../../graph/workspace.js';
 import type { Shape } from '../../tensor/shape.js';
 
 /** The reference kernels keep their scratch sums and im2row patches in float64, whatever the tensors' dtype. */
@@ -62,3 +62,11 @@ export const referenceWorkspace: WorkspaceModel = {
     }
   },
 };
+
+/**
+ * The scratch of a fast backend's float64 call, which the shared fallback hands to the reference
+ * kernels; a float64 conv2dRelu is the reference conv2d with the ReLU applied in place.
+ */
+export function float64Workspace(kernel: KernelName, call: KernelCall): readonly WorkspaceBuffer[] {
+  return referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call);
+}

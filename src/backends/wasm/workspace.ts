@@ -1,7 +1,7 @@
 import type { KernelCall, WorkspaceBuffer, WorkspaceLifetime, WorkspaceModel } from '../../graph/workspace.js';
 import type { Fusions } from '../../graph/schedule.js';
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
-import { referenceWorkspace } from '../reference/workspace.js';
+import { float64Workspace } from '../reference/workspace.js';
 import { sizeOf, type Shape } from '../../tensor/shape.js';
 import { col2imWorkspaceBytes, flippedGeometry, forwardTiling, fullyConnected, geometry, gradInputByFlip, gradWeightTiling } from './conv.js';
 import type { ConvGeometry } from '../conv_geometry.js';
@@ -80,8 +80,7 @@ function convGradWeight(call: KernelCall, threads: number): WorkspaceBuffer[] {
 export function wasmWorkspace(threads: number): WorkspaceModel {
   return {
     workspace(kernel, call) {
-      // The float64 conv2dRelu is the reference conv2d with the ReLU applied in place.
-      if (call.dtype === 'float64') return referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call);
+      if (call.dtype === 'float64') return float64Workspace(kernel, call);
       switch (kernel) {
         case 'conv2d':
         case 'conv2dRelu':
