@@ -1,10 +1,16 @@
 /**
- * Times the native backend's conv2dRelu on every conv shape of VGG-16 and ResNet-18 at batch 1
- * (median of repeats, ms and GFLOP/s), to see which layers hold batch-1 inference back.
- * `npx tsx bench/conv_layers.ts [--threads N] [--repeats R]`
+ * Times the native backend's conv2dRelu on every conv shape of VGG-16 and ResNet-18 at batch 1 beside
+ * onnxruntime-node running the same conv + ReLU (our ONNX export of a one-layer net, its weights),
+ * interleaved run by run so both see the same machine. Prints the best of the repeats (a shared
+ * machine only ever adds time), GFLOP/s and the ratio, to see which layers hold batch-1 inference back.
+ * `npx tsx bench/conv_layers.ts [--threads N] [--repeats R] [--only resnet18|vgg16]`
  */
 import { performance } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
 import { createNativeBackend } from '../src/backends/native/index.js';
+import { exportOnnx } from '../src/io/onnx/export.js';
+import { Net } from '../src/net/net.js';
+import { toNetSpec } from '../src/notation/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 
 interface ConvShape {
@@ -42,32 +48,53 @@ function flag(name: string, fallback: number): number {
   return i < 0 ? fallback : Number(process.argv[i + 1]);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+const threads = flag('--threads', 2);
+const repeats = flag('--repeats', 15);
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const backend = await createNativeBackend({ threads });
+
+/** onnxruntime-node's session for the layer: the conv and its ReLU as one net, exported by convstack. */
+async function onnxSession(s: ConvShape, w: Float32Array, b: Float32Array): Promise<ort.InferenceSession> {
+  const net = new Net(toNetSpec(`INPUT[${s.hw}x${s.hw}x${s.c}] -> CONV${s.k}-${s.o}(s=${s.stride}, p=${s.pad}, floor) -> RELU`), { seed: 1 });
+  const [weight, bias] = net.trainableParams();
+  weight!.value.data.set(w);
+  bias!.value.data.set(b);
+  return ort.InferenceSession.create(exportOnnx(net, { batch: 1, producer: 'convstack bench' }), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
 }
 
-const threads = flag('--threads', 2);
-const repeats = flag('--repeats', 9);
-const backend = await createNativeBackend({ threads });
-const totals = new Map<string, number>();
-for (const s of [...RESNET18, ...VGG16]) {
-  const x = Tensor.from([1, s.c, s.hw, s.hw], Float32Array.from({ length: s.c * s.hw * s.hw }, (_, i) => ((i * 7919) % 97) / 97 - 0.5), 'float32', backend.allocator);
-  const w = Tensor.from([s.o, s.c, s.k, s.k], Float32Array.from({ length: s.o * s.c * s.k * s.k }, (_, i) => ((i * 104729) % 89) / 890 - 0.05), 'float32', backend.allocator);
-  const b = Tensor.zeros([s.o], 'float32', backend.allocator);
+const totals = new Map<string, { ours: number; ort: number }>();
+for (const s of [...RESNET18, ...VGG16].filter((shape) => only === undefined || shape.net === only)) {
+  const xs = Float32Array.from({ length: s.c * s.hw * s.hw }, (_, i) => ((i * 7919) % 97) / 97 - 0.5);
+  const ws = Float32Array.from({ length: s.o * s.c * s.k * s.k }, (_, i) => ((i * 104729) % 89) / 890 - 0.05);
+  const bs = new Float32Array(s.o);
+  const x = Tensor.from([1, s.c, s.hw, s.hw], xs, 'float32', backend.allocator);
+  const w = Tensor.from([s.o, s.c, s.k, s.k], ws, 'float32', backend.allocator);
+  const b = Tensor.from([s.o], bs, 'float32', backend.allocator);
   const attrs = { outChannels: s.o, groups: 1, bias: true, kernel: [s.k, s.k], stride: [s.stride, s.stride], padding: [s.pad, s.pad], rounding: 'floor' } as const;
+  const session = await onnxSession(s, ws, bs);
+  const feeds = { input: new ort.Tensor('float32', xs, [1, s.c, s.hw, s.hw]) };
   const oh = Math.floor((s.hw + 2 * s.pad - s.k) / s.stride) + 1;
   const flops = 2 * s.o * oh * oh * s.c * s.k * s.k;
-  backend.conv2dRelu(x, w, b, attrs);
-  const times: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  let ours = Infinity;
+  let theirs = Infinity;
+  for (let r = -2; r < repeats; r++) {
     const t0 = performance.now();
-    backend.conv2dRelu(x, w, b, attrs);
-    times.push(performance.now() - t0);
+    backend.conv2dRelu(x, w, b, attrs).dispose();
+    const t1 = performance.now();
+    const outputs = await session.run(feeds);
+    const t2 = performance.now();
+    Object.values(outputs).forEach((t) => t.dispose());
+    if (r >= 0) [ours, theirs] = [Math.min(ours, t1 - t0), Math.min(theirs, t2 - t1)];
   }
-  const ms = median(times);
-  totals.set(s.net, (totals.get(s.net) ?? 0) + ms * s.count);
+  await session.release();
+  const total = totals.get(s.net) ?? { ours: 0, ort: 0 };
+  totals.set(s.net, { ours: total.ours + ours * s.count, ort: total.ort + theirs * s.count });
   const name = `${s.net} ${s.c}->${s.o} ${s.hw}x${s.hw} k${s.k}s${s.stride}`;
-  console.log(`${name.padEnd(36)} x${s.count}  ${ms.toFixed(3).padStart(8)} ms  ${(flops / ms / 1e6).toFixed(1).padStart(6)} GFLOP/s`);
+  const rate = (ms: number) => (flops / ms / 1e6).toFixed(1).padStart(6);
+  console.log(`${name.padEnd(34)} x${s.count}  native ${ours.toFixed(3).padStart(7)} ms ${rate(ours)} GFLOP/s  onnxruntime ${theirs.toFixed(3).padStart(7)} ms ${rate(theirs)} GFLOP/s  ${(ours / theirs).toFixed(2)}x`);
 }
-for (const [net, ms] of totals) console.log(`${net} conv total ${ms.toFixed(2)} ms`);
+for (const [net, t] of totals) console.log(`${net} conv total: native ${t.ours.toFixed(2)} ms, onnxruntime ${t.ort.toFixed(2)} ms, ${(t.ours / t.ort).toFixed(2)}x`);

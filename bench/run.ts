@@ -10,7 +10,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BACKEND, availableBackends } from '../src/backends/registry.js';
-import { environmentSetByAddon } from '../src/backends/native/addon.js';
 import { makeBatches } from './data.js';
 import { measure } from './measure.js';
 import { convstackPeer } from './peers/convstack.js';
@@ -162,7 +161,7 @@ function table(list: Workload[], peerNames: string[], results: Result[]): string
  */
 function kernelEnv(): Record<string, string> {
   const names = Object.keys(process.env)
-    .filter((k) => /^(OPENBLAS_|OMP_|MKL_|GOMP_|KMP_|DNNL_|ONEDNN_)/.test(k) && !(k in environmentSetByAddon()))
+    .filter((k) => /^(OPENBLAS_|OMP_|MKL_|GOMP_|KMP_|DNNL_|ONEDNN_)/.test(k))
     .sort();
   return Object.fromEntries(names.map((k) => [k, process.env[k] as string]));
 }
@@ -179,8 +178,6 @@ function header(): string[] {
     const openblas = env.some(([k]) => k.startsWith('OPENBLAS_CORETYPE')) ? ' (OPENBLAS_CORETYPE forces OpenBLAS, and torch.mm with it, onto those kernels: Haswell = AVX2 even where AVX-512 is present)' : '';
     lines.push(`Environment, inherited by every peer: ${env.map(([k, v]) => `${k}=${v}`).join(' ')}${openblas}`);
   }
-  const own = Object.entries(environmentSetByAddon());
-  if (own.length > 0) lines.push(`convstack-native sets ${own.map(([k, v]) => `${k}=${v}`).join(' ')} for its own libgomp; the PyTorch peer runs without it`);
   for (const p of torch) lines.push(p.info);
   return lines;
 }

@@ -51,16 +51,10 @@ const common = ['-O3', '-std=c11', '-D_GNU_SOURCE', '-fPIC', '-shared', '-Wall',
 if (process.platform === 'darwin') common.push('-undefined', 'dynamic_lookup');
 const temporary = `${target}.${process.pid}.tmp`;
 mkdirSync(outDir, { recursive: true });
-// OpenMP runs the kernels on every core; without it (a compiler lacking -fopenmp) they run on one thread.
-let error = compile(compiler, ['-fopenmp', ...common], temporary);
-let threads = 'OpenMP threads';
-if (error !== null) {
-  error = compile(compiler, common, temporary);
-  threads = 'one thread (no OpenMP)';
-}
+const error = compile(compiler, ['-pthread', ...common], temporary);
 if (error !== null) {
   rmSync(temporary, { force: true });
   skip(`${compiler} failed: ${error}`);
 }
 renameSync(temporary, target);
-console.log(`convstack: native backend built (${threads}): ${target}`);
+console.log(`convstack: native backend built: ${target}`);

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { environmentSetByAddon } from '../../src/backends/native/addon.js';
 import { formatSafetensors } from '../../src/io/safetensors.js';
 import { Net } from '../../src/net/net.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -66,19 +65,10 @@ export interface PytorchPeer extends Peer {
  * net built from the same NetSpec, with the weights convstack's Net starts from and the same batches
  * (both passed as safetensors files in a temporary directory), `threads` intra-op threads, and the
  * bench's timing rule applied in Python so no pipe round trip is timed. The process inherits the
- * bench's environment (OPENBLAS_CORETYPE and the like) as the user set it: not the GOMP_SPINCOUNT the
- * native addon sets for its own libgomp, which PyTorch's OpenMP would read too. `skip` is set when
- * torch cannot be started.
+ * bench's environment (OPENBLAS_CORETYPE and the like). `skip` is set when torch cannot be started.
  */
-/** This process's environment without what the native addon set in it for itself. */
-function userEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(environmentSetByAddon())) delete env[name];
-  return env;
-}
-
 export async function pytorchPeer(threads: number): Promise<PytorchPeer> {
-  const child = spawn(PYTHON, [SCRIPT, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'], env: userEnvironment() });
+  const child = spawn(PYTHON, [SCRIPT, String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const channel = new Channel(child);
   const timeout = new Promise<Reply>((resolve) => setTimeout(() => resolve({ error: 'no answer within 60 s' }), READY_TIMEOUT_MS).unref());
   const ready = await Promise.race([channel.next(), timeout]);

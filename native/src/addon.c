@@ -8,10 +8,6 @@
 #include <string.h>
 #include "napi_args.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #define BINDING(name) static napi_value name(napi_env env, napi_callback_info info)
 #define ARGS()                          \
   args_t a = args_read(env, info);      \
@@ -64,7 +60,7 @@ BINDING(alloc) {
   args_t a = args_read(env, info);
   const long bytes = args_long(&a, 0);
   if (a.failed) return NULL;
-  void *data = aligned_alloc(ALIGN, round_up(bytes > 0 ? (size_t)bytes : 1));
+  void *data = aligned_block(bytes > 0 ? (size_t)bytes : 1);
   if (data == NULL) {
     napi_throw_range_error(env, NULL, "convstack native: out of memory");
     return NULL;
@@ -279,13 +275,18 @@ BINDING(batch_norm_infer_binding) {
 }
 
 /* workspace(ctx, kind, ...): kind 0 conv2d, 1 conv2dGradInput, 2 conv2dGradWeight (then 14 geometry
- * integers), 3 GEMM (then m, n, k): the bytes the kernel's call uses on ctx's threads. */
+ * integers), 3 GEMM (then m, n, k), 4 linear forward (then n, k, m): the bytes the kernel's call uses
+ * on ctx's threads. */
 BINDING(workspace) {
   ARGS();
   const long kind = args_long(&a, 1);
   if (kind == 3) {
     const long m = args_long(&a, 2), n = args_long(&a, 3), k = args_long(&a, 4);
     return a.failed ? NULL : number(env, (double)gemm_workspace(m, n, k, ctx->threads));
+  }
+  if (kind == 4) {
+    const long n = args_long(&a, 2), k = args_long(&a, 3), m = args_long(&a, 4);
+    return a.failed ? NULL : number(env, (double)linear_forward_workspace(n, k, m, ctx->threads));
   }
   conv_geometry_t g = args_conv(&a, 2);
   if (a.failed) return NULL;
@@ -301,7 +302,7 @@ BINDING(fma_peak) {
   return number(env, cpu_fma_peak(ctx->threads));
 }
 
-/* info(): { kernel, features, openmp } for the best micro-kernel of this CPU. */
+/* info(): { kernel, features } for the best micro-kernel of this CPU. */
 BINDING(info_binding) {
   (void)info;
   napi_value out, v;
@@ -310,12 +311,6 @@ BINDING(info_binding) {
   napi_set_named_property(env, out, "kernel", v);
   napi_create_string_utf8(env, cpu_features(), NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, out, "features", v);
-#ifdef _OPENMP
-  napi_get_boolean(env, true, &v);
-#else
-  napi_get_boolean(env, false, &v);
-#endif
-  napi_set_named_property(env, out, "openmp", v);
   return out;
 }
 

@@ -1,12 +1,18 @@
 /*
- * Direct convolution for stride 1: no im2col, B read in place. Each image is copied once into a
- * zero-padded buffer (C x Hp x Wp); output positions are counted in padded-width space,
- * q = oy * Wp + ox, so that row k = (c, ky, kx) of im2col is the padded buffer shifted by
- * c * Hp * Wp + ky * Wp + kx: contiguous along q, across output rows too. The indirect micro-kernel
- * reads its NR-column panel straight from there through that offset table; the Wp - OW columns per
- * row that fall in the padding (3% for W1) are computed and dropped. Each job sums a block of
- * filters x positions into its own buffer over all of K, then writes the valid positions with the
- * bias and ReLU. Images run in rounds of up to ROUND_BYTES of padded copies: pad, then the jobs.
+ * Direct convolution: no im2col, B read in place. Each image is copied once into a zero-padded
+ * buffer; output positions are counted in the buffer's row width, q = oy * Wq + ox, so that row
+ * k = (c, ky, kx) of im2col is the buffer shifted by a fixed offset: contiguous along q, across
+ * output rows too. The indirect micro-kernel reads its NR-column panel straight from there through
+ * that offset table; the Wq - OW columns per row that fall in the padding (3% for W1) are computed
+ * and dropped.
+ * At stride s the copy is polyphase: each channel is split into its s x s phases (the padded
+ * image's rows py, py + s, ... and columns px, px + s, ...), each a Hq x Wq plane, Wq = ceil(Wp / s).
+ * Tap (ky, kx) of output (oy, ox) is then element (oy + ky / s, ox + kx / s) of phase
+ * (ky % s, kx % s): a stride-1 read again, so strided layers run on the same kernels. Only the
+ * phases some tap reads are made (one for a 1x1 stride-2 layer: the image subsampled).
+ * Each job sums a block of filters x positions into its own buffer over all of K, then writes the
+ * valid positions with the bias and ReLU. Images run in rounds of up to ROUND_BYTES of padded
+ * copies: pad, then the jobs.
  */
 #include <string.h>
 #include "convstack.h"
@@ -20,14 +26,18 @@
 #define ROUND_BYTES (8L << 20)
 
 static long min_l(long a, long b) { return a < b ? a : b; }
+static long max_l(long a, long b) { return a > b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
 static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(float)); }
 
-int conv_direct(const conv_geometry_t *g) { return g->sh == 1 && g->sw == 1; }
+/* NOTE: strides past the filter size would copy phases no tap reads; none of the nets has them. */
+int conv_direct(const conv_geometry_t *g) { return g->sh <= g->kh && g->sw <= g->kw; }
 
 /* The padded image and its jobs, all from the geometry and the thread count. */
 typedef struct {
-  long hp, wp, plane, q, image_floats, images;
+  /* Padded image, one phase plane (hq x wq), the phases made (py x px), floats per channel. */
+  long hp, wp, hq, wq, phases_y, phases_x, phase_plane, plane;
+  long q, image_floats, images;
   long col_chunk, col_jobs, row_chunk, row_jobs;
   /* Whether the micro-kernel reads the weights as they are (no packed copy): whole MR-row panels, a kernel for it, few positions. */
   int unpacked;
@@ -39,9 +49,15 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   direct_layout_t l;
   l.hp = g->h + 2 * g->ph;
   l.wp = g->w + 2 * g->pw;
-  l.plane = l.hp * l.wp;
-  l.q = g->oh * l.wp;
-  /* The last panel reads up to KW - 1 + NR values past the last channel: zeros. */
+  /* Ceil rounding's last window may reach past the padded image: its rows and columns are zeros too. */
+  l.hq = max_l(ceil_div(l.hp, g->sh), g->oh + (g->kh - 1) / g->sh);
+  l.wq = max_l(ceil_div(l.wp, g->sw), g->ow + (g->kw - 1) / g->sw);
+  l.phases_y = min_l(g->sh, g->kh);
+  l.phases_x = min_l(g->sw, g->kw);
+  l.phase_plane = l.hq * l.wq;
+  l.plane = l.phases_y * l.phases_x * l.phase_plane;
+  l.q = g->oh * l.wq;
+  /* The last panel reads up to KW - 1 + NR values past the last phase plane: zeros. */
   l.image_floats = g->c * l.plane + g->kw + MAX_NR;
   l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
   l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
@@ -71,8 +87,7 @@ static size_t packed_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
 
 static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long kg = g->c / g->groups * g->kh * g->kw;
-  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) +
-         floats_bytes((size_t)(l->images * l->image_floats)) + round_up((size_t)(2 * g->n) * sizeof(long));
+  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(l->images * l->image_floats));
 }
 
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
@@ -87,18 +102,42 @@ typedef struct {
   float *apacked;
   const long *offsets;
   float *xpad, *y, *thread_ws;
-  long *counters;
   size_t thread_stride;
   int relu;
+  /* The round: its first image and how many. */
+  long n0, images;
 } direct_t;
 
 /* The padded copy of image n: slot n % images of the round's buffer. */
 static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.images * d->l.image_floats; }
 
+/* Phase (py, px) of one padded channel: rows py, py + sh, ..., columns px, px + sw, ... */
+static void copy_phase(const direct_t *d, const float *src, long py, long px, float *dst) {
+  const conv_geometry_t *g = d->g;
+  for (long i = 0; i < d->l.hq; i++, dst += d->l.wq) {
+    const long iy = i * g->sh + py - g->ph;
+    if (iy < 0 || iy >= g->h) {
+      memset(dst, 0, (size_t)d->l.wq * sizeof(float));
+      continue;
+    }
+    const float *row = src + iy * g->w;
+    for (long j = 0; j < d->l.wq; j++) {
+      const long ix = j * g->sw + px - g->pw;
+      dst[j] = ix >= 0 && ix < g->w ? row[ix] : 0.0f;
+    }
+  }
+}
+
 static void pad_channel(const direct_t *d, long n, long c) {
   const conv_geometry_t *g = d->g;
   const float *src = d->x + (n * g->c + c) * g->h * g->w;
   float *dst = padded(d, n) + c * d->l.plane;
+  if (d->l.hq != d->l.hp || d->l.wq != d->l.wp) {
+    for (long py = 0; py < d->l.phases_y; py++) {
+      for (long px = 0; px < d->l.phases_x; px++) copy_phase(d, src, py, px, dst + (py * d->l.phases_x + px) * d->l.phase_plane);
+    }
+    return;
+  }
   memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
   dst += g->ph * d->l.wp;
   for (long iy = 0; iy < g->h; iy++, dst += d->l.wp) {
@@ -118,7 +157,7 @@ static void write_out(const direct_t *d, long n, long o0, long rows, long q0, lo
     float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
     const float *row = cbuf + r * d->l.col_chunk;
     for (long q = q0; q < q0 + qn;) {
-      const long oy = q / d->l.wp, ox = q % d->l.wp, end = min_l(q0 + qn, (oy + 1) * d->l.wp);
+      const long oy = q / d->l.wq, ox = q % d->l.wq, end = min_l(q0 + qn, (oy + 1) * d->l.wq);
       const long valid = min_l(end - q, g->ow - ox);
       const float *src = row + (q - q0);
       float *dst = yo + oy * g->ow + ox;
@@ -164,31 +203,27 @@ static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
   write_out(d, n, group * og + m0, mn, q0, qn, cbuf);
 }
 
-static void direct_team(void *arg, int tid, int threads) {
+/* Preparation job j of the round: pad one image channel, or (first round only) pack a task of the weights. */
+static void prepare_job(void *arg, int tid, long j, float *ws) {
   const direct_t *d = arg;
   const conv_geometry_t *g = d->g;
-  const long jobs = g->groups * d->l.col_jobs * d->l.row_jobs;
-  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  float *cbuf = (float *)((char *)d->thread_ws + (size_t)tid * d->thread_stride);
-  (void)threads;
-  for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
-    const long images = min_l(d->l.images, g->n - n0);
-    /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
-     * OS deschedules holds up the others only by the job it is in. */
-    /* The first round also packs the weights, in tasks claimed from the same counter. */
-    const long pads = images * g->c, packs = round == 0 && !d->l.unpacked ? g->groups * pack_a_tasks(og) : 0;
-    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < pads + packs;) {
-      if (j < pads) {
-        pad_channel(d, n0 + j / g->c, j % g->c);
-      } else {
-        const long group = (j - pads) / pack_a_tasks(og);
-        pack_a_task(d->w + group * og * kg, kg, 1, og, kg, (j - pads) % pack_a_tasks(og), d->apacked + group * packed_a_floats(og, kg));
-      }
-    }
-    team_barrier();
-    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < images * jobs;) direct_job(d, n0 + j / jobs, j % jobs, cbuf);
-    team_barrier();
+  const long pads = d->images * g->c, og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
+  (void)tid;
+  (void)ws;
+  if (j < pads) {
+    pad_channel(d, d->n0 + j / g->c, j % g->c);
+    return;
   }
+  const long group = (j - pads) / pack_a_tasks(og);
+  pack_a_task(d->w + group * og * kg, kg, 1, og, kg, (j - pads) % pack_a_tasks(og), d->apacked + group * packed_a_floats(og, kg));
+}
+
+static long jobs_per_image(const direct_t *d) { return d->g->groups * d->l.col_jobs * d->l.row_jobs; }
+
+static void compute_job(void *arg, int tid, long j, float *cbuf) {
+  const direct_t *d = arg;
+  (void)tid;
+  direct_job(d, d->n0 + j / jobs_per_image(d), j % jobs_per_image(d), cbuf);
 }
 
 void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
@@ -198,12 +233,11 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   d.l = layout(g, ctx->threads);
   long *offsets = (long *)((char *)ws + packed_bytes(g, &d.l));
   for (long k = 0; k < kg; k++) {
-    const long c = k / (g->kh * g->kw), t = k % (g->kh * g->kw);
-    offsets[k] = c * d.l.plane + t / g->kw * d.l.wp + t % g->kw;
+    const long c = k / (g->kh * g->kw), ky = k % (g->kh * g->kw) / g->kw, kx = k % g->kw;
+    const long phase = ky % g->sh * d.l.phases_x + kx % g->sw;
+    offsets[k] = c * d.l.plane + phase * d.l.phase_plane + ky / g->sh * d.l.wq + kx / g->sw;
   }
   d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
-  d.counters = (long *)((char *)d.xpad + floats_bytes((size_t)(d.l.images * d.l.image_floats)));
-  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
   d.x = x;
   d.w = w;
@@ -214,5 +248,12 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   d.relu = relu;
   d.thread_ws = (float *)((char *)ws + shared_bytes(g, &d.l));
   d.thread_stride = floats_bytes((size_t)(d.l.row_chunk * d.l.col_chunk));
-  parallel_team(threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg), direct_team, &d);
+  const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
+  /* Each round pads its images (the first also packs the weights), then runs their jobs. */
+  for (d.n0 = 0; d.n0 < g->n; d.n0 += d.l.images) {
+    d.images = min_l(d.l.images, g->n - d.n0);
+    const long packs = d.n0 == 0 && !d.l.unpacked ? g->groups * pack_a_tasks(og) : 0;
+    parallel_jobs(threads, d.images * g->c + packs, prepare_job, &d, NULL, 0);
+    parallel_jobs(threads, d.images * jobs_per_image(&d), compute_job, &d, d.thread_ws, d.thread_stride);
+  }
 }

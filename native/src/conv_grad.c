@@ -130,7 +130,7 @@ static size_t partials_bytes(const conv_geometry_t *g, long chunks) {
 }
 
 size_t conv_grad_weight_workspace(const conv_geometry_t *g, int threads) {
-  if (conv_direct(g)) return conv_grad_weight_direct_workspace(g, threads);
+  if (g->sh == 1 && g->sw == 1) return conv_grad_weight_direct_workspace(g, threads);
   return partials_bytes(g, reduction_chunks(g, threads)) + (size_t)threads * grad_weight_thread_bytes(g);
 }
 
@@ -232,7 +232,7 @@ long conv_grad_weight(context_t *ctx, const conv_geometry_t *g, const float *x, 
   const size_t bytes = conv_grad_weight_workspace(g, ctx->threads);
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
-  if (conv_direct(g)) {
+  if (g->sh == 1 && g->sw == 1) {
     conv_grad_weight_direct(ctx, g, x, dy, dw, ws);
     return (long)bytes;
   }

@@ -58,8 +58,7 @@ static gw_layout_t gw_layout(const conv_geometry_t *g) {
 size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads) {
   const gw_layout_t l = gw_layout(g);
   (void)threads;
-  return round_up((size_t)l.kg_pad * sizeof(long)) + floats_bytes((size_t)l.x_floats) + floats_bytes((size_t)l.dy_floats) +
-         round_up((size_t)(2 * g->n) * sizeof(long));
+  return round_up((size_t)l.kg_pad * sizeof(long)) + floats_bytes((size_t)l.x_floats) + floats_bytes((size_t)l.dy_floats);
 }
 
 typedef struct {
@@ -68,7 +67,8 @@ typedef struct {
   const float *x, *dy;
   const long *offsets;
   float *xpad, *dypad, *dw;
-  long *counters;
+  /* The round: its first image and how many. */
+  long n0, images;
 } gw_t;
 
 /* Channel c of image n (the i-th of its round) into its slot of the round's padded x. */
@@ -111,46 +111,43 @@ static void tile(const gw_t *d, long t, long q0, long len, int first) {
   }
 }
 
-static void gw_team(void *arg, int tid, int threads) {
+/* Preparation job j of the round: one channel of one image, or one row of one image's dy. */
+static void prepare_job(void *arg, int tid, long j, float *ws) {
   const gw_t *d = arg;
-  const conv_geometry_t *g = d->g;
-  const long tiles = g->groups * (d->l.og_pad / kernel->dot_rows) * (d->l.kg_pad / kernel->dot_cols);
-  const long per_image = g->c + g->groups * d->l.og_pad;
+  const long per_image = d->g->c + d->g->groups * d->l.og_pad, i = j / per_image, at = j % per_image;
   (void)tid;
-  (void)threads;
-  for (long n0 = 0, round = 0; n0 < g->n; n0 += d->l.images, round++) {
-    const long images = min_l(d->l.images, g->n - n0);
-    /* Work is claimed from shared counters (two per round, zeroed before the region): a thread the
-     * OS deschedules holds up the others only by the job it is in. A tile runs whole (the round's
-     * images, every chunk, in order) on the thread that claims it. */
-    for (long j; (j = __atomic_fetch_add(&d->counters[2 * round], 1, __ATOMIC_RELAXED)) < images * per_image;) {
-      const long i = j / per_image, at = j % per_image;
-      if (at < g->c) pad_image(d, n0 + i, i, at);
-      else pad_dy(d, n0 + i, i, images, at - g->c);
-    }
-    team_barrier();
-    const long q = ceil_div(images * d->l.plane, kernel->lanes) * kernel->lanes;
-    for (long t; (t = __atomic_fetch_add(&d->counters[2 * round + 1], 1, __ATOMIC_RELAXED)) < tiles;) {
-      for (long q0 = 0; q0 < q; q0 += CHUNK) tile(d, t, q0, min_l(CHUNK, q - q0), n0 == 0 && q0 == 0);
-    }
-    team_barrier();
-  }
+  (void)ws;
+  if (at < d->g->c) pad_image(d, d->n0 + i, i, at);
+  else pad_dy(d, d->n0 + i, i, d->images, at - d->g->c);
+}
+
+/* Tile t runs whole on the thread that claims it: the round's images, every chunk, in order. */
+static void tile_job(void *arg, int tid, long t, float *ws) {
+  const gw_t *d = arg;
+  const long q = ceil_div(d->images * d->l.plane, kernel->lanes) * kernel->lanes;
+  (void)tid;
+  (void)ws;
+  for (long q0 = 0; q0 < q; q0 += CHUNK) tile(d, t, q0, min_l(CHUNK, q - q0), d->n0 == 0 && q0 == 0);
 }
 
 void conv_grad_weight_direct(context_t *ctx, const conv_geometry_t *g, const float *x, const float *dy, float *dw, float *ws) {
   const long kg = g->c / g->groups * g->kh * g->kw, taps = g->kh * g->kw;
-  gw_t d = {g, gw_layout(g), x, dy, NULL, NULL, NULL, dw, NULL};
+  gw_t d = {g, gw_layout(g), x, dy, NULL, NULL, NULL, dw, 0, 0};
   long *offsets = (long *)ws;
   for (long k = 0; k < d.l.kg_pad; k++) offsets[k] = k < kg ? k / taps * d.l.xs + k % taps / g->kw * d.l.wp + k % g->kw : 0;
   d.offsets = offsets;
   d.xpad = (float *)((char *)ws + round_up((size_t)d.l.kg_pad * sizeof(long)));
   d.dypad = (float *)((char *)d.xpad + floats_bytes((size_t)d.l.x_floats));
-  d.counters = (long *)((char *)d.dypad + floats_bytes((size_t)d.l.dy_floats));
-  memset(d.counters, 0, (size_t)(2 * g->n) * sizeof(long));
   memset(d.xpad + g->c * d.l.xs, 0, (size_t)(d.l.x_floats - g->c * d.l.xs) * sizeof(float));
   if (g->n == 0 || g->oh * g->ow == 0) {
     memset(dw, 0, (size_t)(g->o * kg) * sizeof(float));
     return;
   }
-  parallel_team(threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg), gw_team, &d);
+  const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
+  const long tiles = g->groups * (d.l.og_pad / kernel->dot_rows) * (d.l.kg_pad / kernel->dot_cols);
+  for (d.n0 = 0; d.n0 < g->n; d.n0 += d.l.images) {
+    d.images = min_l(d.l.images, g->n - d.n0);
+    parallel_jobs(threads, d.images * (g->c + g->groups * d.l.og_pad), prepare_job, &d, NULL, 0);
+    parallel_jobs(threads, tiles, tile_job, &d, NULL, 0);
+  }
 }

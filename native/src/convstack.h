@@ -94,22 +94,21 @@ float *workspace_reserve(context_t *ctx, size_t bytes);
 void workspace_release(context_t *ctx);
 /* `bytes` rounded up to a whole number of cache lines. */
 size_t round_up(size_t bytes);
+/* A 64-byte-aligned block for free(); large ones on huge pages where the system offers them. */
+void *aligned_block(size_t bytes);
 /* Threads a kernel of `work` multiply-adds runs on. */
 int threads_for(const context_t *ctx, double work);
 /* Threads a memory-bound kernel over `values` values runs on (a higher bar: waking a thread costs more than it saves). */
 int threads_for_values(const context_t *ctx, double values);
 
 /*
- * Runs job(arg, tid, job_index, workspace) for every job index in [0, jobs), spread over `threads`
- * threads (OpenMP, started from the calling thread only), each thread with its own workspace slice.
+ * Runs job(arg, tid, job_index, workspace) for every job index in [0, jobs), spread over up to
+ * `threads` threads of the pool (threads.c), each thread with its own workspace slice; returns when
+ * every job has run. Jobs are claimed one at a time, so which thread runs a job varies: a job's
+ * result must not depend on it.
  */
 typedef void (*job_fn)(void *arg, int tid, long job, float *ws);
 void parallel_jobs(int threads, long jobs, job_fn job, void *arg, float *ws, size_t ws_stride);
-/* Runs body(arg, tid, threads) once on each of `threads` threads. */
-typedef void (*team_fn)(void *arg, int tid, int threads);
-void parallel_team(int threads, team_fn body, void *arg);
-/* Inside parallel_team's body: waits for every thread of the team. */
-void team_barrier(void);
 
 /* Where a packed B block comes from: a strided matrix, the im2col of an image, or its transpose. */
 typedef struct bsource bsource_t;
@@ -175,6 +174,8 @@ long gemm_run(context_t *ctx, long m, long n, long k, const float *a, long ars, 
 size_t gemm_workspace(long m, long n, long k, int threads);
 
 /* y (N, M) = x (N, K) . W^T + bias, ReLU'd when `relu`; dx (N, K) = dy W; dW (M, K) = dy^T x. Return workspace bytes or -1. */
+/* Bytes of linear_forward's workspace (none on its dot-product path). */
+size_t linear_forward_workspace(long n, long k, long m, int threads);
 long linear_forward(context_t *ctx, const float *x, const float *w, const float *bias, float *y, long n, long k, long m, int relu);
 long linear_grad_input(context_t *ctx, const float *dy, const float *w, float *dx, long n, long k, long m);
 long linear_grad_weight(context_t *ctx, const float *dy, const float *x, float *dw, long n, long k, long m);
@@ -195,7 +196,7 @@ size_t conv_grad_input_workspace(const conv_geometry_t *g, int threads);
 size_t conv_grad_weight_workspace(const conv_geometry_t *g, int threads);
 /* Adds one row of im2col's gradient into input channel plane dxc (the transpose of im2col_row). */
 void col2im_row(const conv_geometry_t *g, float *dxc, long ky, long kx, long p0, long len, const float *in);
-/* Whether the forward runs as the direct convolution (conv_direct.c): stride 1. */
+/* Whether the forward runs as the direct convolution (conv_direct.c): strides up to the filter size. */
 int conv_direct(const conv_geometry_t *g);
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
 void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws);

@@ -99,7 +99,8 @@ static double loop_scalar(float *out) {
   return 2.0 * CHAINS * (double)(PEAK_ITERATIONS / 16);
 }
 
-static void peak_body(void *arg, int tid, int threads) {
+/* One thread's loop; job 0's flop count is the one each thread does. */
+static void peak_job(void *arg, int tid, long job, float *ws) {
   peak_t *p = arg;
   float out = 0;
   double flops;
@@ -110,8 +111,9 @@ static void peak_body(void *arg, int tid, int threads) {
 #else
   flops = loop_scalar(&out);
 #endif
-  (void)threads;
-  if (tid == 0) p->flops = flops;
+  (void)tid;
+  (void)ws;
+  if (job == 0) p->flops = flops;
   p->sink = out;
 }
 
@@ -124,9 +126,9 @@ static double now(void) {
 double cpu_fma_peak(int threads) {
   peak_t p = {0, 0};
   /* One untimed run wakes the threads and lifts the clock. */
-  parallel_team(threads, peak_body, &p);
+  parallel_jobs(threads, threads, peak_job, &p, NULL, 0);
   double start = now();
-  parallel_team(threads, peak_body, &p);
+  parallel_jobs(threads, threads, peak_job, &p, NULL, 0);
   double seconds = now() - start;
   return p.flops * threads / seconds * 1e-9;
 }

@@ -42,7 +42,7 @@ export const BACKENDS: readonly BackendEntry[] = [
   },
   {
     name: 'native',
-    description: 'C kernels (AVX-512 or AVX2+FMA) on OpenMP threads for float32, the reference for the rest; Node only, built at install',
+    description: 'C kernels (AVX-512 or AVX2+FMA) on a thread pool for float32, the reference for the rest; Node only, built at install',
     available: () => nativeUnavailableReason() === null,
     unavailableReason: nativeUnavailableReason,
     create: (options = {}) => createNativeBackend(options.threads === undefined ? {} : { threads: options.threads }),

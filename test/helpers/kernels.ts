@@ -63,6 +63,10 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'LeNet C5 shape (window = input)', x: [3, 16, 5, 5], out: 12, kernel: [5, 5], stride: [1, 1], padding: [0, 0], groups: 1 },
   { name: 'window = input, batch 17', x: [17, 4, 3, 2], out: 5, kernel: [3, 2], stride: [1, 1], padding: [0, 0], groups: 1 },
   { name: 'ceil rounding, stride 3', x: [2, 5, 10, 10], out: 7, kernel: [3, 3], stride: [3, 3], padding: [0, 0], groups: 1, rounding: 'ceil' },
+  // The last window reads past the image by more than a stride: its taps must see zeros.
+  { name: 'ceil rounding, 3x3 stride 2', x: [2, 4, 10, 9], out: 9, kernel: [3, 3], stride: [2, 2], padding: [0, 0], groups: 1, rounding: 'ceil' },
+  // 1x1 at stride 2 (ResNet's projection shortcut): one phase of the image.
+  { name: '1x1 stride 2', x: [2, 16, 14, 13], out: 16, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
 ];
 
 /** The case's Conv2dAttrs, with a bias. */
@@ -86,7 +90,8 @@ export function runAll(backend: Backend, seed: number, allocator: Allocator = he
     out.set(`conv2dGradWeight ${c.name}`, backend.conv2dGradWeight(dy, x, attrs));
     out.set(`biasGrad ${c.name}`, backend.biasGrad(dy));
   }
-  for (const [n, k, m] of [[13, 37, 11], [64, 400, 120], [1, 9, 3]] as const) {
+  // Batches up to a dot tile's columns run the forward as dot products (1 x 9 x 3: all tail; 5 x 203 x 131: vector body, tail, 3 jobs).
+  for (const [n, k, m] of [[13, 37, 11], [64, 400, 120], [1, 9, 3], [5, 203, 131]] as const) {
     const x = random([n, k], rng, 'float32', allocator);
     const w = random([m, k], rng, 'float32', allocator);
     const dy = random([n, m], rng, 'float32', allocator);

@@ -56,8 +56,8 @@ export interface NativeAddon {
   workspace(ctx: NativeContext, kind: number, ...sizes: number[]): number;
   /** The fp32 FMA peak in GFLOP/s on ctx's threads, from a register-only loop (about 0.1 s). */
   fmaPeak(ctx: NativeContext): number;
-  /** The best micro-kernel of this CPU, its features and whether the build has OpenMP threads. */
-  info(): { kernel: string; features: string; openmp: boolean };
+  /** The best micro-kernel of this CPU and its features. */
+  info(): { kernel: string; features: string };
 }
 
 /** Which micro-kernel a context runs: this CPU's best, or a slower path (to test it on a faster CPU). */
@@ -70,28 +70,10 @@ export type AddonStatus = { addon: NativeAddon; reason: null } | { addon: null; 
 export const ADDON_PATH = fileURLToPath(new URL('../../../native/build/convstack.node', import.meta.url));
 
 let status: AddonStatus | undefined;
-const setByAddon: Record<string, string> = {};
-
-/**
- * The environment variables loading the addon set for its own libgomp (none where the user set
- * them): a child process started afterwards (a benchmark's PyTorch peer) should not inherit them.
- */
-export function environmentSetByAddon(): Readonly<Record<string, string>> {
-  return setByAddon;
-}
 
 function load(): AddonStatus {
   if (process.env.CONVSTACK_NATIVE === '0') return { addon: null, reason: 'disabled by CONVSTACK_NATIVE=0' };
   if (!existsSync(ADDON_PATH)) return { addon: null, reason: 'the addon was not built at install (no C compiler?); run `npm run build:native`' };
-  // NOTE: libgomp reads its settings once, when the addon loads it. Its default spin (300,000
-  // iterations before a waiting thread sleeps) keeps threads busy-waiting for milliseconds; where the
-  // cores are shared with other processes that stole the time the working threads needed, and the
-  // kernels ran 2-10x slower (measured on the 2-core build machine under load). 10,000 spins keep
-  // the threads warm between the kernels of one training step, then let them sleep. A user's own
-  // GOMP_SPINCOUNT or OMP_WAIT_POLICY wins. OMP_PROC_BIND is never set (see native/src/threads.c).
-  if (process.env.GOMP_SPINCOUNT === undefined && process.env.OMP_WAIT_POLICY === undefined) {
-    process.env.GOMP_SPINCOUNT = setByAddon.GOMP_SPINCOUNT = '10000';
-  }
   let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;

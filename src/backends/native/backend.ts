@@ -32,8 +32,8 @@ interface NativeKernels extends PartialBackend {
 }
 
 /**
- * The native backend: float32 kernels in C (AVX-512 or AVX2+FMA, chosen at run time) on OpenMP
- * threads, the reference backend for float64 and for the kernels it lacks (`placement` says which).
+ * The native backend: float32 kernels in C (AVX-512 or AVX2+FMA, chosen at run time) on the
+ * addon's thread pool, the reference backend for float64 and for the kernels it lacks (`placement` says which).
  */
 export type NativeBackend = WithFallback<NativeKernels>;
 
@@ -52,11 +52,10 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
   const threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
   const rt = new NativeRuntime(addon, threads, options);
   const kernel = rt.kernel;
-  const openmp = addon.info().openmp ? '' : ' (built without OpenMP)';
   return withReferenceFallback<NativeKernels>({
     name: 'native',
     allocator: rt.allocator,
-    details: `${threads} thread${threads === 1 ? '' : 's'}${openmp}, ${kernel}`,
+    details: `${threads} thread${threads === 1 ? '' : 's'}, ${kernel}`,
     threads,
     kernel,
     fmaPeak: () => addon.fmaPeak(rt.ctx),

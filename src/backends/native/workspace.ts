@@ -19,6 +19,7 @@ const CONV_FORWARD = 0;
 const CONV_GRAD_INPUT = 1;
 const CONV_GRAD_WEIGHT = 2;
 const GEMM = 3;
+const LINEAR_FORWARD = 4;
 
 function scratch(bytes: number): WorkspaceBuffer[] {
   return bytes === 0 ? [] : [{ bytes, lifetime: 'afterOutput', bytesPerValue: 4 }];
@@ -48,7 +49,7 @@ function convBytes(addon: NativeAddon, ctx: NativeContext, kernel: string, g: Co
       // ... and linearGradWeight: dW (O, K) = dy^T (O, N) . x (N, K).
       return fullyConnected(g) ? addon.workspace(ctx, GEMM, g.o, k, g.n) : addon.workspace(ctx, CONV_GRAD_WEIGHT, ...geometryArgs(g));
     default:
-      return fullyConnected(g) ? addon.workspace(ctx, GEMM, g.n, g.o, k) : addon.workspace(ctx, CONV_FORWARD, ...geometryArgs(g));
+      return fullyConnected(g) ? addon.workspace(ctx, LINEAR_FORWARD, g.n, k, g.o) : addon.workspace(ctx, CONV_FORWARD, ...geometryArgs(g));
   }
 }
 
@@ -68,7 +69,7 @@ export function nativeWorkspace(threads: number): WorkspaceModel {
           return scratch(convBytes(addon, ctx, kernel, geometryOf(call)));
         case 'linear': {
           const [n, k, m] = fcDims(call);
-          return scratch(addon.workspace(ctx, GEMM, n, m, k));
+          return scratch(addon.workspace(ctx, LINEAR_FORWARD, n, k, m));
         }
         case 'linearGradInput': {
           const [n, k, m] = fcDims(call);
