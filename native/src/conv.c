@@ -87,7 +87,7 @@ size_t conv_forward_workspace(const conv_geometry_t *g, int threads) {
 
 typedef struct {
   const conv_geometry_t *g;
-  const float *x, *apacked, *bias;
+  const float *x, *apacked, *scale, *bias;
   float *y;
   int relu;
   grid_t grid;
@@ -105,7 +105,7 @@ static void forward_job(void *arg, int tid, long job, float *ws) {
       og, p, kg, f->apacked + group * packed_a_floats(og, kg),
       {pack_b_im2col, f->x + (n * g->c + group * cg) * g->h * g->w, 0, 0, g},
       f->y + (n * g->o + group * og) * p, p,
-      f->bias == NULL ? NULL : f->bias + group * og, NULL, f->relu,
+      f->scale == NULL ? NULL : f->scale + group * og, f->bias == NULL ? NULL : f->bias + group * og, NULL, f->relu,
   };
   (void)tid;
   gemm_block(&gm, m0, m0 + f->grid.row_chunk, j0, min_l(p, j0 + f->grid.col_chunk), ws);
@@ -128,26 +128,26 @@ static void pack_weights_job(void *arg, int tid, long job, float *ws) {
   pack_a_task(p->w + group * og * kg, kg, 1, og, kg, job % tasks, p->apacked + group * packed_a_floats(og, kg));
 }
 
-long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
+long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
   if (conv_direct(g)) {
-    conv_direct_forward(ctx, g, x, w, bias, y, relu, ws);
+    conv_direct_forward(ctx, g, x, w, scale, bias, y, relu, ws);
     return 0;
   }
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, p = g->oh * g->ow;
   const int threads = threads_for(ctx, (double)g->n * g->o * p * kg);
   pack_weights_t pack = {g, w, ws};
   parallel_jobs(threads, g->groups * pack_a_tasks(og), pack_weights_job, &pack, NULL, 0);
-  forward_t f = {g, x, ws, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
+  forward_t f = {g, x, ws, scale, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
   float *thread_ws = (float *)((char *)ws + packed_weights_bytes(g));
   parallel_jobs(threads, g->n * g->groups * f.grid.col_jobs * f.grid.row_jobs, forward_job, &f, thread_ws,
                 round_up(gemm_thread_floats() * sizeof(float)));
   return 0;
 }
 
-long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu) {
+long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu) {
   const size_t bytes = conv_forward_workspace(g, ctx->threads);
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
-  conv_forward_in(ctx, g, x, w, bias, y, relu, ws);
+  conv_forward_in(ctx, g, x, w, scale, bias, y, relu, ws);
   return (long)bytes;
 }

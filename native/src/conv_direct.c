@@ -98,7 +98,7 @@ size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
 typedef struct {
   const conv_geometry_t *g;
   direct_layout_t l;
-  const float *x, *w, *bias;
+  const float *x, *w, *scale, *bias;
   float *apacked;
   const long *offsets;
   float *xpad, *y, *thread_ws;
@@ -148,12 +148,12 @@ static void pad_channel(const direct_t *d, long n, long c) {
   memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
 }
 
-/* The valid positions of the job's buffer, with the bias and ReLU, into y: one output-row run at a time. */
+/* The valid positions of the job's buffer, scaled, with the bias and ReLU, into y: one output-row run at a time. */
 static void write_out(const direct_t *d, long n, long o0, long rows, long q0, long qn, const float *cbuf) {
   const conv_geometry_t *g = d->g;
   for (long r = 0; r < rows; r++) {
     const long o = o0 + r;
-    const float b = d->bias == NULL ? 0.0f : d->bias[o];
+    const float b = d->bias == NULL ? 0.0f : d->bias[o], s = d->scale == NULL ? 1.0f : d->scale[o];
     float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
     const float *row = cbuf + r * d->l.col_chunk;
     for (long q = q0; q < q0 + qn;) {
@@ -161,11 +161,12 @@ static void write_out(const direct_t *d, long n, long o0, long rows, long q0, lo
       const long valid = min_l(end - q, g->ow - ox);
       const float *src = row + (q - q0);
       float *dst = yo + oy * g->ow + ox;
-      /* NaN stays NaN (NaN < 0 is false), as the reference ReLU keeps it. */
+      /* NaN stays NaN (NaN < 0 is false), as the reference ReLU keeps it. A scale of 1 leaves the
+       * sum exact, so an unscaled conv gets the bits it always had. */
       if (d->relu) {
-        for (long i = 0; i < valid; i++) dst[i] = src[i] + b < 0 ? 0.0f : src[i] + b;
+        for (long i = 0; i < valid; i++) dst[i] = src[i] * s + b < 0 ? 0.0f : src[i] * s + b;
       } else {
-        for (long i = 0; i < valid; i++) dst[i] = src[i] + b;
+        for (long i = 0; i < valid; i++) dst[i] = src[i] * s + b;
       }
       q = end;
     }
@@ -226,7 +227,7 @@ static void compute_job(void *arg, int tid, long j, float *cbuf) {
   direct_job(d, d->n0 + j / jobs_per_image(d), j % jobs_per_image(d), cbuf);
 }
 
-void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws) {
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
   const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
   direct_t d;
   d.g = g;
@@ -242,6 +243,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   d.x = x;
   d.w = w;
   d.apacked = ws;
+  d.scale = scale;
   d.bias = bias;
   d.offsets = offsets;
   d.y = y;

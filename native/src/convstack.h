@@ -127,6 +127,7 @@ typedef struct {
   bsource_t b;
   float *c;
   long ldc;
+  const float *scale_row; /* one factor per row of C, applied before the biases, or NULL */
   const float *bias_row; /* one value per row of C, or NULL */
   const float *bias_col; /* one value per column of C, or NULL */
   int relu;
@@ -185,7 +186,8 @@ typedef struct conv_geometry {
   long n, c, h, w, o, oh, ow, kh, kw, sh, sw, ph, pw, groups;
 } conv_geometry_t;
 
-long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu);
+/* y = conv(x, w), times scale (one factor per filter, or NULL), plus bias (or NULL), ReLU'd when `relu`. */
+long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu);
 long conv_grad_input(context_t *ctx, const conv_geometry_t *g, const float *dy, const float *w, float *dx);
 /* conv_grad_weight_direct.c: stride 1, both operands read in place along the reduction. */
 size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads);
@@ -199,8 +201,8 @@ void col2im_row(const conv_geometry_t *g, float *dxc, long ky, long kx, long p0,
 /* Whether the forward runs as the direct convolution (conv_direct.c): strides up to the filter size. */
 int conv_direct(const conv_geometry_t *g);
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
-void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws);
-long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *bias, float *y, int relu, float *ws);
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
+long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
 /* One row of im2col: values of input channel plane xc for tap (ky, kx) at output positions [p0, p0 + len). */
 void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, long p0, long len, float *out);
 

@@ -89,12 +89,13 @@ void gemm_tile(long kc, const float *a, const float *b, float *c, long ldc, long
 }
 
 void gemm_epilogue(const gemm_t *g, long m0, long m1, long j0, long j1) {
-  if (g->bias_row == NULL && g->bias_col == NULL && !g->relu) return;
+  if (g->scale_row == NULL && g->bias_row == NULL && g->bias_col == NULL && !g->relu) return;
   for (long i = m0; i < m1; i++) {
     float *row = g->c + i * g->ldc;
     const float rb = g->bias_row == NULL ? 0.0f : g->bias_row[i];
     for (long j = j0; j < j1; j++) {
       float v = row[j];
+      if (g->scale_row != NULL) v *= g->scale_row[i];
       if (g->bias_row != NULL) v += rb;
       if (g->bias_col != NULL) v += g->bias_col[j];
       /* NaN stays NaN, as the reference ReLU keeps it. */
@@ -171,7 +172,7 @@ long gemm_run(context_t *ctx, long m, long n, long k, const float *a, long ars, 
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
   pack_a(a, ars, acs, m, k, ws);
-  gemm_t g = {m, n, k, ws, b, c, ldc, bias_row, bias_col, relu};
+  gemm_t g = {m, n, k, ws, b, c, ldc, NULL, bias_row, bias_col, relu};
   gemm_jobs_t jobs = {&g, job_grid(m, n, 1, ctx->threads)};
   float *thread_ws = (float *)((char *)ws + round_up(packed_a_floats(m, k) * sizeof(float)));
   int threads = threads_for(ctx, (double)m * n * k);

@@ -97,6 +97,14 @@ export interface Backend {
   conv2dRelu?(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor;
 
   /**
+   * Optional fused kernel: conv2d(x, weight) times scale[o] plus shift[o] for each filter o, ReLU'd
+   * when `relu`, in one pass over the output. The Net uses it in inference for a CONV whose only
+   * reader is a BN (and that BN's only reader a RELU): the BN's running statistics become the scale
+   * and shift, so neither the conv's output nor the BN's is ever stored.
+   */
+  conv2dAffine?(x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor;
+
+  /**
    * Optional SGD update, in place, as torch.optim.SGD: d = g + weightDecay * w; with momentum,
    * buf = d on the first step, else momentum * buf + (1 - dampening) * d; d = nesterov ?
    * d + momentum * buf : buf; w -= lr * d. Without it, the optimizer runs in TypeScript.
@@ -115,7 +123,7 @@ export interface Backend {
 }
 
 /** The kernels every backend has: the Backend contract less its properties and optional kernels. */
-export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'sgdUpdate' | 'sgdUpdateMany'>;
+export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'conv2dAffine' | 'sgdUpdate' | 'sgdUpdateMany'>;
 
 /** One parameter of an `sgdUpdateMany` call: its values, gradient, momentum buffer (null for plain SGD) and whether this is its first step. */
 export interface SgdParameterUpdate {

@@ -30,8 +30,8 @@ type Kernel = (...args: unknown[]) => unknown;
 /**
  * Completes a fast backend with the reference one: a kernel it lacks runs on the reference backend,
  * and so does every call with a float64 tensor (fast kernels are float32; float64 is for gradient
- * checks, where the reference is the truth). A fused conv2dRelu on float64 runs as the reference's
- * conv2d with the ReLU applied in place. The reference kernels allocate through the fast backend's
+ * checks, where the reference is the truth). The fused conv2dRelu and conv2dAffine on float64 run as
+ * the reference's conv2d with the rest applied in place. The reference kernels allocate through the fast backend's
  * allocator. Everything else (name, allocator, dispose, the backend's own properties) is the fast
  * backend's.
  * NOTE: the result delegates to `fast` through its prototype rather than copying it, so getters and
@@ -60,8 +60,29 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
           for (let i = 0; i < y.size; i++) if ((y.data[i] as number) < 0) y.data[i] = 0;
           return y;
         };
-  const own = conv2dRelu === undefined ? { ...kernels, placement } : { ...kernels, conv2dRelu, placement };
-  return Object.assign(Object.create(fast) as B, own) as WithFallback<B>;
+  const affine = fast.conv2dAffine;
+  const conv2dAffine: Backend['conv2dAffine'] =
+    affine === undefined
+      ? undefined
+      : (x, weight, scale, shift, attrs, relu) => {
+          if (!hasFloat64([x, weight, scale, shift])) return affine.call(fast, x, weight, scale, shift, attrs, relu);
+          const y = ref.conv2d(x, weight, null, attrs);
+          scaleChannelsInPlace(y, scale, shift, relu);
+          return y;
+        };
+  const fusedKernels = { ...(conv2dRelu === undefined ? {} : { conv2dRelu }), ...(conv2dAffine === undefined ? {} : { conv2dAffine }) };
+  return Object.assign(Object.create(fast) as B, { ...kernels, ...fusedKernels, placement }) as WithFallback<B>;
+}
+
+/** y (N, C, ...) = y * scale[c] + shift[c], ReLU'd when `relu` (NaN kept, as reference/relu.ts keeps it). */
+export function scaleChannelsInPlace(y: Tensor, scale: Tensor, shift: Tensor, relu: boolean): void {
+  const channels = y.shape[1] ?? 1;
+  const plane = y.size / ((y.shape[0] ?? 1) * channels);
+  for (let i = 0; i < y.size; i++) {
+    const c = Math.floor(i / plane) % channels;
+    const v = (y.data[i] as number) * (scale.data[c] as number) + (shift.data[c] as number);
+    y.data[i] = relu && v < 0 ? 0 : v;
+  }
 }
 
 /** True for a backend made by `withReferenceFallback`: its float64 calls run on the reference kernels. */

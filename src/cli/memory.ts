@@ -4,6 +4,7 @@ import { threadCount } from '../backends/wasm/host_node.js';
 import { WASM_FUSIONS, wasmWorkspace } from '../backends/wasm/workspace.js';
 import { NATIVE_FUSIONS, nativeWorkspace } from '../backends/native/workspace.js';
 import { DEFAULT_BACKEND } from '../backends/registry.js';
+import { NO_FUSIONS } from '../graph/schedule.js';
 import { estimateMemory, maxBatch, type EstimateOptions, type InferenceMemory, type MemoryEstimate, type TrainingMemory } from '../memory/estimate.js';
 import { storedForBackward } from '../memory/stored.js';
 import { formatBytes } from '../memory/units.js';
@@ -109,7 +110,7 @@ interface BackendModel {
 function backendModel(options: MemoryOptions): BackendModel {
   if (options.backend === 'reference') {
     if (options.threads !== undefined) throw new Error('--threads: only the native and wasm backends run on threads');
-    return { name: 'reference', description: 'reference backend', workspace: referenceWorkspace, fusions: { conv2dRelu: false } };
+    return { name: 'reference', description: 'reference backend', workspace: referenceWorkspace, fusions: NO_FUSIONS };
   }
   if (options.backend !== 'wasm' && options.backend !== 'native') throw new Error(`--backend: expected native, wasm or reference, got '${options.backend}'`);
   const threads = threadCount(options.threads === undefined ? undefined : parseNumber('threads', options.threads, 'int'));

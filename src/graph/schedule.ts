@@ -1,4 +1,5 @@
 import type { Backend } from '../backends/backend.js';
+import { conv2dBn, type Conv2dBnAttrs } from '../ops/conv2d_bn.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
 import { liveness, type Graph, type GraphNode } from './graph.js';
@@ -7,11 +8,16 @@ import { liveness, type Graph, type GraphNode } from './graph.js';
 export interface Fusions {
   /** `conv2dRelu`: a CONV whose only reader is the RELU right after it runs with it as one step. */
   conv2dRelu: boolean;
+  /** `conv2dAffine`, in inference: a CONV whose only reader is a BN (and its only reader a RELU) runs with them as one step. */
+  conv2dAffine: boolean;
 }
 
+/** No fused kernels: every layer runs as its own step. */
+export const NO_FUSIONS: Fusions = { conv2dRelu: false, conv2dAffine: false };
+
 /** The fused kernels `backend` has. */
-export function fusionsOf(backend: Pick<Backend, 'conv2dRelu'>): Fusions {
-  return { conv2dRelu: backend.conv2dRelu !== undefined };
+export function fusionsOf(backend: Pick<Backend, 'conv2dRelu' | 'conv2dAffine'>): Fusions {
+  return { conv2dRelu: backend.conv2dRelu !== undefined, conv2dAffine: backend.conv2dAffine !== undefined };
 }
 
 /** What to schedule. */
@@ -30,10 +36,14 @@ export interface ScheduleOptions {
 export interface ForwardStep {
   /** The node whose output the step writes: the RELU of a fused CONV+RELU. */
   node: GraphNode;
-  /** The node whose parameters and attrs the op runs with: the CONV of a fused pair, else `node`. */
+  /** The node whose parameters the op runs with: the CONV of a fused step, else `node`. */
   layer: GraphNode;
-  /** The op that runs: the node's own, or `conv2dRelu`. */
+  /** The BN a fused CONV+BN step computes too (its parameters join the step's as `bn.<name>`), else null. */
+  folded: GraphNode | null;
+  /** The op that runs: the node's own, `conv2dRelu` or `conv2dBn`. */
   op: Op<unknown, unknown>;
+  /** The attrs the op runs with: the layer's, or a fused step's own. */
+  attrs: unknown;
   /** The values read, in order. */
   inputs: number[];
   /** The value written. */
@@ -96,8 +106,10 @@ export interface Schedule {
 /**
  * The schedule of one pass over `graph`. Where `fusions.conv2dRelu` is on, a CONV whose only reader
  * is the RELU right after it becomes one `conv2dRelu` step that writes the RELU's value: one pass over
- * the output instead of three, and no buffer for the conv's output. The spec and the parameter
- * names are unchanged.
+ * the output instead of three, and no buffer for the conv's output. Where `fusions.conv2dAffine` is
+ * on, in inference, a CONV whose only reader is the BN right after it (and, when the BN's only reader
+ * is the RELU after it, that RELU too) becomes one `conv2dBn` step (ResNet's CONV-BN-RELU: one pass
+ * instead of three). The spec and the parameter names are unchanged.
  */
 export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule {
   const forward = forwardSteps(graph, options);
@@ -133,20 +145,44 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
 }
 
 /** The ops to run in order, fused where the backend can, each with no frees yet. */
-function forwardSteps(graph: Graph, { fusions, frozen = new Set() }: ScheduleOptions): ForwardStep[] {
+function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: ScheduleOptions): ForwardStep[] {
   const steps: ForwardStep[] = [];
   for (let i = 0; i < graph.nodes.length; i++) {
     const node = graph.nodes[i] as GraphNode;
-    const next = graph.nodes[i + 1];
-    const conv = node.index + 1;
-    if (fusions.conv2dRelu && node.spec.op === 'conv' && next?.spec.op === 'relu' && next.inputs[0] === conv && graph.readers[conv]?.length === 1) {
-      steps.push({ node: next, layer: node, op: conv2dRelu as Op<unknown, unknown>, inputs: node.inputs, output: next.index + 1, frees: [], frozen: frozen.has(node.spec.name) });
+    const step = (last: GraphNode, op: Op<unknown, unknown>, attrs: unknown, folded: GraphNode | null = null): ForwardStep => ({
+      node: last,
+      layer: node,
+      folded,
+      op,
+      attrs,
+      inputs: node.inputs,
+      output: last.index + 1,
+      frees: [],
+      frozen: frozen.has(node.spec.name),
+    });
+    if (node.spec.op === 'conv' && !training && fusions.conv2dAffine && onlyReaderFollows(graph, i, 'bn')) {
+      const bn = graph.nodes[i + 1] as GraphNode;
+      const relu = onlyReaderFollows(graph, i + 1, 'relu');
+      const attrs: Conv2dBnAttrs = { ...(node.attrs as Conv2dBnAttrs), eps: (bn.attrs as { eps: number }).eps, relu };
+      steps.push(step(relu ? (graph.nodes[i + 2] as GraphNode) : bn, conv2dBn as Op<unknown, unknown>, attrs, bn));
+      i += relu ? 2 : 1;
+      continue;
+    }
+    if (node.spec.op === 'conv' && fusions.conv2dRelu && onlyReaderFollows(graph, i, 'relu')) {
+      steps.push(step(graph.nodes[i + 1] as GraphNode, conv2dRelu as Op<unknown, unknown>, node.attrs));
       i++;
       continue;
     }
-    steps.push({ node, layer: node, op: node.op, inputs: node.inputs, output: node.index + 1, frees: [], frozen: frozen.has(node.spec.name) });
+    steps.push(step(node, node.op, node.attrs));
   }
   return steps;
+}
+
+/** Whether node i's output is read only by the next node, a layer of `op`. */
+function onlyReaderFollows(graph: Graph, i: number, op: string): boolean {
+  const next = graph.nodes[i + 1];
+  const value = (graph.nodes[i] as GraphNode).index + 1;
+  return next?.spec.op === op && next.inputs[0] === value && graph.readers[value]?.length === 1;
 }
 
 /** A step's inputs and output for `batch` images. */
@@ -156,11 +192,11 @@ export function batchedShapes(step: ForwardStep, batch: number): BatchedShapes {
 
 /** What a step's forward allocates for `batch` images, in order (see `Op.forwardMemory`). */
 export function forwardAllocations(step: ForwardStep, batch: number, training: boolean): KernelUse[] {
-  return step.op.forwardMemory(batchedShapes(step, batch), step.layer.attrs, training, step.frozen);
+  return step.op.forwardMemory(batchedShapes(step, batch), step.attrs, training, step.frozen);
 }
 
 /** What a backward step allocates for `batch` images, in order (see `Op.backwardMemory`). */
 export function backwardAllocations(schedule: Schedule, step: BackwardStep, batch: number): KernelUse[] {
   const forward = schedule.forward[step.step] as ForwardStep;
-  return forward.op.backwardMemory(batchedShapes(forward, batch), forward.layer.attrs, step.wanted, forward.frozen);
+  return forward.op.backwardMemory(batchedShapes(forward, batch), forward.attrs, step.wanted, forward.frozen);
 }

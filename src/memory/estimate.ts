@@ -1,6 +1,6 @@
 import { referenceWorkspace } from '../backends/reference/workspace.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
-import { buildSchedule, type Fusions, type Schedule } from '../graph/schedule.js';
+import { buildSchedule, NO_FUSIONS, type Fusions, type Schedule } from '../graph/schedule.js';
 import type { WorkspaceModel } from '../graph/workspace.js';
 import type { NetSpec } from '../net/spec.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
@@ -104,7 +104,7 @@ interface Plan {
 
 function plan(spec: NetSpec, options: Pick<EstimateOptions, 'workspace' | 'fusions' | 'frozen'>): Plan {
   const graph = buildGraph(spec);
-  const fusions = options.fusions ?? { conv2dRelu: false };
+  const fusions = options.fusions ?? NO_FUSIONS;
   const frozen = new Set(options.frozen ?? []);
   return {
     graph,

@@ -20,6 +20,13 @@ const KIND_OF: Readonly<Record<BufferRole, BufferKind>> = {
   temporary: 'activationGradients',
 };
 
+/** What a buffer counts as: a forward pass's temporaries (a dilated conv's dense filters, a fused BN's scale) are the op's scratch. */
+function kindOf(role: BufferRole, pass: Pass): BufferKind {
+  return role === 'temporary' && pass === 'forward' ? 'workspace' : KIND_OF[role];
+}
+
+type Pass = 'forward' | 'backward';
+
 /** The buffers one kernel call (or an op's own allocation) returned, by role, in order. */
 interface Returned {
   output: BufferId[];
@@ -77,7 +84,7 @@ export class ScheduleReplay {
     const values: (BufferId | null)[] = schedule.graph.shapes.map(() => null);
     values[0] = input;
     const saved = schedule.forward.map((step) => {
-      const returned = this.calls(step, forwardAllocations(step, this.batch, schedule.training));
+      const returned = this.calls(step, forwardAllocations(step, this.batch, schedule.training), 'forward');
       values[step.output] = returned.output[0] ?? null;
       // Scratch an op makes itself (a dilated conv's dense filters) is freed once its forward is done.
       returned.temporary.forEach((id) => this.free(id));
@@ -101,7 +108,7 @@ export class ScheduleReplay {
     for (const j of schedule.seeds) grads[j] = this.batched('activationGradients', schedule.graph.shapes[j] as Shape);
     for (const back of schedule.backward) {
       const step = schedule.forward[back.step] as ForwardStep;
-      const returned = this.calls(step, backwardAllocations(schedule, back, this.batch));
+      const returned = this.calls(step, backwardAllocations(schedule, back, this.batch), 'backward');
       returned.temporary.forEach((id) => this.free(id));
       (saved[back.step] as BufferId[]).forEach((id) => this.free(id));
       this.free(grads[step.output] as BufferId);
@@ -124,19 +131,19 @@ export class ScheduleReplay {
   private sum(a: BufferId, b: BufferId, shape: Shape): BufferId {
     const batched = [this.batch, ...shape];
     const call: KernelCall = { inputs: [batched, batched], output: batched, attrs: {}, dtype: this.dtype };
-    const total = this.kernel('add', call, [{ role: 'inputGrad', values: sizeOf(batched) }])[0] as BufferId;
+    const total = this.kernel('add', call, [{ role: 'inputGrad', values: sizeOf(batched) }], 'backward')[0] as BufferId;
     this.free(a);
     this.free(b);
     return total;
   }
 
   /** Replays a step's kernel calls in order; returns their buffers by role. */
-  private calls(step: ForwardStep, uses: readonly KernelUse[]): Returned {
+  private calls(step: ForwardStep, uses: readonly KernelUse[], pass: Pass): Returned {
     const shapes = batchedShapes(step, this.batch);
     const returned: Returned = { output: [], saved: [], inputGrads: step.inputs.map(() => null), temporary: [] };
     for (const use of uses) {
-      const call = { ...shapes, attrs: use.attrs ?? step.layer.attrs, dtype: this.dtype };
-      const ids = use.kernel === null ? use.buffers.map((b) => this.alloc(b)) : this.kernel(use.kernel, call, use.buffers);
+      const call = { ...shapes, attrs: use.attrs ?? step.attrs, dtype: this.dtype };
+      const ids = use.kernel === null ? use.buffers.map((b) => this.alloc(b, pass)) : this.kernel(use.kernel, call, use.buffers, pass);
       use.buffers.forEach((b, n) => {
         const id = ids[n] as BufferId;
         if (b.role === 'inputGrad') returned.inputGrads[b.input ?? 0] = id;
@@ -147,11 +154,11 @@ export class ScheduleReplay {
   }
 
   /** One kernel call: its scratch around the buffers it returns, as the backend's workspace model says. */
-  private kernel(kernel: KernelName, call: KernelCall, buffers: readonly BufferUse[]): BufferId[] {
+  private kernel(kernel: KernelName, call: KernelCall, buffers: readonly BufferUse[], pass: Pass): BufferId[] {
     const scratch = this.workspace.workspace(kernel, call);
     const during: BufferId[] = [];
     for (const w of scratch) if (w.lifetime === 'beforeOutput') during.push(this.scratch(w));
-    const ids = buffers.map((b) => this.alloc(b));
+    const ids = buffers.map((b) => this.alloc(b, pass));
     for (const w of scratch) {
       if (w.lifetime === 'afterOutput') during.push(this.scratch(w));
       if (w.lifetime === 'retained') this.retain(w);
@@ -172,7 +179,7 @@ export class ScheduleReplay {
     return this.ledger.alloc('workspace', w.bytes / width, width);
   }
 
-  private alloc(b: BufferUse): BufferId {
-    return this.ledger.alloc(KIND_OF[b.role], b.values, b.bytesPerValue ?? this.elementBytes);
+  private alloc(b: BufferUse, pass: Pass): BufferId {
+    return this.ledger.alloc(kindOf(b.role, pass), b.values, b.bytesPerValue ?? this.elementBytes);
   }
 }

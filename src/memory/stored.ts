@@ -1,5 +1,5 @@
 import { buildGraph } from '../graph/graph.js';
-import { buildSchedule, forwardAllocations, type Fusions } from '../graph/schedule.js';
+import { buildSchedule, forwardAllocations, NO_FUSIONS, type Fusions } from '../graph/schedule.js';
 import type { NetSpec } from '../net/spec.js';
 import { sizeOf, type Shape } from '../tensor/shape.js';
 import type { DType } from '../tensor/tensor.js';
@@ -24,7 +24,7 @@ export interface StoredOptions {
  */
 export function storedForBackward(spec: NetSpec, options: StoredOptions): { values: number; bytes: number } {
   const graph = buildGraph(spec);
-  const schedule = buildSchedule(graph, { training: true, fusions: options.fusions ?? { conv2dRelu: false } });
+  const schedule = buildSchedule(graph, { training: true, fusions: options.fusions ?? NO_FUSIONS });
   const elementBytes = options.dtype === 'float64' ? 8 : 4;
   const freedInForward = new Set(schedule.forward.flatMap((step) => step.frees));
   const stored = { values: 0, bytes: 0 };

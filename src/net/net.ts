@@ -3,6 +3,7 @@ import { referenceBackend } from '../backends/reference/index.js';
 import { buildGraph, type Graph } from '../graph/graph.js';
 import { buildSchedule, fusionsOf, type ForwardStep, type Schedule } from '../graph/schedule.js';
 import type { ForwardContext, ParamSpec } from '../ops/op.js';
+import { FOLDED_BN_PREFIX } from '../ops/conv2d_bn.js';
 import { ShapeError } from '../ops/errors.js';
 import { NetError } from '../graph/errors.js';
 import { Rng } from '../tensor/rng.js';
@@ -209,7 +210,7 @@ export class Net {
       const step = schedule.forward[back.step] as ForwardStep;
       const saved = tape[back.step];
       const gradOut = grads[step.output] as Tensor;
-      const result = step.op.backward(step.frozen ? frozenCtx : ctx, saved, gradOut, this.paramsOf(step), step.layer.attrs, back.wanted);
+      const result = step.op.backward(step.frozen ? frozenCtx : ctx, saved, gradOut, this.paramsOf(step), step.attrs, back.wanted);
       step.op.release(saved);
       gradOut.dispose();
       grads[step.output] = null;
@@ -238,7 +239,7 @@ export class Net {
   /** Runs one forward step; an op's refusal of what it was given (a ShapeError) names the layer. */
   private runStep(step: ForwardStep, ctx: ForwardContext, inputs: Tensor[]): { output: Tensor; saved: unknown } {
     try {
-      return step.op.forward(ctx, inputs, this.paramsOf(step), step.layer.attrs);
+      return step.op.forward(ctx, inputs, this.paramsOf(step), step.attrs);
     } catch (error) {
       if (error instanceof ShapeError) throw new NetError(step.layer.spec, step.layer.index + 1, error);
       throw error;
@@ -246,7 +247,10 @@ export class Net {
   }
 
   private paramsOf(step: ForwardStep): Record<string, Tensor> {
-    return this.layerParams[step.layer.index] as Record<string, Tensor>;
+    const own = this.layerParams[step.layer.index] as Record<string, Tensor>;
+    if (step.folded === null) return own;
+    const folded = Object.entries(this.layerParams[step.folded.index] as Record<string, Tensor>).map(([name, t]) => [FOLDED_BN_PREFIX + name, t]);
+    return { ...own, ...Object.fromEntries(folded) };
   }
 
   private dropGrads(): void {

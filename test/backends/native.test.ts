@@ -15,6 +15,9 @@ import { assertClose } from '../helpers/assert.js';
 import { convstack } from '../helpers/cli.js';
 import { CLOSE, CONV_CASES, assertSameBits, random, runAll } from '../helpers/kernels.js';
 import { Rng } from '../../src/tensor/rng.js';
+import type { Schedule } from '../../src/graph/schedule.js';
+import { Net } from '../../src/net/net.js';
+import { compile } from '../../src/notation/index.js';
 
 // What only the native backend has: a micro-kernel picked at run time (and the slower paths, forced,
 // checked on this CPU too), threads, C memory shared with JavaScript, and an addon that may be
@@ -124,6 +127,27 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
     assert.equal(again.data.byteOffset % 64, 0);
     again.dispose();
     w.dispose();
+  });
+
+  it("runs a CONV with the BN after it (and that BN's RELU) as one kernel in inference, giving the unfused net's outputs", () => {
+    // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
+    const text = 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4';
+    const spec = compile(text).spec;
+    for (const dtype of ['float32', 'float64'] as const) {
+      const fused = new Net(spec, { backend: on('best 2'), seed: 3, dtype });
+      const unfused = new Net(spec, { seed: 3, dtype });
+      const rng = new Rng(5);
+      for (const [name, p] of unfused.params) {
+        // BN statistics and affine values far from their defaults, so a wrong fold shows.
+        if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
+        else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
+        (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
+      }
+      const steps = (fused as unknown as { inference: Schedule }).inference.forward.map((s) => s.op.type);
+      assert.deepEqual(steps, ['conv+bn', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc']);
+      const x = random([2, 3, 9, 9], rng, dtype);
+      assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused`, dtype === 'float32' ? CLOSE : 1e-12);
+    }
   });
 
   it('measures the fp32 FMA peak of its threads with a short loop', () => {

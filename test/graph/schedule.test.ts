@@ -5,7 +5,7 @@ import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
 import type { Backend } from '../../src/backends/backend.js';
 import type { WorkspaceModel } from '../../src/graph/workspace.js';
 import { buildGraph } from '../../src/graph/graph.js';
-import { buildSchedule, fusionsOf, type Schedule } from '../../src/graph/schedule.js';
+import { buildSchedule, fusionsOf, NO_FUSIONS, type Schedule } from '../../src/graph/schedule.js';
 import { ScheduleReplay } from '../../src/memory/replay.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec } from '../../src/net/spec.js';
@@ -17,7 +17,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 
 /** A concat over the images and a pool of them, a residual join, an auxiliary head, then the main head. */
 const DAG = 'INPUT[8x8x3] -> CONCAT[ CONV1-4 | POOL3(s=1, p=1) ] -> RES[ CONV3-7 -> BN ] -> AUX[ GAP -> FC-5 ] -> RELU -> GAP -> FC-3';
-const NO_FUSION = { conv2dRelu: false };
+const NO_FUSION = NO_FUSIONS;
 
 function frees(schedule: Schedule): [string, number[]][] {
   return schedule.forward.map((step) => [step.node.spec.name, step.frees]);
@@ -54,7 +54,7 @@ describe('the forward schedule', () => {
 
   it('fuses a CONV into the RELU after it only where the backend can and the RELU is its only reader', () => {
     const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> RELU -> POOL2 -> FC-10').spec);
-    const fused = buildSchedule(graph, { training: false, fusions: { conv2dRelu: true } });
+    const fused = buildSchedule(graph, { training: false, fusions: { conv2dRelu: true, conv2dAffine: false } });
     assert.deepEqual(fused.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.inputs, s.output]), [
       ['conv+relu', 'relu1', 'conv1', [0], 2],
       ['maxpool', 'pool1', 'pool1', [2], 3],
@@ -70,8 +70,38 @@ describe('the forward schedule', () => {
         { name: 's', op: 'add', attrs: {}, inputs: ['c', 'r'] },
       ],
     };
-    const unfused = buildSchedule(buildGraph(shared), { training: false, fusions: { conv2dRelu: true } });
+    const unfused = buildSchedule(buildGraph(shared), { training: false, fusions: { conv2dRelu: true, conv2dAffine: false } });
     assert.deepEqual(unfused.forward.map((s) => s.op.type), ['conv', 'relu', 'add']);
+  });
+});
+
+describe('the inference schedule with conv2dAffine', () => {
+  const ALL = { conv2dRelu: true, conv2dAffine: true };
+  const steps = (schedule: Schedule): unknown[] => schedule.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.folded?.spec.name ?? null]);
+
+  it("folds a CONV's BN, and the BN's RELU, into one step; the residual's shortcut keeps its BN's output", () => {
+    const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> BN -> RELU -> RES[ CONV3-4 -> BN ] -> CONV1-4 -> BN -> POOL2 -> FC-10').spec);
+    const schedule = buildSchedule(graph, { training: false, fusions: ALL });
+    assert.deepEqual(steps(schedule), [
+      ['conv+bn', 'relu1', 'conv1', 'bn1'],
+      ['conv+bn', 'bn2', 'conv2', 'bn2'],
+      ['add', 'add1', 'add1', null],
+      ['conv+bn', 'bn3', 'conv3', 'bn3'],
+      ['maxpool', 'pool1', 'pool1', null],
+      ['fc', 'fc1', 'fc1', null],
+    ]);
+    assert.deepEqual(
+      schedule.forward.map((s) => (s.attrs as { relu?: boolean; eps?: number }).relu ?? null),
+      [true, false, null, false, null, null],
+    );
+    assert.equal((schedule.forward[0]?.attrs as { eps: number }).eps, 1e-5);
+  });
+
+  it('keeps the CONV and BN apart in training, and where the conv has another reader', () => {
+    const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> BN -> RELU -> FC-10').spec);
+    assert.deepEqual(buildSchedule(graph, { training: true, fusions: ALL }).forward.map((s) => s.op.type), ['conv', 'bn', 'relu', 'fc']);
+    const shared = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> RES[ BN ] -> FC-10').spec);
+    assert.deepEqual(buildSchedule(shared, { training: false, fusions: ALL }).forward.map((s) => s.op.type), ['conv', 'bn', 'add', 'fc']);
   });
 });
 

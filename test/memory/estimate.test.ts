@@ -147,6 +147,14 @@ describe('the estimate of a fine-tune follows the frozen layers', () => {
     }
   }
 
+  it("counts a forward pass's own scratch at inference (a dilated conv's dense filters)", () => {
+    const dilated = compile('INPUT[8x8x1] -> CONV3-64(d=3, p=3)').spec;
+    const estimate = estimateMemory(dilated, { batch: 2 });
+    assert.equal(estimate.inference.total, measureInferencePeak(dilated, { batch: 2 }));
+    // The 64 dense 7x7 filters are alive while the conv runs: scratch, beside the reference's im2row.
+    assert.ok(estimate.inference.workspace >= 64 * 7 * 7 * 4);
+  });
+
   it('counts no gradients and no optimizer state for the frozen layers', () => {
     const all = estimateMemory(spec, { batch: 3, optimizer: 'adam' });
     const backbone = estimateMemory(spec, { batch: 3, optimizer: 'adam', frozen: ['c1', 'bn1', 'c2', 'f1'] });

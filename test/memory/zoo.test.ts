@@ -25,7 +25,7 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
   const backends = new Map<string, MeasuredBackend>();
   before(async () => {
     wasm = await createWasmBackend({ threads: 2 });
-    backends.set('reference', { backend: referenceBackend, workspace: referenceWorkspace, fusions: { conv2dRelu: false } });
+    backends.set('reference', { backend: referenceBackend, workspace: referenceWorkspace, fusions: { conv2dRelu: false, conv2dAffine: false } });
     backends.set('wasm', { backend: wasm, workspace: wasmWorkspace(wasm.threads), fusions: WASM_FUSIONS });
     if (!NATIVE) return;
     native = await createNativeBackend({ threads: 2 });

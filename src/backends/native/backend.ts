@@ -4,7 +4,7 @@ import { withReferenceFallback, type PartialBackend, type WithFallback } from '.
 import type { Tensor } from '../../tensor/tensor.js';
 import { nativeAddon } from './addon.js';
 import type { NativeAllocator } from './allocator.js';
-import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
+import { conv2d, conv2dAffine, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { add, batchNormGrad, batchNormInfer, batchNormTrain, biasGrad, relu, reluGrad, sgdUpdate, sgdUpdateMany } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
@@ -25,6 +25,8 @@ interface NativeKernels extends PartialBackend {
   fmaPeak(): number;
   /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
+  /** A conv and the BN after it in inference, as one kernel (see Backend.conv2dAffine). */
+  conv2dAffine(...args: Parameters<NonNullable<Backend['conv2dAffine']>>): Tensor;
   /** SGD in place in C (see Backend.sgdUpdate); float32 tensors only. */
   sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
   /** SGD on several float32 parameters in one call to the addon (see Backend.sgdUpdateMany). */
@@ -61,6 +63,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     fmaPeak: () => addon.fmaPeak(rt.ctx),
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
     conv2dRelu: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs, true),
+    conv2dAffine: (x, weight, scale, shift, attrs, relu) => conv2dAffine(rt, x, weight, scale, shift, attrs, relu),
     conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),

@@ -2,6 +2,7 @@ import type { Conv2dAttrs } from '../../ops/attrs.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
+import { scaleChannelsInPlace } from '../fallback.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { NativeRuntime } from './runtime.js';
 
@@ -34,9 +35,24 @@ export function conv2d(rt: NativeRuntime, x: Tensor, weight: Tensor, bias: Tenso
   const g = convGeometry(x.shape, weight.shape, attrs);
   if (bias !== null && bias.size !== g.o) throw new RangeError(`conv: bias has ${bias.size} values for ${g.o} filters`);
   if (fullyConnected(g)) return linear(rt, flat(x), flat(weight), bias, relu).reshape([g.n, g.o, 1, 1]);
+  return convKernel(rt, g, x, weight, null, bias, relu);
+}
+
+/** y = (x conv weight) * scale[o] + shift[o], ReLU'd when `relu`: a conv and the BN after it, in inference. */
+export function conv2dAffine(rt: NativeRuntime, x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor {
+  const g = convGeometry(x.shape, weight.shape, attrs);
+  if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
+  if (!fullyConnected(g)) return convKernel(rt, g, x, weight, scale, shift, relu);
+  const y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
+  scaleChannelsInPlace(y, scale, shift, relu);
+  return y;
+}
+
+function convKernel(rt: NativeRuntime, g: ConvGeometry, x: Tensor, weight: Tensor, scale: Tensor | null, bias: Tensor | null, relu: boolean): Tensor {
   // The kernel writes every output (zeros, plus the bias, when C/groups * KH * KW is 0).
   const y = Tensor.empty([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator);
-  rt.used(rt.addon.conv2d(rt.ctx, rt.f32(x), rt.f32(weight), bias === null ? null : rt.f32(bias), rt.f32(y), relu ? 1 : 0, ...geometryArgs(g)));
+  const optional = (t: Tensor | null): Float32Array | null => (t === null ? null : rt.f32(t));
+  rt.used(rt.addon.conv2d(rt.ctx, rt.f32(x), rt.f32(weight), optional(scale), optional(bias), rt.f32(y), relu ? 1 : 0, ...geometryArgs(g)));
   return y;
 }
 

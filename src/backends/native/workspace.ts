@@ -64,6 +64,7 @@ export function nativeWorkspace(threads: number): WorkspaceModel {
       switch (kernel) {
         case 'conv2d':
         case 'conv2dRelu':
+        case 'conv2dAffine':
         case 'conv2dGradInput':
         case 'conv2dGradWeight':
           return scratch(convBytes(addon, ctx, kernel, geometryOf(call)));
@@ -89,4 +90,4 @@ export function nativeWorkspace(threads: number): WorkspaceModel {
 }
 
 /** The fused kernels the native backend has, for the schedule. */
-export const NATIVE_FUSIONS: Fusions = { conv2dRelu: true };
+export const NATIVE_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: true };
