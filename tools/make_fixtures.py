@@ -57,6 +57,11 @@ def randn(*shape, scale=1.0):
     return torch.randn(*shape, dtype=torch.float32) * scale
 
 
+def away_from_zero(t):
+    """Each value moved 0.5 further from zero, keeping its sign."""
+    return torch.sign(t) * (0.5 + t.abs())
+
+
 def store(name, entry, tensors):
     """Adds a manifest entry and its tensors (a list of (name, tensor)) to what `write` saves."""
     assert name not in blobs, name
@@ -239,6 +244,10 @@ lrn('lrn_size4_strong', (2, 6, 3, 3), 4, 0.5, 0.75, 1.0)
 # --- add, concat, flatten, softmax --------------------------------------------------------------
 
 op_case(seeded('add'), 'add', {}, [randn(2, 3, 4, 5), randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] + xs[1])
+# MUL and DIV: the product and the quotient of two values of one shape; the divisor is kept 0.5 or
+# more from zero (of both signs), where the quotient and its gradients are ordinary numbers.
+op_case(seeded('mul'), 'mul', {}, [randn(2, 3, 4, 5), randn(2, 3, 4, 5)], {}, lambda xs, p: xs[0] * xs[1])
+op_case(seeded('div'), 'div', {}, [randn(2, 3, 4, 5), away_from_zero(randn(2, 3, 4, 5))], {}, lambda xs, p: xs[0] / xs[1])
 op_case(seeded('concat'), 'concat', {}, [randn(2, 2, 3, 4), randn(2, 3, 3, 4), randn(2, 1, 3, 4)], {},
         lambda xs, p: torch.cat(xs, 1))
 op_case(seeded('flatten'), 'flatten', {}, [randn(2, 3, 4, 5)], {}, lambda xs, p: torch.flatten(xs[0], 1))

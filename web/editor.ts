@@ -8,7 +8,7 @@ import { StreamLanguage } from '@codemirror/language';
 import { compile, lint, NotationError, type Bindings } from '../src/browser.js';
 import { sizingFixes } from './fixes.js';
 
-const KEYWORDS = /^(INPUT|CONV|POOL|AVGPOOL|GAP|FC|RELU|BN|DROPOUT|LRN|SOFTMAX|FLATTEN|RES|CONCAT|AUX|def|let)(?![A-Za-z_])/;
+const KEYWORDS = /^(INPUT|CONV|POOL|AVGPOOL|GAP|FC|RELU|BN|DROPOUT|LRN|SOFTMAX|FLATTEN|RES|CONCAT|MUL|DIV|AUX|def|let)(?![A-Za-z_])/;
 
 /** Keywords, numbers, comments and operators of the notation, for highlighting. */
 const notation = StreamLanguage.define<null>({

@@ -81,6 +81,12 @@ export interface Backend {
   add(a: Tensor, b: Tensor): Tensor;
   /** y = x * mask * scale, element-wise (inverted dropout, forward and backward). */
   mulMask(x: Tensor, mask: Tensor, scale: number): Tensor;
+  /** y = a * b, element-wise, same shapes (MUL's forward, and its backward: dy * b, dy * a). */
+  mul(a: Tensor, b: Tensor): Tensor;
+  /** y = a / b, element-wise, same shapes (DIV's forward, and the gradient of its dividend: dy / b). */
+  div(a: Tensor, b: Tensor): Tensor;
+  /** db = -dy * a / b^2, the gradient of a / b with respect to the divisor b; all four the same shape. */
+  divGradDivisor(dy: Tensor, a: Tensor, b: Tensor): Tensor;
 
   /** Concatenates (N, Ci, H, W) tensors along channels. */
   concatChannels(xs: readonly Tensor[]): Tensor;

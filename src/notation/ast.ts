@@ -40,13 +40,16 @@ export interface GroupNode {
   loc: Location;
 }
 
-/** `RES[body]`, `RES[body | shortcut]`, `CONCAT[a | b | ...]`, `AUX[head]`. */
+/** `RES[body]`, `RES[body | shortcut]`, `CONCAT[a | b | ...]`, `MUL[a | b]`, `DIV[a | b]`, `AUX[head]`. */
 export interface BlockNode {
   /** Discriminates the Item union. */
   kind: 'block';
-  /** `RES`, `CONCAT` or `AUX`. */
+  /** `RES`, `CONCAT`, `MUL`, `DIV` or `AUX`. */
   type: BlockKeyword;
-  /** The chains between `|`, in order (RES: body then shortcut). */
+  /**
+   * The chains between `|`, in order (RES: body then shortcut; DIV: dividend then divisor). Only MUL
+   * and DIV take an empty chain (no elements), which stands for the block's input.
+   */
   branches: Chain[];
   /** Where the keyword is. */
   loc: Location;
@@ -83,7 +86,7 @@ export interface Element {
 
 /** `a -> b -> c`. */
 export interface Chain {
-  /** The steps, in order. */
+  /** The steps, in order; none only for an empty branch of MUL or DIV. */
   elements: Element[];
   /** Where the chain starts. */
   loc: Location;

@@ -3,8 +3,9 @@ import type { Expanded, ExpandedNet } from './desugar.js';
 
 /**
  * Wires an expanded net into a NetSpec: each layer reads the one before it; a RES adds its body's
- * output to its shortcut's (or to its input), a CONCAT joins its branches, an AUX head reads the
- * volume and leaves the main path as it was. Nodes come out in topological order.
+ * output to its shortcut's (or to its input), a CONCAT joins its branches, a MUL or DIV multiplies or
+ * divides its first branch's output by its second's (an empty branch being its input), an AUX head
+ * reads the volume and leaves the main path as it was. Nodes come out in topological order.
  */
 export function build(net: ExpandedNet): NetSpec {
   const nodes: NodeSpec[] = [];
@@ -29,6 +30,12 @@ export function build(net: ExpandedNet): NetSpec {
           current = item.name;
           break;
         }
+        case 'elementwise': {
+          const [a, b] = item.branches.map((branch) => wire(branch, current));
+          nodes.push({ name: item.name, op: item.op, attrs: {}, inputs: [a as string, b as string], source: sourceOf(item) });
+          current = item.name;
+          break;
+        }
         case 'aux':
           wire(item.body, current);
           break;
@@ -45,6 +52,6 @@ export function build(net: ExpandedNet): NetSpec {
 }
 
 function sourceOf(item: Exclude<Expanded, { kind: 'layer' | 'aux' }>): NonNullable<NodeSpec['source']> {
-  const type = item.kind === 'res' ? 'RES' : 'CONCAT';
+  const type = item.kind === 'res' ? 'RES' : item.kind === 'concat' ? 'CONCAT' : item.op.toUpperCase();
   return { line: item.loc.line, column: item.loc.column, text: `${type}[...]` };
 }

@@ -5,7 +5,7 @@ import { NotationError, type Location } from './errors.js';
 import { MAX_BLOCK_DEPTH, MAX_EXPANDED_NESTING, MAX_EXPANSION_STEPS, MAX_LAYERS, MAX_TENSOR_VALUES } from './limits.js';
 import { keywordFor, nearest } from './suggest.js';
 import { switchOf, type Bindings } from './variables.js';
-import { DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
+import { BLOCKS, DEFAULTS, entryOf, LAYER_KEYWORDS, readAttrs, type KeywordEntry, type ResolveContext } from './keywords/index.js';
 
 type Resolved = { [K in keyof OpAttrs]: { op: K; attrs: OpAttrs[K] } }[keyof OpAttrs];
 
@@ -47,6 +47,23 @@ export interface ConcatItem {
   loc: Location;
 }
 
+/**
+ * `MUL[a | b]` or `DIV[a | b]`: two branches that read the same value, joined element-wise, a * b or
+ * a / b; a branch with no layers (written empty, or switched off by `?`) is that value itself.
+ */
+export interface ElementwiseItem {
+  /** Discriminates the Expanded union. */
+  kind: 'elementwise';
+  /** The join: the product or the quotient (first branch over second). */
+  op: 'mul' | 'div';
+  /** The name of the block's join node. */
+  name: string;
+  /** The two branches, in order. */
+  branches: [Expanded[], Expanded[]];
+  /** Where `MUL` or `DIV` was written. */
+  loc: Location;
+}
+
 /** A side head (GoogLeNet's auxiliary classifiers): reads the volume, whose path continues unchanged. */
 export interface AuxItem {
   /** Discriminates the Expanded union. */
@@ -58,7 +75,7 @@ export interface AuxItem {
 }
 
 /** One part of an expanded net: a layer or a block of parts. */
-export type Expanded = LayerItem | ResItem | ConcatItem | AuxItem;
+export type Expanded = LayerItem | ResItem | ConcatItem | ElementwiseItem | AuxItem;
 
 /** A net with every repetition, option, variable, default and block expanded, and every layer named. */
 export interface ExpandedNet {
@@ -228,6 +245,10 @@ class Desugarer {
         const branches = item.branches.map((b) => this.chain(b, inner));
         if (item.type === 'AUX') return [{ kind: 'aux', body: branches[0] ?? [], loc: item.loc }];
         if (item.type === 'CONCAT') return [{ kind: 'concat', name: this.auto(inner, 'concat'), branches, loc: item.loc }];
+        if (item.type === 'MUL' || item.type === 'DIV') {
+          const op = BLOCKS[item.type].join;
+          return [{ kind: 'elementwise', op, name: this.auto(inner, op), branches: [branches[0] ?? [], branches[1] ?? []], loc: item.loc }];
+        }
         const [body = [], shortcut = []] = branches;
         if (body.length === 0) this.fail('syntax', 'the body of RES is empty', item.loc);
         return [{ kind: 'res', name: this.auto(inner, 'add'), body, shortcut: shortcut.length === 0 ? null : shortcut, loc: item.loc }];
@@ -256,7 +277,7 @@ class Desugarer {
     return this.chain(def.body, { ...inner, env, depth: scope.depth + 1 });
   }
 
-  /** A nested scope for a labelled group, a block instance, or a RES/CONCAT/AUX that needs one. */
+  /** A nested scope for a labelled group, a block instance, or a RES/CONCAT/MUL/DIV/AUX that needs one. */
   private child(scope: Scope, label: string | null, prefix: string, sequential: boolean): Scope {
     const path = label !== null || scope.sequential ? this.segment(scope, label) : this.auto(scope, prefix);
     return { path, sequential, next: 0, counters: new Map(), env: scope.env, depth: scope.depth };

@@ -122,6 +122,8 @@ function nextField(node: NodeSpec, inputs: readonly Shape[], fields: readonly Re
     }
     case 'add':
     case 'concat':
+    case 'mul':
+    case 'div':
       return {
         size: [Math.max(...fields.map((f) => f.size[0])), Math.max(...fields.map((f) => f.size[1]))],
         stride: [Math.max(...fields.map((f) => f.stride[0])), Math.max(...fields.map((f) => f.stride[1]))],

@@ -16,7 +16,8 @@ const BLOCKS = new Set<string>(BLOCK_KEYWORDS);
  *   let     := 'let' NAME '=' NUMBER
  *   chain   := element ('->' element)*
  *   element := (NAME ':')? item ('*' count | '?' | '?NAME')*
- *   item    := layer | '[' chain ']' | (RES | CONCAT | AUX) '[' chain ('|' chain)* ']' | NAME ('(' num, ... ')')?
+ *   item    := layer | '[' chain ']' | (RES | CONCAT | AUX) '[' chain ('|' chain)* ']'
+ *            | (MUL | DIV) '[' chain? '|' chain? ']' | NAME ('(' num, ... ')')?
  *   layer   := KEYWORD size? ('-' num)? ('(' attr (',' attr)* ')')?
  *
  * Line breaks are spaces: a chain ends where no '->' follows, so a `def` needs no terminator.
@@ -140,7 +141,7 @@ class Parser {
       }
       return { kind: 'call', name: token.text, args, loc: this.span(token) };
     }
-    return this.fail("a layer (INPUT, CONV, POOL, FC, RELU, ...), '[', RES, CONCAT, AUX or a block name");
+    return this.fail("a layer (INPUT, CONV, POOL, FC, RELU, ...), '[', RES, CONCAT, MUL, DIV, AUX or a block name");
   }
 
   /** Enters a bracket, refusing to nest deeper than the documented limit (recursion would overflow the stack). */
@@ -152,13 +153,24 @@ class Parser {
     const start = this.next();
     const type = start.text as BlockKeyword;
     this.expect('[', `'[' after ${type}`);
-    const branches = [this.chain()];
-    while (this.accept('|')) branches.push(this.chain());
+    const operands = type === 'MUL' || type === 'DIV';
+    const branch = (): Chain => (operands ? this.operand() : this.chain());
+    const branches = [branch()];
+    while (this.accept('|')) branches.push(branch());
     this.expect(']', type === 'AUX' ? "'->' or ']'" : "'->', '|' or ']'");
     const loc = this.span(start);
     if (type === 'RES' && branches.length > 2) this.failAt(loc, 'RES takes a body and at most one shortcut: RES[body | shortcut]');
     if (type === 'AUX' && branches.length > 1) this.failAt(loc, 'AUX takes one branch: AUX[head]');
+    if (type === 'MUL' && branches.length !== 2) this.failAt(loc, "MUL takes two branches, MUL[a | b] = a(x) * b(x); an empty branch is the block's input: MUL[a | ] = a(x) * x");
+    if (type === 'DIV' && branches.length !== 2) this.failAt(loc, "DIV takes a dividend and a divisor, DIV[a | b] = a(x) / b(x); an empty branch is the block's input: DIV[ | b] = x / b(x)");
     return { kind: 'block', type, branches, loc };
+  }
+
+  /** A branch of MUL or DIV: a chain, or nothing before `|` or `]` (the block's input itself). */
+  private operand(): Chain {
+    const next = this.peek();
+    if (next.kind === '|' || next.kind === ']') return { elements: [], loc: { ...next.loc, end: next.loc.offset } };
+    return this.chain();
   }
 
   private layer(): LayerNode {

@@ -10,6 +10,8 @@ import { dropout, type DropoutAttrs } from './dropout.js';
 import { lrn, type LrnAttrs } from './lrn.js';
 import { add, type AddAttrs } from './add.js';
 import { concat, type ConcatAttrs } from './concat.js';
+import { mul, type MulAttrs } from './mul.js';
+import { div, type DivAttrs } from './div.js';
 import { flatten, type FlattenAttrs } from './flatten.js';
 import { softmax, type SoftmaxAttrs } from './softmax.js';
 import { affine, type AffineAttrs } from './affine.js';
@@ -41,6 +43,10 @@ export interface OpAttrs {
   add: AddAttrs;
   /** Volumes concatenated along channels (an inception module's join). */
   concat: ConcatAttrs;
+  /** The element-wise product of two values of one shape (MUL's join). */
+  mul: MulAttrs;
+  /** The element-wise quotient of two values of one shape (DIV's join). */
+  div: DivAttrs;
   /** (N, C, H, W) -> (N, C*H*W), in PyTorch's order. */
   flatten: FlattenAttrs;
   /** SOFTMAX over the scores of each image. */
@@ -71,6 +77,8 @@ export const ops: { [K in OpType]: Op<OpAttrs[K], unknown> } = {
   lrn,
   add,
   concat,
+  mul,
+  div,
   flatten,
   softmax,
   affine,

@@ -107,9 +107,11 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
       .filter(([, where]) => where === 'reference')
       .map(([kernel]) => kernel)
       .sort();
-    // The optional kernels the importer added (adaptive and dilated pooling) come from the reference too.
+    // The optional kernels the importer added (adaptive and dilated pooling) come from the reference too,
+    // and so do the element-wise joins MUL and DIV.
     const optional = ['adaptiveAvgPool2d', 'adaptiveAvgPool2dGrad', 'maxPool2dDilated'];
-    assert.deepEqual(onReference, [...optional, 'concatChannels', 'lrn', 'lrnGrad', 'mulMask', 'softmax', 'splitChannels'].sort());
+    const joins = ['div', 'divGradDivisor', 'mul'];
+    assert.deepEqual(onReference, [...optional, ...joins, 'concatChannels', 'lrn', 'lrnGrad', 'mulMask', 'softmax', 'splitChannels'].sort());
     const x = Tensor.from([1, 2, 2, 2], [1, -2, 3, -4, 5, -6, 7, -8], 'float64', on('best 2').allocator);
     assert.equal(on('best 2').relu(x).dtype, 'float64', 'float64 goes to the reference kernels');
   });

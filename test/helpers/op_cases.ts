@@ -10,9 +10,12 @@ import { distinct, randn } from './gradcheck.js';
 // mistakes: the gradient checks run them in float64, and the conformance suite compares every
 // backend's float32 forward and backward on them with the reference backend's float64 ones.
 
-/** One op call: full (N, ...) input shapes; `distinct` inputs keep max pooling and ReLU off their kinks. */
+/**
+ * One op call: full (N, ...) input shapes; `distinct` inputs keep max pooling and ReLU off their kinks,
+ * `away from zero` ones keep a quotient's divisor at least 0.5 from its pole.
+ */
 export type OpCase = {
-  [K in OpType]: { name: string; op: K; attrs: OpAttrs[K]; inputs: Shape[]; values?: 'normal' | 'distinct'; training?: boolean; seed?: number };
+  [K in OpType]: { name: string; op: K; attrs: OpAttrs[K]; inputs: Shape[]; values?: 'normal' | 'distinct' | 'away from zero'; training?: boolean; seed?: number };
 }[OpType];
 
 const conv = (outChannels: number, kernel: [number, number], stride: [number, number], padding: [number, number], groups = 1, bias = true) =>
@@ -67,6 +70,9 @@ export const OP_CASES: OpCase[] = [
   { name: 'lrn size 5 (odd)', op: 'lrn', attrs: { size: 5, alpha: 0.5, beta: 0.75, k: 2 }, inputs: [[2, 7, 3, 3]] },
   { name: 'lrn size 4 (even: the window is not centred)', op: 'lrn', attrs: { size: 4, alpha: 1, beta: 0.75, k: 1 }, inputs: [[2, 6, 2, 3]] },
   { name: 'add', op: 'add', attrs: {}, inputs: [[2, 3, 4, 4], [2, 3, 4, 4]] },
+  { name: 'mul', op: 'mul', attrs: {}, inputs: [[2, 3, 4, 4], [2, 3, 4, 4]] },
+  { name: 'mul of vectors', op: 'mul', attrs: {}, inputs: [[3, 5], [3, 5]] },
+  { name: 'div, divisors at least 0.5 from zero, of both signs', op: 'div', attrs: {}, inputs: [[2, 3, 4, 4], [2, 3, 4, 4]], values: 'away from zero' },
   { name: 'concat of three', op: 'concat', attrs: {}, inputs: [[2, 2, 3, 3], [2, 3, 3, 3], [2, 1, 3, 3]] },
   { name: 'flatten', op: 'flatten', attrs: {}, inputs: [[2, 3, 2, 2]] },
   { name: 'softmax', op: 'softmax', attrs: {}, inputs: [[3, 5]] },
@@ -103,6 +109,12 @@ export function paramsFor(op: Op<unknown, unknown>, inputs: Shape[], attrs: unkn
 export function caseValues(c: OpCase): { inputs: Tensor[]; params: Record<string, Tensor> } {
   const op = ops[c.op] as Op<unknown, unknown>;
   const rng = new Rng(42);
-  const inputs = c.inputs.map((shape) => (c.values === 'distinct' ? distinct(shape, rng) : randn(shape, rng)));
+  const inputs = c.inputs.map((shape) => (c.values === 'distinct' ? distinct(shape, rng) : c.values === 'away from zero' ? awayFromZero(randn(shape, rng)) : randn(shape, rng)));
   return { inputs, params: paramsFor(op, c.inputs, c.attrs, rng) };
+}
+
+/** Each value moved 0.5 further from zero, keeping its sign: a divisor then stays clear of its pole. */
+function awayFromZero(t: Tensor): Tensor {
+  for (let i = 0; i < t.size; i++) t.data[i] = Math.sign(t.data[i] as number) * (0.5 + Math.abs(t.data[i] as number));
+  return t;
 }

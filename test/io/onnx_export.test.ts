@@ -31,8 +31,8 @@ describe('zoo nets exported to ONNX and run by onnxruntime', () => {
 
 // Every keyword the notation has, and PAD's three forms at the oldest, the default and the newest opset.
 const EVERY_LAYER = [
-  'INPUT[13x12x3] -> PAD(t=1, l=0, b=2, r=1) -> CONV3-6(s=2, ceil) -> BN -> LEAKYRELU(0.1) -> AFFINE -> PAD(t=0, l=1, b=1, r=0, max=1) -> POOL3(s=2, floor)',
-  '-> LRN -> AVGPOOL2(p=1, countpad=0, floor) -> CONCAT[CONV1-4 -> RELU | CONV3-4 -> RELU] -> PAD(t=1, l=1, b=1, r=1, value=0.5) -> AVGPOOL3(s=1) -> GAP -> FLATTEN -> DROPOUT -> FC-5 -> SOFTMAX',
+  'INPUT[13x12x3] -> DIV[ | MUL[ | ] -> AFFINE(scale=1x1x1, shift=1x1x1)] -> PAD(t=1, l=0, b=2, r=1) -> CONV3-6(s=2, ceil) -> BN -> LEAKYRELU(0.1) -> AFFINE -> PAD(t=0, l=1, b=1, r=0, max=1) -> POOL3(s=2, floor)',
+  '-> LRN -> AVGPOOL2(p=1, countpad=0, floor) -> CONCAT[CONV1-4 -> RELU | CONV3-4 -> RELU] -> MUL[CONV1-8 | ] -> PAD(t=1, l=1, b=1, r=1, value=0.5) -> AVGPOOL3(s=1) -> GAP -> FLATTEN -> DROPOUT -> FC-5 -> SOFTMAX',
 ].join(' ');
 
 for (const opset of [11, 13, 18]) {

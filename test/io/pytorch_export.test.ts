@@ -33,10 +33,11 @@ const narrow = (text: string): string => text.replace(/\b(64|128|256|512)\b/g, (
 // GoogLeNet with its dropouts at p = 0: training mode is then the same function on both sides.
 const noDropout = (text: string): string => text.replace(/DROPOUT\(0\.\d+\)/g, 'DROPOUT(0)');
 
-// Every layer keyword, the imported ones (PAD in its three forms, AFFINE, LEAKYRELU) and a ceil CONV included.
+// Every layer keyword, the imported ones (PAD in its three forms, AFFINE, LEAKYRELU) and a ceil CONV
+// included, and the joins: MUL with its input, a square and a quotient (x / (x^2 + 1)).
 const EVERY_LAYER = [
-  'INPUT[13x12x3] -> PAD(t=1, l=0, b=2, r=1) -> CONV3-6(s=2, ceil) -> BN -> LEAKYRELU(0.1) -> AFFINE -> PAD(t=0, l=1, b=1, r=0, max=1) -> POOL3(s=2, floor)',
-  '-> LRN -> AVGPOOL2(p=1, countpad=0, floor) -> CONCAT[CONV1-4 -> RELU | CONV3-4 -> RELU] -> PAD(t=1, l=1, b=1, r=1, value=0.5) -> AVGPOOL3(s=1) -> GAP -> FLATTEN -> DROPOUT(0) -> FC-5 -> SOFTMAX',
+  'INPUT[13x12x3] -> DIV[ | MUL[ | ] -> AFFINE(scale=1x1x1, shift=1x1x1)] -> PAD(t=1, l=0, b=2, r=1) -> CONV3-6(s=2, ceil) -> BN -> LEAKYRELU(0.1) -> AFFINE -> PAD(t=0, l=1, b=1, r=0, max=1) -> POOL3(s=2, floor)',
+  '-> LRN -> AVGPOOL2(p=1, countpad=0, floor) -> CONCAT[CONV1-4 -> RELU | CONV3-4 -> RELU] -> MUL[CONV1-8 | ] -> PAD(t=1, l=1, b=1, r=1, value=0.5) -> AVGPOOL3(s=1) -> GAP -> FLATTEN -> DROPOUT(0) -> FC-5 -> SOFTMAX',
 ].join(' ');
 
 // The keywords the ONNX importer added: AFFINE with written values, dilated CONV and POOL (a ceil

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { estimateMemory, maxBatch, OPTIMIZER_STATE_COPIES, sumOfActivations } from '../../src/memory/estimate.js';
 import { measureInferencePeak, measureTrainingPeak } from '../../src/memory/measure.js';
+import { storedForBackward } from '../../src/memory/stored.js';
 import { formatBytes, parseBytes } from '../../src/memory/units.js';
 import type { Parameter } from '../../src/net/net.js';
 import { compile } from '../../src/notation/index.js';
@@ -23,8 +24,11 @@ const EVERY_OP = `INPUT[12x12x3]
 /** The images themselves read by two layers, and a residual join over a concat. */
 const SHARED_INPUT = `INPUT[8x8x3] -> CONCAT[ CONV1-4 | POOL3(s=1, p=1) ] -> RES[ CONV3-7 -> BN ] -> GAP -> FC-3`;
 
+/** MUL and DIV, whose backward reads both inputs: a gate on the images, a quotient, the images squared. */
+const ELEMENTWISE_JOINS = `INPUT[8x8x3] -> MUL[ | CONV1-3 -> RELU] -> DIV[CONV3-4 | CONV1-4 -> SOFTMAX(over=c)] -> MUL[ | ] -> GAP -> FC-3`;
+
 describe('the estimate replays the engine', () => {
-  for (const [name, source] of [['every op', EVERY_OP], ['shared input', SHARED_INPUT]] as const) {
+  for (const [name, source] of [['every op', EVERY_OP], ['shared input', SHARED_INPUT], ['elementwise joins', ELEMENTWISE_JOINS]] as const) {
     const spec = compile(source).spec;
     for (const batch of [1, 3]) {
       for (const dtype of ['float32', 'float64'] as const) {
@@ -163,5 +167,14 @@ describe('the estimate of a fine-tune follows the frozen layers', () => {
     assert.ok(backbone.values.training.optimizerState < all.values.training.optimizerState);
     assert.ok(backbone.training.paramGradients < all.training.paramGradients);
     assert.equal(backbone.training.params, all.training.params);
+  });
+});
+
+describe('what a join keeps for backward', () => {
+  it('a MUL keeps both its inputs, an ADD neither', () => {
+    // Two 8x8x3 branch outputs: the product's backward reads both (da = dy * b, db = dy * a); a sum's reads none.
+    const stored = (join: string): number => storedForBackward(compile(`INPUT[8x8x3] -> CONV1-3 -> ${join}[CONV1-3 | CONV1-3] -> GAP -> FC-3`).spec, { batch: 2 }).values;
+    assert.equal(stored('MUL') - stored('RES'), 2 * 2 * 192);
+    assert.equal(stored('DIV'), stored('MUL'));
   });
 });

@@ -15,12 +15,12 @@ import { compile } from '../../src/notation/index.js';
 // kernel: the convolutions and their gradients (wasm: im2col and direct, flipped and col2im; native:
 // packed and direct, split-K over 1 and 3 chunks), a conv that covers its whole input (run as FC),
 // grouped convs, FC, max-pool, batch norm, and the kernels that fall back to the reference (LRN,
-// concat, dropout, softmax), which allocate through the backend's allocator too.
+// concat, dropout, softmax, the MUL and DIV joins), which allocate through the backend's allocator too.
 
 const EVERY_OP = `INPUT[12x12x3]
 -> CONV3-8 -> BN -> RELU -> LRN(size=3, alpha=0.0001, beta=0.75, k=2)
 -> CONCAT[ CONV1-4 | [CONV1-4 -> RELU -> CONV3-4(groups=2)] | [AVGPOOL3(s=1, p=1) -> CONV1-4] ]
--> RES[ CONV3-12 -> RELU ] -> POOL2
+-> RES[ CONV3-12 -> RELU ] -> MUL[ CONV1-12 -> RELU | ] -> DIV[ | CONV1-12 -> SOFTMAX(over=c) ] -> POOL2
 -> AUX[ GAP -> FC-5 ]
 -> FLATTEN -> FC-16 -> RELU -> DROPOUT(0.5) -> FC-10 -> SOFTMAX`;
 

@@ -10,6 +10,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { testBackends } from '../helpers/backends.js';
 import { checkNetGradients, gradError, randn } from '../helpers/gradcheck.js';
+import { toNetSpec } from '../../src/notation/index.js';
 
 // Whole nets built from NetSpec data: gradients, initialisation, shape errors, memory, BN statistics.
 
@@ -89,6 +90,13 @@ const GRADIENT_NETS: [string, NetSpec, number][] = [
   ['conv-relu-pool-fc', convReluPoolFc, 2],
   ['residual block (conv-bn-relu-conv-bn + identity, relu)', residualBlock, 3],
   ['inception-style concat of branches, LRN, dropout, softmax', inception, 2],
+  // MUL with an empty branch reads its input; MUL[ | ] reads one value twice, whose two gradients add
+  // up. The divisor x^2 + 1 keeps the quotient, and so the central differences, ordinary.
+  [
+    'a gate, a square and a quotient (MUL and DIV joins)',
+    toNetSpec('INPUT[4x4x2] -> CONV3-3 -> MUL[ | CONV1-3 -> RELU] -> DIV[CONV1-3 | MUL[ | ] -> AFFINE(scale=1x1x1, shift=1x1x1)] -> FC-4'),
+    2,
+  ],
 ];
 
 /** Relative error allowed between a float32 training step and the float64 one. */

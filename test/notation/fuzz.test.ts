@@ -22,13 +22,14 @@ const NOTES: [string, Bindings][] = [
   ['INPUT -> [CONV -> RELU -> CONV -> RELU -> POOL]*3 -> [FC -> RELU]*2 -> FC', {}],
   ['INPUT -> [[CONV -> RELU]*N -> POOL?]*M -> [FC -> RELU]*K -> FC', { N: 2, M: 3, K: 1, POOL: 1 }],
   ['INPUT[224x224x3] -> [[CONV3-64 -> RELU]*2 -> POOL2]*2 -> RES[CONV3-64 -> RELU | CONV1-64] -> CONCAT[CONV1-8 | POOL3(s=1, p=1)] -> AUX[GAP -> FC-10] -> GAP -> DROPOUT(0.5) -> FC', {}],
+  ['INPUT[16x16x3] -> CONV3-8 -> MUL[CONV1-8 -> RELU | ] -> DIV[CONV3-8 | CONV1-8 -> RELU] -> GAP -> FC', {}],
 ];
 const SEEDS: [string, Bindings][] = [...NOTES, ...zoo.map((net): [string, Bindings] => [net.source, net.bindings])];
 
 /** Tokens a mutation may insert, written as text. */
 const PIECES = [
   'CONV', 'CONV3-16', 'POOL2', 'AVGPOOL3', 'GAP', 'FC', 'FC-10', 'RELU', 'BN', 'DROPOUT', 'LRN', 'SOFTMAX', 'FLATTEN', 'INPUT', 'INPUT[8x8x1]',
-  'RES[', 'CONCAT[', 'AUX[', '[', ']', '(', ')', '->', '-', '|', '*', '?', '?N', ':', ',', '=', 'x', 'def', 'let', 'N', 'conv3', 'FC10', 'b(', 's=2', 'p=1',
+  'RES[', 'CONCAT[', 'MUL[', 'DIV[', 'AUX[', '[', ']', '(', ')', '->', '-', '|', '*', '?', '?N', ':', ',', '=', 'x', 'def', 'let', 'N', 'conv3', 'FC10', 'b(', 's=2', 'p=1',
   'floor', 'ceil', '#', '\n', ' ', '😀', '\uD800', '%', '0', '1', '3', '0.5', '1e-7', '4294967296', '99999999999999999999', '1e999',
 ];
 /** Numbers a mutation may write in place of another; repeat counts stay small so that a run stays quick. */

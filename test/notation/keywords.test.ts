@@ -47,14 +47,16 @@ test('every layer keyword has an entry, and each entry writes back what compiles
   }
 });
 
-test('an FC on a vector needs no Flatten; RES and CONCAT join with Add and Concat', () => {
-  const spec = toNetSpec('INPUT[8x8x4] -> RES[CONV3-4] -> CONCAT[CONV1-2 | CONV1-2] -> GAP -> FC-3');
+test('an FC on a vector needs no Flatten; RES, CONCAT, MUL and DIV join with Add, Concat, Mul and Div', () => {
+  const spec = toNetSpec('INPUT[8x8x4] -> RES[CONV3-4] -> CONCAT[CONV1-2 | CONV1-2] -> MUL[CONV1-4 | ] -> DIV[ | CONV1-4] -> GAP -> FC-3');
   const byOp = (op: string) => spec.nodes.find((n) => n.op === op);
   assert.deepEqual(onnxNodes(byOp('fc')!, [4]).map((n) => [n.op, n.params]), [['Gemm', ['weight', 'bias']]]);
   assert.deepEqual(onnxNodes(byOp('add')!, [4, 8, 8]).map((n) => n.op), ['Add']);
   assert.deepEqual(onnxNodes(byOp('concat')!, [2, 8, 8]), [{ op: 'Concat', params: [], attrs: [{ name: 'axis', int: 1 }] }]);
-  assert.equal(layerText(byOp('add')!), 'ADD');
-  assert.deepEqual(Object.keys(BLOCKS), ['RES', 'CONCAT', 'AUX']);
+  assert.deepEqual(onnxNodes(byOp('mul')!, [4, 8, 8]), [{ op: 'Mul', params: [], attrs: [] }]);
+  assert.deepEqual(onnxNodes(byOp('div')!, [4, 8, 8]), [{ op: 'Div', params: [], attrs: [] }]);
+  assert.deepEqual(['add', 'mul', 'div'].map((op) => layerText(byOp(op)!)), ['ADD', 'MUL', 'DIV']);
+  assert.deepEqual(Object.keys(BLOCKS), ['RES', 'CONCAT', 'MUL', 'DIV', 'AUX']);
 });
 
 test("a ceil CONV lowers to ONNX's Conv (which has no ceil_mode) with its partial window as padding at the bottom and right", () => {

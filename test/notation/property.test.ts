@@ -8,7 +8,7 @@ function shape(program: Program): unknown {
   return JSON.parse(JSON.stringify({ ...program, source: '' }, (key, value: unknown) => (key === 'loc' ? undefined : value)));
 }
 
-const ALPHABET = [...'CONVPOLFIRUTSBGADEX[]()-><*?|,=:#x0123456789 \n.abcs_', 'CONV', 'POOL', 'FC', 'RELU', '->', 'RES[', 'CONCAT[', 'def ', 'let ', 'INPUT[', '224x224x3'];
+const ALPHABET = [...'CONVPOLFIRUTSBGADEX[]()-><*?|,=:#x0123456789 \n.abcs_', 'CONV', 'POOL', 'FC', 'RELU', '->', 'RES[', 'CONCAT[', 'MUL[', 'DIV[', 'def ', 'let ', 'INPUT[', '224x224x3'];
 
 test('the parser throws nothing but NotationError, with a line and column inside the text, for any string', () => {
   const check = (text: string): void => {
@@ -50,6 +50,7 @@ const chain: fc.Memo<string> = fc.memo((depth) => {
         fc.array(chain(depth - 1), { minLength: 1, maxLength: 3 }).map((b) => `[${b.join(' -> ')}]`),
         fc.tuple(chain(depth - 1), fc.option(chain(depth - 1))).map(([b, s]) => `RES[${b}${s === null ? '' : ` | ${s}`}]`),
         fc.array(chain(depth - 1), { minLength: 1, maxLength: 3 }).map((b) => `CONCAT[${b.join(' | ')}]`),
+        fc.tuple(fc.constantFrom('MUL', 'DIV'), fc.option(chain(depth - 1)), fc.option(chain(depth - 1))).map(([k, a, b]) => `${k}[${a ?? ''} | ${b ?? ''}]`),
         chain(depth - 1).map((b) => `AUX[${b}]`),
         fc.tuple(name, fc.array(num, { maxLength: 2 })).map(([n, a]) => (a.length ? `${n}(${a.join(', ')})` : n)),
       );

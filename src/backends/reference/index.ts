@@ -6,7 +6,7 @@ import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { relu, reluGrad } from './relu.js';
 import { batchNormGrad, batchNormInfer, batchNormTrain } from './batchnorm.js';
 import { lrn, lrnGrad } from './lrn.js';
-import { add, mulMask } from './elementwise.js';
+import { add, div, divGradDivisor, mul, mulMask } from './elementwise.js';
 import { concatChannels, splitChannels } from './concat.js';
 import { softmax } from './softmax.js';
 import { adaptiveAvgPool2d, adaptiveAvgPool2dGrad } from './adaptive_pool.js';
@@ -47,6 +47,9 @@ export function createReferenceBackend(allocator: Allocator = new HeapAllocator(
     lrnGrad: (dy, x, y, scale, attrs) => lrnGrad(a, dy, x, y, scale, attrs),
     add: (x, y) => add(a, x, y),
     mulMask: (x, mask, scale) => mulMask(a, x, mask, scale),
+    mul: (x, y) => mul(a, x, y),
+    div: (x, y) => div(a, x, y),
+    divGradDivisor: (dy, x, y) => divGradDivisor(a, dy, x, y),
     concatChannels: (xs) => concatChannels(a, xs),
     splitChannels: (dy, channels) => splitChannels(a, dy, channels),
     softmax: (x) => softmax(a, x),

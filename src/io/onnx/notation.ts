@@ -4,15 +4,15 @@ import { OnnxError } from './errors.js';
 
 /** A net written as notation text, and its nodes' names in the order the text writes them. */
 export interface WrittenNet {
-  /** The notation text: `INPUT[HxWxC]` then the layers, joined by `->`, with RES[...] and CONCAT[...] blocks. */
+  /** The notation text: `INPUT[HxWxC]` then the layers, joined by `->`, with RES[...], CONCAT[...], MUL[...] and DIV[...] blocks. */
   text: string;
   /** Node names in text order; a compile of `text` makes its nodes in this order. */
   order: string[];
 }
 
 /**
- * Writes a NetSpec as notation text: a chain, with RES[...] for an ADD and CONCAT[...] for a CONCAT
- * whose branches start at one value. A wiring that is no such nesting (a branch read from outside its
+ * Writes a NetSpec as notation text: a chain, with RES[...] for an ADD, CONCAT[...] for a CONCAT and
+ * MUL[...] or DIV[...] for a MUL or DIV whose branches start at one value. A wiring that is no such nesting (a branch read from outside its
  * block, a side output) is an error: the notation cannot write it.
  */
 export function specToNotation(spec: NetSpec, origin: string): WrittenNet {
@@ -90,7 +90,7 @@ class Writer {
     }
   }
 
-  /** `RES[body | shortcut]` or `CONCAT[a | b]` from value `from` to the join node. */
+  /** `RES[body | shortcut]`, `CONCAT[a | b]`, `MUL[a | b]` or `DIV[a | b]` from value `from` to the join node. */
   private block(from: string, join: NodeSpec): string {
     const branches = join.inputs.map((input) => (input === from ? null : this.chain(from, input).join(' -> ')));
     this.order.push(join.name);
@@ -100,6 +100,8 @@ class Writer {
       return a === null || b === null ? `RES[${a ?? b}]` : `RES[${a} | ${b}]`;
     }
     if (join.op === 'concat' && branches.every((b) => b !== null)) return `CONCAT[${branches.join(' | ')}]`;
+    // An empty branch of MUL or DIV is the block's input: `DIV[ | b]` is x / b(x).
+    if ((join.op === 'mul' || join.op === 'div') && branches.length === 2) return `${join.op.toUpperCase()}[${branches.map((b) => b ?? '').join(' | ')}]`;
     return this.fail(`'${join.name}' (${join.op}) joins branches in a way the notation cannot write`);
   }
 }

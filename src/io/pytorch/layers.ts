@@ -145,6 +145,8 @@ const EMITTERS: { [K in OpType]: Emitter<K> } = {
   lrn,
   add: () => ({ kind: 'expression', expression: (inputs) => inputs.join(' + ') }),
   concat: () => ({ kind: 'expression', expression: (inputs) => `torch.cat([${inputs.join(', ')}], 1)` }),
+  mul: () => ({ kind: 'expression', expression: (inputs) => inputs.join(' * ') }),
+  div: () => ({ kind: 'expression', expression: (inputs) => inputs.join(' / ') }),
   flatten: () => module('nn.Flatten()'),
   softmax,
   affine,

@@ -18,6 +18,8 @@ export const LAYERS = { CONV, POOL, AVGPOOL, GAP, FC, RELU, BN, DROPOUT, LRN, SO
 export const BLOCKS = {
   RES: { join: 'add', written: 'ADD', onnx: [{ op: 'Add', params: [], attrs: [] }] },
   CONCAT: { join: 'concat', written: 'CONCAT', onnx: [{ op: 'Concat', params: [], attrs: [{ name: 'axis', int: 1 }] }] },
+  MUL: { join: 'mul', written: 'MUL', onnx: [{ op: 'Mul', params: [], attrs: [] }] },
+  DIV: { join: 'div', written: 'DIV', onnx: [{ op: 'Div', params: [], attrs: [] }] },
   AUX: { join: null, written: null, onnx: [] },
 } as const satisfies Record<BlockKeyword, { join: OpType | null; written: string | null; onnx: OnnxNode[] }>;
 

@@ -10,6 +10,6 @@ export const LAYER_NAMES = ['CONV', 'POOL', 'AVGPOOL', 'GAP', 'FC', 'RELU', 'BN'
 export type LayerKeyword = 'INPUT' | (typeof LAYER_NAMES)[number];
 
 /** Keywords that take a bracketed body, in the order error messages list them. */
-export const BLOCK_NAMES = ['RES', 'CONCAT', 'AUX'] as const;
-/** A keyword that takes a bracketed body: RES, CONCAT, AUX. */
+export const BLOCK_NAMES = ['RES', 'CONCAT', 'MUL', 'DIV', 'AUX'] as const;
+/** A keyword that takes a bracketed body: RES, CONCAT, MUL, DIV, AUX. */
 export type BlockKeyword = (typeof BLOCK_NAMES)[number];

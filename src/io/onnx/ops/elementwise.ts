@@ -91,8 +91,8 @@ type Arithmetic = 'Add' | 'Sub' | 'Mul' | 'Div';
 const APPLY: Record<Arithmetic, (a: number, b: number) => number> = { Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b };
 
 /**
- * Add, Sub, Mul, Div: of two known tensors, folded; of two same-shape net values, an ADD (Add only);
- * of a net value and a scalar or per-channel constant, an AFFINE.
+ * Add, Sub, Mul, Div: of two known tensors, folded; of two same-shape net values, an ADD (Sub: with an
+ * AFFINE of -1 on the second), a MUL or a DIV; of a net value and a scalar or per-channel constant, an AFFINE.
  */
 export function arithmetic(op: Arithmetic): OpImporter {
   return (n) => {
@@ -100,8 +100,9 @@ export function arithmetic(op: Arithmetic): OpImporter {
     const b = n.input(1) ?? n.fail('no B');
     if (a.kind === 'const' && b.kind === 'const') return [{ kind: 'const', tensor: broadcast(n, a.tensor, b.tensor, APPLY[op]) }];
     if (a.kind === 'net' && b.kind === 'net') {
-      const same = a.shape.join() === b.shape.join();
-      if ((op !== 'Add' && op !== 'Sub') || !same) n.fail(`${op} of two computed tensors of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: only Add and Sub of equal shapes are supported`);
+      if (a.shape.join() !== b.shape.join()) n.fail(`${op} of two computed tensors of shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]: only tensors of equal shapes are supported`);
+      if (op === 'Mul') return [n.ctx.add(n, 'mul', {}, [a, b])];
+      if (op === 'Div') return [n.ctx.add(n, 'div', {}, [a, b])];
       // a - b is a + (-1) b: an AFFINE on b and an ADD, which the notation writes as RES[... | ... -> AFFINE].
       const second = op === 'Add' ? b : (affineOf(n, b, Array.from({ length: b.shape[0] as number }, () => [-1, 0] as const)) as NetValue);
       return [n.ctx.add(n, 'add', {}, [a, second])];
@@ -124,8 +125,16 @@ function perChannel(n: NodeView, x: Value, c: { dims: number[]; data: Float64Arr
   const rank = x.kind === 'net' ? x.shape.length + 1 : 2;
   const dims = [...Array(Math.max(0, rank - c.dims.length)).fill(1), ...c.dims];
   const ok = dims.length === rank && dims.every((d, axis) => d === 1 || (axis === 1 && d === channels));
-  if (!ok || x.kind === 'absent' || x.kind === 'const') return n.fail(`a constant of shape [${c.dims.join(', ')}] is not one value per channel of the computed tensor`);
+  if (!ok || x.kind === 'absent' || x.kind === 'const') return n.fail(`a constant of shape [${c.dims.join(', ')}] is not one value per channel of the computed tensor${x.kind === 'net' ? ` (N, ${x.shape.join(', ')})${alongWhich(dims, rank)}` : ''}`);
   return Array.from({ length: channels }, (_, i) => c.data[c.data.length === 1 ? 0 : i] as number);
+}
+
+/** Why a constant broadcast to `dims` (the batched rank, 1 where it is constant) is not per channel. */
+function alongWhich(dims: readonly number[], rank: number): string {
+  if (dims.length > rank) return `: it has ${dims.length} axes, the tensor ${rank}`;
+  if (dims[0] !== 1) return ': it varies along the batch axis, and the constants of a net are the same for every image';
+  const axes = dims.flatMap((d, axis) => (axis > 1 && d !== 1 ? [axis] : []));
+  return axes.length > 0 ? `: it varies along axis ${axes.join(' and ')}, and AFFINE holds one scale and shift per channel (axis 1)` : '';
 }
 
 /** x scaled and shifted by `terms` ([scale, shift] per channel): an AFFINE, or a channel slice's pending scale. */
