@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
-import { liveness, type Graph, type GraphNode } from './graph.js';
+import { liveness, type BackwardReads, type Graph, type GraphNode } from './graph.js';
 
 /** The fused kernels a backend offers; the schedule uses each where the graph allows it. */
 export interface Fusions {
@@ -129,7 +129,7 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
   const needsGradient = options.training ? gradientFlow(graph, forward, options.inputGrad === true) : graph.shapes.map(() => false);
   forward.forEach((step) => (step.backward = needsGradient[step.output] === true));
   const { lastReader, keptForBackward } = liveness(
-    forward.map((step) => ({ inputs: step.inputs, output: step.output, backwardReads: step.backward ? step.op.backwardReads : READS_NOTHING })),
+    forward.map((step) => ({ inputs: step.inputs, output: step.output, backwardReads: readsBack(step) })),
     graph.shapes.length,
   );
   const freedInForward = new Set<number>();
@@ -160,8 +160,11 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
   return { graph, training: true, forward, seeds, needsGradient, freedBeforeBackward, backward };
 }
 
-/** What a step without a backward step reads back: nothing. */
-const READS_NOTHING = { inputs: false, output: false } as const;
+/** What a step's backward reads of the forward pass: nothing without a backward step, less for some ops of a frozen layer. */
+function readsBack(step: ForwardStep): BackwardReads {
+  if (!step.backward) return { inputs: false, output: false };
+  return step.frozen ? (step.op.frozenBackwardReads ?? step.op.backwardReads) : step.op.backwardReads;
+}
 
 /**
  * For each value, whether backward needs its gradient: the images' only when asked for; a step's
@@ -195,7 +198,7 @@ function backwardFrees(forward: readonly ForwardStep[], output: number, freedInF
     if (j === output || freedInForward.has(j)) return;
     if (producer.backward) return freeAfter(p, j);
     // Backward runs the steps in reverse, so the last to read j is the earliest reader in forward.
-    const reader = forward.findIndex((step) => step.backward && step.op.backwardReads.inputs && step.inputs.includes(j));
+    const reader = forward.findIndex((step) => readsBack(step).inputs && step.inputs.includes(j));
     if (reader === -1) freedBeforeBackward.push(j);
     else freeAfter(reader, j);
   });

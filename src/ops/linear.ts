@@ -30,6 +30,7 @@ function inputFeatures(inputs: readonly Shape[]): number {
 export const linear: Op<LinearAttrs, Saved> = {
   type: 'fc',
   backwardReads: { inputs: true, output: false },
+  frozenBackwardReads: { inputs: false, output: false },
   outputShape(inputs, attrs) {
     inputFeatures(inputs);
     return [attrs.outFeatures];

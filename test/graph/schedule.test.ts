@@ -140,6 +140,23 @@ describe('the backward schedule of a fine-tune stops where no gradient is needed
     assert.deepEqual(names(frozenSchedule('conv2', 'bn1', 'fc1', 'fc2')), names(buildSchedule(graph, { training: true, fusions: NO_FUSION })));
   });
 
+  it('a frozen CONV, BN or FC on the path of gradients reads none of its input back, so forward does not keep it', () => {
+    // Trained: conv1 and the heads. The frozen conv2 needs only its input's shape, the frozen BN only its parameters.
+    const schedule = frozenSchedule('conv2', 'bn1');
+    assert.deepEqual(frees(schedule).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['bn1', [4]],
+      ['add1', [5, 3]],
+      ['relu1', [6]],
+    ]);
+    assert.deepEqual(frees(buildSchedule(graph, { training: true, fusions: NO_FUSION })).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['add1', [5]],
+      ['relu1', [6]],
+    ]);
+    assert.deepEqual(schedule.backward.find((b) => schedule.forward[b.step]?.node.spec.name === 'conv2')?.wanted, [true]);
+  });
+
   it('everything frozen: no backward at all, and the auxiliary output is freed when backward starts', () => {
     const schedule = frozenSchedule('conv1', 'conv2', 'bn1', 'fc1', 'fc2');
     assert.deepEqual(schedule.backward, []);
