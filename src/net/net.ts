@@ -252,6 +252,7 @@ export class Net {
     return grads[0] ?? null;
   }
 
+  /** Frees value j of the tape (an activation the schedule says no later backward step reads). */
   private dropActivation(j: number): void {
     this.activations[j]?.dispose();
     this.activations[j] = null;
