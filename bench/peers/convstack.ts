@@ -42,10 +42,10 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
       if (w.kind === 'fwdbwd') {
         return {
           run: () => {
-            const y = net.forward(input()[0], { training: true });
+            const y = net.forward(input()[0], { training: true, inputGrad: true });
             const dy = Tensor.zeros(y.shape, 'float32', backend.allocator);
             dy.data.fill(1);
-            net.backward(dy, { inputGrad: true })?.dispose();
+            net.backward(dy)?.dispose();
             y.dispose();
             dy.dispose();
           },

@@ -87,7 +87,7 @@ export function registerMemory(program: Command): void {
       const fit = budget === null ? null : maxBatch(compiled.spec, budget, estimateOptions);
       const batch = options.batch !== undefined ? parseBatch(options.batch) : Math.max(1, fit?.training ?? 1);
       const estimate = estimateMemory(compiled.spec, { ...estimateOptions, batch });
-      const stored = storedForBackward(compiled.spec, { batch, dtype: estimateOptions.dtype ?? 'float32', fusions: backend.fusions });
+      const stored = storedForBackward(compiled.spec, { batch, dtype: estimateOptions.dtype ?? 'float32', fusions: backend.fusions, frozen });
       if (options.json) {
         const json = { backend: backend.name, frozen, training: estimate.training, storedForBackward: stored.bytes, inference: estimate.inference, maxBatch: fit };
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);

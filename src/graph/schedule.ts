@@ -2,7 +2,7 @@ import type { Backend } from '../backends/backend.js';
 import { conv2dBn, type Conv2dBnAttrs } from '../ops/conv2d_bn.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
-import { liveness, type Graph, type GraphNode } from './graph.js';
+import { liveness, type BackwardReads, type Graph, type GraphNode } from './graph.js';
 
 /** The fused kernels a backend offers; the schedule uses each where the graph allows it. */
 export interface Fusions {
@@ -56,6 +56,12 @@ export interface ForwardStep {
   frees: number[];
   /** The layer is frozen: its parameters get no gradient and its BN statistics stay fixed. */
   frozen: boolean;
+  /**
+   * Training runs the step's backward: some trainable parameter lies upstream of its output (its own
+   * included), or the images' gradient is asked for. When false, what its forward saved is released
+   * at once, as in inference, and backward skips it.
+   */
+  backward: boolean;
 }
 
 /** What happens to the gradient a backward step returns for one input. */
@@ -79,8 +85,12 @@ export interface BackwardStep {
   wanted: boolean[];
   /** For each input, what happens to the gradient the op returns for it (`set`, `add` or `drop`). */
   inputGrads: GradientAction[];
-  /** False for the net's output (the caller's) and for values training freed in forward already. */
-  freesOutput: boolean;
+  /**
+   * Activations freed after the step: its own output (not the net's, which is the caller's, nor one
+   * training freed in forward already), and values whose producer has no backward step and whose
+   * last backward reader this step is.
+   */
+  frees: number[];
 }
 
 /**
@@ -96,10 +106,21 @@ export interface Schedule {
   forward: ForwardStep[];
   /**
    * The values whose gradients start backward, in order: the net's output, then each auxiliary head.
-   * Backward copies the caller's gradients for them before the first step. Empty in inference.
+   * Backward copies the caller's gradients for those that `needsGradient`, before the first step.
+   * Empty in inference.
    */
   seeds: number[];
-  /** In reverse order of `forward`; empty in inference. */
+  /**
+   * For each value, whether backward computes its gradient: the value lies downstream of a trainable
+   * parameter (or of the images, when their gradient is asked for). All false in inference.
+   */
+  needsGradient: boolean[];
+  /**
+   * Auxiliary outputs whose producer has no backward step (everything up to them frozen): forward
+   * kept them only for the caller's loss; backward frees them before its first step.
+   */
+  freedBeforeBackward: number[];
+  /** The steps whose `backward` is true, in reverse order of `forward`; empty in inference. */
   backward: BackwardStep[];
 }
 
@@ -109,13 +130,19 @@ export interface Schedule {
  * the output instead of three, and no buffer for the conv's output. Where `fusions.conv2dAffine` is
  * on, in inference, a CONV whose only reader is the BN right after it (and, when the BN's only reader
  * is the RELU after it, that RELU too) becomes one `conv2dBn` step (ResNet's CONV-BN-RELU: one pass
- * instead of three). The spec and the parameter names are unchanged.
+ * instead of three). The spec and the parameter names are unchanged. In training, backward stops
+ * where gradients stop being needed: a step none of whose inputs needs a gradient and which trains
+ * no parameter has no backward step (a frozen prefix), one that trains parameters but whose inputs
+ * need none asks its op for the parameters' gradients only, and forward keeps only what the
+ * remaining backward steps read.
  */
 export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule {
   const forward = forwardSteps(graph, options);
   const output = graph.shapes.length - 1;
+  const needsGradient = options.training ? gradientFlow(graph, forward, options.inputGrad === true) : graph.shapes.map(() => false);
+  forward.forEach((step) => (step.backward = needsGradient[step.output] === true));
   const { lastReader, keptForBackward } = liveness(
-    forward.map((step) => ({ inputs: step.inputs, output: step.output, backwardReads: step.op.backwardReads })),
+    forward.map((step) => ({ inputs: step.inputs, output: step.output, backwardReads: readsBack(step) })),
     graph.shapes.length,
   );
   const freedInForward = new Set<number>();
@@ -127,21 +154,68 @@ export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule 
     if (!options.training && lastReader[step.output] === -1 && step.output !== output) step.frees.push(step.output);
     step.frees.forEach((j) => freedInForward.add(j));
   });
-  if (!options.training) return { graph, training: false, forward, seeds: [], backward: [] };
+  if (!options.training) return { graph, training: false, forward, seeds: [], needsGradient, freedBeforeBackward: [], backward: [] };
   const seeds = [output, ...graph.auxHeads];
+  const { freesAfter, freedBeforeBackward } = backwardFrees(forward, output, freedInForward);
   const hasGrad = new Set(seeds);
   // Walked from the last step back, as backward runs: a value's first gradient is set, later ones added.
-  const backward = [...forward.entries()].reverse().map(([s, step]): BackwardStep => {
-    const wanted = step.inputs.map((j) => j > 0 || options.inputGrad === true);
+  const backward = [...forward.entries()].reverse().flatMap(([s, step]): BackwardStep[] => {
+    if (!step.backward) return [];
+    const wanted = step.inputs.map((j) => needsGradient[j] === true);
     const inputGrads = step.inputs.map((j, k): GradientAction => {
       if (!wanted[k]) return 'drop';
       if (hasGrad.has(j)) return 'add';
       hasGrad.add(j);
       return 'set';
     });
-    return { step: s, wanted, inputGrads, freesOutput: step.output !== output && !freedInForward.has(step.output) };
+    return [{ step: s, wanted, inputGrads, frees: freesAfter.get(s) ?? [] }];
   });
-  return { graph, training: true, forward, seeds, backward };
+  return { graph, training: true, forward, seeds, needsGradient, freedBeforeBackward, backward };
+}
+
+/** What a step's backward reads of the forward pass: nothing without a backward step, less for some ops of a frozen layer. */
+function readsBack(step: ForwardStep): BackwardReads {
+  if (!step.backward) return { inputs: false, output: false };
+  return step.frozen ? (step.op.frozenBackwardReads ?? step.op.backwardReads) : step.op.backwardReads;
+}
+
+/**
+ * For each value, whether backward needs its gradient: the images' only when asked for; a step's
+ * output when the step trains a parameter or one of its inputs needs a gradient. Gradients flow
+ * on through frozen layers downstream of a trained one, so a residual join, a concat or an
+ * auxiliary head gets them on every path a trained parameter reaches.
+ */
+function gradientFlow(graph: Graph, forward: readonly ForwardStep[], inputGrad: boolean): boolean[] {
+  const needs = graph.shapes.map(() => false);
+  needs[0] = inputGrad;
+  for (const step of forward) needs[step.output] = trainsParameters(step) || step.inputs.some((j) => needs[j] === true);
+  return needs;
+}
+
+/** The step's layer has parameters the optimizer updates: trainable and not frozen. */
+function trainsParameters(step: ForwardStep): boolean {
+  return !step.frozen && step.layer.params.some((p) => p.trainable);
+}
+
+/**
+ * Where backward frees each activation training kept: after its producer's backward step; when the
+ * producer has none (a frozen prefix), after the last backward step that reads it; an auxiliary
+ * output that no backward step reads, before the first step. The net's output is the caller's.
+ */
+function backwardFrees(forward: readonly ForwardStep[], output: number, freedInForward: ReadonlySet<number>): { freesAfter: Map<number, number[]>; freedBeforeBackward: number[] } {
+  const freesAfter = new Map<number, number[]>();
+  const freedBeforeBackward: number[] = [];
+  const freeAfter = (s: number, j: number): void => void freesAfter.set(s, [...(freesAfter.get(s) ?? []), j]);
+  forward.forEach((producer, p) => {
+    const j = producer.output;
+    if (j === output || freedInForward.has(j)) return;
+    if (producer.backward) return freeAfter(p, j);
+    // Backward runs the steps in reverse, so the last to read j is the earliest reader in forward.
+    const reader = forward.findIndex((step) => readsBack(step).inputs && step.inputs.includes(j));
+    if (reader === -1) freedBeforeBackward.push(j);
+    else freeAfter(reader, j);
+  });
+  return { freesAfter, freedBeforeBackward };
 }
 
 /** The ops to run in order, fused where the backend can, each with no frees yet. */
@@ -159,6 +233,7 @@ function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: S
       output: last.index + 1,
       frees: [],
       frozen: frozen.has(node.spec.name),
+      backward: false,
     });
     if (node.spec.op === 'conv' && !training && fusions.conv2dAffine && onlyReaderFollows(graph, i, 'bn')) {
       const bn = graph.nodes[i + 1] as GraphNode;

@@ -88,24 +88,31 @@ export class ScheduleReplay {
       values[step.output] = returned.output[0] ?? null;
       // Scratch an op makes itself (a dilated conv's dense filters) is freed once its forward is done.
       returned.temporary.forEach((id) => this.free(id));
-      if (!schedule.training) returned.saved.forEach((id) => this.free(id));
+      // A step with no backward step (all of inference) keeps nothing for it.
+      if (!step.backward) returned.saved.forEach((id) => this.free(id));
       for (const j of step.frees) {
         this.free(values[j] as BufferId);
         values[j] = null;
       }
-      return returned.saved;
+      return step.backward ? returned.saved : [];
     });
     return { values, saved };
   }
 
   /**
    * The backward pass of a training `schedule` after `forward` left `state`: copies of the seeds'
-   * gradients, then each step's kernels, frees and gradient sums.
+   * gradients that are needed, the auxiliary outputs no step reads back freed, then each step's
+   * kernels, frees and gradient sums.
    */
   backward(schedule: Schedule, state: ForwardState): void {
     const { values, saved } = state;
     const grads: (BufferId | null)[] = values.map(() => null);
-    for (const j of schedule.seeds) grads[j] = this.batched('activationGradients', schedule.graph.shapes[j] as Shape);
+    for (const j of schedule.seeds) if (schedule.needsGradient[j] === true) grads[j] = this.batched('activationGradients', schedule.graph.shapes[j] as Shape);
+    const drop = (j: number): void => {
+      this.free(values[j] as BufferId);
+      values[j] = null;
+    };
+    schedule.freedBeforeBackward.forEach(drop);
     for (const back of schedule.backward) {
       const step = schedule.forward[back.step] as ForwardStep;
       const returned = this.calls(step, backwardAllocations(schedule, back, this.batch), 'backward');
@@ -113,10 +120,7 @@ export class ScheduleReplay {
       (saved[back.step] as BufferId[]).forEach((id) => this.free(id));
       this.free(grads[step.output] as BufferId);
       grads[step.output] = null;
-      if (back.freesOutput) {
-        this.free(values[step.output] as BufferId);
-        values[step.output] = null;
-      }
+      back.frees.forEach(drop);
       step.inputs.forEach((j, k) => {
         const g = returned.inputGrads[k] ?? null;
         if (g === null) return;

@@ -12,19 +12,21 @@ export interface StoredOptions {
   dtype?: DType;
   /** The fused kernels of the backend that runs the net (a fused CONV+RELU stores no conv output). Default: none. */
   fusions?: Fusions;
+  /** Layers frozen for fine-tuning: backward stops before a frozen prefix, and forward keeps nothing for it. Default: none. */
+  frozen?: Iterable<string>;
 }
 
 /**
  * The notes' question "how much do the activations take?" for a training step on this engine: what
  * the tape holds when forward has finished and backward is about to start, read off the same step
- * schedule `Net` runs. That is every value some backward reads (the net's output and auxiliary
- * heads included, the input batch not), plus what ops saved for backward: max-pool indices, BN
- * statistics, dropout masks, LRN scales. It is the most the breakdown's activations row ever holds;
+ * schedule `Net` runs. That is every value some backward step reads (the net's output and auxiliary
+ * heads included, the input batch not), plus what ops with a backward step saved for it: max-pool
+ * indices, BN statistics, dropout masks, LRN scales. It is the most the breakdown's activations row ever holds;
  * at the step's peak, in backward, part of it has been freed already.
  */
 export function storedForBackward(spec: NetSpec, options: StoredOptions): { values: number; bytes: number } {
   const graph = buildGraph(spec);
-  const schedule = buildSchedule(graph, { training: true, fusions: options.fusions ?? NO_FUSIONS });
+  const schedule = buildSchedule(graph, { training: true, fusions: options.fusions ?? NO_FUSIONS, frozen: new Set(options.frozen ?? []) });
   const elementBytes = options.dtype === 'float64' ? 8 : 4;
   const freedInForward = new Set(schedule.forward.flatMap((step) => step.frees));
   const stored = { values: 0, bytes: 0 };
@@ -34,6 +36,7 @@ export function storedForBackward(spec: NetSpec, options: StoredOptions): { valu
   };
   for (const step of schedule.forward) {
     if (!freedInForward.has(step.output)) add(options.batch * sizeOf(graph.shapes[step.output] as Shape), elementBytes);
+    if (!step.backward) continue;
     for (const use of forwardAllocations(step, options.batch, true)) {
       for (const buffer of use.buffers) if (buffer.role === 'saved') add(buffer.values, buffer.bytesPerValue ?? elementBytes);
     }

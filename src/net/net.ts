@@ -51,14 +51,18 @@ export interface NetOptions {
 export interface ForwardOptions {
   /** Keep the tape for `backward`, use batch statistics in BN and drop values in DROPOUT. */
   training?: boolean;
+  /**
+   * Training: the `backward` that follows also returns dLoss/dinput (the images). Forward then keeps
+   * what the whole backward reads; without it, backward stops at the first trainable layer and
+   * forward keeps only what that shorter backward reads.
+   */
+  inputGrad?: boolean;
   /** Called with each layer's output as soon as it is computed (before any of it is freed). */
   inspect?: (node: NodeSpec, output: Tensor) => void;
 }
 
 /** Options of `Net.backward`. */
 export interface BackwardOptions {
-  /** Also return dLoss/dinput (the images). */
-  inputGrad?: boolean;
   /** dLoss/d(each auxiliary output), in `auxiliaryHeads` order; required when the net has such heads. */
   auxGrads?: readonly Tensor[];
 }
@@ -89,6 +93,8 @@ export class Net {
   private readonly training: Schedule;
   /** The training schedule whose backward also computes dLoss/dinput, built when first asked for. */
   private trainingWithInputGrad: Schedule | null = null;
+  /** The schedule the last training forward ran, whose backward the tape is for. */
+  private taped: Schedule;
   private readonly rng: Rng;
   /** The frozen layers' names (`NetOptions.frozen`). */
   readonly frozen: ReadonlySet<string>;
@@ -109,6 +115,7 @@ export class Net {
     this.layerParams = this.graph.nodes.map((node) => this.createParams(node.spec.name, node.params, { scheme, classifier: classifiers.has(node.spec.name) }, this.frozen.has(node.spec.name)));
     this.inference = this.schedule(false, false);
     this.training = this.schedule(true, false);
+    this.taped = this.training;
   }
 
   /** The schedule of a pass, with the fused kernels this net's backend offers. */
@@ -156,10 +163,10 @@ export class Net {
    * Runs x (N, C, H, W) through the net and returns the output, which the caller owns and which
    * lives on the net's backend. x may be any tensor; one made on `backend.allocator` saves the
    * wasm backend a copy per kernel that reads it. With `training`, keeps the tape for `backward`
-   * and updates BN running statistics. NOTE: for a fused
+   * and updates BN running statistics (`inputGrad`: see ForwardOptions). NOTE: for a fused
    * CONV+RELU, `inspect` sees the pair as the RELU.
    */
-  forward(x: Tensor, { training = false, inspect }: ForwardOptions = {}): Tensor {
+  forward(x: Tensor, { training = false, inputGrad = false, inspect }: ForwardOptions = {}): Tensor {
     if (!sameShape(x.shape.slice(1), this.spec.input)) {
       throw new ShapeError('input', `the net takes ${formatVolume(this.spec.input)} images, got ${formatVolume(x.shape.slice(1))}`, [x.shape]);
     }
@@ -171,12 +178,14 @@ export class Net {
     const frozenCtx: ForwardContext = { ...ctx, frozen: true };
     const values: (Tensor | null)[] = this.shapes.map(() => null);
     values[0] = x;
-    const tape = (training ? this.training : this.inference).forward.map((step) => {
+    const schedule = training ? this.trainingSchedule(inputGrad) : this.inference;
+    const tape = schedule.forward.map((step) => {
       const inputs = step.inputs.map((j) => values[j] as Tensor);
       const { output, saved } = this.runStep(step, step.frozen ? frozenCtx : ctx, inputs);
       inspect?.(step.node.spec, output);
       values[step.output] = output;
-      if (!training) step.op.release(saved);
+      // A step with no backward step keeps nothing for it, in training too.
+      if (!step.backward) step.op.release(saved);
       for (const j of step.frees) {
         values[j]?.dispose();
         values[j] = null;
@@ -187,25 +196,37 @@ export class Net {
     if (training) {
       this.activations = values;
       this.tape = tape;
+      this.taped = schedule;
     }
     return output;
   }
 
+  /** The training schedule, with or without dLoss/dinput. */
+  private trainingSchedule(inputGrad: boolean): Schedule {
+    return inputGrad ? (this.trainingWithInputGrad ??= this.schedule(true, true)) : this.training;
+  }
+
   /**
    * Back-propagates dLoss/doutput through the tape of the last training forward, leaving each
-   * parameter's gradient in `param.grad`, and frees the tape. Returns dLoss/dinput when asked.
+   * trainable parameter's gradient in `param.grad`, and frees the tape. Returns dLoss/dinput when
+   * that forward was asked for it (`ForwardOptions.inputGrad`), else null.
    */
-  backward(dy: Tensor, { inputGrad = false, auxGrads = [] }: BackwardOptions = {}): Tensor | null {
+  backward(dy: Tensor, { auxGrads = [] }: BackwardOptions = {}): Tensor | null {
     const tape = this.tape;
     if (tape === null) throw new Error('backward needs a forward pass with { training: true } first');
     if (auxGrads.length !== this.graph.auxHeads.length) {
       throw new Error(`backward: the net has ${this.graph.auxHeads.length} auxiliary outputs, got ${auxGrads.length} gradients for them`);
     }
-    const schedule = inputGrad ? (this.trainingWithInputGrad ??= this.schedule(true, true)) : this.training;
+    const schedule = this.taped;
     const ctx = this.context(true);
     const frozenCtx: ForwardContext = { ...ctx, frozen: true };
     const grads: (Tensor | null)[] = this.shapes.map(() => null);
-    [dy, ...auxGrads].forEach((g, k) => (grads[schedule.seeds[k] as number] = g.clone(this.backend.allocator)));
+    [dy, ...auxGrads].forEach((g, k) => {
+      const j = schedule.seeds[k] as number;
+      // A head with only frozen layers upstream passes no gradient back.
+      if (schedule.needsGradient[j] === true) grads[j] = g.clone(this.backend.allocator);
+    });
+    for (const j of schedule.freedBeforeBackward) this.dropActivation(j);
     for (const back of schedule.backward) {
       const step = schedule.forward[back.step] as ForwardStep;
       const saved = tape[back.step];
@@ -214,10 +235,7 @@ export class Net {
       step.op.release(saved);
       gradOut.dispose();
       grads[step.output] = null;
-      if (back.freesOutput) {
-        this.activations[step.output]?.dispose();
-        this.activations[step.output] = null;
-      }
+      for (const j of back.frees) this.dropActivation(j);
       for (const { name } of step.layer.params) {
         const g = result.params[name];
         if (g !== undefined) (this.params.get(`${step.layer.spec.name}.${name}`) as Parameter).grad = g;
@@ -235,7 +253,12 @@ export class Net {
     return grads[0] ?? null;
   }
 
-  /** The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU). */
+  /** Frees value j of the tape (an activation the schedule says no later backward step reads). */
+  private dropActivation(j: number): void {
+    this.activations[j]?.dispose();
+    this.activations[j] = null;
+  }
+
   /** Runs one forward step; an op's refusal of what it was given (a ShapeError) names the layer. */
   private runStep(step: ForwardStep, ctx: ForwardContext, inputs: Tensor[]): { output: Tensor; saved: unknown } {
     try {
@@ -246,6 +269,7 @@ export class Net {
     }
   }
 
+  /** The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU). */
   private paramsOf(step: ForwardStep): Record<string, Tensor> {
     const own = this.layerParams[step.layer.index] as Record<string, Tensor>;
     if (step.folded === null) return own;
@@ -293,7 +317,10 @@ export class Net {
   /** Drops the tape of a training forward that will not be followed by backward. */
   clearTape(): void {
     if (this.tape === null) return;
-    this.tape.forEach((saved, s) => this.training.forward[s]?.op.release(saved));
+    this.tape.forEach((saved, s) => {
+      const step = this.taped.forward[s] as ForwardStep;
+      if (step.backward) step.op.release(saved);
+    });
     // Values 1..n-1 belong to the net; the input belongs to the caller and the output was returned.
     for (let j = 1; j < this.activations.length - 1; j++) this.activations[j]?.dispose();
     this.activations = [];

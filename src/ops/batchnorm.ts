@@ -22,6 +22,7 @@ type Saved = { x: Tensor; mean: Tensor; invStd: Tensor } | null;
 export const batchNorm: Op<BatchNormAttrs, Saved> = {
   type: 'bn',
   backwardReads: { inputs: true, output: false },
+  frozenBackwardReads: { inputs: false, output: false },
   outputShape(inputs) {
     const x = inputs[0];
     if (inputs.length !== 1 || x === undefined || (x.length !== 3 && x.length !== 1)) {

@@ -28,6 +28,7 @@ function checkedInput(inputs: readonly Shape[], attrs: Conv2dAttrs): [number, nu
 export const conv2d: Op<Conv2dAttrs, Saved> = {
   type: 'conv',
   backwardReads: { inputs: true, output: false },
+  frozenBackwardReads: { inputs: false, output: false },
 
   outputShape(inputs, attrs) {
     const [, h, w] = checkedInput(inputs, attrs);
@@ -67,6 +68,7 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
     return { output: y, saved: { x: input } };
   },
 
+  // NOTE: frozen, only x's shape is read: the schedule may have freed x already (frozenBackwardReads).
   backward(ctx, { x }, dy, params, attrs, inputGradWanted) {
     if (isDilated(attrs)) return dilatedBackward(ctx, x, dy, params, attrs, inputGradWanted);
     const weight = params['weight'] as Tensor;

@@ -17,6 +17,7 @@ interface Saved {
 export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
   type: 'conv+relu',
   backwardReads: { inputs: true, output: true },
+  frozenBackwardReads: { inputs: false, output: true },
   outputShape: (inputs, attrs) => conv2d.outputShape(inputs, attrs),
   params: (inputs, attrs) => conv2d.params(inputs, attrs),
   macs: (inputs, output, attrs) => conv2d.macs(inputs, output, attrs),

@@ -30,6 +30,7 @@ function inputFeatures(inputs: readonly Shape[]): number {
 export const linear: Op<LinearAttrs, Saved> = {
   type: 'fc',
   backwardReads: { inputs: true, output: false },
+  frozenBackwardReads: { inputs: false, output: false },
   outputShape(inputs, attrs) {
     inputFeatures(inputs);
     return [attrs.outFeatures];
@@ -54,12 +55,14 @@ export const linear: Op<LinearAttrs, Saved> = {
     return { output: ctx.backend.linear(flat, weight, params['bias'] ?? null), saved: { x: flat, xShape: input.shape } };
   },
 
-  backward(ctx, { x, xShape }, dy, params, attrs) {
+  backward(ctx, { x, xShape }, dy, params, attrs, inputGradWanted) {
     const grads: Record<string, Tensor> = {};
     if (ctx.frozen !== true) {
       grads['weight'] = ctx.backend.linearGradWeight(dy, x);
       if (attrs.bias) grads['bias'] = ctx.backend.biasGrad(dy);
     }
+    // A head trained on a frozen backbone needs no gradient of its features.
+    if (inputGradWanted?.[0] === false) return { inputs: [null], params: grads };
     const dx = ctx.backend.linearGradInput(dy, params['weight'] as Tensor);
     return { inputs: [dx.reshape(xShape)], params: grads };
   },
@@ -68,14 +71,14 @@ export const linear: Op<LinearAttrs, Saved> = {
 
   forwardMemory: (shapes) => outputFrom('linear', shapes),
 
-  // dweight, dbias (none when frozen), dx: the order of `backward`; the reshapes are views.
-  backwardMemory({ inputs }, attrs, _wanted, frozen = false) {
+  // dweight, dbias (none when frozen), then dx unless unwanted: the order of `backward`; the reshapes are views.
+  backwardMemory({ inputs }, attrs, inputGradWanted, frozen = false) {
     const x = inputs[0] as Shape;
     const k = sizeOf(x.slice(1));
     const uses: KernelUse[] = [];
     if (!frozen) uses.push(calls('linearGradWeight', buffer('paramGrad', attrs.outFeatures * k)));
     if (!frozen && attrs.bias) uses.push(calls('biasGrad', buffer('paramGrad', attrs.outFeatures)));
-    uses.push(calls('linearGradInput', inputGrad(0, sizeOf(x))));
+    if (inputGradWanted[0] !== false) uses.push(calls('linearGradInput', inputGrad(0, sizeOf(x))));
     return uses;
   },
 };

@@ -71,6 +71,12 @@ export interface Op<A, S = unknown> {
    * last reader's forward has run, which is what an in-place RELU saves in other frameworks.
    */
   readonly backwardReads: { readonly inputs: boolean; readonly output: boolean };
+  /**
+   * What backward reads when the layer is frozen (`ForwardContext.frozen`: no parameter gradients),
+   * where that is less than `backwardReads`: a frozen CONV or FC needs only its input's shape for the
+   * input gradient, a frozen BN only its parameters. Absent: `backwardReads`.
+   */
+  readonly frozenBackwardReads?: { readonly inputs: boolean; readonly output: boolean };
   /** The output's per-image shape for these per-image input shapes; throws a ShapeError or SizingError when they do not fit. */
   outputShape(inputs: readonly Shape[], attrs: A): Shape;
   /** The parameters and buffers the op owns for these input shapes. */

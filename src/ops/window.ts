@@ -45,3 +45,17 @@ export function windowOutput(
 export function adaptiveWindow(i: number, size: number, out: number): [number, number] {
   return [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)];
 }
+
+/**
+ * Adaptive average pooling of one axis of `size` values to `out` as a matrix: (size, out), row-major,
+ * column o holding 1/width over window o and 0 elsewhere. Pooling a plane adaptively is its rows times
+ * this matrix for the width, then this matrix of the height, transposed, times the result.
+ */
+export function adaptiveMeans(size: number, out: number): number[] {
+  const m = new Array<number>(size * out).fill(0);
+  for (let o = 0; o < out; o++) {
+    const [start, end] = adaptiveWindow(o, size, out);
+    for (let i = start; i < end; i++) m[i * out + o] = 1 / (end - start);
+  }
+  return m;
+}

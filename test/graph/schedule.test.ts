@@ -111,32 +111,104 @@ describe('the backward schedule', () => {
 
   it('runs the steps in reverse, adds the gradients of a value with several readers, and skips the images\' gradient', () => {
     assert.deepEqual(
-      schedule.backward.map((b) => [schedule.forward[b.step]?.node.spec.name, b.inputGrads, b.freesOutput]),
+      schedule.backward.map((b) => [schedule.forward[b.step]?.node.spec.name, b.inputGrads, b.frees]),
       [
-        ['fc2', ['set'], false],
-        ['globalavgpool2', ['set'], true],
-        ['relu1', ['set'], true],
-        ['fc1', ['set'], true],
+        ['fc2', ['set'], []],
+        ['globalavgpool2', ['set'], [10]],
+        ['relu1', ['set'], [9]],
+        ['fc1', ['set'], [8]],
         // relu1 gave value 6 its gradient first; the auxiliary head's GAP adds to it.
-        ['globalavgpool1', ['add'], true],
+        ['globalavgpool1', ['add'], [7]],
         // value 6 was freed in forward (no backward reads it): nothing to free here.
-        ['add1', ['set', 'set'], false],
-        ['bn1', ['set'], false],
-        ['conv2', ['add'], true],
-        ['concat1', ['set', 'set'], true],
-        ['pool1', ['drop'], false],
-        ['conv1', ['drop'], false],
+        ['add1', ['set', 'set'], []],
+        ['bn1', ['set'], []],
+        ['conv2', ['add'], [4]],
+        // The pool of the images trains nothing and has nothing upstream that does: no gradient, no backward step.
+        ['concat1', ['set', 'drop'], [3]],
+        ['conv1', ['drop'], []],
       ],
     );
     assert.deepEqual(schedule.backward.at(-1)?.wanted, [false]);
+    assert.equal(schedule.forward[1]?.backward, false);
   });
 
   it('with inputGrad, the images\' gradient is set by the last step back and added by the next', () => {
     const withInput = buildSchedule(graph, { training: true, fusions: NO_FUSION, inputGrad: true });
-    assert.deepEqual(withInput.backward.slice(-2).map((b) => [b.wanted, b.inputGrads]), [
-      [[true], ['set']],
-      [[true], ['add']],
+    assert.deepEqual(withInput.backward.slice(-2).map((b) => [withInput.forward[b.step]?.node.spec.name, b.wanted, b.inputGrads]), [
+      ['pool1', [true], ['set']],
+      ['conv1', [true], ['add']],
     ]);
+    assert.ok(withInput.forward.every((step) => step.backward));
+  });
+});
+
+describe('the backward schedule of a fine-tune stops where no gradient is needed', () => {
+  const graph = buildGraph(compile(DAG).spec);
+  const names = (schedule: Schedule): string[] => schedule.backward.map((b) => schedule.forward[b.step]?.node.spec.name as string);
+  const frozenSchedule = (...frozen: string[]): Schedule => buildSchedule(graph, { training: true, fusions: NO_FUSION, frozen: new Set(frozen) });
+
+  it('a frozen prefix has no backward steps, and the first trained layers ask for their parameters\' gradients only', () => {
+    const schedule = frozenSchedule('conv1', 'conv2', 'bn1');
+    // Trained: the two FCs. Nothing upstream of either trains, so neither passes a gradient on.
+    assert.deepEqual(names(schedule), ['fc2', 'fc1']);
+    assert.deepEqual(schedule.backward.map((b) => [b.wanted, b.inputGrads]), [[[false], ['drop']], [[false], ['drop']]]);
+    assert.deepEqual(schedule.needsGradient.flatMap((needs, j) => (needs ? [j] : [])), [8, 11]);
+    // Each FC frees its input, whose producer has no backward step; fc1 frees its own output too (the auxiliary head's).
+    assert.deepEqual(schedule.backward.map((b) => b.frees), [[10], [7, 8]]);
+  });
+
+  it('a trained layer early in the net passes gradients through the frozen layers after it, on every path it reaches', () => {
+    const schedule = frozenSchedule('conv1', 'fc1');
+    // conv2 trains: the frozen fc1 of the auxiliary head still passes its gradient back to value 6.
+    assert.deepEqual(names(schedule), ['fc2', 'globalavgpool2', 'relu1', 'fc1', 'globalavgpool1', 'add1', 'bn1', 'conv2']);
+    assert.deepEqual(schedule.backward[3]?.wanted, [true]);
+    // The residual's skip path comes from the frozen conv1 and the pool: its gradient is not wanted.
+    assert.deepEqual(schedule.backward[5]?.inputGrads, ['set', 'drop']);
+    assert.deepEqual(schedule.backward.at(-1)?.wanted, [false]);
+    // conv2 is the last to read the concat's output, whose producer has no backward step: it frees it.
+    assert.deepEqual(schedule.backward.at(-1)?.frees, [3, 4]);
+    assert.deepEqual(names(frozenSchedule('conv2', 'bn1', 'fc1', 'fc2')), names(buildSchedule(graph, { training: true, fusions: NO_FUSION })));
+  });
+
+  it('a frozen CONV, BN or FC on the path of gradients reads none of its input back, so forward does not keep it', () => {
+    // Trained: conv1 and the heads. The frozen conv2 needs only its input's shape, the frozen BN only its parameters.
+    const schedule = frozenSchedule('conv2', 'bn1');
+    assert.deepEqual(frees(schedule).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['bn1', [4]],
+      ['add1', [5, 3]],
+      ['relu1', [6]],
+    ]);
+    assert.deepEqual(frees(buildSchedule(graph, { training: true, fusions: NO_FUSION })).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['add1', [5]],
+      ['relu1', [6]],
+    ]);
+    assert.deepEqual(schedule.backward.find((b) => schedule.forward[b.step]?.node.spec.name === 'conv2')?.wanted, [true]);
+  });
+
+  it('everything frozen: no backward at all, and the auxiliary output is freed when backward starts', () => {
+    const schedule = frozenSchedule('conv1', 'conv2', 'bn1', 'fc1', 'fc2');
+    assert.deepEqual(schedule.backward, []);
+    assert.deepEqual(schedule.freedBeforeBackward, [8]);
+    assert.ok(schedule.forward.every((step) => !step.backward));
+    // Forward frees as inference does, the auxiliary output aside.
+    assert.deepEqual(frees(schedule), frees(buildSchedule(graph, { training: false, fusions: NO_FUSION })).map(([name, f]) => [name, f.filter((j) => j !== 8)]));
+  });
+
+  it('only the head trained: forward keeps no activation before the head\'s input', () => {
+    const head = frozenSchedule('conv1', 'conv2', 'bn1', 'fc1');
+    assert.deepEqual(frees(head).filter(([, f]) => f.length > 0), [
+      ['concat1', [1, 2]],
+      ['bn1', [4]],
+      ['add1', [5, 3]],
+      ['fc1', [7]],
+      ['relu1', [6]],
+      ['globalavgpool2', [9]],
+    ]);
+    assert.deepEqual(names(head), ['fc2']);
+    assert.deepEqual(head.backward[0]?.frees, [10]);
+    assert.deepEqual(head.freedBeforeBackward, [8]);
   });
 });
 
@@ -210,6 +282,31 @@ describe('the estimate replays the schedule Net runs, allocation by allocation',
       assert.deepEqual(ledger.during(() => replay.backward(schedule, state as NonNullable<typeof state>)), backward);
       // Not vacuous: convs, BN, the concat's split and two gradient sums all allocate in backward.
       assert.ok(backward.filter((bytes) => bytes > 0).length >= 20, `${backward.length} events`);
+      [x, dy, auxGrad, scores as unknown as Tensor].forEach((t) => t.dispose());
+      net.dispose();
+    });
+  }
+
+  for (const frozen of [['conv1', 'conv2', 'bn1'], ['conv1', 'fc1'], ['conv1', 'conv2', 'bn1', 'fc1', 'fc2']]) {
+    it(`training with [${frozen.join(', ')}] frozen: the same sequence, the frozen steps' saved state freed at once`, () => {
+      const net = new Net(spec, { backend: referenceBackend, seed: 1, frozen });
+      const x = Tensor.zeros([batch, 3, 8, 8]);
+      const dy = Tensor.zeros([batch, 3]);
+      const auxGrad = Tensor.zeros([batch, 5]);
+      let scores: Tensor | null = null;
+      const forward = trackerEvents(() => (scores = net.forward(x, { training: true })));
+      const backward = trackerEvents(() => net.backward(dy, { auxGrads: [auxGrad] }));
+      const schedule = buildSchedule(buildGraph(spec), { training: true, fusions: NO_FUSION, frozen: new Set(frozen) });
+      const replay = new ScheduleReplay(batch, 'float32', referenceWorkspace);
+      const ledger = recordLedger(replay);
+      const input = replay.batched('data', spec.input);
+      let state: ReturnType<ScheduleReplay['forward']> | null = null;
+      assert.deepEqual(ledger.during(() => (state = replay.forward(schedule, input))), forward);
+      assert.deepEqual(ledger.during(() => replay.backward(schedule, state as NonNullable<typeof state>)), backward);
+      // Nothing taped outlives backward: what the pass left allocated is the scores and the trained parameters' gradients.
+      const gradBytes = net.trainableParams().reduce((sum, p) => sum + (p.grad?.data.byteLength ?? 0), 0);
+      const total = (events: number[]): number => events.reduce((a, b) => a + b, 0);
+      assert.equal(total(forward) + total(backward), (scores as unknown as Tensor).data.byteLength + gradBytes);
       [x, dy, auxGrad, scores as unknown as Tensor].forEach((t) => t.dispose());
       net.dispose();
     });

@@ -132,9 +132,9 @@ export function checkNetGradients(net: Net, x: Tensor): Map<string, number> {
   requireFloat64('the input', x);
   if (net.dtype !== 'float64') throw new TypeError(`gradient check: the net must be built in float64, not ${net.dtype}`);
   const rngState = net.rngState;
-  const output = net.forward(x, { training: true });
+  const output = net.forward(x, { training: true, inputGrad: true });
   const weights = randn(output.shape, new Rng(7919));
-  const dx = net.backward(weights, { inputGrad: true });
+  const dx = net.backward(weights);
   output.dispose();
   if (dx === null) throw new Error('the net returned no input gradient');
   // Copied now: the numeric passes below are training forwards, which drop the net's gradients.

@@ -41,6 +41,14 @@ for (const opset of [11, 13, 18]) {
   });
 }
 
+// ONNX has no adaptive pooling: uneven windows (14 -> 4, and 10 -> 4 across) go as two MatMuls by window
+// means, even ones (16 -> 4) as an AveragePool; onnxruntime must compute our values either way.
+for (const input of ['14x14x3', '16x16x3', '14x10x3']) {
+  test(`ADAPTIVEPOOL-4 on ${input}`, async (t) => {
+    t.diagnostic(`relative error ${(await checkExport(toNetSpec(`INPUT[${input}] -> CONV3-4 -> RELU -> ADAPTIVEPOOL-4 -> FC-5`))).toExponential(2)}`);
+  });
+}
+
 test('a float64 net is written as float32 and a fixed batch size is kept', async () => {
   const net = new Net(toNetSpec('INPUT[6x6x2] -> CONV3-3 -> RELU -> FC-4'), { seed: 5, dtype: 'float64' });
   const session = await ort.InferenceSession.create(exportOnnx(net, { batch: 3 }));

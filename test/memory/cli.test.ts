@@ -27,8 +27,10 @@ describe('convstack memory', () => {
   it('--freeze backbone follows a fine-tune: the frozen layers get no gradients and no optimizer state', () => {
     const result = convstack('memory', 'lenet5', '--batch', '8', '--optimizer', 'adam', '--freeze', 'backbone', '--json', '--backend', 'reference');
     assert.equal(result.status, 0, result.stderr);
-    const printed = JSON.parse(result.stdout) as { frozen: string[]; training: { optimizerState: number; paramGradients: number } };
+    const printed = JSON.parse(result.stdout) as { frozen: string[]; training: { optimizerState: number; paramGradients: number }; storedForBackward: number };
     assert.deepEqual(printed.frozen, ['c1', 'c3', 'c5', 'f6']);
+    // Backward stops at the classifier: the tape holds its input (84 values) and the scores (10), for 8 images.
+    assert.equal(printed.storedForBackward, 8 * (84 + 10) * 4);
     // Adam's two moments of the classifier alone, FC-10 on 84 values: 2 * 850 * 4 bytes.
     assert.equal(printed.training.optimizerState, 2 * 850 * 4);
     assert.deepEqual(printed.training, estimateMemory(zooSpec('lenet5'), { batch: 8, optimizer: 'adam', frozen: ['c1', 'c3', 'c5', 'f6'] }).training);

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { estimateMemory, maxBatch, OPTIMIZER_STATE_COPIES, sumOfActivations } from '../../src/memory/estimate.js';
 import { measureInferencePeak, measureTrainingPeak } from '../../src/memory/measure.js';
 import { storedForBackward } from '../../src/memory/stored.js';
+import { referenceBackend } from '../../src/backends/reference/index.js';
+import { Net, type Parameter } from '../../src/net/net.js';
 import { formatBytes, parseBytes } from '../../src/memory/units.js';
-import type { Parameter } from '../../src/net/net.js';
 import { compile } from '../../src/notation/index.js';
 import { HeapAllocator, Tensor } from '../../src/tensor/tensor.js';
 import { createOptimizer, OPTIMIZER_NAMES } from '../../src/train/optimizers/index.js';
@@ -142,7 +143,8 @@ describe('the estimate of a fine-tune follows the frozen layers', () => {
   // A backbone of CONV, BN and FC frozen, the classifier trained; a dilated CONV among them (run as a dense one).
   const FINETUNE = 'INPUT[10x10x3] -> c1: CONV3-6 -> bn1: BN -> RELU -> c2: CONV3-6(d=2) -> RELU -> POOL2 -> f1: FC-12 -> RELU -> head: FC-4';
   const spec = compile(FINETUNE).spec;
-  for (const frozen of [['c1', 'bn1', 'c2', 'f1'], ['c1', 'bn1'], []]) {
+  // All but the head; the first layers only; the middle only (c1 trains, so gradients pass through the frozen bn1 and c2); none.
+  for (const frozen of [['c1', 'bn1', 'c2', 'f1'], ['c1', 'bn1'], ['bn1', 'c2'], []]) {
     for (const optimizer of ['sgd', 'adam'] as const) {
       it(`frozen [${frozen.join(', ')}], ${optimizer}: training peak equals the tracker's`, () => {
         const estimate = estimateMemory(spec, { batch: 3, optimizer, frozen });
@@ -157,6 +159,26 @@ describe('the estimate of a fine-tune follows the frozen layers', () => {
     assert.equal(estimate.inference.total, measureInferencePeak(dilated, { batch: 2 }));
     // The 64 dense 7x7 filters are alive while the conv runs: scratch, beside the reference's im2row.
     assert.ok(estimate.inference.workspace >= 64 * 7 * 7 * 4);
+  });
+
+  it('with all but the head frozen, keeps no activation before the head\'s input', () => {
+    const backbone = ['c1', 'bn1', 'c2', 'f1'];
+    // The head's input (the RELU's 12 values) and the scores (4), for 3 images, in float32.
+    assert.deepEqual(storedForBackward(spec, { batch: 3, frozen: backbone }), { values: 3 * (12 + 4), bytes: 4 * 3 * (12 + 4) });
+    const net = new Net(spec, { frozen: backbone });
+    const x = Tensor.zeros([3, ...spec.input]);
+    const live = referenceBackend.allocator.tracker.live;
+    const scores = net.forward(x, { training: true });
+    assert.equal(referenceBackend.allocator.tracker.live - live, 4 * 3 * (12 + 4));
+    net.clearTape();
+    scores.dispose();
+    net.dispose();
+    // Unfrozen, the tape holds every CONV, BN and FC input and the pool's indices besides.
+    assert.ok(storedForBackward(spec, { batch: 3 }).values > 3 * 10 * 10 * 3 + 3 * (12 + 4));
+    const full = estimateMemory(spec, { batch: 3, optimizer: 'sgd' });
+    const head = estimateMemory(spec, { batch: 3, optimizer: 'sgd', frozen: backbone });
+    assert.ok(head.training.activations < full.training.activations, `${head.training.activations} < ${full.training.activations}`);
+    assert.ok(head.training.total < full.training.total);
   });
 
   it('counts no gradients and no optimizer state for the frozen layers', () => {

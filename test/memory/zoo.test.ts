@@ -5,6 +5,7 @@ import { createWasmBackend, type WasmBackend } from '../../src/backends/wasm/ind
 import { WASM_FUSIONS, wasmWorkspace } from '../../src/backends/wasm/workspace.js';
 import { createNativeBackend, NATIVE_FUSIONS, nativeWorkspace, type NativeBackend } from '../../src/backends/native/index.js';
 import { backendEntry } from '../../src/backends/registry.js';
+import { frozenLayers, headLayer } from '../../src/train/finetune.js';
 import { zooSpec } from './nets.js';
 import { assertEstimateIsMeasured, REDUCED_CASES, type MeasuredBackend } from './zoo.js';
 
@@ -45,6 +46,19 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
         const stored = batch === 2;
         it(`${backendName}: ${name} ${input.join('x')}, batch ${batch}: training step, inference pass${stored ? ' and the stored tape' : ''}`, () => {
           assertEstimateIsMeasured(spec, batch, backends.get(backendName) as MeasuredBackend, `${backendName} ${name} batch ${batch}`, { stored });
+        });
+      }
+    }
+    // Fine-tunes: the backbone frozen (GoogLeNet's auxiliary heads with it), and, on the fast backends
+    // (the reference one is slow at it), only the first layers frozen (GoogLeNet's stem, ResNet's first
+    // conv and BN), so that backward stops part way.
+    for (const { name, input } of [{ name: 'resnet18', input: [32, 32, 3] }, { name: 'googlenet_aux', input: [31, 31, 3] }] as const) {
+      const spec = zooSpec(name, input);
+      const backbone = frozenLayers(spec, headLayer(spec).name, 'backbone');
+      const cases: [string, string[]][] = [['backbone', backbone], ...(backendName === 'reference' ? [] : [['first 2 layers', backbone.slice(0, 2)] as [string, string[]]])];
+      for (const [what, frozen] of cases) {
+        it(`${backendName}: ${name} ${input.join('x')}, batch 2, ${what} frozen: training step, inference pass and the stored tape`, () => {
+          assertEstimateIsMeasured(spec, 2, backends.get(backendName) as MeasuredBackend, `${backendName} ${name}, ${what} frozen`, { frozen });
         });
       }
     }

@@ -114,9 +114,9 @@ function compareWithFloat64Reference(t: TestContext, backend: Backend, spec: Net
   single.rngState = exact.rngState;
   const x = randn([batch, ...spec.input], new Rng(2));
   const step = (net: Net, input: Tensor): Map<string, Tensor> => {
-    const y = net.forward(input, { training: true });
+    const y = net.forward(input, { training: true, inputGrad: true });
     const dy = Tensor.from(y.shape, randn(y.shape, new Rng(3)).data, net.dtype);
-    const dx = net.backward(dy, { inputGrad: true });
+    const dx = net.backward(dy);
     return new Map([['output', y], ['input', dx as Tensor], ...net.trainableParams().map((p): [string, Tensor] => [p.name, p.grad as Tensor])]);
   };
   const expected = step(exact, x);
@@ -324,8 +324,8 @@ describe('backward skips work nobody needs', () => {
       const y = net.forward(x, { training: true });
       assert.equal(net.backward(y), null);
       assert.equal(gradInputCalls, 0, 'the first conv skipped dL/dimages');
-      net.forward(x, { training: true });
-      const dx = net.backward(y, { inputGrad: true });
+      net.forward(x, { training: true, inputGrad: true });
+      const dx = net.backward(y);
       assert.deepEqual(dx?.shape, [2, 2, 6, 6]);
       assert.equal(gradInputCalls, 1);
       gradInputCalls = 0;

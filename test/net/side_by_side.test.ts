@@ -55,16 +55,16 @@ describe('two nets on two backends, side by side', () => {
     const wasmSgd = new Sgd(wasmNet.trainableParams(), { lr: 0.05, momentum: 0.9, backend: wasm });
     for (let step = 1; step <= 2; step++) {
       // Forward of one, forward of the other, then both backwards: each tape waits while the other net runs.
-      const yRef = refNet.forward(x, { training: true });
-      const yWasm = wasmNet.forward(x, { training: true });
+      const yRef = refNet.forward(x, { training: true, inputGrad: true });
+      const yWasm = wasmNet.forward(x, { training: true, inputGrad: true });
       assert.equal(yRef.allocator, reference.allocator);
       assert.ok(wasm.allocator.owns(yWasm.data), 'the wasm net\'s output lives in wasm memory');
       assertClose(yWasm, yRef, `step ${step}: scores`);
       const lossRef = softmaxCrossEntropy(yRef, labels);
       const lossWasm = softmaxCrossEntropy(yWasm, labels);
       assert.ok(Math.abs(lossWasm.loss - lossRef.loss) <= 1e-4 * Math.abs(lossRef.loss), `step ${step}: loss ${lossWasm.loss} vs ${lossRef.loss}`);
-      const dxRef = refNet.backward(lossRef.grad, { inputGrad: true }) as Tensor;
-      const dxWasm = wasmNet.backward(lossWasm.grad, { inputGrad: true }) as Tensor;
+      const dxRef = refNet.backward(lossRef.grad) as Tensor;
+      const dxWasm = wasmNet.backward(lossWasm.grad) as Tensor;
       assertClose(dxWasm, dxRef, `step ${step}: dLoss/dx`);
       for (const [name, p] of refNet.params) {
         if (p.grad === null) continue;

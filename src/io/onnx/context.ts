@@ -5,7 +5,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { AttributeProto_AttributeType, type AttributeProto, type NodeProto } from './onnx_pb.js';
 import { OnnxError } from './errors.js';
 import { readTensor, type ConstTensor, type ExternalReader } from './tensor.js';
-import { writtenAttrs } from './written.js';
+import { writtenLayer } from './written.js';
 
 /**
  * What an ONNX value is at import: a tensor known now (folded), the output of a net node (its
@@ -37,6 +37,8 @@ export class ImportContext {
   readonly docs = new Map<string, string>();
   /** The imported weights by state_dict name, `<node>.<param>` (`layer1_conv1_Conv.weight`). */
   readonly weights = new Map<string, Tensor>();
+  /** Each net node's per-image output shape by name, and the images' (`input`). */
+  readonly shapes = new Map<string, Shape>();
   private readonly names = new Set<string>(['input']);
   /** Reads tensors whose data lies outside the model file; null when none may (such a tensor is then an error). */
   readonly external: ExternalReader | null;
@@ -84,9 +86,10 @@ export class ImportContext {
       return onnx.fail((error as Error).message);
     }
     this.reserve(onnx, Object.values(params).reduce((n, t) => n + t.size, 0));
-    const kept = onnx.proto.docString === '' ? attrs : writtenAttrs(onnx.proto.docString, op, attrs, shapes, shape);
+    const kept = onnx.proto.docString === '' ? { op, attrs } : writtenLayer(onnx.proto.docString, op, attrs, shapes, shape);
     if (onnx.proto.docString !== '') this.docs.set(name, onnx.proto.docString);
-    this.nodes.push({ name, op, attrs: kept, inputs: inputs.map((v) => v.node) } as NodeSpec);
+    this.nodes.push({ name, op: kept.op, attrs: kept.attrs, inputs: inputs.map((v) => v.node) } as NodeSpec);
+    this.shapes.set(name, shape);
     for (const [param, tensor] of Object.entries(params)) this.weights.set(`${name}.${param}`, tensor);
     return { kind: 'net', node: name, shape };
   }

@@ -76,7 +76,7 @@ export function exportOnnx(net: Net, options: OnnxExportOptions = {}): Uint8Arra
       const { attrs, extraInputs } = forOpset(n, output, opset, initializers);
       // The layer's notation rides on its last node, for convstack's import (written.ts).
       const doc = i === lowered.length - 1 ? layerText(g.spec) : '';
-      nodes.push(node(n.op, output, [...inputs, ...params, ...extraInputs], attrs, doc));
+      nodes.push(node(n.op, output, n.constantsFirst === true ? [...params, ...inputs, ...extraInputs] : [...inputs, ...params, ...extraInputs], attrs, doc));
       inputs = [output];
     });
   }

@@ -1,6 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import type { NetSpec, NodeSpec } from '../../net/spec.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { mergedAdaptivePools } from './adaptive.js';
 import { mergedAffines } from './affines.js';
 import { ImportContext, NodeView, type NetValue } from './context.js';
 import { OnnxError } from './errors.js';
@@ -79,11 +80,12 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   const ctx = new ImportContext(file, opset, typeof dims[0] === 'number' && dims[0] > 0 ? dims[0] : 1, options.external ?? null, bytes.length);
   const perImage = dims.slice(1) as number[];
   ctx.values.set(input.name, { kind: 'net', node: 'input', shape: perImage });
+  ctx.shapes.set('input', perImage);
   for (const [name, tensor] of known) ctx.values.set(name, { kind: 'const', tensor });
   for (const t of graph.initializer) ctx.values.set(t.name, { kind: 'const', tensor: readTensor(t, `${file}: initializer '${t.name}'`, ctx.external) });
   for (const proto of graph.node) importNode(new NodeView(proto, ctx), proto.domain);
   const output = graphOutput(graph, ctx, file);
-  const nodes = mergedAffines(withoutFlattensBeforeFc(ancestors(ctx.nodes, output.node)), ctx.weights, ctx.docs);
+  const nodes = mergedAdaptivePools(mergedAffines(withoutFlattensBeforeFc(ancestors(ctx.nodes, output.node)), ctx.weights, ctx.docs), ctx.shapes);
   const weights = new Map([...ctx.weights].filter(([name]) => nodes.some((node) => name.startsWith(`${node.name}.`))));
   return { spec: { input: perImage, nodes }, weights, opset, inputName: input.name, outputName: graph.output[0]?.name ?? '' };
 }

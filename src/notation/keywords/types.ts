@@ -71,6 +71,8 @@ export interface OnnxNode {
   attrs: readonly OnnxAttr[];
   /** Values the layer writes in the notation, appended after `params` as float initializers `<layer>.<name>`. */
   constants?: readonly OnnxConstant[];
+  /** The constants come before the value from the node before (a MatMul whose matrix multiplies from the left). */
+  constantsFirst?: boolean;
 }
 
 /** A constant input of a lowered node: AFFINE's written scale, as a [C, 1, 1] tensor. */

@@ -1,4 +1,4 @@
-import { adaptiveWindow, windowOutput, type WindowAttrs } from '../../ops/window.js';
+import { adaptiveMeans, windowOutput, type WindowAttrs } from '../../ops/window.js';
 import type { Conv2dAttrs } from '../../ops/attrs.js';
 import { dilatedExtent } from '../../ops/dilation.js';
 import type { Shape } from '../../tensor/shape.js';
@@ -161,31 +161,26 @@ export const ADAPTIVEPOOL = keyword({
   },
   write: (a) => `ADAPTIVEPOOL-${writePair(a.output)}`,
   // ONNX has no adaptive pooling: where the windows tile the input evenly it is an AveragePool, else
-  // (uneven windows) the linear map it is: each plane flattened, times the (H*W, OH*OW) matrix of window means.
+  // (uneven windows) the linear map it is, one axis at a time, as each window is a rectangle: the
+  // planes (N, C, H, W) times the (W, OW) matrix of the columns' window means, then the (OH, H)
+  // matrix of the rows' from the left. The import knows these matrices (io/onnx/ops/dense.ts).
   onnx: (a, input) => {
-    const [c, h, w] = input as [number, number, number];
+    const [, h, w] = input as [number, number, number];
     const [oh, ow] = a.output;
     if (h % oh === 0 && w % ow === 0) {
       const kernel = [h / oh, w / ow];
       return [{ op: 'AveragePool', params: [], attrs: [{ name: 'kernel_shape', ints: kernel }, { name: 'strides', ints: kernel }, { name: 'pads', ints: [0, 0, 0, 0] }] }];
     }
+    const columns = adaptiveMeans(w, ow);
+    const rows = adaptiveMeans(h, oh);
     return [
-      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'planes', dims: [3], values: [0, c, h * w], int64: true }] },
-      { op: 'MatMul', params: [], attrs: [], constants: [{ name: 'means', dims: [h * w, oh * ow], values: windowMeans(h, w, oh, ow) }] },
-      { op: 'Reshape', params: [], attrs: [], constants: [{ name: 'grid', dims: [4], values: [0, c, oh, ow], int64: true }] },
+      { op: 'MatMul', params: [], attrs: [], constants: [{ name: 'columns', dims: [w, ow], values: columns }] },
+      { op: 'MatMul', params: [], attrs: [], constants: [{ name: 'rows', dims: [oh, h], values: transposed(rows, h, oh) }], constantsFirst: true },
     ];
   },
 });
 
-/** The (H*W, OH*OW) matrix taking a plane to its adaptive window means. */
-function windowMeans(h: number, w: number, oh: number, ow: number): number[] {
-  const m = new Array<number>(h * w * oh * ow).fill(0);
-  for (let oy = 0; oy < oh; oy++) {
-    const [y0, y1] = adaptiveWindow(oy, h, oh);
-    for (let ox = 0; ox < ow; ox++) {
-      const [x0, x1] = adaptiveWindow(ox, w, ow);
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) m[(y * w + x) * oh * ow + oy * ow + ox] = 1 / ((y1 - y0) * (x1 - x0));
-    }
-  }
-  return m;
+/** A (rows, cols) matrix transposed, as a row-major (cols, rows) one. */
+function transposed(m: readonly number[], rows: number, cols: number): number[] {
+  return Array.from({ length: rows * cols }, (_, k) => m[(k % rows) * cols + Math.floor(k / rows)] as number);
 }

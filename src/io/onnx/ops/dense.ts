@@ -1,5 +1,6 @@
+import { adaptiveMeans } from '../../../ops/window.js';
 import { sizeOf } from '../../../tensor/shape.js';
-import { weightTensor, type NodeView, type Value } from '../context.js';
+import { weightTensor, type NetValue, type NodeView, type Value } from '../context.js';
 import { constTensor, type ConstTensor } from '../tensor.js';
 import type { OpImporter } from './types.js';
 
@@ -44,14 +45,38 @@ function gemmBias(n: NodeView, c: ConstTensor, outFeatures: number): Float64Arra
   return Float64Array.from({ length: outFeatures }, (_, j) => beta * (c.data[c.data.length === 1 ? 0 : j] as number));
 }
 
-/** MatMul(A, B) with A the activations (N, K) and B a known (K, M): an FC without bias. */
+/**
+ * MatMul(A, B) with A the activations (N, K) and B a known (K, M): an FC without bias. On a volume
+ * (N, C, H, W), only as adaptive average pooling, one axis at a time: times a known (W, OW) matrix of
+ * window means, or a known (OH, H) one times it (how convstack's export writes ADAPTIVEPOOL where the
+ * windows are uneven, see the keyword).
+ */
 export const MatMul: OpImporter = (n) => {
+  const left = n.input(0);
+  if (left?.kind === 'const' || (left?.kind === 'net' && left.shape.length === 3)) return [adaptivePoolAxis(n)];
   const a = vectorInput(n, 0);
   const b = n.constInput(1) ?? n.fail('no B');
   if (b.dims.length !== 2 || b.dims[0] !== a.shape[0]) n.fail(`B of shape [${b.dims.join(', ')}] for activations of ${a.shape[0]} values`);
   const outFeatures = b.dims[1] as number;
   return [n.ctx.add(n, 'fc', { outFeatures, bias: false }, [a], { weight: weightTensor([outFeatures, a.shape[0] as number], transpose(b)) })];
 };
+
+/** A MatMul of a volume by a matrix of adaptive window means: ADAPTIVEPOOL over the width, or over the height. */
+function adaptivePoolAxis(n: NodeView): NetValue {
+  const overRows = n.input(0)?.kind === 'const';
+  const x = n.netInput(overRows ? 1 : 0);
+  const m = n.constInput(overRows ? 0 : 1) ?? n.fail('no matrix');
+  if (x.shape.length !== 3) n.fail(`a matrix times activations of per-image shape [${x.shape.join(', ')}]; only adaptive pooling of a (C, H, W) volume is supported`);
+  const [c, h, w] = x.shape as [number, number, number];
+  const size = overRows ? h : w;
+  const [rows, cols] = m.dims as [number, number];
+  const out = overRows ? rows : cols;
+  if (m.dims.length !== 2 || (overRows ? cols : rows) !== size) n.fail(`a matrix of shape [${m.dims.join(', ')}] for a volume of ${c}x${h}x${w}`);
+  const means = adaptiveMeans(size, out);
+  const isMeans = means.every((v, k) => Math.fround(v) === Math.fround(m.data[overRows ? (k % out) * size + Math.floor(k / out) : k] as number));
+  if (!isMeans) n.fail(`a volume times a matrix is supported only as adaptive average pooling, and this [${m.dims.join(', ')}] matrix is not the ${size} -> ${out} window means`);
+  return n.ctx.add(n, 'adaptiveavgpool', { output: overRows ? [out, w] : [h, out] }, [x]);
+}
 
 /** Flatten(input; axis = 1): (N, C, H, W) -> (N, C*H*W). */
 export const Flatten: OpImporter = (n) => {
