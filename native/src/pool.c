@@ -18,31 +18,44 @@ typedef struct {
   long plane, out_per_plane;
 } pool_t;
 
+/*
+ * One tap (iy, kx) of every window of an output row, for the columns [lo, hi) whose tap is inside
+ * the image: the first maximum (or NaN) of the taps so far wins, as in the reference, which visits a
+ * window's taps row by row, column by column; so do the callers. Branch-free, so it vectorises.
+ */
+VECTOR_CLONES static void max_tap(long lo, long hi, const float *x, long sw, long at, float *best, int32_t *best_at) {
+  for (long ox = lo; ox < hi; ox++) {
+    const float v = x[ox * sw];
+    const int take = v > best[ox] || v != v;
+    best[ox] = take ? v : best[ox];
+    best_at[ox] = take ? (int32_t)(at + ox * sw) : best_at[ox];
+  }
+}
+
+/* a / b rounded up, for any sign of a (b > 0). */
+static long ceil_div_l(long a, long b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+
 static void max_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
   const float *x = p->x + plane * g->h * g->w;
-  float *y = p->y + plane * g->oh * g->ow;
-  int32_t *arg_out = p->argmax + plane * g->oh * g->ow;
   (void)tid;
   (void)ws;
   for (long oy = 0; oy < g->oh; oy++) {
     const long y0 = max_l(oy * g->sh - g->ph, 0), y1 = min_l(oy * g->sh - g->ph + g->kh, g->h);
+    float *y = p->y + (plane * g->oh + oy) * g->ow;
+    int32_t *at = p->argmax + (plane * g->oh + oy) * g->ow;
     for (long ox = 0; ox < g->ow; ox++) {
-      const long x0 = max_l(ox * g->sw - g->pw, 0), x1 = min_l(ox * g->sw - g->pw + g->kw, g->w);
-      float best = -__builtin_inff();
-      long best_at = y0 * g->w + x0;
-      for (long iy = y0; iy < y1; iy++) {
-        for (long ix = x0; ix < x1; ix++) {
-          const float v = x[iy * g->w + ix];
-          if (v > best || v != v) {
-            best = v;
-            best_at = iy * g->w + ix;
-          }
-        }
+      y[ox] = -__builtin_inff();
+      at[ox] = (int32_t)(y0 * g->w + max_l(ox * g->sw - g->pw, 0));
+    }
+    for (long iy = y0; iy < y1; iy++) {
+      for (long kx = 0; kx < g->kw; kx++) {
+        /* Columns whose tap ix = ox * sw - pw + kx lies in [0, w). */
+        const long lo = max_l(ceil_div_l(g->pw - kx, g->sw), 0), hi = min_l(ceil_div_l(g->w + g->pw - kx, g->sw), g->ow);
+        const long ix0 = kx - g->pw;
+        if (lo < hi) max_tap(lo, hi, x + iy * g->w + ix0, g->sw, iy * g->w + ix0, y, at);
       }
-      y[oy * g->ow + ox] = best;
-      arg_out[oy * g->ow + ox] = (int32_t)best_at;
     }
   }
 }

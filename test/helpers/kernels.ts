@@ -108,6 +108,8 @@ export function runAll(backend: Backend, seed: number, allocator: Allocator = he
     // 2x2 windows that tile the input exactly: avgPool2dGrad writes every value (no zero-fill).
     ['2x2 tiling', { kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 8, 12]],
     ['3x3 stride 2 pad 1 ceil', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }, [2, 3, 9, 7]],
+    // ResNet's pool, rows wide enough for vectors, with ties between overlapping windows' taps.
+    ['3x3 stride 2 pad 1 wide, ties', { kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'floor' }, [2, 3, 12, 41]],
   ];
   for (const [name, attrs, shape] of pools) {
     const x = random(shape, rng, 'float32', allocator);
