@@ -24,6 +24,8 @@ export interface LayerNode {
   size: Num[] | null;
   /** Filters of a CONV, outputs of an FC: the number after `-`. */
   count: Num | null;
+  /** The width of a count written as a pair, `ADAPTIVEPOOL-14x4`'s 4 (the keyword's `countPair`); absent otherwise. */
+  countWidth?: Num;
   /** The `(...)` list, in order; empty when there is none. */
   attrs: Attr[];
   /** Where the layer starts in the text. */

@@ -38,7 +38,7 @@ function formatItem(item: Item): string {
     case 'layer': {
       let text: string = item.type;
       if (item.size !== null) text += item.type === 'INPUT' ? `[${item.size.map(formatNum).join('x')}]` : item.size.map(formatNum).join('x');
-      if (item.count !== null) text += `-${formatNum(item.count)}`;
+      if (item.count !== null) text += `-${formatNum(item.count)}${item.countWidth === undefined ? '' : `x${formatNum(item.countWidth)}`}`;
       if (item.attrs.length) text += `(${item.attrs.map(formatAttr).join(', ')})`;
       return text;
     }

@@ -189,7 +189,11 @@ class Parser {
       size = [this.num('a filter size')];
       if (this.accept('x')) size.push(this.num('a filter width after x'));
     }
-    if (syntax !== null && syntax.count !== null && this.accept('minus')) count = this.num(`a number of ${syntax.count} after -`);
+    let countWidth: Num | undefined;
+    if (syntax !== null && syntax.count !== null && this.accept('minus')) {
+      count = this.num(`a number of ${syntax.count} after -`);
+      if (syntax.countPair === true && this.accept('x')) countWidth = this.num('a width after x');
+    }
     const attrs: Attr[] = [];
     if (this.accept('(')) {
       if (!this.accept(')')) {
@@ -198,7 +202,7 @@ class Parser {
         this.expect(')', "',' or ')'");
       }
     }
-    return { kind: 'layer', type, size, count, attrs, loc: this.span(start) };
+    return { kind: 'layer', type, size, count, ...(countWidth === undefined ? {} : { countWidth }), attrs, loc: this.span(start) };
   }
 
   private attr(): Attr {

@@ -38,7 +38,7 @@ export function variablesOf(program: Program): Set<string> {
       else if (item.kind === 'block') for (const branch of item.branches) stack.push({ chain: branch, bound });
       else if (item.kind === 'call') for (const arg of item.args) use(arg, bound);
       else {
-        for (const num of [...(item.size ?? []), item.count]) use(num, bound);
+        for (const num of [...(item.size ?? []), item.count, item.countWidth ?? null]) use(num, bound);
         const positional = item.type !== 'INPUT' && entryOf(item.type).accepts.positional !== null;
         for (const attr of item.attrs) {
           // DROPOUT(P): a bare name in the positional slot is a variable; elsewhere it is a flag.

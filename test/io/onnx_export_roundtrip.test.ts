@@ -32,6 +32,7 @@ const CASES: [string, NetSpec][] = [
   ['ADAPTIVEPOOL-4 on 14x14 (uneven windows)', toNetSpec('INPUT[14x14x3] -> CONV3-4 -> ADAPTIVEPOOL-4 -> FC-5')],
   ['ADAPTIVEPOOL-4 on 16x16 (even windows)', toNetSpec('INPUT[16x16x3] -> CONV3-4 -> ADAPTIVEPOOL-4 -> FC-5')],
   ['ADAPTIVEPOOL-4 on 14x16 and an AVGPOOL4 on the same input', toNetSpec('INPUT[14x16x3] -> CONCAT[ADAPTIVEPOOL-4 | [PAD(t=1, l=0, b=1, r=0) -> AVGPOOL4]] -> FC-5')],
+  ['ADAPTIVEPOOL-7x4 on 14x10 (even rows, uneven columns)', toNetSpec('INPUT[14x10x3] -> CONV3-4 -> ADAPTIVEPOOL-7x4 -> FC-5')],
 ];
 
 for (const [what, spec] of CASES) {

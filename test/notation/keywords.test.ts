@@ -30,6 +30,9 @@ const EXAMPLES: [string, string, string[]][] = [
   // Even windows are an AveragePool; uneven ones the matrix of window means.
   ['ADAPTIVEPOOL-4', 'ADAPTIVEPOOL-4', ['AveragePool']],
   ['ADAPTIVEPOOL-3', 'ADAPTIVEPOOL-3', ['MatMul', 'MatMul']],
+  // A grid of another height than width (8 high -> 3: uneven; 8 wide -> 4: even).
+  ['ADAPTIVEPOOL-3x4', 'ADAPTIVEPOOL-3x4', ['MatMul', 'MatMul']],
+  ['ADAPTIVEPOOL-4x4', 'ADAPTIVEPOOL-4', ['AveragePool']],
 ];
 
 test('every layer keyword has an entry, and each entry writes back what compiles to the same op and attrs', () => {
@@ -74,6 +77,8 @@ test('SOFTMAX(over=) takes c, h or w; AFFINE one value per channel; ADAPTIVEPOOL
   fails('AFFINE(scale=1x2x3x4)', /AFFINE takes scale= and shift= together/);
   fails('AFFINE(scale=1x2x3, shift=0x0x0)', /3 values of scale for 4 channels/);
   fails('ADAPTIVEPOOL', /ADAPTIVEPOOL needs its output size/);
+  fails('ADAPTIVEPOOL-3x0', /the output width/);
+  fails('FC-3x4', /./);
   fails('CONV3-8(d=0)', /the dilation must be a whole number of at least 1/);
   fails('CONV3-8(s=1x2x3)', /'s' takes one number or two/);
   const node = toNetSpec('INPUT[14x14x4] -> CONV3-8(d=2) -> SOFTMAX(over=c) -> ADAPTIVEPOOL-4').nodes;

@@ -10,6 +10,8 @@ export interface KeywordSyntax {
   filterSize: boolean;
   /** `CONV3-64`, `FC-10`: what the number after `-` counts, for the parser's "expected" message. */
   count: 'filters' | 'outputs' | null;
+  /** `ADAPTIVEPOOL-14x4`: the count may be a height x width pair. */
+  countPair?: boolean;
 }
 
 /** Which attributes a layer takes in parentheses; flags are the rounding modes. */

@@ -148,16 +148,17 @@ export const GAP = keyword({
  * `ADAPTIVEPOOL-4`: average pooling to a 4x4 grid whatever the input's size, PyTorch's
  * AdaptiveAvgPool2d(4): window i covers [floor(i*H/4), ceil((i+1)*H/4)), so on 14x14 they start at 0,
  * 3, 7, 10 and are 4 or 5 wide (torchvision GoogLeNet's auxiliary heads; the paper's is `AVGPOOL5(s=3)`).
+ * `ADAPTIVEPOOL-7x4`: a 7-high, 4-wide grid (AdaptiveAvgPool2d((7, 4))).
  */
 export const ADAPTIVEPOOL = keyword({
   op: 'adaptiveavgpool',
-  syntax: { filterSize: false, count: 'outputs' },
+  syntax: { filterSize: false, count: 'outputs', countPair: true },
   autoName: 'adaptivepool',
   accepts: { named: [], rounding: false, positional: null },
   resolve: (layer, _attrs, ctx) => {
-    const count = layer.count ?? ctx.fail('ADAPTIVEPOOL needs its output size, e.g. ADAPTIVEPOOL-4 for a 4x4 grid', layer.loc);
-    const size = ctx.integer(count, 'the output size', 1);
-    return { output: [size, size] };
+    const count = layer.count ?? ctx.fail('ADAPTIVEPOOL needs its output size, e.g. ADAPTIVEPOOL-4 for a 4x4 grid or ADAPTIVEPOOL-7x4', layer.loc);
+    const height = ctx.integer(count, 'the output height', 1);
+    return { output: [height, layer.countWidth === undefined ? height : ctx.integer(layer.countWidth, 'the output width', 1)] };
   },
   write: (a) => `ADAPTIVEPOOL-${writePair(a.output)}`,
   // ONNX has no adaptive pooling: where the windows tile the input evenly it is an AveragePool, else
