@@ -114,17 +114,19 @@ static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.imag
 /* Phase (py, px) of one padded channel: rows py, py + sh, ..., columns px, px + sw, ... */
 static void copy_phase(const direct_t *d, const float *src, long py, long px, float *dst) {
   const conv_geometry_t *g = d->g;
+  /* Columns j whose image column ix = j * sw + px - pw lies in [0, w): [jlo, jhi). */
+  const long jlo = min_l(ceil_div(max_l(g->pw - px, 0), g->sw), d->l.wq);
+  const long jhi = max_l(jlo, min_l(ceil_div(g->w + g->pw - px, g->sw), d->l.wq));
   for (long i = 0; i < d->l.hq; i++, dst += d->l.wq) {
     const long iy = i * g->sh + py - g->ph;
     if (iy < 0 || iy >= g->h) {
       memset(dst, 0, (size_t)d->l.wq * sizeof(float));
       continue;
     }
-    const float *row = src + iy * g->w;
-    for (long j = 0; j < d->l.wq; j++) {
-      const long ix = j * g->sw + px - g->pw;
-      dst[j] = ix >= 0 && ix < g->w ? row[ix] : 0.0f;
-    }
+    const float *row = src + iy * g->w + px - g->pw;
+    memset(dst, 0, (size_t)jlo * sizeof(float));
+    for (long j = jlo; j < jhi; j++) dst[j] = row[j * g->sw];
+    memset(dst + jhi, 0, (size_t)(d->l.wq - jhi) * sizeof(float));
   }
 }
 
