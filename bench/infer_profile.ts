@@ -38,7 +38,7 @@ let lastPass: string[] = [];
 function instrument(backend: Backend): void {
   const target = backend as unknown as Record<string, unknown>;
   let depth = 0;
-  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'conv2dAffine']) {
+  for (const name of [...KERNEL_NAMES, 'conv2dRelu', 'conv2dAffine', 'maxPool2dValues']) {
     const kernel = target[name];
     if (typeof kernel !== 'function') continue;
     target[name] = (...args: unknown[]): unknown => {

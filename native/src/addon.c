@@ -121,7 +121,7 @@ BINDING(linear_grad) {
   return workspace_result(env, weight ? linear_grad_weight(ctx, dy, other, out, n, k, m) : linear_grad_input(ctx, dy, other, out, n, k, m));
 }
 
-/* maxPool(ctx, x, y, argmax, ...pool geometry) */
+/* maxPool(ctx, x, y, argmax | null (the values alone), ...pool geometry) */
 BINDING(max_pool_binding) {
   ARGS();
   float *x = args_array(&a, 1), *y = args_array(&a, 2);

@@ -32,6 +32,14 @@ VECTOR_CLONES static void max_tap(long lo, long hi, const float *x, long sw, lon
   }
 }
 
+/* max_tap for the values alone (inference: no argmax). */
+VECTOR_CLONES static void max_tap_values(long lo, long hi, const float *x, long sw, float *best) {
+  for (long ox = lo; ox < hi; ox++) {
+    const float v = x[ox * sw];
+    best[ox] = v > best[ox] || v != v ? v : best[ox];
+  }
+}
+
 /* a / b rounded up, for any sign of a (b > 0). */
 static long ceil_div_l(long a, long b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 
@@ -44,17 +52,17 @@ static void max_pool_job(void *arg, int tid, long plane, float *ws) {
   for (long oy = 0; oy < g->oh; oy++) {
     const long y0 = max_l(oy * g->sh - g->ph, 0), y1 = min_l(oy * g->sh - g->ph + g->kh, g->h);
     float *y = p->y + (plane * g->oh + oy) * g->ow;
-    int32_t *at = p->argmax + (plane * g->oh + oy) * g->ow;
-    for (long ox = 0; ox < g->ow; ox++) {
-      y[ox] = -__builtin_inff();
-      at[ox] = (int32_t)(y0 * g->w + max_l(ox * g->sw - g->pw, 0));
-    }
+    int32_t *at = p->argmax == NULL ? NULL : p->argmax + (plane * g->oh + oy) * g->ow;
+    for (long ox = 0; ox < g->ow; ox++) y[ox] = -__builtin_inff();
+    for (long ox = 0; at != NULL && ox < g->ow; ox++) at[ox] = (int32_t)(y0 * g->w + max_l(ox * g->sw - g->pw, 0));
     for (long iy = y0; iy < y1; iy++) {
       for (long kx = 0; kx < g->kw; kx++) {
         /* Columns whose tap ix = ox * sw - pw + kx lies in [0, w). */
         const long lo = max_l(ceil_div_l(g->pw - kx, g->sw), 0), hi = min_l(ceil_div_l(g->w + g->pw - kx, g->sw), g->ow);
         const long ix0 = kx - g->pw;
-        if (lo < hi) max_tap(lo, hi, x + iy * g->w + ix0, g->sw, iy * g->w + ix0, y, at);
+        if (lo >= hi) continue;
+        if (at == NULL) max_tap_values(lo, hi, x + iy * g->w + ix0, g->sw, y);
+        else max_tap(lo, hi, x + iy * g->w + ix0, g->sw, iy * g->w + ix0, y, at);
       }
     }
   }

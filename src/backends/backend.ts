@@ -111,6 +111,12 @@ export interface Backend {
   conv2dAffine?(x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor;
 
   /**
+   * Optional: maxPool2d's values without the argmax, which only backward reads. The Net uses it in
+   * inference for an undilated max POOL.
+   */
+  maxPool2dValues?(x: Tensor, attrs: PoolAttrs): Tensor;
+
+  /**
    * Optional SGD update, in place, as torch.optim.SGD: d = g + weightDecay * w; with momentum,
    * buf = d on the first step, else momentum * buf + (1 - dampening) * d; d = nesterov ?
    * d + momentum * buf : buf; w -= lr * d. Without it, the optimizer runs in TypeScript.
@@ -129,7 +135,7 @@ export interface Backend {
 }
 
 /** The kernels every backend has: the Backend contract less its properties and optional kernels. */
-export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'conv2dAffine' | 'sgdUpdate' | 'sgdUpdateMany'>;
+export type KernelName = Exclude<keyof Backend, 'name' | 'allocator' | 'details' | 'dispose' | 'conv2dRelu' | 'conv2dAffine' | 'maxPool2dValues' | 'sgdUpdate' | 'sgdUpdateMany'>;
 
 /** One parameter of an `sgdUpdateMany` call: its values, gradient, momentum buffer (null for plain SGD) and whether this is its first step. */
 export interface SgdParameterUpdate {

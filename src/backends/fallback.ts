@@ -31,7 +31,7 @@ type Kernel = (...args: unknown[]) => unknown;
  * Completes a fast backend with the reference one: a kernel it lacks runs on the reference backend,
  * and so does every call with a float64 tensor (fast kernels are float32; float64 is for gradient
  * checks, where the reference is the truth). The fused conv2dRelu and conv2dAffine on float64 run as
- * the reference's conv2d with the rest applied in place. The reference kernels allocate through the fast backend's
+ * the reference's conv2d with the rest applied in place, maxPool2dValues as the reference's maxPool2d. The reference kernels allocate through the fast backend's
  * allocator. Everything else (name, allocator, dispose, the backend's own properties) is the fast
  * backend's.
  * NOTE: the result delegates to `fast` through its prototype rather than copying it, so getters and
@@ -70,7 +70,14 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
           scaleChannelsInPlace(y, scale, shift, relu);
           return y;
         };
-  const fusedKernels = { ...(conv2dRelu === undefined ? {} : { conv2dRelu }), ...(conv2dAffine === undefined ? {} : { conv2dAffine }) };
+  const values = fast.maxPool2dValues;
+  const maxPool2dValues: Backend['maxPool2dValues'] =
+    values === undefined ? undefined : (x, attrs) => (hasFloat64(x) ? ref.maxPool2d(x, attrs).y : values.call(fast, x, attrs));
+  const fusedKernels = {
+    ...(conv2dRelu === undefined ? {} : { conv2dRelu }),
+    ...(conv2dAffine === undefined ? {} : { conv2dAffine }),
+    ...(maxPool2dValues === undefined ? {} : { maxPool2dValues }),
+  };
   return Object.assign(Object.create(fast) as B, { ...kernels, ...fusedKernels, placement }) as WithFallback<B>;
 }
 

@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/backend.js';
 import { conv2dBn, type Conv2dBnAttrs } from '../ops/conv2d_bn.js';
 import { conv2dRelu } from '../ops/conv2d_relu.js';
+import { maxPool2dValues, poolsValuesAlone, type PoolAttrs } from '../ops/maxpool2d.js';
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
 import { liveness, type BackwardReads, type Graph, type GraphNode } from './graph.js';
 
@@ -10,14 +11,16 @@ export interface Fusions {
   conv2dRelu: boolean;
   /** `conv2dAffine`, in inference: a CONV whose only reader is a BN (and its only reader a RELU) runs with them as one step. */
   conv2dAffine: boolean;
+  /** `maxPool2dValues`, in inference: a max POOL computes no argmax. */
+  maxPool2dValues: boolean;
 }
 
 /** No fused kernels: every layer runs as its own step. */
-export const NO_FUSIONS: Fusions = { conv2dRelu: false, conv2dAffine: false };
+export const NO_FUSIONS: Fusions = { conv2dRelu: false, conv2dAffine: false, maxPool2dValues: false };
 
 /** The fused kernels `backend` has. */
-export function fusionsOf(backend: Pick<Backend, 'conv2dRelu' | 'conv2dAffine'>): Fusions {
-  return { conv2dRelu: backend.conv2dRelu !== undefined, conv2dAffine: backend.conv2dAffine !== undefined };
+export function fusionsOf(backend: Pick<Backend, 'conv2dRelu' | 'conv2dAffine' | 'maxPool2dValues'>): Fusions {
+  return { conv2dRelu: backend.conv2dRelu !== undefined, conv2dAffine: backend.conv2dAffine !== undefined, maxPool2dValues: backend.maxPool2dValues !== undefined };
 }
 
 /** What to schedule. */
@@ -246,6 +249,10 @@ function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: S
     if (node.spec.op === 'conv' && fusions.conv2dRelu && onlyReaderFollows(graph, i, 'relu')) {
       steps.push(step(graph.nodes[i + 1] as GraphNode, conv2dRelu as Op<unknown, unknown>, node.attrs));
       i++;
+      continue;
+    }
+    if (node.spec.op === 'maxpool' && !training && fusions.maxPool2dValues && poolsValuesAlone(node.attrs as PoolAttrs)) {
+      steps.push(step(node, maxPool2dValues as Op<unknown, unknown>, node.attrs));
       continue;
     }
     steps.push(step(node, node.op, node.attrs));

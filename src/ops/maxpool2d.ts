@@ -1,4 +1,4 @@
-import { calls, buffer, inputGradFrom, type Op } from './op.js';
+import { calls, buffer, inputGradFrom, outputFrom, type Op } from './op.js';
 import { ShapeError } from './errors.js';
 import { windowOutput, type WindowAttrs } from './window.js';
 import type { PoolAttrs } from './attrs.js';
@@ -76,3 +76,36 @@ export const maxPool2d: Op<PoolAttrs, Saved> = {
   ],
   backwardMemory: (shapes) => inputGradFrom('maxPool2dGrad', shapes),
 };
+
+/**
+ * The max POOL in inference on a backend with `maxPool2dValues`: the values alone, no argmax (which
+ * only backward reads). Not a layer of the notation: the schedule runs an undilated max POOL as it
+ * where the pass has no backward.
+ */
+export const maxPool2dValues: Op<PoolAttrs, null> = {
+  type: 'maxpool',
+  backwardReads: { inputs: false, output: false },
+  outputShape: (inputs, attrs) => maxPool2d.outputShape(inputs, attrs),
+  params: () => [],
+  macs: () => 0,
+
+  forward(ctx, [x], _params, attrs) {
+    const values = ctx.backend.maxPool2dValues;
+    if (values === undefined) throw new Error(`maxpool: the ${ctx.backend.name} backend has no maxPool2dValues kernel`);
+    return { output: values(x as Tensor, attrs), saved: null };
+  },
+
+  backward() {
+    throw new Error('maxpool: the values-only kernel runs in inference only');
+  },
+
+  release() {},
+
+  forwardMemory: (shapes) => outputFrom('maxPool2dValues', shapes),
+  backwardMemory: () => [],
+};
+
+/** Whether a max POOL can run as `maxPool2dValues` (its window undilated). */
+export function poolsValuesAlone(attrs: PoolAttrs): boolean {
+  return !isDilatedPool(attrs);
+}

@@ -6,6 +6,7 @@ import type { Backend } from '../../src/backends/backend.js';
 import type { WorkspaceModel } from '../../src/graph/workspace.js';
 import { buildGraph } from '../../src/graph/graph.js';
 import { buildSchedule, fusionsOf, NO_FUSIONS, type Schedule } from '../../src/graph/schedule.js';
+import { maxPool2dValues } from '../../src/ops/maxpool2d.js';
 import { ScheduleReplay } from '../../src/memory/replay.js';
 import { Net } from '../../src/net/net.js';
 import type { NetSpec } from '../../src/net/spec.js';
@@ -54,7 +55,7 @@ describe('the forward schedule', () => {
 
   it('fuses a CONV into the RELU after it only where the backend can and the RELU is its only reader', () => {
     const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> RELU -> POOL2 -> FC-10').spec);
-    const fused = buildSchedule(graph, { training: false, fusions: { conv2dRelu: true, conv2dAffine: false } });
+    const fused = buildSchedule(graph, { training: false, fusions: { ...NO_FUSION, conv2dRelu: true } });
     assert.deepEqual(fused.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.inputs, s.output]), [
       ['conv+relu', 'relu1', 'conv1', [0], 2],
       ['maxpool', 'pool1', 'pool1', [2], 3],
@@ -70,13 +71,13 @@ describe('the forward schedule', () => {
         { name: 's', op: 'add', attrs: {}, inputs: ['c', 'r'] },
       ],
     };
-    const unfused = buildSchedule(buildGraph(shared), { training: false, fusions: { conv2dRelu: true, conv2dAffine: false } });
+    const unfused = buildSchedule(buildGraph(shared), { training: false, fusions: { ...NO_FUSION, conv2dRelu: true } });
     assert.deepEqual(unfused.forward.map((s) => s.op.type), ['conv', 'relu', 'add']);
   });
 });
 
 describe('the inference schedule with conv2dAffine', () => {
-  const ALL = { conv2dRelu: true, conv2dAffine: true };
+  const ALL = { conv2dRelu: true, conv2dAffine: true, maxPool2dValues: false };
   const steps = (schedule: Schedule): unknown[] => schedule.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.folded?.spec.name ?? null]);
 
   it("folds a CONV's BN, and the BN's RELU, into one step; the residual's shortcut keeps its BN's output", () => {
@@ -95,6 +96,14 @@ describe('the inference schedule with conv2dAffine', () => {
       [true, false, null, false, null, null],
     );
     assert.equal((schedule.forward[0]?.attrs as { eps: number }).eps, 1e-5);
+  });
+
+  it('runs an undilated max POOL without its argmax in inference only', () => {
+    const graph = buildGraph(compile('INPUT[12x12x3] -> CONV3-4 -> POOL2 -> POOL3(s=1, d=2) -> FC-10').spec);
+    const fusions = { ...NO_FUSION, maxPool2dValues: true };
+    const values = (training: boolean): boolean[] => buildSchedule(graph, { training, fusions }).forward.map((s) => s.op === maxPool2dValues);
+    assert.deepEqual(values(false), [false, true, false, false]);
+    assert.deepEqual(values(true), [false, false, false, false]);
   });
 
   it('keeps the CONV and BN apart in training, and where the conv has another reader', () => {

@@ -1,3 +1,4 @@
+import { NO_FUSIONS } from '../../src/graph/schedule.js';
 import { after, before, describe, it } from 'node:test';
 import { referenceBackend } from '../../src/backends/reference/index.js';
 import { referenceWorkspace } from '../../src/backends/reference/workspace.js';
@@ -26,7 +27,7 @@ describe('estimate vs measured peak, zoo nets at reduced inputs', () => {
   const backends = new Map<string, MeasuredBackend>();
   before(async () => {
     wasm = await createWasmBackend({ threads: 2 });
-    backends.set('reference', { backend: referenceBackend, workspace: referenceWorkspace, fusions: { conv2dRelu: false, conv2dAffine: false } });
+    backends.set('reference', { backend: referenceBackend, workspace: referenceWorkspace, fusions: NO_FUSIONS });
     backends.set('wasm', { backend: wasm, workspace: wasmWorkspace(wasm.threads), fusions: WASM_FUSIONS });
     if (!NATIVE) return;
     native = await createNativeBackend({ threads: 2 });

@@ -33,7 +33,7 @@ export interface NativeAddon {
   /** linearGradInput (weight = 0: dx = dy W) or linearGradWeight (weight = 1: dW = dy^T x). */
   linearGrad(ctx: NativeContext, dy: F32, other: F32, out: F32, n: number, k: number, m: number, weight: number): number;
   /** y and argmax; pool: planes h w oh ow kh kw sh sw ph pw includePad. */
-  maxPool(ctx: NativeContext, x: F32, y: F32, argmax: Int32Array, ...pool: number[]): void;
+  maxPool(ctx: NativeContext, x: F32, y: F32, argmax: Int32Array | null, ...pool: number[]): void;
   /** dx: each dy value added at its argmax, plane by plane. */
   maxPoolGrad(ctx: NativeContext, dy: F32, argmax: Int32Array, dx: F32, planes: number, plane: number, outPerPlane: number): void;
   /** avgPool (grad = 0) or avgPoolGrad (grad = 1, `input` is dy and `output` dx). */

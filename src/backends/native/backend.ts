@@ -7,7 +7,7 @@ import type { NativeAllocator } from './allocator.js';
 import { conv2d, conv2dAffine, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { add, batchNormGrad, batchNormInfer, batchNormTrain, biasGrad, relu, reluGrad, sgdUpdate, sgdUpdateMany } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
-import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
+import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, maxPool2dValues } from './pooling.js';
 import { NativeRuntime, type NativeRuntimeOptions } from './runtime.js';
 
 /** Threads, scheduling and micro-kernel of a native backend (see NativeRuntimeOptions). */
@@ -25,6 +25,8 @@ interface NativeKernels extends PartialBackend {
   fmaPeak(): number;
   /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
+  /** Max pooling's values without the argmax (see Backend.maxPool2dValues). */
+  maxPool2dValues(...args: Parameters<NonNullable<Backend['maxPool2dValues']>>): Tensor;
   /** A conv and the BN after it in inference, as one kernel (see Backend.conv2dAffine). */
   conv2dAffine(...args: Parameters<NonNullable<Backend['conv2dAffine']>>): Tensor;
   /** SGD in place in C (see Backend.sgdUpdate); float32 tensors only. */
@@ -68,6 +70,7 @@ export async function createNativeBackend(options: NativeBackendOptions = {}): P
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),
     maxPool2d: (x, attrs) => maxPool2d(rt, x, attrs),
+    maxPool2dValues: (x, attrs) => maxPool2dValues(rt, x, attrs),
     maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(rt, dy, argmax, xShape),
     avgPool2d: (x, attrs) => avgPool2d(rt, x, attrs),
     avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(rt, dy, xShape, attrs),

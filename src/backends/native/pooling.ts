@@ -31,6 +31,14 @@ export function maxPool2d(rt: NativeRuntime, x: Tensor, attrs: PoolAttrs): { y: 
   return { y, argmax };
 }
 
+/** y (N, C, OH, OW) alone: max pooling in inference, where nothing reads the argmax. */
+export function maxPool2dValues(rt: NativeRuntime, x: Tensor, attrs: PoolAttrs): Tensor {
+  const { shape, args } = pooled('maxpool', x.shape, attrs, false);
+  const y = Tensor.empty(shape, 'float32', rt.allocator);
+  rt.addon.maxPool(rt.ctx, rt.f32(x), rt.f32(y), null, ...args);
+  return y;
+}
+
 /** dx (N, C, H, W): each dy value added to its window's maximum. */
 export function maxPool2dGrad(rt: NativeRuntime, dy: Tensor, argmax: Int32Array, xShape: Shape): Tensor {
   if (xShape.length !== 4 || dy.shape[0] !== xShape[0] || dy.shape[1] !== xShape[1] || argmax.length !== dy.size) {

@@ -90,4 +90,4 @@ export function nativeWorkspace(threads: number): WorkspaceModel {
 }
 
 /** The fused kernels the native backend has, for the schedule. */
-export const NATIVE_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: true };
+export const NATIVE_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: true, maxPool2dValues: true };

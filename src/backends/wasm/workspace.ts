@@ -123,4 +123,4 @@ export function wasmWorkspace(threads: number): WorkspaceModel {
 }
 
 /** The fused kernels the wasm backend has, for the schedule. */
-export const WASM_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: false };
+export const WASM_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: false, maxPool2dValues: false };
