@@ -1,6 +1,6 @@
 import { buffer, calls, outputFrom, type Op } from './op.js';
 import { conv2d, type Conv2dAttrs } from './conv2d.js';
-import { denseAttrs, isDilated, spreadWeight, withDenseWeight } from './dilation.js';
+import { isDilated, onDenseWeight, withDenseWeight } from './dilation.js';
 import { Tensor, type Allocator } from '../tensor/tensor.js';
 
 /** A fused CONV+BN(+RELU) step's attrs: the CONV's, the BN's eps, and whether a RELU follows. */
@@ -35,13 +35,9 @@ export const conv2dBn: Op<Conv2dBnAttrs, null> = {
     const affine = ctx.backend.conv2dAffine;
     if (affine === undefined) throw new Error(`conv+bn: the ${ctx.backend.name} backend has no conv2dAffine kernel`);
     if (ctx.training) throw new Error('conv+bn: inference only; training runs the CONV and the BN apart');
-    const input = x as Tensor;
-    const weight = params['weight'] as Tensor;
     const { scale, shift } = foldedAffine(params, attrs.eps, ctx.backend.allocator);
     // A dilated conv runs as a dense one (dilation.ts).
-    const dense = isDilated(attrs) ? spreadWeight(weight, attrs, ctx.backend.allocator) : null;
-    const y = dense === null ? affine(input, weight, scale, shift, attrs, attrs.relu) : affine(input, dense, scale, shift, denseAttrs(attrs), attrs.relu);
-    dense?.dispose();
+    const y = onDenseWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator, (weight, dense) => affine(x as Tensor, weight, scale, shift, dense, attrs.relu));
     scale.dispose();
     shift.dispose();
     return { output: y, saved: null };

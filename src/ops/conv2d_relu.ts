@@ -1,6 +1,6 @@
 import { buffer, calls, outputFrom, type Op } from './op.js';
 import { conv2d, type Conv2dAttrs } from './conv2d.js';
-import { denseAttrs, isDilated, spreadWeight, withDenseWeight } from './dilation.js';
+import { isDilated, onDenseWeight, withDenseWeight } from './dilation.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -27,9 +27,7 @@ export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
     if (fused === undefined) throw new Error(`conv+relu: the ${ctx.backend.name} backend has no conv2dRelu kernel`);
     const input = x as Tensor;
     // A dilated conv runs as a dense one (dilation.ts).
-    const dense = isDilated(attrs) ? spreadWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator) : null;
-    const y = dense === null ? fused(input, params['weight'] as Tensor, params['bias'] ?? null, attrs) : fused(input, dense, params['bias'] ?? null, denseAttrs(attrs));
-    dense?.dispose();
+    const y = onDenseWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator, (weight, dense) => fused(input, weight, params['bias'] ?? null, dense));
     return { output: y, saved: { x: input, y } };
   },
 

@@ -26,6 +26,20 @@ export function denseAttrs(attrs: Conv2dAttrs): Conv2dAttrs {
   return { ...rest, kernel: dilatedExtent(attrs) };
 }
 
+/**
+ * `run(weight, attrs)` on the conv's own weight and attrs, or, where it is dilated, on the dense
+ * filters and attrs that compute it (freed after): the forward of the fused conv ops.
+ */
+export function onDenseWeight(weight: Tensor, attrs: Conv2dAttrs, allocator: Allocator, run: (weight: Tensor, attrs: Conv2dAttrs) => Tensor): Tensor {
+  if (!isDilated(attrs)) return run(weight, attrs);
+  const dense = spreadWeight(weight, attrs, allocator);
+  try {
+    return run(dense, denseAttrs(attrs));
+  } finally {
+    dense.dispose();
+  }
+}
+
 /** The dense filters (O, C/groups, KH', KW'): the dilated weight's taps spread out, zeros between. */
 export function spreadWeight(weight: Tensor, attrs: Conv2dAttrs, allocator: Allocator): Tensor {
   const [o, cg, kh, kw] = weight.shape as [number, number, number, number];

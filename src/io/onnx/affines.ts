@@ -1,5 +1,6 @@
 import type { NodeSpec } from '../../net/spec.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { mergedPairs } from './pairs.js';
 import { parsedLayer } from './written.js';
 
 /**
@@ -10,23 +11,17 @@ import { parsedLayer } from './written.js';
  * buffers' to float32, the node takes the written values and the buffers go.
  */
 export function mergedAffines(nodes: readonly NodeSpec[], weights: Map<string, Tensor>, docs: ReadonlyMap<string, string>): NodeSpec[] {
-  const readers = new Map<string, number>();
-  for (const node of nodes) for (const input of node.inputs) readers.set(input, (readers.get(input) ?? 0) + 1);
-  const byName = new Map(nodes.map((node) => [node.name, node]));
-  const dropped = new Set<string>();
-  const merged = nodes.map((node): NodeSpec => {
-    const first = byName.get(node.inputs[0] ?? '');
-    if (node.op !== 'affine' || first?.op !== 'affine' || readers.get(first.name) !== 1 || !buffered(first, weights) || !buffered(node, weights)) return node;
+  const merged = mergedPairs(nodes, (first, node) => {
+    if (!buffered(first, weights) || !buffered(node, weights)) return false;
     const [s1, t1, s2, t2] = [`${first.name}.scale`, `${first.name}.shift`, `${node.name}.scale`, `${node.name}.shift`].map((n) => weights.get(n) as Tensor) as [Tensor, Tensor, Tensor, Tensor];
-    if (s1.size !== s2.size) return node;
+    if (s1.size !== s2.size) return false;
     weights.set(`${node.name}.scale`, Tensor.from(s2.shape, s1.data.map((v, c) => v * (s2.data[c] as number)), 'float32'));
     weights.set(`${node.name}.shift`, Tensor.from(s2.shape, t1.data.map((v, c) => v * (s2.data[c] as number) + (t2.data[c] as number)), 'float32'));
     weights.delete(`${first.name}.scale`);
     weights.delete(`${first.name}.shift`);
-    dropped.add(first.name);
-    return { ...node, inputs: first.inputs };
+    return true;
   });
-  return merged.filter((node) => !dropped.has(node.name)).map((node) => (node.op === 'affine' ? withWrittenValues(node, weights, docs.get(node.name)) : node));
+  return merged.map((node) => (node.op === 'affine' ? withWrittenValues(node, weights, docs.get(node.name)) : node));
 }
 
 /** An AFFINE whose values are buffers (bare `AFFINE`). */

@@ -1,40 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, toBinary } from '@bufbuild/protobuf';
 import { OnnxError } from '../../../src/io/onnx/errors.js';
 import { importOnnx } from '../../../src/io/onnx/import.js';
 import { asNotation } from '../../../src/io/onnx/renamed.js';
-import { ModelProtoSchema, TensorProto_DataType } from '../../../src/io/onnx/onnx_pb.js';
 import { Net } from '../../../src/net/net.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
+import { floatTensor, onnxModel } from '../../helpers/onnx_model.js';
 
 // Arithmetic of two computed tensors: Add is a RES join, Sub a RES join with an AFFINE of -1 on its
 // second branch, Mul and Div are MUL and DIV joins; tensors of different shapes are refused.
 
-const tensorType = (dims: number[]) => ({
-  value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } },
-});
-
 /** x (1, 2, 3, 3) -> a = Conv 1x1 by wa, b = Conv 1x1 by wb -> `op`(a, b). */
 function twoBranches(op: string): Uint8Array {
-  const weight = (name: string, values: number[]) => ({ name, dims: [2n, 2n, 1n, 1n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
-  return toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, {
-      irVersion: 8n,
-      opsetImport: [{ domain: '', version: 13n }],
-      graph: {
-        node: [
-          { opType: 'Conv', name: 'a', input: ['x', 'wa'], output: ['a'] },
-          { opType: 'Conv', name: 'b', input: ['x', 'wb'], output: ['b'] },
-          { opType: op, name: 'join', input: ['a', 'b'], output: ['y'] },
-        ],
-        initializer: [weight('wa', [1, 2, 3, 4]), weight('wb', [0.5, -1, 2, 0.25])],
-        input: [{ name: 'x', type: tensorType([1, 2, 3, 3]) }],
-        output: [{ name: 'y', type: tensorType([1, 2, 3, 3]) }],
-      },
-    }),
-  );
+  const nodes = [
+    { opType: 'Conv', name: 'a', input: ['x', 'wa'], output: ['a'] },
+    { opType: 'Conv', name: 'b', input: ['x', 'wb'], output: ['b'] },
+    { opType: op, name: 'join', input: ['a', 'b'], output: ['y'] },
+  ];
+  return onnxModel(nodes, [floatTensor('wa', [2, 2, 1, 1], [1, 2, 3, 4]), floatTensor('wb', [2, 2, 1, 1], [0.5, -1, 2, 0.25])], [1, 2, 3, 3], [1, 2, 3, 3]);
 }
 
 test('Sub of two computed tensors is a RES join with an AFFINE of -1, and computes a - b', () => {
@@ -76,23 +59,11 @@ test('Mul and Div of two computed tensors are MUL and DIV joins, and compute a *
 
 /** x (1, 2, 3, 3) -> b = Conv 1x1 -> `op`(x, b) or `op`(b, x): one operand is the images themselves. */
 function inputAndBranch(op: string, order: 'x first' | 'x second'): Uint8Array {
-  const weight = { name: 'w', dims: [2n, 2n, 1n, 1n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(Float32Array.from([1, 0.5, -0.25, 2]).buffer) };
-  return toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, {
-      irVersion: 8n,
-      opsetImport: [{ domain: '', version: 13n }],
-      graph: {
-        node: [
-          { opType: 'Conv', name: 'b', input: ['x', 'w'], output: ['b'] },
-          { opType: op, name: 'join', input: order === 'x first' ? ['x', 'b'] : ['b', 'x'], output: ['y'] },
-        ],
-        initializer: [weight],
-        input: [{ name: 'x', type: tensorType([1, 2, 3, 3]) }],
-        output: [{ name: 'y', type: tensorType([1, 2, 3, 3]) }],
-      },
-    }),
-  );
+  const nodes = [
+    { opType: 'Conv', name: 'b', input: ['x', 'w'], output: ['b'] },
+    { opType: op, name: 'join', input: order === 'x first' ? ['x', 'b'] : ['b', 'x'], output: ['y'] },
+  ];
+  return onnxModel(nodes, [floatTensor('w', [2, 2, 1, 1], [1, 0.5, -0.25, 2])], [1, 2, 3, 3], [1, 2, 3, 3]);
 }
 
 test('an operand that is the images is an empty branch of MUL or DIV, on the side ONNX wrote it', () => {
@@ -109,21 +80,11 @@ test('an operand that is the images is an empty branch of MUL or DIV, on the sid
 });
 
 test('Mul and Div of two computed tensors of different shapes are refused naming both shapes', () => {
-  const bytes = toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, {
-      irVersion: 8n,
-      opsetImport: [{ domain: '', version: 13n }],
-      graph: {
-        node: [
-          { opType: 'GlobalAveragePool', name: 'g', input: ['x'], output: ['g'] },
-          { opType: 'Mul', name: 'join', input: ['x', 'g'], output: ['y'] },
-        ],
-        input: [{ name: 'x', type: tensorType([1, 2, 3, 3]) }],
-        output: [{ name: 'y', type: tensorType([1, 2, 3, 3]) }],
-      },
-    }),
-  );
+  const nodes = [
+    { opType: 'GlobalAveragePool', name: 'g', input: ['x'], output: ['g'] },
+    { opType: 'Mul', name: 'join', input: ['x', 'g'], output: ['y'] },
+  ];
+  const bytes = onnxModel(nodes, [], [1, 2, 3, 3], [1, 2, 3, 3]);
   assert.throws(
     () => importOnnx(bytes, { file: 'se.onnx' }),
     (e: unknown) => e instanceof OnnxError && e.message === "se.onnx: Mul node 'join' (opset 13): Mul of two computed tensors of shapes [2, 3, 3] and [2, 1, 1]: only tensors of equal shapes are supported",
@@ -131,24 +92,12 @@ test('Mul and Div of two computed tensors of different shapes are refused naming
 });
 
 test('x * scale + shift by per-channel constants (a Mul, then an Add) imports as one AFFINE', () => {
-  const constant = (name: string, values: number[]) => ({ name, dims: [2n, 1n, 1n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
-  const bytes = toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, {
-      irVersion: 8n,
-      opsetImport: [{ domain: '', version: 13n }],
-      graph: {
-        node: [
-          { opType: 'Mul', name: 'mul', input: ['x', 's'], output: ['m'] },
-          { opType: 'Add', name: 'add', input: ['m', 't'], output: ['y'] },
-          { opType: 'Relu', name: 'relu', input: ['y'], output: ['z'] },
-        ],
-        initializer: [constant('s', [2, -0.5]), constant('t', [1, 3])],
-        input: [{ name: 'x', type: tensorType([1, 2, 3, 3]) }],
-        output: [{ name: 'z', type: tensorType([1, 2, 3, 3]) }],
-      },
-    }),
-  );
+  const nodes = [
+    { opType: 'Mul', name: 'mul', input: ['x', 's'], output: ['m'] },
+    { opType: 'Add', name: 'add', input: ['m', 't'], output: ['a'] },
+    { opType: 'Relu', name: 'relu', input: ['a'], output: ['y'] },
+  ];
+  const bytes = onnxModel(nodes, [floatTensor('s', [2, 1, 1], [2, -0.5]), floatTensor('t', [2, 1, 1], [1, 3])], [1, 2, 3, 3], [1, 2, 3, 3]);
   const imported = importOnnx(bytes, { file: 'affine.onnx' });
   assert.deepEqual(imported.spec.nodes.map((n) => [n.name, n.op, n.inputs]), [['add', 'affine', ['input']], ['relu', 'relu', ['add']]]);
   assert.deepEqual([...imported.weights.keys()], ['add.scale', 'add.shift']);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { OnnxError } from '../../../src/io/onnx/errors.js';
 import { importOnnxFile } from '../../../src/io/onnx/file.js';
 import { importOnnx } from '../../../src/io/onnx/import.js';
-import { ModelProtoSchema, TensorProto_DataLocation, TensorProto_DataType, TensorProtoSchema } from '../../../src/io/onnx/onnx_pb.js';
+import { TensorProto_DataLocation } from '../../../src/io/onnx/onnx_pb.js';
 import { convstack } from '../../helpers/cli.js';
+import { floatTensor, onnxModel, type TensorInit } from '../../helpers/onnx_model.js';
 
 // Bad ONNX files (issue 13): a one-line OnnxError naming the file and what is wrong, no allocation the
 // file's size does not justify, external data only inside the model's folder, and from the CLI exit 1
@@ -17,24 +17,9 @@ import { convstack } from '../../helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'convstack-onnx-'));
 
 /** A Conv of a 2x4x4 image by one 2x3x3 filter; `weight` replaces the filter's initializer. */
-function convModel(weight: MessageInitShape<typeof TensorProtoSchema> = {}, opType = 'Conv'): Uint8Array {
-  const floats = new Float32Array(18).fill(0.5);
-  const tensorType = (dims: number[]) => ({
-    value: { case: 'tensorType' as const, value: { elemType: 1, shape: { dim: dims.map((d) => ({ value: { case: 'dimValue' as const, value: BigInt(d) } })) } } },
-  });
-  return toBinary(
-    ModelProtoSchema,
-    create(ModelProtoSchema, {
-      irVersion: 8n,
-      opsetImport: [{ domain: '', version: 13n }],
-      graph: {
-        node: [{ opType, name: 'conv0', input: ['x', 'w'], output: ['y'] }],
-        initializer: [{ name: 'w', dims: [1n, 2n, 3n, 3n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(floats.buffer), ...weight }],
-        input: [{ name: 'x', type: tensorType([1, 2, 4, 4]) }],
-        output: [{ name: 'y', type: tensorType([1, 1, 2, 2]) }],
-      },
-    }),
-  );
+function convModel(weight: TensorInit = {}, opType = 'Conv'): Uint8Array {
+  const filter = { ...floatTensor('w', [1, 2, 3, 3], new Float32Array(18).fill(0.5)), ...weight };
+  return onnxModel([{ opType, name: 'conv0', input: ['x', 'w'], output: ['y'] }], [filter], [1, 2, 4, 4], [1, 1, 2, 2]);
 }
 
 /** Asserts `f` throws one line of OnnxError containing every `parts`. */
