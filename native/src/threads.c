@@ -167,7 +167,9 @@ static void *worker_main(void *arg) {
   for (;;) {
     const unsigned g = next_generation(seen);
     const task_t t = copy_task();
-    if (__atomic_load_n(&pool.generation, __ATOMIC_ACQUIRE) == g) run_claims(tid, g, &t);
+    /* A seqlock's read: the copy is generation g's only if the generation is still g after it. */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&pool.generation, __ATOMIC_RELAXED) == g) run_claims(tid, g, &t);
     seen = g;
   }
   return NULL;
@@ -203,6 +205,8 @@ void parallel_jobs(int threads, long jobs, job_fn job, void *arg, float *ws, siz
   const task_t t = {job, arg, ws, ws_stride, jobs, workers + 1 < threads ? workers + 1 : threads};
   const unsigned g = pool.generation + 2;
   __atomic_store_n(&pool.generation, g - 1, __ATOMIC_SEQ_CST);
+  /* The odd generation is seen before any field of the new task (the seqlock's write side). */
+  __atomic_thread_fence(__ATOMIC_RELEASE);
   publish_task(&t);
   __atomic_store_n(&pool.completed, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&pool.claim, (uint64_t)g << 32, __ATOMIC_RELAXED);
