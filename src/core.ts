@@ -57,6 +57,7 @@ export { formatBytes, parseBytes } from './memory/units.js';
 export { stepLoss, AUX_LOSS_WEIGHT } from './train/auxiliary.js';
 export { evaluate, type Evaluation } from './train/evaluate.js';
 export { createOptimizer, OPTIMIZER_NAMES, type Optimizer, type OptimizerName, type OptimizerOptions } from './train/optimizers/index.js';
+export { trainingStep } from './train/step.js';
 export { lrAt, parseSchedule, type Schedule } from './train/schedules.js';
 
 // Datasets in memory

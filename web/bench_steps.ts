@@ -1,6 +1,6 @@
 // The training step `npm run bench` times in the page's Worker (bench/peers/browser.ts): W4, LeNet-5
 // on the MNIST digits in batches of 64 with SGD and momentum, as the Node peers run it.
-import { Net, Tensor, createOptimizer, createWasmBackend, softmaxCrossEntropy, toNetSpec, zooNet, type Dataset } from '../src/browser.js';
+import { Net, Tensor, createOptimizer, createWasmBackend, toNetSpec, trainingStep, zooNet, type Dataset } from '../src/browser.js';
 
 /** What the bench asks for: the batch, the SGD settings of bench/peers/peer.ts, and the threads. */
 export interface BenchSettings {
@@ -43,12 +43,7 @@ export async function benchTrainer(data: Dataset, settings: BenchSettings): Prom
     threads: backend.threads,
     step() {
       const { x, labels } = inputs[next++ % inputs.length] as (typeof inputs)[number];
-      const scores = net.forward(x, { training: true });
-      const { grad } = softmaxCrossEntropy(scores, labels);
-      scores.dispose();
-      net.backward(grad);
-      grad.dispose();
-      optimizer.step();
+      trainingStep(net, optimizer, x, labels);
     },
     async dispose() {
       optimizer.dispose();

@@ -1,8 +1,8 @@
 import type { Backend } from '../../src/backends/backend.js';
 import { Net } from '../../src/net/net.js';
-import { softmaxCrossEntropy } from '../../src/ops/softmax_cross_entropy.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Sgd } from '../../src/train/optimizers/index.js';
+import { trainingStep } from '../../src/train/step.js';
 import type { Batches } from '../data.js';
 import type { Step } from '../measure.js';
 import type { Workload } from '../workloads.js';
@@ -54,15 +54,7 @@ export function convstackPeer(name: string, backend: Backend, skip: ReadonlyMap<
       }
       const optimizer = new Sgd(net.trainableParams(), { ...SGD, backend });
       return {
-        run: () => {
-          const [x, labels] = input();
-          const scores = net.forward(x, { training: true });
-          const { grad } = softmaxCrossEntropy(scores, labels);
-          scores.dispose();
-          net.backward(grad);
-          grad.dispose();
-          optimizer.step();
-        },
+        run: () => trainingStep(net, optimizer, ...input()),
         dispose: () => {
           optimizer.dispose();
           dispose();

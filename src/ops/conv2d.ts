@@ -108,6 +108,13 @@ export const conv2d: Op<Conv2dAttrs, Saved> = {
   },
 };
 
+/** A CONV's shape rule, parameters and cost, which the fused ops built on one (conv2d_relu.ts, conv2d_bn.ts) take as they are. */
+export const convLayerRules: Pick<Op<Conv2dAttrs, unknown>, 'outputShape' | 'params' | 'macs'> = {
+  outputShape: (inputs, attrs) => conv2d.outputShape(inputs, attrs),
+  params: (inputs, attrs) => conv2d.params(inputs, attrs),
+  macs: (inputs, output, attrs) => conv2d.macs(inputs, output, attrs),
+};
+
 /** A dilated conv's backward through the dense one (see dilation.ts); the dense tensors are freed before it returns. */
 function dilatedBackward(
   ctx: ForwardContext,

@@ -1,5 +1,5 @@
 import { buffer, calls, outputFrom, type Op } from './op.js';
-import { conv2d, type Conv2dAttrs } from './conv2d.js';
+import { convLayerRules, type Conv2dAttrs } from './conv2d.js';
 import { isDilated, onDenseWeight, withDenseWeight } from './dilation.js';
 import { Tensor, type Allocator } from '../tensor/tensor.js';
 
@@ -27,9 +27,7 @@ export const FOLDED_BN_PREFIX = 'bn.';
 export const conv2dBn: Op<Conv2dBnAttrs, null> = {
   type: 'conv+bn',
   backwardReads: { inputs: false, output: false },
-  outputShape: (inputs, attrs) => conv2d.outputShape(inputs, attrs),
-  params: (inputs, attrs) => conv2d.params(inputs, attrs),
-  macs: (inputs, output, attrs) => conv2d.macs(inputs, output, attrs),
+  ...convLayerRules,
 
   forward(ctx, [x], params, attrs) {
     const affine = ctx.backend.conv2dAffine;

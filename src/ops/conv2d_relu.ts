@@ -1,5 +1,5 @@
 import { buffer, calls, outputFrom, type Op } from './op.js';
-import { conv2d, type Conv2dAttrs } from './conv2d.js';
+import { conv2d, convLayerRules, type Conv2dAttrs } from './conv2d.js';
 import { isDilated, onDenseWeight, withDenseWeight } from './dilation.js';
 import { sizeOf } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -18,9 +18,7 @@ export const conv2dRelu: Op<Conv2dAttrs, Saved> = {
   type: 'conv+relu',
   backwardReads: { inputs: true, output: true },
   frozenBackwardReads: { inputs: false, output: true },
-  outputShape: (inputs, attrs) => conv2d.outputShape(inputs, attrs),
-  params: (inputs, attrs) => conv2d.params(inputs, attrs),
-  macs: (inputs, output, attrs) => conv2d.macs(inputs, output, attrs),
+  ...convLayerRules,
 
   forward(ctx, [x], params, attrs) {
     const fused = ctx.backend.conv2dRelu;
