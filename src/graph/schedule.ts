@@ -5,7 +5,7 @@ import { maxPool2dValues, poolsValuesAlone, type PoolAttrs } from '../ops/maxpoo
 import type { BatchedShapes, KernelUse, Op } from '../ops/op.js';
 import { liveness, type BackwardReads, type Graph, type GraphNode } from './graph.js';
 
-/** The fused kernels a backend offers; the schedule uses each where the graph allows it. */
+/** The optional kernels a backend offers that change the steps (fused ops, inference-only variants); the schedule uses each where the graph allows it. */
 export interface Fusions {
   /** `conv2dRelu`: a CONV whose only reader is the RELU right after it runs with it as one step. */
   conv2dRelu: boolean;

@@ -89,6 +89,8 @@ export class Net {
   readonly shapes: Shape[];
   /** Each node's parameters by their own name (`weight`), in node order. */
   private readonly layerParams: Record<string, Tensor>[];
+  /** A fused CONV+BN step's parameters with the BN's, by step. */
+  private readonly foldedParams = new WeakMap<ForwardStep, Record<string, Tensor>>();
   private readonly inference: Schedule;
   private readonly training: Schedule;
   /** The training schedule whose backward also computes dLoss/dinput, built when first asked for. */
@@ -269,12 +271,20 @@ export class Net {
     }
   }
 
-  /** The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU). */
+  /**
+   * The parameters a step's op runs with: its layer's (the CONV's, for a fused CONV+RELU), and for a
+   * fused CONV+BN the BN's too as `bn.<name>`, made once per step (the tensors never change, only
+   * their values).
+   */
   private paramsOf(step: ForwardStep): Record<string, Tensor> {
     const own = this.layerParams[step.layer.index] as Record<string, Tensor>;
     if (step.folded === null) return own;
+    const cached = this.foldedParams.get(step);
+    if (cached !== undefined) return cached;
     const folded = Object.entries(this.layerParams[step.folded.index] as Record<string, Tensor>).map(([name, t]) => [FOLDED_BN_PREFIX + name, t]);
-    return { ...own, ...Object.fromEntries(folded) };
+    const merged: Record<string, Tensor> = { ...own, ...Object.fromEntries(folded) };
+    this.foldedParams.set(step, merged);
+    return merged;
   }
 
   private dropGrads(): void {
