@@ -81,6 +81,7 @@ static size_t packed_weights_bytes(const conv_geometry_t *g) {
 }
 
 size_t conv_forward_workspace(const conv_geometry_t *g, int threads) {
+  if (conv_channels(g)) return conv_channels_workspace(g, threads);
   if (conv_direct(g)) return conv_direct_workspace(g, threads);
   return packed_weights_bytes(g) + (size_t)threads * round_up(gemm_thread_floats() * sizeof(float));
 }
@@ -129,6 +130,10 @@ static void pack_weights_job(void *arg, int tid, long job, float *ws) {
 }
 
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
+  if (conv_channels(g)) {
+    conv_channels_forward(ctx, g, x, w, scale, bias, y, relu, ws);
+    return 0;
+  }
   if (conv_direct(g)) {
     conv_direct_forward(ctx, g, x, w, scale, bias, y, relu, ws);
     return 0;

@@ -20,8 +20,6 @@
 /* Positions (padded-width) and filters per job at most: the job's C buffer stays in L2. */
 #define DIRECT_COLS 256
 #define DIRECT_ROWS 256
-/* Positions (all images, padded width) up to which the weights are read unpacked. */
-#define UNPACKED_MAX_POSITIONS 1024
 /* Padded images per round at most (bytes): small images go together, so LeNet's 64 images take one round, not 64. */
 #define ROUND_BYTES (8L << 20)
 
@@ -33,38 +31,50 @@ static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(floa
 /* NOTE: strides past the filter size would copy phases no tap reads; none of the nets has them. */
 int conv_direct(const conv_geometry_t *g) { return g->sh <= g->kh && g->sw <= g->kw; }
 
+padded_t padded_layout(const conv_geometry_t *g) {
+  padded_t p;
+  p.hp = g->h + 2 * g->ph;
+  p.wp = g->w + 2 * g->pw;
+  /* Ceil rounding's last window may reach past the padded image: its rows and columns are zeros too. */
+  p.hq = max_l(ceil_div(p.hp, g->sh), g->oh + (g->kh - 1) / g->sh);
+  p.wq = max_l(ceil_div(p.wp, g->sw), g->ow + (g->kw - 1) / g->sw);
+  p.phases_y = min_l(g->sh, g->kh);
+  p.phases_x = min_l(g->sw, g->kw);
+  p.phase_plane = p.hq * p.wq;
+  p.plane = p.phases_y * p.phases_x * p.phase_plane;
+  /* The last panel reads up to KW - 1 + NR values past the last phase plane: zeros. */
+  p.image_floats = g->c * p.plane + g->kw + MAX_NR;
+  return p;
+}
+
+void tap_offsets(const conv_geometry_t *g, const padded_t *p, long *offsets) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  for (long k = 0; k < kg; k++) {
+    const long c = k / (g->kh * g->kw), ky = k % (g->kh * g->kw) / g->kw, kx = k % g->kw;
+    const long phase = ky % g->sh * p->phases_x + kx % g->sw;
+    offsets[k] = c * p->plane + phase * p->phase_plane + ky / g->sh * p->wq + kx / g->sw;
+  }
+}
+
 /* The padded image and its jobs, all from the geometry and the thread count. */
 typedef struct {
-  /* Padded image, one phase plane (hq x wq), the phases made (py x px), floats per channel. */
-  long hp, wp, hq, wq, phases_y, phases_x, phase_plane, plane;
-  long q, image_floats, images;
+  padded_t p;
+  long q, images;
   long col_chunk, col_jobs, row_chunk, row_jobs;
-  /* Whether the micro-kernel reads the weights as they are (no packed copy): whole MR-row panels, a kernel for it, few positions. */
-  int unpacked;
 } direct_layout_t;
 
 static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   const int mr = kernel->mr, nr = kernel->nr;
   const long og = g->o / g->groups, wanted = 2L * threads;
   direct_layout_t l;
-  l.hp = g->h + 2 * g->ph;
-  l.wp = g->w + 2 * g->pw;
-  /* Ceil rounding's last window may reach past the padded image: its rows and columns are zeros too. */
-  l.hq = max_l(ceil_div(l.hp, g->sh), g->oh + (g->kh - 1) / g->sh);
-  l.wq = max_l(ceil_div(l.wp, g->sw), g->ow + (g->kw - 1) / g->sw);
-  l.phases_y = min_l(g->sh, g->kh);
-  l.phases_x = min_l(g->sw, g->kw);
-  l.phase_plane = l.hq * l.wq;
-  l.plane = l.phases_y * l.phases_x * l.phase_plane;
-  l.q = g->oh * l.wq;
-  /* The last panel reads up to KW - 1 + NR values past the last phase plane: zeros. */
-  l.image_floats = g->c * l.plane + g->kw + MAX_NR;
-  l.images = ROUND_BYTES / (l.image_floats * (long)sizeof(float));
+  l.p = padded_layout(g);
+  l.q = g->oh * l.p.wq;
+  l.images = ROUND_BYTES / (l.p.image_floats * (long)sizeof(float));
   l.images = l.images < 1 ? 1 : l.images > g->n ? (g->n < 1 ? 1 : g->n) : l.images;
   const long panels = ceil_div(og, mr);
   l.col_chunk = DIRECT_COLS;
-  /* NOTE: where filters outnumber positions (batch 1 at 7 x 7 or 14 x 14) the jobs split the filters, not the
-   * positions: every column job reads all the weights again, and those (9.4 MB at 512 x 4608) are the traffic. */
+  /* NOTE: where filters outnumber positions (a few images at 14 x 14; one image goes to conv_channels.c) the jobs
+   * split the filters, not the positions: every column job reads all the weights again, and those are the traffic. */
   while (l.col_chunk > nr && g->groups * ceil_div(l.q, l.col_chunk) < wanted && (l.q > og || g->groups * ceil_div(l.q, l.col_chunk) * panels < wanted))
     l.col_chunk = ceil_div(l.col_chunk / 2, nr) * nr;
   l.col_jobs = l.q == 0 ? 1 : ceil_div(l.q, l.col_chunk);
@@ -73,21 +83,18 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
   if (row_jobs < 1) row_jobs = 1;
   l.row_chunk = ceil_div(panels, row_jobs) * mr;
   l.row_jobs = og == 0 ? 1 : ceil_div(og, l.row_chunk);
-  /* NOTE: only where each weight serves few positions (batch 1 at 28x28 and below): at W1's 8 x 56 x 56 packing
-   * costs little per use and the packed panels run ~5% faster than 8 strided rows. */
-  l.unpacked = kernel->run_indirect_rows != NULL && og % mr == 0 && g->n * l.q <= UNPACKED_MAX_POSITIONS;
   return l;
 }
 
-/* Bytes of the packed weights (none when the kernel reads them unpacked). */
+/* Bytes of the packed weights. */
 static size_t packed_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return l->unpacked ? 0 : floats_bytes((size_t)g->groups * packed_a_floats(og, kg));
+  return floats_bytes((size_t)g->groups * packed_a_floats(og, kg));
 }
 
 static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long kg = g->c / g->groups * g->kh * g->kw;
-  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(l->images * l->image_floats));
+  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(l->images * l->p.image_floats));
 }
 
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
@@ -109,45 +116,45 @@ typedef struct {
 } direct_t;
 
 /* The padded copy of image n: slot n % images of the round's buffer. */
-static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.images * d->l.image_floats; }
+static float *padded(const direct_t *d, long n) { return d->xpad + n % d->l.images * d->l.p.image_floats; }
 
 /* Phase (py, px) of one padded channel: rows py, py + sh, ..., columns px, px + sw, ... */
-static void copy_phase(const direct_t *d, const float *src, long py, long px, float *dst) {
-  const conv_geometry_t *g = d->g;
+static void copy_phase(const conv_geometry_t *g, const padded_t *p, const float *src, long py, long px, float *dst) {
   /* Columns j whose image column ix = j * sw + px - pw lies in [0, w): [jlo, jhi). */
-  const long jlo = min_l(ceil_div(max_l(g->pw - px, 0), g->sw), d->l.wq);
-  const long jhi = max_l(jlo, min_l(ceil_div(g->w + g->pw - px, g->sw), d->l.wq));
-  for (long i = 0; i < d->l.hq; i++, dst += d->l.wq) {
+  const long jlo = min_l(ceil_div(max_l(g->pw - px, 0), g->sw), p->wq);
+  const long jhi = max_l(jlo, min_l(ceil_div(g->w + g->pw - px, g->sw), p->wq));
+  for (long i = 0; i < p->hq; i++, dst += p->wq) {
     const long iy = i * g->sh + py - g->ph;
     if (iy < 0 || iy >= g->h) {
-      memset(dst, 0, (size_t)d->l.wq * sizeof(float));
+      memset(dst, 0, (size_t)p->wq * sizeof(float));
       continue;
     }
     const float *row = src + iy * g->w + px - g->pw;
     memset(dst, 0, (size_t)jlo * sizeof(float));
     for (long j = jlo; j < jhi; j++) dst[j] = row[j * g->sw];
-    memset(dst + jhi, 0, (size_t)(d->l.wq - jhi) * sizeof(float));
+    memset(dst + jhi, 0, (size_t)(p->wq - jhi) * sizeof(float));
   }
 }
 
-static void pad_channel(const direct_t *d, long n, long c) {
-  const conv_geometry_t *g = d->g;
-  const float *src = d->x + (n * g->c + c) * g->h * g->w;
-  float *dst = padded(d, n) + c * d->l.plane;
-  if (d->l.hq != d->l.hp || d->l.wq != d->l.wp) {
-    for (long py = 0; py < d->l.phases_y; py++) {
-      for (long px = 0; px < d->l.phases_x; px++) copy_phase(d, src, py, px, dst + (py * d->l.phases_x + px) * d->l.phase_plane);
+void pad_channel(const conv_geometry_t *g, const padded_t *p, const float *src, float *dst) {
+  if (p->hq != p->hp || p->wq != p->wp) {
+    for (long py = 0; py < p->phases_y; py++) {
+      for (long px = 0; px < p->phases_x; px++) copy_phase(g, p, src, py, px, dst + (py * p->phases_x + px) * p->phase_plane);
     }
     return;
   }
-  memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
-  dst += g->ph * d->l.wp;
-  for (long iy = 0; iy < g->h; iy++, dst += d->l.wp) {
+  memset(dst, 0, (size_t)(g->ph * p->wp) * sizeof(float));
+  dst += g->ph * p->wp;
+  for (long iy = 0; iy < g->h; iy++, dst += p->wp) {
     memset(dst, 0, (size_t)g->pw * sizeof(float));
     memcpy(dst + g->pw, src + iy * g->w, (size_t)g->w * sizeof(float));
     memset(dst + g->pw + g->w, 0, (size_t)g->pw * sizeof(float));
   }
-  memset(dst, 0, (size_t)(g->ph * d->l.wp) * sizeof(float));
+  memset(dst, 0, (size_t)(g->ph * p->wp) * sizeof(float));
+}
+
+void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count) {
+  for (long i = 0; i < count; i++) memset(images + i * p->image_floats + g->c * p->plane, 0, (size_t)(p->image_floats - g->c * p->plane) * sizeof(float));
 }
 
 /* The valid positions of the job's buffer, scaled, with the bias and ReLU, into y: one output-row run at a time. */
@@ -159,7 +166,7 @@ static void write_out(const direct_t *d, long n, long o0, long rows, long q0, lo
     float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
     const float *row = cbuf + r * d->l.col_chunk;
     for (long q = q0; q < q0 + qn;) {
-      const long oy = q / d->l.wq, ox = q % d->l.wq, end = min_l(q0 + qn, (oy + 1) * d->l.wq);
+      const long oy = q / d->l.p.wq, ox = q % d->l.p.wq, end = min_l(q0 + qn, (oy + 1) * d->l.p.wq);
       const long valid = min_l(end - q, g->ow - ox);
       const float *src = row + (q - q0);
       float *dst = yo + oy * g->ow + ox;
@@ -186,20 +193,15 @@ static void direct_job(const direct_t *d, long n, long job, float *cbuf) {
   const long m0 = rowj * l->row_chunk, mn = min_l(l->row_chunk, og - m0);
   if (qn <= 0 || mn <= 0) return;
   const long mpad = ceil_div(og, mr) * mr, step = kc_step(kg);
-  const float *apacked = d->l.unpacked ? NULL : d->apacked + group * packed_a_floats(og, kg);
-  const float *weights = d->w + group * og * kg;
-  const float *base = padded(d, n) + group * cg * l->plane + q0;
+  const float *apacked = d->apacked + group * packed_a_floats(og, kg);
+  const float *base = padded(d, n) + group * cg * l->p.plane + q0;
   if (kg == 0) memset(cbuf, 0, (size_t)(l->row_chunk * l->col_chunk) * sizeof(float));
   for (long k0 = 0; k0 < kg; k0 += step) {
     const long kc = min_l(step, kg - k0);
     for (long jj = 0; jj < qn; jj += nr) {
       for (long i = m0; i < m0 + mn; i += mr) {
         float *c = cbuf + (i - m0) * l->col_chunk + jj;
-        if (l->unpacked) {
-          kernel->run_indirect_rows(kc, weights + i * kg + k0, kg, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
-        } else {
-          kernel->run_indirect(kc, apacked + k0 * mpad + i * kc, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
-        }
+        kernel->run_indirect(kc, apacked + k0 * mpad + i * kc, base + jj, d->offsets + k0, c, l->col_chunk, k0 > 0);
       }
     }
   }
@@ -214,7 +216,8 @@ static void prepare_job(void *arg, int tid, long j, float *ws) {
   (void)tid;
   (void)ws;
   if (j < pads) {
-    pad_channel(d, d->n0 + j / g->c, j % g->c);
+    const long n = d->n0 + j / g->c, c = j % g->c;
+    pad_channel(g, &d->l.p, d->x + (n * g->c + c) * g->h * g->w, padded(d, n) + c * d->l.p.plane);
     return;
   }
   const long group = (j - pads) / pack_a_tasks(og);
@@ -235,13 +238,9 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   d.g = g;
   d.l = layout(g, ctx->threads);
   long *offsets = (long *)((char *)ws + packed_bytes(g, &d.l));
-  for (long k = 0; k < kg; k++) {
-    const long c = k / (g->kh * g->kw), ky = k % (g->kh * g->kw) / g->kw, kx = k % g->kw;
-    const long phase = ky % g->sh * d.l.phases_x + kx % g->sw;
-    offsets[k] = c * d.l.plane + phase * d.l.phase_plane + ky / g->sh * d.l.wq + kx / g->sw;
-  }
+  tap_offsets(g, &d.l.p, offsets);
   d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
-  for (long i = 0; i < d.l.images; i++) memset(d.xpad + i * d.l.image_floats + g->c * d.l.plane, 0, (size_t)(d.l.image_floats - g->c * d.l.plane) * sizeof(float));
+  zero_image_tails(g, &d.l.p, d.xpad, d.l.images);
   d.x = x;
   d.w = w;
   d.apacked = ws;
@@ -256,7 +255,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   /* Each round pads its images (the first also packs the weights), then runs their jobs. */
   for (d.n0 = 0; d.n0 < g->n; d.n0 += d.l.images) {
     d.images = min_l(d.l.images, g->n - d.n0);
-    const long packs = d.n0 == 0 && !d.l.unpacked ? g->groups * pack_a_tasks(og) : 0;
+    const long packs = d.n0 == 0 ? g->groups * pack_a_tasks(og) : 0;
     parallel_jobs(threads, d.images * g->c + packs, prepare_job, &d, NULL, 0);
     parallel_jobs(threads, d.images * jobs_per_image(&d), compute_job, &d, d.thread_ws, d.thread_stride);
   }

@@ -32,7 +32,6 @@ typedef void (*microkernel_fn)(long kc, const float *a, const float *b, float *c
  */
 typedef void (*microkernel_indirect_fn)(long kc, const float *a, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
-typedef void (*microkernel_rows_fn)(long kc, const float *a, long lda, const float *b, const long *offsets, float *c, long ldc, int accumulate);
 
 /* One micro-kernel and its tile: the AVX-512, AVX2+FMA or portable one, picked at load time. */
 /*
@@ -40,6 +39,14 @@ typedef void (*microkernel_rows_fn)(long kc, const float *a, long lda, const flo
  * out[i * cols + j] = sum over q < len of rows[i][q] * (x + offsets[j])[q], len a multiple of `lanes`.
  */
 typedef void (*dot_tile_fn)(long len, const float *const *rows, const float *x, const long *offsets, float *out);
+/*
+ * A channel tile (conv_channels.c): filters along the vectors, positions broadcast. For `rows` rows (1, or 2 where
+ * 2 x cols fit) of `cols` positions, out[(r * cols + c) * channels + o] = sum over j < k of
+ * x[offsets[j] + r * row_stride + c] * w[j * channels + o]; rows x cols is at most the kernel's channel_positions.
+ */
+typedef void (*channel_tile_fn)(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out);
+/* The channel tile's weights: packed[j * channels + o] = w[o * k + j] for o < filters, zeros for the filters past them. */
+typedef void (*channel_pack_fn)(const float *w, long k, long filters, float *packed);
 
 typedef struct {
   const char *name;
@@ -50,8 +57,11 @@ typedef struct {
   /* The dot-product tile (weight gradients): rows x cols sums, vectors of `lanes`. */
   int dot_rows, dot_cols, lanes;
   dot_tile_fn dot;
-  /* run_indirect with A unpacked: a(r, k) = a[r * lda + k] (a direct conv's weights as they are); NULL where missing. */
-  microkernel_rows_fn run_indirect_rows;
+  /* The channel tile: filters per tile (a multiple of the vector width) and positions per tile at most. */
+  int channels, channel_positions;
+  channel_tile_fn channel_tile;
+  /* Packs the channel tile's weights; NULL where the portable loop in conv_channels.c serves. */
+  channel_pack_fn channel_pack;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
@@ -198,10 +208,30 @@ size_t conv_grad_input_workspace(const conv_geometry_t *g, int threads);
 size_t conv_grad_weight_workspace(const conv_geometry_t *g, int threads);
 /* Adds one row of im2col's gradient into input channel plane dxc (the transpose of im2col_row). */
 void col2im_row(const conv_geometry_t *g, float *dxc, long ky, long kx, long p0, long len, const float *in);
+/*
+ * The zero-padded copy of an image both direct convolutions read (conv_direct.c): each channel a
+ * plane of phases (hq x wq each; one unless strided), so that tap (c, ky, kx) of the output at
+ * (oy, ox) is the value offsets[k] + oy * wq + ox of the copy, a stride-1 read.
+ */
+typedef struct {
+  /* The padded image (hp x wp), one phase plane (hq x wq), the phases made (py x px), floats per channel and per image. */
+  long hp, wp, hq, wq, phases_y, phases_x, phase_plane, plane, image_floats;
+} padded_t;
+padded_t padded_layout(const conv_geometry_t *g);
+/* Offset of each tap k = (c, ky, kx) of one group in the padded copy. */
+void tap_offsets(const conv_geometry_t *g, const padded_t *p, long *offsets);
+/* The padded copy of one channel plane src (h x w) at dst. */
+void pad_channel(const conv_geometry_t *g, const padded_t *p, const float *src, float *dst);
+/* Zeros the values past the last channel of `count` padded images (the last tiles read into them). */
+void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count);
 /* Whether the forward runs as the direct convolution (conv_direct.c): strides up to the filter size. */
 int conv_direct(const conv_geometry_t *g);
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
 void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
+/* Whether the forward runs on the channel tile (conv_channels.c): a direct convolution of few output positions. */
+int conv_channels(const conv_geometry_t *g);
+size_t conv_channels_workspace(const conv_geometry_t *g, int threads);
+void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
 long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
 /* One row of im2col: values of input channel plane xc for tap (ky, kx) at output positions [p0, p0 + len). */
 void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, long p0, long len, float *out);

@@ -88,7 +88,46 @@ __attribute__((target("avx2,fma"))) static void dot(long len, const float *const
   }
 }
 
-const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 8, dot};
+/* Channel tile: 16 filters (two vectors) x up to 6 positions in 12 ymm accumulators, as the 6 x 16 tile transposed. */
+#define CHANNELS 16
+#define CHANNEL_POSITIONS 6
+
+__attribute__((always_inline, target("avx2,fma"))) static inline void channel_tile_of(const int rows, const int cols, long k, const float *w, const float *x,
+                                                                                      long row_stride, const long *offsets, float *out) {
+  __m256 lo[CHANNEL_POSITIONS], hi[CHANNEL_POSITIONS];
+#pragma GCC unroll 6
+  for (int i = 0; i < rows * cols; i++) lo[i] = hi[i] = _mm256_setzero_ps();
+  for (long j = 0; j < k; j++, w += CHANNELS) {
+    const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+    const float *xj = x + offsets[j];
+#pragma GCC unroll 2
+    for (int r = 0; r < rows; r++) {
+#pragma GCC unroll 6
+      for (int c = 0; c < cols; c++) {
+        const __m256 b = _mm256_broadcast_ss(xj + r * row_stride + c);
+        lo[r * cols + c] = _mm256_fmadd_ps(b, w0, lo[r * cols + c]);
+        hi[r * cols + c] = _mm256_fmadd_ps(b, w1, hi[r * cols + c]);
+      }
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < rows * cols; i++) {
+    _mm256_storeu_ps(out + i * CHANNELS, lo[i]);
+    _mm256_storeu_ps(out + i * CHANNELS + 8, hi[i]);
+  }
+}
+
+#define CHANNEL_CASE(r, c) \
+  case r * 16 + c: channel_tile_of(r, c, k, w, x, row_stride, offsets, out); return;
+
+__attribute__((target("avx2,fma"))) static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out) {
+  switch (rows * 16 + cols) {
+    CHANNEL_CASE(1, 1) CHANNEL_CASE(1, 2) CHANNEL_CASE(1, 3) CHANNEL_CASE(1, 4) CHANNEL_CASE(1, 5) CHANNEL_CASE(1, 6)
+    CHANNEL_CASE(2, 1) CHANNEL_CASE(2, 2) CHANNEL_CASE(2, 3)
+  }
+}
+
+const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 8, dot, CHANNELS, CHANNEL_POSITIONS, channel_tile};
 #else
 const microkernel_t microkernel_avx2 = {"avx2+fma 6x16", 6, 16, 0, 0, 3, 4, 8, 0};
 #endif

@@ -49,4 +49,22 @@ static void dot(long len, const float *const *rows, const float *x, const long *
   }
 }
 
-const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run, run_indirect, 2, 2, 4, dot};
+/* Channel tile: 8 filters x up to 4 positions, the 4 x 8 tile transposed. */
+#define CHANNELS 8
+#define CHANNEL_POSITIONS 4
+
+static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out) {
+  float acc[CHANNEL_POSITIONS][CHANNELS] = {{0}};
+  for (long j = 0; j < k; j++, w += CHANNELS) {
+    const float *xj = x + offsets[j];
+    for (int i = 0; i < rows * cols; i++) {
+      const float v = xj[i / cols * row_stride + i % cols];
+      for (int o = 0; o < CHANNELS; o++) acc[i][o] += v * w[o];
+    }
+  }
+  for (int i = 0; i < rows * cols; i++) {
+    for (int o = 0; o < CHANNELS; o++) out[i * CHANNELS + o] = acc[i][o];
+  }
+}
+
+const microkernel_t microkernel_scalar = {"portable C 4x8", MR, NR, run, run_indirect, 2, 2, 4, dot, CHANNELS, CHANNEL_POSITIONS, channel_tile};

@@ -18,54 +18,79 @@ typedef struct {
   long plane, out_per_plane;
 } pool_t;
 
+
+/* One window, clipped to the image, its taps in the reference's order (argmax NULL: the value alone). */
+static void max_window(const pool_geometry_t *g, const float *x, long oy, long ox, float *y, int32_t *at) {
+  const long y0 = max_l(oy * g->sh - g->ph, 0), y1 = min_l(oy * g->sh - g->ph + g->kh, g->h);
+  const long x0 = max_l(ox * g->sw - g->pw, 0), x1 = min_l(ox * g->sw - g->pw + g->kw, g->w);
+  float best = -__builtin_inff();
+  int32_t best_at = (int32_t)(y0 * g->w + x0);
+  for (long iy = y0; iy < y1; iy++) {
+    for (long ix = x0; ix < x1; ix++) {
+      const float v = x[iy * g->w + ix];
+      const int take = v > best || v != v;
+      best = take ? v : best;
+      best_at = take ? (int32_t)(iy * g->w + ix) : best_at;
+    }
+  }
+  *y = best;
+  if (at != NULL) *at = best_at;
+}
+
 /*
- * One tap (iy, kx) of every window of an output row, for the columns [lo, hi) whose tap is inside
- * the image: the first maximum (or NaN) of the taps so far wins, as in the reference, which visits a
- * window's taps row by row, column by column; so do the callers. Branch-free, so it vectorises.
+ * Windows of KH x KW at stride SW wholly inside the image, output columns [lo, hi) of one row (x at
+ * the window row's first tap of column 0): each window's taps in the reference's order, in
+ * registers, vectorised across the columns. The sizes are constants so the taps unroll.
  */
-VECTOR_CLONES static void max_tap(long lo, long hi, const float *x, long sw, long at, float *best, int32_t *best_at) {
-  for (long ox = lo; ox < hi; ox++) {
-    const float v = x[ox * sw];
-    const int take = v > best[ox] || v != v;
-    best[ox] = take ? v : best[ox];
-    best_at[ox] = take ? (int32_t)(at + ox * sw) : best_at[ox];
+#define INSIDE_WINDOWS(name, KH, KW, SW)                                                                          \
+  static inline void name(const float *x, long w, long lo, long hi, float *y, int32_t *at, int32_t first) {       \
+    for (long ox = lo; ox < hi; ox++) {                                                                       \
+      float best = -__builtin_inff();                                                                         \
+      int32_t best_at = first + (int32_t)(ox * SW);                                                           \
+      for (int r = 0; r < KH; r++) {                                                                          \
+        for (int c = 0; c < KW; c++) {                                                                        \
+          const float v = x[r * w + ox * SW + c];                                                             \
+          const int take = v > best || v != v;                                                                \
+          best = take ? v : best;                                                                             \
+          best_at = take ? first + (int32_t)(r * w + ox * SW + c) : best_at;                                  \
+        }                                                                                                     \
+      }                                                                                                       \
+      y[ox] = best;                                                                                           \
+      if (at != NULL) at[ox] = best_at;                                                                       \
+    }                                                                                                         \
+  }
+INSIDE_WINDOWS(inside_3x3_stride_2, 3, 3, 2)
+INSIDE_WINDOWS(inside_2x2_stride_2, 2, 2, 2)
+
+/*
+ * One plane, all its output rows (argmax NULL: the values alone). ResNet's 3 x 3 / 2 and VGG's and
+ * LeNet's 2 x 2 / 2 run their inner windows as whole vectors; the rest, and the windows the image
+ * clips, one window at a time. Cloned whole, so the loops inline into each clone.
+ */
+VECTOR_CLONES static void max_plane(const pool_geometry_t *g, const float *x, float *y, int32_t *argmax) {
+  const int square3 = g->kh == 3 && g->kw == 3 && g->sh == 2 && g->sw == 2, square2 = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2;
+  /* Columns whose window lies inside the image: ox * sw >= pw and ox * sw - pw + kw <= w. */
+  const long lo = min_l((g->pw + g->sw - 1) / g->sw, g->ow), hi = max_l(lo, min_l(g->ow, g->w + g->pw - g->kw < 0 ? 0 : (g->w + g->pw - g->kw) / g->sw + 1));
+  for (long oy = 0; oy < g->oh; oy++, y += g->ow) {
+    const long top = oy * g->sh - g->ph;
+    int32_t *at = argmax == NULL ? NULL : argmax + oy * g->ow;
+    const int inside = top >= 0 && top + g->kh <= g->h && (square3 || square2);
+    const long from = inside ? lo : g->ow, to = inside ? hi : g->ow;
+    for (long ox = 0; ox < from; ox++) max_window(g, x, oy, ox, y + ox, at == NULL ? NULL : at + ox);
+    const float *row = x + top * g->w - g->pw;
+    const int32_t first = (int32_t)(top * g->w - g->pw);
+    if (inside && square3) inside_3x3_stride_2(row, g->w, from, to, y, at, first);
+    else if (inside) inside_2x2_stride_2(row, g->w, from, to, y, at, first);
+    for (long ox = to; ox < g->ow; ox++) max_window(g, x, oy, ox, y + ox, at == NULL ? NULL : at + ox);
   }
 }
-
-/* max_tap for the values alone (inference: no argmax). */
-VECTOR_CLONES static void max_tap_values(long lo, long hi, const float *x, long sw, float *best) {
-  for (long ox = lo; ox < hi; ox++) {
-    const float v = x[ox * sw];
-    best[ox] = v > best[ox] || v != v ? v : best[ox];
-  }
-}
-
-/* a / b rounded up, for any sign of a (b > 0). */
-static long ceil_div_l(long a, long b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 
 static void max_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
-  const float *x = p->x + plane * g->h * g->w;
   (void)tid;
   (void)ws;
-  for (long oy = 0; oy < g->oh; oy++) {
-    const long y0 = max_l(oy * g->sh - g->ph, 0), y1 = min_l(oy * g->sh - g->ph + g->kh, g->h);
-    float *y = p->y + (plane * g->oh + oy) * g->ow;
-    int32_t *at = p->argmax == NULL ? NULL : p->argmax + (plane * g->oh + oy) * g->ow;
-    for (long ox = 0; ox < g->ow; ox++) y[ox] = -__builtin_inff();
-    for (long ox = 0; at != NULL && ox < g->ow; ox++) at[ox] = (int32_t)(y0 * g->w + max_l(ox * g->sw - g->pw, 0));
-    for (long iy = y0; iy < y1; iy++) {
-      for (long kx = 0; kx < g->kw; kx++) {
-        /* Columns whose tap ix = ox * sw - pw + kx lies in [0, w). */
-        const long lo = max_l(ceil_div_l(g->pw - kx, g->sw), 0), hi = min_l(ceil_div_l(g->w + g->pw - kx, g->sw), g->ow);
-        const long ix0 = kx - g->pw;
-        if (lo >= hi) continue;
-        if (at == NULL) max_tap_values(lo, hi, x + iy * g->w + ix0, g->sw, y);
-        else max_tap(lo, hi, x + iy * g->w + ix0, g->sw, iy * g->w + ix0, y, at);
-      }
-    }
-  }
+  max_plane(g, p->x + plane * g->h * g->w, p->y + plane * g->oh * g->ow, p->argmax == NULL ? NULL : p->argmax + plane * g->oh * g->ow);
 }
 
 void max_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y, int32_t *argmax) {

@@ -53,7 +53,7 @@ export const CONV_CASES: ConvCase[] = [
   { name: '64 channels, several K blocks', x: [1, 64, 14, 14], out: 64, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
   { name: '1x1 depthwise', x: [2, 4, 6, 5], out: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0], groups: 4 },
   { name: '7x7 stride 2 pad 3', x: [1, 3, 19, 17], out: 8, kernel: [7, 3], stride: [2, 1], padding: [3, 1], groups: 1 },
-  // K above the direct kernel's limit (1024) and above one packed block (KC = 256), stride 1 and 2.
+  // K above one packed block (KC = 256), stride 1 and 2.
   { name: 'K = 1152, packed path', x: [1, 128, 6, 5], out: 8, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
   { name: 'K = 288 stride 2, two packed blocks', x: [2, 32, 9, 9], out: 8, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
   // Shrinking stride-1 convolutions: conv2dGradInput by col2im, its vector path and the edges.
@@ -67,6 +67,11 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'ceil rounding, 3x3 stride 2', x: [2, 4, 10, 9], out: 9, kernel: [3, 3], stride: [2, 2], padding: [0, 0], groups: 1, rounding: 'ceil' },
   // 1x1 at stride 2 (ResNet's projection shortcut): one phase of the image.
   { name: '1x1 stride 2', x: [2, 16, 14, 13], out: 16, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
+  // The cases above have few output positions (the native channel tile, filters along the vectors, one or two
+  // rows a tile); these have more than 1024 (its position panels, positions along the vectors), strided and grouped.
+  { name: '3x3 stride 2, many positions', x: [2, 5, 67, 70], out: 6, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
+  { name: '1x1 stride 2, many positions', x: [1, 8, 80, 77], out: 9, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
+  { name: '3x3 2 groups, many positions', x: [1, 8, 41, 40], out: 10, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 2 },
 ];
 
 /** The case's Conv2dAttrs, with a bias. */

@@ -1,0 +1,145 @@
+/*
+ * Direct convolution for few output positions (batch-1 inference at 28 x 28 and below): the
+ * channel tile. Its vectors run along the filters and each output position of a row is a broadcast
+ * of the padded copy (conv_direct.c's, phases and all), so a tile is any run of positions of one
+ * output row: no padding columns are computed and dropped (conv_direct.c's position panels compute
+ * 9 x 7 values for ResNet's 7 x 7 outputs, in 64-column panels), and each weight is read from
+ * memory once. Each job packs its block of filters k-major into its own workspace (K x channels:
+ * 590 KB for 32 of ResNet's 512 x 4608 filters, in L2), then sweeps its output rows; a tile sums
+ * all of K in registers, and its transpose goes to y with the scale, bias and ReLU.
+ */
+#include <string.h>
+#include "convstack.h"
+
+/* Output positions (all images) up to which the forward runs here; past that the position panels of conv_direct.c are faster. */
+#define CHANNEL_MAX_POSITIONS 1024
+/* Reduction steps packed at a time: the packed rows being written stay in L1 while the filters' rows are read. */
+#define PACK_STEPS 128
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long ceil_div(long a, long b) { return (a + b - 1) / b; }
+static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(float)); }
+
+int conv_channels(const conv_geometry_t *g) { return kernel->channel_tile != NULL && conv_direct(g) && g->n * g->oh * g->ow <= CHANNEL_MAX_POSITIONS; }
+
+/* The jobs: per image, group and block of filters, runs of output rows. */
+typedef struct {
+  padded_t p;
+  long blocks, row_chunk, row_jobs;
+} channel_layout_t;
+
+static channel_layout_t layout(const conv_geometry_t *g, int threads) {
+  channel_layout_t l;
+  l.p = padded_layout(g);
+  l.blocks = ceil_div(g->o / g->groups, kernel->channels);
+  const long problems = g->n * g->groups * l.blocks, wanted = 2L * threads;
+  l.row_jobs = problems >= wanted ? 1 : min_l(g->oh, ceil_div(wanted, problems));
+  l.row_chunk = ceil_div(g->oh, l.row_jobs);
+  l.row_jobs = ceil_div(g->oh, l.row_chunk);
+  return l;
+}
+
+static size_t shared_bytes(const conv_geometry_t *g, const channel_layout_t *l) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  return round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(g->n * l->p.image_floats));
+}
+
+static size_t thread_bytes(const conv_geometry_t *g) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  return floats_bytes((size_t)(kg * kernel->channels)) + floats_bytes((size_t)(kernel->channel_positions * kernel->channels));
+}
+
+size_t conv_channels_workspace(const conv_geometry_t *g, int threads) {
+  const channel_layout_t l = layout(g, threads);
+  return shared_bytes(g, &l) + (size_t)threads * thread_bytes(g);
+}
+
+typedef struct {
+  const conv_geometry_t *g;
+  channel_layout_t l;
+  const float *x, *w, *scale, *bias;
+  const long *offsets;
+  float *xpad, *y;
+  int relu;
+} channels_t;
+
+/* Filters [o0, o0 + on) of w (rows of kg), k-major and zero-padded to the tile's channels: packed[k * channels + o]. */
+static void pack_filters(const float *w, long kg, long on, float *packed) {
+  const int channels = kernel->channels;
+  if (kernel->channel_pack != NULL) {
+    kernel->channel_pack(w, kg, on, packed);
+    return;
+  }
+  for (long k0 = 0; k0 < kg; k0 += PACK_STEPS) {
+    const long kn = min_l(PACK_STEPS, kg - k0);
+    for (long o = 0; o < channels; o++) {
+      const float *row = w + o * kg + k0;
+      float *dst = packed + k0 * channels + o;
+      for (long k = 0; k < kn; k++) dst[k * channels] = o < on ? row[k] : 0.0f;
+    }
+  }
+}
+
+/* Tile (rows x cols positions, filters along each) into y: filters [o0, o0 + on) at output rows oy.. from column ox0. */
+static void write_tile(const channels_t *d, long n, long o0, long on, long oy, long ox0, int rows, int cols, const float *tile) {
+  const conv_geometry_t *g = d->g;
+  const int channels = kernel->channels;
+  for (long o = 0; o < on; o++) {
+    const float b = d->bias == NULL ? 0.0f : d->bias[o0 + o], s = d->scale == NULL ? 1.0f : d->scale[o0 + o];
+    for (int r = 0; r < rows; r++) {
+      float *dst = d->y + ((n * g->o + o0 + o) * g->oh + oy + r) * g->ow + ox0;
+      const float *src = tile + r * cols * channels + o;
+      /* As in conv_direct.c: NaN stays NaN through the ReLU, and a scale of 1 leaves the sum exact. */
+      for (int c = 0; c < cols; c++) {
+        const float v = src[c * channels] * s + b;
+        dst[c] = d->relu && v < 0 ? 0.0f : v;
+      }
+    }
+  }
+}
+
+static void compute_job(void *arg, int tid, long job, float *ws) {
+  const channels_t *d = arg;
+  const conv_geometry_t *g = d->g;
+  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw, most = kernel->channel_positions;
+  const long rowj = job % d->l.row_jobs, problem = job / d->l.row_jobs;
+  const long block = problem % d->l.blocks, group = problem / d->l.blocks % g->groups, n = problem / d->l.blocks / g->groups;
+  const long o0 = block * kernel->channels, on = min_l(kernel->channels, og - o0);
+  const long oy0 = rowj * d->l.row_chunk, oy1 = min_l(g->oh, oy0 + d->l.row_chunk);
+  float *packed = ws, *tile = ws + floats_bytes((size_t)(kg * kernel->channels)) / sizeof(float);
+  const float *image = d->xpad + n * d->l.p.image_floats + group * cg * d->l.p.plane;
+  (void)tid;
+  pack_filters(d->w + (group * og + o0) * kg, kg, on, packed);
+  /* Rows narrower than half a tile go two at a time (ResNet's 7 x 7: 14 positions a tile, not 7). */
+  for (long oy = oy0; oy < oy1;) {
+    const int rows = 2 * g->ow <= most && oy + 1 < oy1 ? 2 : 1;
+    for (long ox = 0; ox < g->ow; ox += most) {
+      const int cols = (int)min_l(most, g->ow - ox);
+      kernel->channel_tile(rows, cols, kg, packed, image + oy * d->l.p.wq + ox, d->l.p.wq, d->offsets, tile);
+      write_tile(d, n, group * og + o0, on, oy, ox, rows, cols, tile);
+    }
+    oy += rows;
+  }
+}
+
+static void pad_job(void *arg, int tid, long j, float *ws) {
+  const channels_t *d = arg;
+  const conv_geometry_t *g = d->g;
+  const long n = j / g->c, c = j % g->c;
+  (void)tid;
+  (void)ws;
+  pad_channel(g, &d->l.p, d->x + j * g->h * g->w, d->xpad + n * d->l.p.image_floats + c * d->l.p.plane);
+}
+
+void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  channels_t d = {g, layout(g, ctx->threads), x, w, scale, bias, NULL, NULL, y, relu};
+  long *offsets = (long *)ws;
+  tap_offsets(g, &d.l.p, offsets);
+  d.offsets = offsets;
+  d.xpad = (float *)((char *)ws + round_up((size_t)kg * sizeof(long)));
+  zero_image_tails(g, &d.l.p, d.xpad, g->n);
+  const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
+  parallel_jobs(threads, g->n * g->c, pad_job, &d, NULL, 0);
+  parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes(g));
+}
