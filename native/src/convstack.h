@@ -47,6 +47,15 @@ typedef void (*dot_tile_fn)(long len, const float *const *rows, const float *x, 
 typedef void (*channel_tile_fn)(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out);
 /* The channel tile's weights: packed[j * channels + o] = w[o * k + j] for o < filters, zeros for the filters past them. */
 typedef void (*channel_pack_fn)(const float *w, long k, long filters, float *packed);
+/* Where a channel tile's sums go: filter o's positions to y + o * plane (its second row row_stride on), times scale[o] (or 1), plus bias[o] (or 0), ReLU'd when `relu`. */
+typedef struct {
+  float *y;
+  long plane, row_stride;
+  const float *scale, *bias;
+  int relu;
+} channel_out_t;
+/* Writes filters [0, filters) of a tile (rows x cols positions, channels per position, as channel_tile wrote it) to `out`. */
+typedef void (*channel_store_fn)(const float *tile, int rows, int cols, long filters, const channel_out_t *out);
 
 typedef struct {
   const char *name;
@@ -60,8 +69,9 @@ typedef struct {
   /* The channel tile: filters per tile (a multiple of the vector width) and positions per tile at most. */
   int channels, channel_positions;
   channel_tile_fn channel_tile;
-  /* Packs the channel tile's weights; NULL where the portable loop in conv_channels.c serves. */
+  /* Packs the channel tile's weights, and writes a tile out transposed; NULL where the portable loops in conv_channels.c serve. */
   channel_pack_fn channel_pack;
+  channel_store_fn channel_store;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;

@@ -183,8 +183,35 @@ __attribute__((target("avx512f"))) static void channel_pack(const float *w, long
   }
 }
 
+/*
+ * A channel tile to y: each half of its filters transposed in registers (positions along the vector
+ * again), then scaled, biased, ReLU'd and stored one filter row at a time. The scalar loop this
+ * replaced cost as much as the sums at K = 64 (ResNet's 1 x 1 shortcut). The same operations in the
+ * same order as that loop (a multiply, then an add), so the same bits.
+ */
+__attribute__((target("avx512f"))) static void channel_store(const float *tile, int rows, int cols, long filters, const channel_out_t *out) {
+  const int positions = rows * cols;
+  const __mmask16 first = (__mmask16)((1u << cols) - 1), second = rows == 2 ? (__mmask16)(first << cols) : 0;
+  for (long half = 0; half * 16 < filters; half++) {
+    __m512 r[16];
+    for (int i = 0; i < 16; i++) r[i] = i < positions ? _mm512_loadu_ps(tile + i * CHANNELS + half * 16) : _mm512_setzero_ps();
+    transpose16(r);
+    for (long j = 0; j < 16 && half * 16 + j < filters; j++) {
+      const long o = half * 16 + j;
+      const __m512 scale = _mm512_set1_ps(out->scale == NULL ? 1.0f : out->scale[o]), bias = _mm512_set1_ps(out->bias == NULL ? 0.0f : out->bias[o]);
+      __m512 v = _mm512_add_ps(_mm512_mul_ps(r[j], scale), bias);
+      /* v < 0 is false for NaN and -0: both stay, as in the scalar ReLU. */
+      if (out->relu) v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_setzero_ps());
+      float *dst = out->y + o * out->plane;
+      _mm512_mask_storeu_ps(dst, first, v);
+      /* The second row's lanes start at cols: masked-off lanes touch no memory. */
+      if (rows == 2) _mm512_mask_storeu_ps(dst + out->row_stride - cols, second, v);
+    }
+  }
+}
+
 const microkernel_t microkernel_avx512 = {"avx512 8x32", MR, NR, run, run_indirect, DOT_ROWS, DOT_COLS, 16, dot,
-                                          CHANNELS, CHANNEL_POSITIONS, channel_tile, channel_pack};
+                                          CHANNELS, CHANNEL_POSITIONS, channel_tile, channel_pack, channel_store};
 #else
 const microkernel_t microkernel_avx512 = {"avx512 8x32", 8, 32, 0, 0, 4, 6, 16, 0};
 #endif

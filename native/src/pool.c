@@ -40,24 +40,38 @@ static void max_window(const pool_geometry_t *g, const float *x, long oy, long o
 /*
  * Windows of KH x KW at stride SW wholly inside the image, output columns [lo, hi) of one row (x at
  * the window row's first tap of column 0): each window's taps in the reference's order, in
- * registers, vectorised across the columns. The sizes are constants so the taps unroll.
+ * registers, vectorised across the columns. The sizes are constants so the taps unroll; the values
+ * alone (inference) are a loop of their own, as a test for the argmax inside the loop kept GCC from
+ * vectorising it.
  */
-#define INSIDE_WINDOWS(name, KH, KW, SW)                                                                          \
-  static inline void name(const float *x, long w, long lo, long hi, float *y, int32_t *at, int32_t first) {       \
-    for (long ox = lo; ox < hi; ox++) {                                                                       \
-      float best = -__builtin_inff();                                                                         \
-      int32_t best_at = first + (int32_t)(ox * SW);                                                           \
-      for (int r = 0; r < KH; r++) {                                                                          \
-        for (int c = 0; c < KW; c++) {                                                                        \
-          const float v = x[r * w + ox * SW + c];                                                             \
-          const int take = v > best || v != v;                                                                \
-          best = take ? v : best;                                                                             \
-          best_at = take ? first + (int32_t)(r * w + ox * SW + c) : best_at;                                  \
-        }                                                                                                     \
-      }                                                                                                       \
-      y[ox] = best;                                                                                           \
-      if (at != NULL) at[ox] = best_at;                                                                       \
-    }                                                                                                         \
+#define INSIDE_WINDOWS(name, KH, KW, SW)                                                                  \
+  static inline void name##_values(const float *x, long w, long lo, long hi, float *y) {                  \
+    for (long ox = lo; ox < hi; ox++) {                                                               \
+      float best = -__builtin_inff();                                                                 \
+      for (int r = 0; r < KH; r++) {                                                                  \
+        for (int c = 0; c < KW; c++) {                                                                \
+          const float v = x[r * w + ox * SW + c];                                                     \
+          best = v > best || v != v ? v : best;                                                       \
+        }                                                                                             \
+      }                                                                                               \
+      y[ox] = best;                                                                                   \
+    }                                                                                                 \
+  }                                                                                                   \
+  static inline void name(const float *x, long w, long lo, long hi, float *y, int32_t *at, int32_t first) { \
+    for (long ox = lo; ox < hi; ox++) {                                                               \
+      float best = -__builtin_inff();                                                                 \
+      int32_t best_at = first + (int32_t)(ox * SW);                                                   \
+      for (int r = 0; r < KH; r++) {                                                                  \
+        for (int c = 0; c < KW; c++) {                                                                \
+          const float v = x[r * w + ox * SW + c];                                                     \
+          const int take = v > best || v != v;                                                        \
+          best = take ? v : best;                                                                     \
+          best_at = take ? first + (int32_t)(r * w + ox * SW + c) : best_at;                          \
+        }                                                                                             \
+      }                                                                                               \
+      y[ox] = best;                                                                                   \
+      at[ox] = best_at;                                                                               \
+    }                                                                                                 \
   }
 INSIDE_WINDOWS(inside_3x3_stride_2, 3, 3, 2)
 INSIDE_WINDOWS(inside_2x2_stride_2, 2, 2, 2)
@@ -79,7 +93,9 @@ VECTOR_CLONES static void max_plane(const pool_geometry_t *g, const float *x, fl
     for (long ox = 0; ox < from; ox++) max_window(g, x, oy, ox, y + ox, at == NULL ? NULL : at + ox);
     const float *row = x + top * g->w - g->pw;
     const int32_t first = (int32_t)(top * g->w - g->pw);
-    if (inside && square3) inside_3x3_stride_2(row, g->w, from, to, y, at, first);
+    if (inside && square3 && at == NULL) inside_3x3_stride_2_values(row, g->w, from, to, y);
+    else if (inside && square3) inside_3x3_stride_2(row, g->w, from, to, y, at, first);
+    else if (inside && at == NULL) inside_2x2_stride_2_values(row, g->w, from, to, y);
     else if (inside) inside_2x2_stride_2(row, g->w, from, to, y, at, first);
     for (long ox = to; ox < g->ow; ox++) max_window(g, x, oy, ox, y + ox, at == NULL ? NULL : at + ox);
   }
@@ -95,7 +111,8 @@ static void max_pool_job(void *arg, int tid, long plane, float *ws) {
 
 void max_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y, int32_t *argmax) {
   pool_t p = {g, x, y, argmax, NULL, 0, 0};
-  parallel_jobs(threads_for(ctx, (double)g->planes * g->h * g->w), g->planes, max_pool_job, &p, NULL, 0);
+  /* The work is a compare per tap of every window (ResNet's pool: 1.8 million, two threads), not a value per input. */
+  parallel_jobs(threads_for(ctx, (double)g->planes * g->oh * g->ow * g->kh * g->kw), g->planes, max_pool_job, &p, NULL, 0);
 }
 
 static void max_pool_grad_job(void *arg, int tid, long plane, float *ws) {

@@ -67,8 +67,10 @@ export const CONV_CASES: ConvCase[] = [
   { name: 'ceil rounding, 3x3 stride 2', x: [2, 4, 10, 9], out: 9, kernel: [3, 3], stride: [2, 2], padding: [0, 0], groups: 1, rounding: 'ceil' },
   // 1x1 at stride 2 (ResNet's projection shortcut): one phase of the image.
   { name: '1x1 stride 2', x: [2, 16, 14, 13], out: 16, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
-  // The cases above have few output positions (the native channel tile, filters along the vectors, one or two
-  // rows a tile); these have more than 1024 (its position panels, positions along the vectors), strided and grouped.
+  // Rows of 3 outputs go two at a time into the AVX2 channel tile (6 positions), as rows of 7 or fewer do on AVX-512.
+  { name: '3x3 stride 2 on 5x5, K = 144', x: [3, 16, 5, 5], out: 20, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
+  // Reductions below 64 run on the native position panels (positions along the vectors), the rest on its channel
+  // tile (filters along the vectors): these have more output positions, strided and grouped.
   { name: '3x3 stride 2, many positions', x: [2, 5, 67, 70], out: 6, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
   { name: '1x1 stride 2, many positions', x: [1, 8, 80, 77], out: 9, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
   { name: '3x3 2 groups, many positions', x: [1, 8, 41, 40], out: 10, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 2 },
