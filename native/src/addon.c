@@ -74,14 +74,16 @@ BINDING(alloc) {
   return out;
 }
 
-/* conv2d(ctx, x, w, scale | null, bias | null, y, relu, ...geometry) */
+/* conv2d(ctx, x, w, scale | null, bias | null, residual | null, y, relu, ...geometry) */
 BINDING(conv2d) {
   ARGS();
-  float *x = args_array(&a, 1), *w = args_array(&a, 2), *scale = args_array(&a, 3), *bias = args_array(&a, 4), *y = args_array(&a, 5);
-  const int relu_flag = (int)args_long(&a, 6);
-  conv_geometry_t g = args_conv(&a, 7);
+  float *x = args_array(&a, 1), *w = args_array(&a, 2), *scale = args_array(&a, 3), *bias = args_array(&a, 4), *residual = args_array(&a, 5);
+  float *y = args_array(&a, 6);
+  const int relu_flag = (int)args_long(&a, 7);
+  conv_geometry_t g = args_conv(&a, 8);
   if (a.failed) return NULL;
-  return workspace_result(env, conv_forward(ctx, &g, x, w, scale, bias, y, relu_flag));
+  const conv_epilogue_t epilogue = {scale, bias, residual, relu_flag};
+  return workspace_result(env, conv_forward(ctx, &g, x, w, &epilogue, y));
 }
 
 /* conv2dGradInput(ctx, dy, w, dx, ...geometry) */

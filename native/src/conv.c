@@ -1,8 +1,9 @@
 /*
- * Convolution forward: per image and group, y (Og x P) = W (Og x Kg) . im2col(x) (Kg x P) as a
- * packed GEMM whose B blocks are packed straight from the image, one im2col row at a time in L1
- * (no full im2col buffer: on the W1 shape copying it cost ~30% of the time), with the bias and
- * the ReLU of a fused conv2dRelu applied while the output block is in cache.
+ * Convolution forward: the channel tile (conv_channels.c: filters along the vectors) where the
+ * reduction is 64 or more, else the position panels (conv_direct.c: positions along the vectors),
+ * both reading a zero-padded (polyphase, when strided) copy of the images, with the epilogue (scale,
+ * bias, residual, ReLU) applied as each output is written. Also im2col's and col2im's rows, which
+ * the gradients' GEMMs (conv_grad.c) build their panels from.
  */
 #include <string.h>
 #include "convstack.h"
@@ -64,95 +65,20 @@ void col2im_row(const conv_geometry_t *g, float *dxc, long ky, long kx, long p0,
   })
 }
 
-/* B = im2col of one image and group: row k = (channel, ky, kx), column p = output position. */
-static void pack_b_im2col(const bsource_t *s, long k0, long kc, long j0, long nc, float *dst, float *row) {
-  const conv_geometry_t *g = s->g;
-  const long taps = g->kh * g->kw;
-  for (long kk = 0; kk < kc; kk++) {
-    const long k = k0 + kk, c = k / taps, t = k % taps;
-    im2col_row(g, s->data + c * g->h * g->w, t / g->kw, t % g->kw, j0, nc, row);
-    row_to_panels(row, kk, kc, nc, dst);
-  }
-}
-
-static size_t packed_weights_bytes(const conv_geometry_t *g) {
-  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
-  return round_up((size_t)g->groups * packed_a_floats(og, kg) * sizeof(float));
-}
-
 size_t conv_forward_workspace(const conv_geometry_t *g, int threads) {
-  if (conv_channels(g)) return conv_channels_workspace(g, threads);
-  if (conv_direct(g)) return conv_direct_workspace(g, threads);
-  return packed_weights_bytes(g) + (size_t)threads * round_up(gemm_thread_floats() * sizeof(float));
+  return conv_channels(g) ? conv_channels_workspace(g, threads) : conv_direct_workspace(g, threads);
 }
 
-typedef struct {
-  const conv_geometry_t *g;
-  const float *x, *apacked, *scale, *bias;
-  float *y;
-  int relu;
-  grid_t grid;
-} forward_t;
-
-static void forward_job(void *arg, int tid, long job, float *ws) {
-  const forward_t *f = arg;
-  const conv_geometry_t *g = f->g;
-  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw, p = g->oh * g->ow;
-  const long per_problem = f->grid.col_jobs * f->grid.row_jobs;
-  const long problem = job / per_problem, rest = job % per_problem;
-  const long n = problem / g->groups, group = problem % g->groups;
-  const long j0 = (rest % f->grid.col_jobs) * f->grid.col_chunk, m0 = (rest / f->grid.col_jobs) * f->grid.row_chunk;
-  gemm_t gm = {
-      og, p, kg, f->apacked + group * packed_a_floats(og, kg),
-      {pack_b_im2col, f->x + (n * g->c + group * cg) * g->h * g->w, 0, 0, g},
-      f->y + (n * g->o + group * og) * p, p,
-      f->scale == NULL ? NULL : f->scale + group * og, f->bias == NULL ? NULL : f->bias + group * og, NULL, f->relu,
-  };
-  (void)tid;
-  gemm_block(&gm, m0, m0 + f->grid.row_chunk, j0, min_l(p, j0 + f->grid.col_chunk), ws);
-}
-
-typedef struct {
-  const conv_geometry_t *g;
-  const float *w;
-  float *apacked;
-} pack_weights_t;
-
-/* Pack task `job` of the weights: group job / tasks per group, its share of that group's filters. */
-static void pack_weights_job(void *arg, int tid, long job, float *ws) {
-  const pack_weights_t *p = arg;
-  const conv_geometry_t *g = p->g;
-  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, tasks = pack_a_tasks(og);
-  const long group = job / tasks;
-  (void)tid;
-  (void)ws;
-  pack_a_task(p->w + group * og * kg, kg, 1, og, kg, job % tasks, p->apacked + group * packed_a_floats(og, kg));
-}
-
-long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
-  if (conv_channels(g)) {
-    conv_channels_forward(ctx, g, x, w, scale, bias, y, relu, ws);
-    return 0;
-  }
-  if (conv_direct(g)) {
-    conv_direct_forward(ctx, g, x, w, scale, bias, y, relu, ws);
-    return 0;
-  }
-  const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw, p = g->oh * g->ow;
-  const int threads = threads_for(ctx, (double)g->n * g->o * p * kg);
-  pack_weights_t pack = {g, w, ws};
-  parallel_jobs(threads, g->groups * pack_a_tasks(og), pack_weights_job, &pack, NULL, 0);
-  forward_t f = {g, x, ws, scale, bias, y, relu, job_grid(og, p, g->n * g->groups, ctx->threads)};
-  float *thread_ws = (float *)((char *)ws + packed_weights_bytes(g));
-  parallel_jobs(threads, g->n * g->groups * f.grid.col_jobs * f.grid.row_jobs, forward_job, &f, thread_ws,
-                round_up(gemm_thread_floats() * sizeof(float)));
+long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws) {
+  if (conv_channels(g)) conv_channels_forward(ctx, g, x, w, e, y, ws);
+  else conv_direct_forward(ctx, g, x, w, e, y, ws);
   return 0;
 }
 
-long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu) {
+long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y) {
   const size_t bytes = conv_forward_workspace(g, ctx->threads);
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
-  conv_forward_in(ctx, g, x, w, scale, bias, y, relu, ws);
+  conv_forward_in(ctx, g, x, w, e, y, ws);
   return (long)bytes;
 }

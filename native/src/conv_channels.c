@@ -27,7 +27,7 @@ static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(floa
 
 int conv_channels(const conv_geometry_t *g) {
   const long depth = g->c / g->groups * g->kh * g->kw;
-  return kernel->channel_tile != NULL && conv_direct(g) && depth >= CHANNEL_MIN_DEPTH &&
+  return kernel->channel_tile != NULL && depth >= CHANNEL_MIN_DEPTH &&
          g->n * padded_layout(g).image_floats * (long)sizeof(float) <= CHANNEL_MAX_COPY;
 }
 
@@ -66,10 +66,10 @@ size_t conv_channels_workspace(const conv_geometry_t *g, int threads) {
 typedef struct {
   const conv_geometry_t *g;
   channel_layout_t l;
-  const float *x, *w, *scale, *bias;
+  const float *x, *w;
+  const conv_epilogue_t *e;
   const long *offsets;
   float *xpad, *y;
-  int relu;
 } channels_t;
 
 /* Filters [o0, o0 + on) of w (rows of kg), k-major and zero-padded to the tile's channels: packed[k * channels + o]. */
@@ -95,12 +95,12 @@ static void store_tile(const float *tile, int rows, int cols, long filters, cons
   for (long o = 0; o < filters; o++) {
     const float b = out->bias == NULL ? 0.0f : out->bias[o], s = out->scale == NULL ? 1.0f : out->scale[o];
     for (int r = 0; r < rows; r++) {
-      float *dst = out->y + o * out->plane + r * out->row_stride;
+      const long at = o * out->plane + r * out->row_stride;
       const float *src = tile + r * cols * channels + o;
-      /* As in conv_direct.c: NaN stays NaN through the ReLU, and a scale of 1 leaves the sum exact. */
+      /* As epilogue_run computes it: NaN stays NaN through the ReLU, and a scale of 1 leaves the sum exact. */
       for (int c = 0; c < cols; c++) {
-        const float v = src[c * channels] * s + b;
-        dst[c] = out->relu && v < 0 ? 0.0f : v;
+        const float v = src[c * channels] * s + b + (out->residual == NULL ? 0.0f : out->residual[at + c]);
+        out->y[at + c] = out->relu && v < 0 ? 0.0f : v;
       }
     }
   }
@@ -118,7 +118,8 @@ static void compute_job(void *arg, int tid, long job, float *ws) {
   const float *image = d->xpad + n * d->l.p.image_floats + group * cg * d->l.p.plane;
   (void)tid;
   const long first = group * og + o0;
-  channel_out_t out = {NULL, g->oh * g->ow, g->ow, d->scale == NULL ? NULL : d->scale + first, d->bias == NULL ? NULL : d->bias + first, d->relu};
+  const conv_epilogue_t *e = d->e;
+  channel_out_t out = {NULL, g->oh * g->ow, g->ow, e->scale == NULL ? NULL : e->scale + first, e->bias == NULL ? NULL : e->bias + first, NULL, e->relu};
   pack_filters(d->w + first * kg, kg, on, packed);
   /* Rows narrower than half a tile go two at a time (ResNet's 7 x 7: 14 positions a tile, not 7). */
   for (long oy = oy0; oy < oy1;) {
@@ -126,7 +127,9 @@ static void compute_job(void *arg, int tid, long job, float *ws) {
     for (long ox = 0; ox < g->ow; ox += most) {
       const int cols = (int)min_l(most, g->ow - ox);
       kernel->channel_tile(rows, cols, kg, packed, image + oy * d->l.p.wq + ox, d->l.p.wq, d->offsets, tile);
-      out.y = d->y + ((n * g->o + first) * g->oh + oy) * g->ow + ox;
+      const long at = ((n * g->o + first) * g->oh + oy) * g->ow + ox;
+      out.y = d->y + at;
+      out.residual = e->residual == NULL ? NULL : e->residual + at;
       (kernel->channel_store != NULL ? kernel->channel_store : store_tile)(tile, rows, cols, on, &out);
     }
     oy += rows;
@@ -142,9 +145,9 @@ static void pad_job(void *arg, int tid, long j, float *ws) {
   pad_channel(g, &d->l.p, d->x + j * g->h * g->w, d->xpad + n * d->l.p.image_floats + c * d->l.p.plane);
 }
 
-void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
+void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws) {
   const long kg = g->c / g->groups * g->kh * g->kw;
-  channels_t d = {g, layout(g, ctx->threads), x, w, scale, bias, NULL, NULL, y, relu};
+  channels_t d = {g, layout(g, ctx->threads), x, w, e, NULL, NULL, y};
   long *offsets = (long *)ws;
   tap_offsets(g, &d.l.p, offsets);
   d.offsets = offsets;

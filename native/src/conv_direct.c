@@ -28,9 +28,6 @@ static long max_l(long a, long b) { return a > b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
 static size_t floats_bytes(size_t floats) { return round_up(floats * sizeof(float)); }
 
-/* NOTE: strides past the filter size would copy phases no tap reads; none of the nets has them. */
-int conv_direct(const conv_geometry_t *g) { return g->sh <= g->kh && g->sw <= g->kw; }
-
 padded_t padded_layout(const conv_geometry_t *g) {
   padded_t p;
   p.hp = g->h + 2 * g->ph;
@@ -105,12 +102,12 @@ size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
 typedef struct {
   const conv_geometry_t *g;
   direct_layout_t l;
-  const float *x, *w, *scale, *bias;
+  const float *x, *w;
+  const conv_epilogue_t *e;
   float *apacked;
   const long *offsets;
   float *xpad, *y, *thread_ws;
   size_t thread_stride;
-  int relu;
   /* The round: its first image and how many. */
   long n0, images;
 } direct_t;
@@ -157,26 +154,22 @@ void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images
   for (long i = 0; i < count; i++) memset(images + i * p->image_floats + g->c * p->plane, 0, (size_t)(p->image_floats - g->c * p->plane) * sizeof(float));
 }
 
-/* The valid positions of the job's buffer, scaled, with the bias and ReLU, into y: one output-row run at a time. */
+/* The valid positions of the job's buffer through the epilogue into y: one output-row run at a time. */
 static void write_out(const direct_t *d, long n, long o0, long rows, long q0, long qn, const float *cbuf) {
   const conv_geometry_t *g = d->g;
+  const conv_epilogue_t *e = d->e;
   for (long r = 0; r < rows; r++) {
     const long o = o0 + r;
-    const float b = d->bias == NULL ? 0.0f : d->bias[o], s = d->scale == NULL ? 1.0f : d->scale[o];
-    float *yo = d->y + (n * g->o + o) * g->oh * g->ow;
+    const float b = e->bias == NULL ? 0.0f : e->bias[o], s = e->scale == NULL ? 1.0f : e->scale[o];
+    const long plane = (n * g->o + o) * g->oh * g->ow;
+    float *yo = d->y + plane;
     const float *row = cbuf + r * d->l.col_chunk;
     for (long q = q0; q < q0 + qn;) {
       const long oy = q / d->l.p.wq, ox = q % d->l.p.wq, end = min_l(q0 + qn, (oy + 1) * d->l.p.wq);
       const long valid = min_l(end - q, g->ow - ox);
       const float *src = row + (q - q0);
       float *dst = yo + oy * g->ow + ox;
-      /* NaN stays NaN (NaN < 0 is false), as the reference ReLU keeps it. A scale of 1 leaves the
-       * sum exact, so an unscaled conv gets the bits it always had. */
-      if (d->relu) {
-        for (long i = 0; i < valid; i++) dst[i] = src[i] * s + b < 0 ? 0.0f : src[i] * s + b;
-      } else {
-        for (long i = 0; i < valid; i++) dst[i] = src[i] * s + b;
-      }
+      epilogue_run(src, valid, s, b, e->residual == NULL ? NULL : e->residual + plane + oy * g->ow + ox, e->relu, dst);
       q = end;
     }
   }
@@ -232,7 +225,7 @@ static void compute_job(void *arg, int tid, long j, float *cbuf) {
   direct_job(d, d->n0 + j / jobs_per_image(d), j % jobs_per_image(d), cbuf);
 }
 
-void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws) {
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws) {
   const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
   direct_t d;
   d.g = g;
@@ -244,11 +237,9 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   d.x = x;
   d.w = w;
   d.apacked = ws;
-  d.scale = scale;
-  d.bias = bias;
+  d.e = e;
   d.offsets = offsets;
   d.y = y;
-  d.relu = relu;
   d.thread_ws = (float *)((char *)ws + shared_bytes(g, &d.l));
   d.thread_stride = floats_bytes((size_t)(d.l.row_chunk * d.l.col_chunk));
   const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);

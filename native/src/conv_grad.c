@@ -76,7 +76,7 @@ static void col2im_job(void *arg, int tid, long job, float *ws) {
   const float *dy = a->dy + (n * g->o + group * og) * p;
   for (long p0 = 0; p0 < p; p0 += DCOL) {
     const long nc = min_l(DCOL, p - p0);
-    gemm_t gm = {rows, nc, og, apacked, {pack_b_strided, dy + p0, p, 1, NULL}, dcol, nc, NULL, NULL, NULL, 0};
+    gemm_t gm = {rows, nc, og, apacked, {pack_b_strided, dy + p0, p, 1, NULL}, dcol, nc, NULL, NULL, NULL, NULL, 0};
     gemm_block(&gm, 0, rows, 0, nc, gemm_ws);
     for (long r = 0; r < rows; r++) {
       const long t = r % taps;
@@ -103,7 +103,8 @@ long conv_grad_input(context_t *ctx, const conv_geometry_t *g, const float *dy, 
     }
     conv_geometry_t f = flipped(g);
     float *rest = (float *)((char *)ws + floats_bytes((size_t)g->o * cg * taps));
-    conv_forward_in(ctx, &f, dy, ws, NULL, NULL, dx, 0, rest);
+    const conv_epilogue_t none = {NULL, NULL, NULL, 0};
+    conv_forward_in(ctx, &f, dy, ws, &none, dx, rest);
     return (long)bytes;
   }
   col2im_t a = {g, dy, w, dx};

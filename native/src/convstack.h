@@ -47,11 +47,15 @@ typedef void (*dot_tile_fn)(long len, const float *const *rows, const float *x, 
 typedef void (*channel_tile_fn)(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out);
 /* The channel tile's weights: packed[j * channels + o] = w[o * k + j] for o < filters, zeros for the filters past them. */
 typedef void (*channel_pack_fn)(const float *w, long k, long filters, float *packed);
-/* Where a channel tile's sums go: filter o's positions to y + o * plane (its second row row_stride on), times scale[o] (or 1), plus bias[o] (or 0), ReLU'd when `relu`. */
+/*
+ * Where a channel tile's sums go: filter o's positions to y + o * plane (its second row row_stride
+ * on), times scale[o] (or 1), plus bias[o] (or 0), plus residual's value at the same place (or 0),
+ * ReLU'd when `relu`. scale, bias and residual are at the tile's first filter (residual: position).
+ */
 typedef struct {
   float *y;
   long plane, row_stride;
-  const float *scale, *bias;
+  const float *scale, *bias, *residual;
   int relu;
 } channel_out_t;
 /* Writes filters [0, filters) of a tile (rows x cols positions, channels per position, as channel_tile wrote it) to `out`. */
@@ -150,6 +154,7 @@ typedef struct {
   const float *scale_row; /* one factor per row of C, applied before the biases, or NULL */
   const float *bias_row; /* one value per row of C, or NULL */
   const float *bias_col; /* one value per column of C, or NULL */
+  const float *residual; /* added value by value (laid out as C), or NULL */
   int relu;
 } gemm_t;
 
@@ -175,10 +180,10 @@ size_t gemm_thread_floats(void);
 void gemm_block(const gemm_t *g, long m0, long m1, long j0, long j1, float *ws);
 /* One tile of C (rows x cols valid) from panels a and b, accumulating when `accumulate`. */
 void gemm_tile(long kc, const float *a, const float *b, float *c, long ldc, long rows, long cols, int accumulate);
+/* dst[i] = src[i] * scale + bias (+ residual[i] where not NULL), ReLU'd when `relu`: a conv's write-out of one run of positions. */
+void epilogue_run(const float *restrict src, long count, float scale, float bias, const float *restrict residual, int relu, float *restrict dst);
 /* The epilogue on C rows [m0, m1) x columns [j0, j1): bias and ReLU. */
 void gemm_epilogue(const gemm_t *g, long m0, long m1, long j0, long j1);
-/* Copies row kk (nc values) of a packed block into each NR-column panel at dst, zero-padding the last panel. */
-void row_to_panels(const float *row, long kk, long kc, long nc, float *dst);
 /* Strided B: b(k, j) = data[k * rs + j * cs]. */
 void pack_b_strided(const bsource_t *s, long k0, long kc, long j0, long nc, float *dst, float *row);
 
@@ -206,8 +211,18 @@ typedef struct conv_geometry {
   long n, c, h, w, o, oh, ow, kh, kw, sh, sw, ph, pw, groups;
 } conv_geometry_t;
 
-/* y = conv(x, w), times scale (one factor per filter, or NULL), plus bias (or NULL), ReLU'd when `relu`. */
-long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu);
+/*
+ * What a convolution's write-out applies to each sum, in this order: times scale[o] (or 1), plus
+ * bias[o] (or 0), plus the residual's value at the same place in y (or 0: a ResNet block's
+ * shortcut, added by the conv that ends the block), then the ReLU when `relu`.
+ */
+typedef struct {
+  const float *scale, *bias, *residual;
+  int relu;
+} conv_epilogue_t;
+
+/* y = conv(x, w), then the epilogue. */
+long conv_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y);
 long conv_grad_input(context_t *ctx, const conv_geometry_t *g, const float *dy, const float *w, float *dx);
 /* conv_grad_weight_direct.c: stride 1, both operands read in place along the reduction. */
 size_t conv_grad_weight_direct_workspace(const conv_geometry_t *g, int threads);
@@ -234,15 +249,13 @@ void tap_offsets(const conv_geometry_t *g, const padded_t *p, long *offsets);
 void pad_channel(const conv_geometry_t *g, const padded_t *p, const float *src, float *dst);
 /* Zeros the values past the last channel of `count` padded images (the last tiles read into them). */
 void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count);
-/* Whether the forward runs as the direct convolution (conv_direct.c): strides up to the filter size. */
-int conv_direct(const conv_geometry_t *g);
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
-void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
-/* Whether the forward runs on the channel tile (conv_channels.c): a direct convolution of few output positions. */
+void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws);
+/* Whether the forward runs on the channel tile (conv_channels.c), not conv_direct.c's position panels. */
 int conv_channels(const conv_geometry_t *g);
 size_t conv_channels_workspace(const conv_geometry_t *g, int threads);
-void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
-long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const float *scale, const float *bias, float *y, int relu, float *ws);
+void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws);
+long conv_forward_in(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws);
 /* One row of im2col: values of input channel plane xc for tap (ky, kx) at output positions [p0, p0 + len). */
 void im2col_row(const conv_geometry_t *g, const float *xc, long ky, long kx, long p0, long len, float *out);
 

@@ -53,7 +53,7 @@ void pack_a_task(const float *src, long rs, long cs, long m, long k, long task, 
 }
 
 /* Copies a packed row of nc values into row kk of each NR-column panel, zero-padding the last. */
-void row_to_panels(const float *row, long kk, long kc, long nc, float *dst) {
+static void row_to_panels(const float *row, long kk, long kc, long nc, float *dst) {
   const int nr = kernel->nr;
   for (long p = 0; p < nc; p += nr) {
     float *out = dst + p * kc + kk * nr;
@@ -88,16 +88,36 @@ void gemm_tile(long kc, const float *a, const float *b, float *c, long ldc, long
   for (long r = 0; r < rows; r++) memcpy(c + r * ldc, tile + r * nr, (size_t)cols * sizeof(float));
 }
 
+/*
+ * NaN stays NaN through the ReLU (NaN < 0 is false), as the reference ReLU keeps it. A scale of 1
+ * leaves the sum exact, so an unscaled conv gets the bits it always had.
+ */
+VECTOR_CLONES void epilogue_run(const float *restrict src, long count, float scale, float bias, const float *restrict residual, int relu, float *restrict dst) {
+  if (residual == NULL) {
+    for (long i = 0; i < count; i++) {
+      const float v = src[i] * scale + bias;
+      dst[i] = relu && v < 0 ? 0.0f : v;
+    }
+    return;
+  }
+  for (long i = 0; i < count; i++) {
+    const float v = src[i] * scale + bias + residual[i];
+    dst[i] = relu && v < 0 ? 0.0f : v;
+  }
+}
+
 void gemm_epilogue(const gemm_t *g, long m0, long m1, long j0, long j1) {
-  if (g->scale_row == NULL && g->bias_row == NULL && g->bias_col == NULL && !g->relu) return;
+  if (g->scale_row == NULL && g->bias_row == NULL && g->bias_col == NULL && g->residual == NULL && !g->relu) return;
   for (long i = m0; i < m1; i++) {
     float *row = g->c + i * g->ldc;
+    const float *residual = g->residual == NULL ? NULL : g->residual + i * g->ldc;
     const float rb = g->bias_row == NULL ? 0.0f : g->bias_row[i];
     for (long j = j0; j < j1; j++) {
       float v = row[j];
       if (g->scale_row != NULL) v *= g->scale_row[i];
       if (g->bias_row != NULL) v += rb;
       if (g->bias_col != NULL) v += g->bias_col[j];
+      if (residual != NULL) v += residual[j];
       /* NaN stays NaN, as the reference ReLU keeps it. */
       if (g->relu && v < 0) v = 0;
       row[j] = v;
@@ -172,7 +192,7 @@ long gemm_run(context_t *ctx, long m, long n, long k, const float *a, long ars, 
   float *ws = workspace_reserve(ctx, bytes);
   if (ws == NULL) return -1;
   pack_a(a, ars, acs, m, k, ws);
-  gemm_t g = {m, n, k, ws, b, c, ldc, NULL, bias_row, bias_col, relu};
+  gemm_t g = {m, n, k, ws, b, c, ldc, NULL, bias_row, bias_col, NULL, relu};
   gemm_jobs_t jobs = {&g, job_grid(m, n, 1, ctx->threads)};
   float *thread_ws = (float *)((char *)ws + round_up(packed_a_floats(m, k) * sizeof(float)));
   int threads = threads_for(ctx, (double)m * n * k);

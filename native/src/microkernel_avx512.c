@@ -200,6 +200,11 @@ __attribute__((target("avx512f"))) static void channel_store(const float *tile, 
       const long o = half * 16 + j;
       const __m512 scale = _mm512_set1_ps(out->scale == NULL ? 1.0f : out->scale[o]), bias = _mm512_set1_ps(out->bias == NULL ? 0.0f : out->bias[o]);
       __m512 v = _mm512_add_ps(_mm512_mul_ps(r[j], scale), bias);
+      if (out->residual != NULL) {
+        const float *residual = out->residual + o * out->plane;
+        const __m512 second_row = rows == 2 ? _mm512_maskz_loadu_ps(second, residual + out->row_stride - cols) : _mm512_setzero_ps();
+        v = _mm512_add_ps(v, _mm512_mask_blend_ps(second, _mm512_maskz_loadu_ps(first, residual), second_row));
+      }
       /* v < 0 is false for NaN and -0: both stay, as in the scalar ReLU. */
       if (out->relu) v = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), v, _mm512_setzero_ps());
       float *dst = out->y + o * out->plane;

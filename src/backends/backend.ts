@@ -103,12 +103,13 @@ export interface Backend {
   conv2dRelu?(x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs): Tensor;
 
   /**
-   * Optional fused kernel: conv2d(x, weight) times scale[o] plus shift[o] for each filter o, ReLU'd
-   * when `relu`, in one pass over the output. The Net uses it in inference for a CONV whose only
-   * reader is a BN (and that BN's only reader a RELU): the BN's running statistics become the scale
-   * and shift, so neither the conv's output nor the BN's is ever stored.
+   * Optional fused kernel: conv2d(x, weight) times scale[o] plus shift[o] for each filter o, plus
+   * `residual` (a tensor of the output's shape) where given, ReLU'd when `relu`, in one pass over the
+   * output. The Net uses it in inference for a CONV whose only reader is a BN (and that BN's only
+   * reader a RELU, or a RES join's ADD and then its RELU): the BN's running statistics become the
+   * scale and shift, so neither the conv's output nor the BN's (nor the sum) is ever stored.
    */
-  conv2dAffine?(x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor;
+  conv2dAffine?(x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean, residual?: Tensor | null): Tensor;
 
   /**
    * Optional: maxPool2d's values without the argmax, which only backward reads. The Net uses it in

@@ -64,10 +64,10 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
   const conv2dAffine: Backend['conv2dAffine'] =
     affine === undefined
       ? undefined
-      : (x, weight, scale, shift, attrs, relu) => {
-          if (!hasFloat64([x, weight, scale, shift])) return affine.call(fast, x, weight, scale, shift, attrs, relu);
+      : (x, weight, scale, shift, attrs, relu, residual = null) => {
+          if (!hasFloat64([x, weight, scale, shift, residual])) return affine.call(fast, x, weight, scale, shift, attrs, relu, residual);
           const y = ref.conv2d(x, weight, null, attrs);
-          scaleChannelsInPlace(y, scale, shift, relu);
+          scaleChannelsInPlace(y, scale, shift, relu, residual);
           return y;
         };
   const values = fast.maxPool2dValues;
@@ -82,12 +82,12 @@ export function withReferenceFallback<B extends PartialBackend>(fast: B): WithFa
 }
 
 /** y (N, C, ...) = y * scale[c] + shift[c], ReLU'd when `relu` (NaN kept, as reference/relu.ts keeps it). */
-export function scaleChannelsInPlace(y: Tensor, scale: Tensor, shift: Tensor, relu: boolean): void {
+export function scaleChannelsInPlace(y: Tensor, scale: Tensor, shift: Tensor, relu: boolean, residual: Tensor | null = null): void {
   const channels = y.shape[1] ?? 1;
   const plane = y.size / ((y.shape[0] ?? 1) * channels);
   for (let i = 0; i < y.size; i++) {
     const c = Math.floor(i / plane) % channels;
-    const v = (y.data[i] as number) * (scale.data[c] as number) + (shift.data[c] as number);
+    const v = (y.data[i] as number) * (scale.data[c] as number) + (shift.data[c] as number) + ((residual?.data[i] as number | undefined) ?? 0);
     y.data[i] = relu && v < 0 ? 0 : v;
   }
 }

@@ -9,7 +9,7 @@ import { liveness, type BackwardReads, type Graph, type GraphNode } from './grap
 export interface Fusions {
   /** `conv2dRelu`: a CONV whose only reader is the RELU right after it runs with it as one step. */
   conv2dRelu: boolean;
-  /** `conv2dAffine`, in inference: a CONV whose only reader is a BN (and its only reader a RELU) runs with them as one step. */
+  /** `conv2dAffine`, in inference: a CONV whose only reader is a BN (and its only reader a RELU, or a RES join's ADD and then a RELU) runs with them as one step. */
   conv2dAffine: boolean;
   /** `maxPool2dValues`, in inference: a max POOL computes no argmax. */
   maxPool2dValues: boolean;
@@ -132,8 +132,9 @@ export interface Schedule {
  * is the RELU right after it becomes one `conv2dRelu` step that writes the RELU's value: one pass over
  * the output instead of three, and no buffer for the conv's output. Where `fusions.conv2dAffine` is
  * on, in inference, a CONV whose only reader is the BN right after it (and, when the BN's only reader
- * is the RELU after it, that RELU too) becomes one `conv2dBn` step (ResNet's CONV-BN-RELU: one pass
- * instead of three). The spec and the parameter names are unchanged. In training, backward stops
+ * is the RES join's ADD after it, that ADD, its other input read as the step's second; and the RELU
+ * that is the last one's only reader) becomes one `conv2dBn` step (ResNet's CONV-BN-RELU and
+ * CONV-BN-ADD-RELU: one pass over the output instead of three or four). The spec and the parameter names are unchanged. In training, backward stops
  * where gradients stop being needed: a step none of whose inputs needs a gradient and which trains
  * no parameter has no backward step (a frozen prefix), one that trains parameters but whose inputs
  * need none asks its op for the parameters' gradients only, and forward keeps only what the
@@ -226,13 +227,13 @@ function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: S
   const steps: ForwardStep[] = [];
   for (let i = 0; i < graph.nodes.length; i++) {
     const node = graph.nodes[i] as GraphNode;
-    const step = (last: GraphNode, op: Op<unknown, unknown>, attrs: unknown, folded: GraphNode | null = null): ForwardStep => ({
+    const step = (last: GraphNode, op: Op<unknown, unknown>, attrs: unknown, folded: GraphNode | null = null, inputs = node.inputs): ForwardStep => ({
       node: last,
       layer: node,
       folded,
       op,
       attrs,
-      inputs: node.inputs,
+      inputs,
       output: last.index + 1,
       frees: [],
       frozen: frozen.has(node.spec.name),
@@ -240,10 +241,13 @@ function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: S
     });
     if (node.spec.op === 'conv' && !training && fusions.conv2dAffine && onlyReaderFollows(graph, i, 'bn')) {
       const bn = graph.nodes[i + 1] as GraphNode;
-      const relu = onlyReaderFollows(graph, i + 1, 'relu');
-      const attrs: Conv2dBnAttrs = { ...(node.attrs as Conv2dBnAttrs), eps: (bn.attrs as { eps: number }).eps, relu };
-      steps.push(step(relu ? (graph.nodes[i + 2] as GraphNode) : bn, conv2dBn as Op<unknown, unknown>, attrs, bn));
-      i += relu ? 2 : 1;
+      const shortcut = shortcutOfAdd(graph, i + 1);
+      const last = shortcut === null ? i + 1 : i + 2;
+      const relu = onlyReaderFollows(graph, last, 'relu');
+      const attrs: Conv2dBnAttrs = { ...(node.attrs as Conv2dBnAttrs), eps: (bn.attrs as { eps: number }).eps, residual: shortcut !== null, relu };
+      const inputs = shortcut === null ? node.inputs : [...node.inputs, shortcut];
+      steps.push(step(graph.nodes[relu ? last + 1 : last] as GraphNode, conv2dBn as Op<unknown, unknown>, attrs, bn, inputs));
+      i = relu ? last + 1 : last;
       continue;
     }
     if (node.spec.op === 'conv' && fusions.conv2dRelu && onlyReaderFollows(graph, i, 'relu')) {
@@ -258,6 +262,19 @@ function forwardSteps(graph: Graph, { training, fusions, frozen = new Set() }: S
     steps.push(step(node, node.op, node.attrs));
   }
   return steps;
+}
+
+/**
+ * The other input of the RES join's ADD right after node i when that ADD is node i's only reader
+ * (the shortcut, computed before node i: nodes are in order), else null.
+ */
+function shortcutOfAdd(graph: Graph, i: number): number | null {
+  const add = graph.nodes[i + 1];
+  const value = (graph.nodes[i] as GraphNode).index + 1;
+  if (add?.spec.op !== 'add' || add.inputs.length !== 2 || graph.readers[value]?.length !== 1) return null;
+  const [a, b] = add.inputs as [number, number];
+  if (a === b) return null;
+  return a === value ? b : b === value ? a : null;
 }
 
 /** Whether node i's output is read only by the next node, a layer of `op`. */

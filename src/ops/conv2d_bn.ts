@@ -3,11 +3,13 @@ import { convLayerRules, type Conv2dAttrs } from './conv2d.js';
 import { isDilated, onDenseWeight, withDenseWeight } from './dilation.js';
 import { Tensor, type Allocator } from '../tensor/tensor.js';
 
-/** A fused CONV+BN(+RELU) step's attrs: the CONV's, the BN's eps, and whether a RELU follows. */
+/** A fused CONV+BN(+ADD)(+RELU) step's attrs: the CONV's, the BN's eps, whether an ADD and a RELU follow. */
 export interface Conv2dBnAttrs extends Conv2dAttrs {
   /** The BN's eps. */
   eps: number;
-  /** A RELU reads the BN's output and is computed too. */
+  /** A RES join's ADD reads the BN's output and the step's second input (the shortcut) and is computed too. */
+  residual: boolean;
+  /** A RELU reads the BN's (or the ADD's) output and is computed too. */
   relu: boolean;
 }
 
@@ -15,8 +17,9 @@ export interface Conv2dBnAttrs extends Conv2dAttrs {
 export const FOLDED_BN_PREFIX = 'bn.';
 
 /**
- * CONV, then the BN that is its only reader (then the RELU that is the BN's), as one op in
- * inference, for a backend with the fused `conv2dAffine` kernel. In inference a BN is a fixed
+ * CONV, then the BN that is its only reader (then the ADD of a RES join that is the BN's, adding the
+ * join's other input, the shortcut; then the RELU that is the last one's only reader), as one op in
+ * inference, for a backend with the fused `conv2dAffine` kernel: ResNet's CONV-BN-ADD-RELU. In inference a BN is a fixed
  * per-channel affine map, gamma (x - mean) / sqrt(var + eps) + beta, and so is adding the conv's
  * bias: both fold into a scale and shift per filter, computed from the parameters at every call
  * (C values, so no folded copy of the weights can go stale when they change). The conv's output
@@ -29,13 +32,16 @@ export const conv2dBn: Op<Conv2dBnAttrs, null> = {
   backwardReads: { inputs: false, output: false },
   ...convLayerRules,
 
-  forward(ctx, [x], params, attrs) {
+  forward(ctx, [x, shortcut], params, attrs) {
     const affine = ctx.backend.conv2dAffine;
     if (affine === undefined) throw new Error(`conv+bn: the ${ctx.backend.name} backend has no conv2dAffine kernel`);
     if (ctx.training) throw new Error('conv+bn: inference only; training runs the CONV and the BN apart');
     const { scale, shift } = foldedAffine(params, attrs.eps, ctx.backend.allocator);
     // A dilated conv runs as a dense one (dilation.ts).
-    const y = onDenseWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator, (weight, dense) => affine(x as Tensor, weight, scale, shift, dense, attrs.relu));
+    const residual = attrs.residual ? (shortcut as Tensor) : null;
+    const y = onDenseWeight(params['weight'] as Tensor, attrs, ctx.backend.allocator, (weight, dense) =>
+      affine.call(ctx.backend, x as Tensor, weight, scale, shift, dense, attrs.relu, residual),
+    );
     scale.dispose();
     shift.dispose();
     return { output: y, saved: null };

@@ -151,24 +151,36 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
     w.dispose();
   });
 
-  it("runs a CONV with the BN after it (and that BN's RELU) as one kernel in inference, giving the unfused net's outputs", () => {
-    // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
-    const text = 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4';
-    const spec = compile(text).spec;
-    for (const dtype of ['float32', 'float64'] as const) {
-      const fused = new Net(spec, { backend: on('best 2'), seed: 3, dtype });
-      const unfused = new Net(spec, { seed: 3, dtype });
-      const rng = new Rng(5);
-      for (const [name, p] of unfused.params) {
-        // BN statistics and affine values far from their defaults, so a wrong fold shows.
-        if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
-        else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
-        (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
+  it("runs a CONV with the BN after it (and that BN's RELU, or a RES join's ADD and RELU) as one kernel in inference, giving the unfused net's outputs", () => {
+    const nets = [
+      // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
+      {
+        text: 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4',
+        steps: ['conv+bn', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc'],
+      },
+      // ResNet's blocks: the identity shortcut added by the block's last conv (on the channel tile, K = 72, rows of
+      // 7 two at a time), the projection shortcut's conv adding the main branch (the GEMM, K = 8), then the RELU.
+      {
+        text: 'INPUT[7x7x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8 -> BN ] -> RELU -> RES[ CONV3-6(s=2, floor) -> BN -> RELU -> CONV3-6 -> BN | CONV1-6(s=2, floor) -> BN ] -> RELU -> FC-4',
+        steps: ['conv+bn', 'conv+bn', 'conv+bn', 'conv+bn', 'conv+bn', 'fc'],
+      },
+    ];
+    for (const { text, steps } of nets) {
+      const spec = compile(text).spec;
+      for (const dtype of ['float32', 'float64'] as const) {
+        const fused = new Net(spec, { backend: on('best 2'), seed: 3, dtype });
+        const unfused = new Net(spec, { seed: 3, dtype });
+        const rng = new Rng(5);
+        for (const [name, p] of unfused.params) {
+          // BN statistics and affine values far from their defaults, so a wrong fold shows.
+          if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
+          else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
+          (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
+        }
+        assert.deepEqual((fused as unknown as { inference: Schedule }).inference.forward.map((s) => s.op.type), steps, text);
+        const x = random([2, ...spec.input], rng, dtype);
+        assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused, ${text}`, dtype === 'float32' ? CLOSE : 1e-12);
       }
-      const steps = (fused as unknown as { inference: Schedule }).inference.forward.map((s) => s.op.type);
-      assert.deepEqual(steps, ['conv+bn', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc']);
-      const x = random([2, 3, 9, 9], rng, dtype);
-      assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused`, dtype === 'float32' ? CLOSE : 1e-12);
     }
   });
 

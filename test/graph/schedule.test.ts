@@ -80,22 +80,35 @@ describe('the inference schedule with conv2dAffine', () => {
   const ALL = { conv2dRelu: true, conv2dAffine: true, maxPool2dValues: false };
   const steps = (schedule: Schedule): unknown[] => schedule.forward.map((s) => [s.op.type, s.node.spec.name, s.layer.spec.name, s.folded?.spec.name ?? null]);
 
-  it("folds a CONV's BN, and the BN's RELU, into one step; the residual's shortcut keeps its BN's output", () => {
+  it("folds a CONV's BN, and the BN's RELU, into one step; a RES join's ADD after the BN too, its shortcut read as the step's second input", () => {
     const graph = buildGraph(compile('INPUT[8x8x3] -> CONV3-4 -> BN -> RELU -> RES[ CONV3-4 -> BN ] -> CONV1-4 -> BN -> POOL2 -> FC-10').spec);
     const schedule = buildSchedule(graph, { training: false, fusions: ALL });
     assert.deepEqual(steps(schedule), [
       ['conv+bn', 'relu1', 'conv1', 'bn1'],
-      ['conv+bn', 'bn2', 'conv2', 'bn2'],
-      ['add', 'add1', 'add1', null],
+      ['conv+bn', 'add1', 'conv2', 'bn2'],
       ['conv+bn', 'bn3', 'conv3', 'bn3'],
       ['maxpool', 'pool1', 'pool1', null],
       ['fc', 'fc1', 'fc1', null],
     ]);
+    const attrs = schedule.forward.map((s) => s.attrs as { relu?: boolean; residual?: boolean; eps?: number });
+    assert.deepEqual(attrs.map((a) => [a.residual ?? null, a.relu ?? null]), [[false, true], [true, false], [false, false], [null, null], [null, null]]);
+    assert.equal(attrs[0]?.eps, 1e-5);
+    // The RES block's input (relu1's value) is both the conv's input and the shortcut.
+    const relu1 = (graph.nodes[2] as { index: number }).index + 1;
+    assert.deepEqual(schedule.forward[1]?.inputs, [relu1, relu1]);
+  });
+
+  it("adds a projection shortcut in the conv that ends the RES join's last branch, then its RELU: ResNet's downsampling block", () => {
+    const text = 'INPUT[8x8x4] -> RES[ CONV3-8(s=2, floor) -> BN -> RELU -> CONV3-8 -> BN | CONV1-8(s=2, floor) -> BN ] -> RELU -> FC-10';
+    const graph = buildGraph(compile(text).spec);
+    const schedule = buildSchedule(graph, { training: false, fusions: ALL });
     assert.deepEqual(
-      schedule.forward.map((s) => (s.attrs as { relu?: boolean; eps?: number }).relu ?? null),
-      [true, false, null, false, null, null],
+      schedule.forward.map((s) => [s.op.type, s.node.spec.op, (s.attrs as { residual?: boolean }).residual ?? null]),
+      [['conv+bn', 'relu', false], ['conv+bn', 'bn', false], ['conv+bn', 'relu', true], ['fc', 'fc', null]],
     );
-    assert.equal((schedule.forward[0]?.attrs as { eps: number }).eps, 1e-5);
+    // The main branch's BN output is the shortcut step's residual.
+    assert.deepEqual(schedule.forward[2]?.inputs, [0, schedule.forward[1]?.output]);
+    assert.deepEqual(buildSchedule(graph, { training: true, fusions: ALL }).forward.map((s) => s.op.type), ['conv', 'bn', 'relu', 'conv', 'bn', 'conv', 'bn', 'add', 'relu', 'fc']);
   });
 
   it('runs an undilated max POOL without its argmax in inference only', () => {

@@ -54,8 +54,8 @@ export const CONV_CASES: ConvCase[] = [
   { name: '1x1 depthwise', x: [2, 4, 6, 5], out: 4, kernel: [1, 1], stride: [1, 1], padding: [0, 0], groups: 4 },
   { name: '7x7 stride 2 pad 3', x: [1, 3, 19, 17], out: 8, kernel: [7, 3], stride: [2, 1], padding: [3, 1], groups: 1 },
   // K above one packed block (KC = 256), stride 1 and 2.
-  { name: 'K = 1152, packed path', x: [1, 128, 6, 5], out: 8, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
-  { name: 'K = 288 stride 2, two packed blocks', x: [2, 32, 9, 9], out: 8, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
+  { name: 'K = 1152', x: [1, 128, 6, 5], out: 8, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
+  { name: 'K = 288 stride 2', x: [2, 32, 9, 9], out: 8, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
   // Shrinking stride-1 convolutions: conv2dGradInput by col2im, its vector path and the edges.
   { name: 'LeNet C3 shape', x: [2, 6, 14, 14], out: 16, kernel: [5, 5], stride: [1, 1], padding: [0, 0], groups: 1 },
   { name: '5x5 pad 1 (shrinks)', x: [2, 3, 12, 13], out: 5, kernel: [5, 5], stride: [1, 1], padding: [1, 1], groups: 1 },

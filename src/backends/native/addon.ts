@@ -23,7 +23,7 @@ export interface NativeAddon {
   /** An ArrayBuffer of `bytes` over 64-byte-aligned C memory, freed when collected. */
   alloc(bytes: number): ArrayBuffer;
   /** y = conv(x, w) * scale + bias per filter (ReLU'd when relu = 1); geometry: n c h w o oh ow kh kw sh sw ph pw groups. */
-  conv2d(ctx: NativeContext, x: F32, w: F32, scale: Maybe, bias: Maybe, y: F32, relu: number, ...geometry: number[]): number;
+  conv2d(ctx: NativeContext, x: F32, w: F32, scale: Maybe, bias: Maybe, residual: Maybe, y: F32, relu: number, ...geometry: number[]): number;
   /** dx from dy and w, same geometry. */
   conv2dGradInput(ctx: NativeContext, dy: F32, w: F32, dx: F32, ...geometry: number[]): number;
   /** dw from x and dy, same geometry. */

@@ -35,24 +35,34 @@ export function conv2d(rt: NativeRuntime, x: Tensor, weight: Tensor, bias: Tenso
   const g = convGeometry(x.shape, weight.shape, attrs);
   if (bias !== null && bias.size !== g.o) throw new RangeError(`conv: bias has ${bias.size} values for ${g.o} filters`);
   if (fullyConnected(g)) return linear(rt, flat(x), flat(weight), bias, relu).reshape([g.n, g.o, 1, 1]);
-  return convKernel(rt, g, x, weight, null, bias, relu);
+  return convKernel(rt, g, x, weight, null, bias, null, relu);
 }
 
-/** y = (x conv weight) * scale[o] + shift[o], ReLU'd when `relu`: a conv and the BN after it, in inference. */
-export function conv2dAffine(rt: NativeRuntime, x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor {
+/** y = (x conv weight) * scale[o] + shift[o] (+ residual), ReLU'd when `relu`: a conv and the BN after it (and a block's shortcut), in inference. */
+export function conv2dAffine(
+  rt: NativeRuntime,
+  x: Tensor,
+  weight: Tensor,
+  scale: Tensor,
+  shift: Tensor,
+  attrs: Conv2dAttrs,
+  relu: boolean,
+  residual: Tensor | null,
+): Tensor {
   const g = convGeometry(x.shape, weight.shape, attrs);
   if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
-  if (!fullyConnected(g)) return convKernel(rt, g, x, weight, scale, shift, relu);
+  if (residual !== null && residual.size !== g.n * g.o * g.oh * g.ow) throw new RangeError(`conv: the residual has ${residual.size} values, the output ${g.n * g.o * g.oh * g.ow}`);
+  if (!fullyConnected(g)) return convKernel(rt, g, x, weight, scale, shift, residual, relu);
   const y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
-  scaleChannelsInPlace(y, scale, shift, relu);
+  scaleChannelsInPlace(y, scale, shift, relu, residual);
   return y;
 }
 
-function convKernel(rt: NativeRuntime, g: ConvGeometry, x: Tensor, weight: Tensor, scale: Tensor | null, bias: Tensor | null, relu: boolean): Tensor {
+function convKernel(rt: NativeRuntime, g: ConvGeometry, x: Tensor, weight: Tensor, scale: Tensor | null, bias: Tensor | null, residual: Tensor | null, relu: boolean): Tensor {
   // The kernel writes every output (zeros, plus the bias, when C/groups * KH * KW is 0).
   const y = Tensor.empty([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator);
   const optional = (t: Tensor | null): Float32Array | null => (t === null ? null : rt.f32(t));
-  rt.used(rt.addon.conv2d(rt.ctx, rt.f32(x), rt.f32(weight), optional(scale), optional(bias), rt.f32(y), relu ? 1 : 0, ...geometryArgs(g)));
+  rt.used(rt.addon.conv2d(rt.ctx, rt.f32(x), rt.f32(weight), optional(scale), optional(bias), optional(residual), rt.f32(y), relu ? 1 : 0, ...geometryArgs(g)));
   return y;
 }
 
