@@ -75,6 +75,16 @@ for (const subject of SUBJECTS) {
       });
     }
 
+    it('a CONV+BN+RELU at the peak (inference: conv2dAffine; float64: the reference conv2d, scaled in place), float32 and float64: inference peaks equal the tracker\'s', () => {
+      const spec = compile('INPUT[12x12x3] -> CONV3-64 -> BN -> RELU -> FC-2').spec;
+      for (const [threads, backend] of backends) {
+        for (const dtype of ['float32', 'float64'] as const) {
+          const estimate = estimateMemory(spec, { batch: 2, dtype, ...subject.model(threads) }).inference.total;
+          assert.equal(estimate, measureInferencePeak(spec, { batch: 2, dtype, backend }), `${threads} threads, ${dtype}`);
+        }
+      }
+    });
+
     it('counts the scratch in the measured peak: without it the estimate falls short', () => {
       const spec = compile(STRIDES).spec;
       const backend = backends.get(3) as Backend;
