@@ -46,8 +46,8 @@ export function storeTile(c: usize, ldc: usize, mode: i32, scale: usize, bias: u
     c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
   }
   if (mode & RELU) {
-    // Zero the lanes below 0, as the relu kernel does: f32x4.max would turn -0 into 0 (a scaled
-    // conv can give -0) and NaN into the canonical NaN.
+    // Zero the lanes below 0, keeping NaN and -0 as the relu kernel does: f32x4.max(-0, 0) is 0,
+    // and a scaled conv can give -0.
     const z = f32x4.splat(0);
     c00 = v128.andnot(c00, f32x4.lt(c00, z)); c01 = v128.andnot(c01, f32x4.lt(c01, z));
     c10 = v128.andnot(c10, f32x4.lt(c10, z)); c11 = v128.andnot(c11, f32x4.lt(c11, z));
