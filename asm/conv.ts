@@ -6,10 +6,10 @@ import { packIm2col, packTapsByPosition } from './im2col';
 import { nextJob } from './jobs';
 
 /**
- * y (N, O, OH, OW) = conv(x, w) + bias [relu], the filters w (O, C/G, KH, KW) read in place. Jobs are (image, group, block of NB output positions).
+ * y (N, O, OH, OW) = conv(x, w) [* scale] + bias [relu], the filters w (O, C/G, KH, KW) read in place. Jobs are (image, group, block of NB output positions).
  * Per-thread workspace: KC*NB + TILE_SCRATCH + NB + 8 floats (B block, tile scratch, im2col row).
  */
-export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
+export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, scale: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
   const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
   const groups = load<i32>(d, C_G), nb = load<i32>(d, C_NB);
@@ -32,7 +32,7 @@ export function convForward(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bi
       let blockMode = k0 > 0 ? ACC : 0;
       if (k0 + kc >= kg) blockMode |= mode;
       // The filters are A read in place: row = filter, k = (c, kh, kw).
-      computeBlock(ag + <usize>(k0 * 4), <usize>(kg * 4), 4, <usize>(kg * 16), bp, og, cols, kc, yBlock, p, 1, blockMode, bias + <usize>(g * og * 4), scratch);
+      computeBlock(ag + <usize>(k0 * 4), <usize>(kg * 4), 4, <usize>(kg * 16), bp, og, cols, kc, yBlock, p, 1, blockMode, scale + <usize>(g * og * 4), bias + <usize>(g * og * 4), scratch);
     }
   }
 }
@@ -70,7 +70,7 @@ export function convGradWeight(tid: i32, nt: i32, d: usize, x: usize, dy: usize,
         const kc = min(KC, p - p0);
         packTapsByPosition(bp, xg, d, j0, cols, p0, kc, rows);
         // A = dy read in place: row = filter (P floats apart), k = position.
-        computeBlock(dyg + <usize>(p0 * 4), <usize>(p * 4), 4, <usize>(p * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, scratch);
+        computeBlock(dyg + <usize>(p0 * 4), <usize>(p * 4), 4, <usize>(p * 16), bp, og, cols, kc, acc, nb, 1, ACC, 0, 0, scratch);
       }
     }
     const dwBlock = dw + <usize>((g * og * kg + j0) * 4);
@@ -115,7 +115,7 @@ export function convGradInput(tid: i32, nt: i32, d: usize, dy: usize, wt: usize,
         packB(bp, dyg + <usize>((k0 * p + p0) * 4), kc, cols, p, 1);
         const mode = k0 > 0 ? ACC : 0;
         // A = W^T read in place: row = tap r (adjacent floats), k = filter (Kg floats apart).
-        computeBlock(ag + <usize>(k0 * kg * 4), 4, <usize>(kg * 4), 16, bp, kg, cols, kc, dcol, nb, 1, mode, 0, scratch);
+        computeBlock(ag + <usize>(k0 * kg * 4), 4, <usize>(kg * 4), 16, bp, kg, cols, kc, dcol, nb, 1, mode, 0, 0, scratch);
       }
       // col2im: dcol row r = (c, fy, fx), column t = position p0 + t.
       for (let r = 0; r < kg; r++) {

@@ -1,9 +1,9 @@
 // Stride-1 convolutions with no im2col: B read in place from zero-padded input rows (matching
 // reference conv2d and conv2dGradWeight).
-import { ACC, BIAS_ROW, C_C, C_G, C_H, C_KH, C_KW, C_N, C_NB, C_O, C_OH, C_OW, C_PH, C_PW, C_W, MR, NR } from '../src/backends/wasm/abi';
+import { ACC, C_C, C_G, C_H, C_KH, C_KW, C_N, C_NB, C_O, C_OH, C_OW, C_PH, C_PW, C_W, MR, NR } from '../src/backends/wasm/abi';
 import { nextJob } from './jobs';
 import { flush, flush1, transpose4 } from './simd';
-import { kernel4x8, kernel4x8Direct } from './tile';
+import { EPILOGUE_BIAS, EPILOGUE_SCALE, copyEpilogue, kernel4x8, kernel4x8Direct } from './tile';
 
 /**
  * Copies input rows oy0 - PH .. oy0 - PH + count - 1 of `cg` channels (planes H x W from `xg`) into
@@ -32,7 +32,7 @@ function padRows(pad: usize, planeBytes: usize, wpad: i32, xg: usize, cg: i32, h
 }
 
 /**
- * y (N, O, OH, OW) = conv(x, w) + bias [relu] for stride 1 with no im2col: each job (image,
+ * y (N, O, OH, OW) = conv(x, w) [* scale] + bias [relu] for stride 1 with no im2col: each job (image,
  * group, band of NB output rows) copies the input rows its band reads into a zero-padded buffer
  * (rows W + 2PW wide, rounded so that every block of 8 output columns reads inside it), then runs
  * kernel4x8Direct with the filters read in place as A and the buffer's rows as B, through a table
@@ -42,7 +42,7 @@ function padRows(pad: usize, planeBytes: usize, wpad: i32, xg: usize, cg: i32, h
  * block's B values (K x 8 floats) stay in L1 while the filters stream past.
  * Per-thread workspace: Cg*(NB + KH - 1)*WP + K + TILE_SCRATCH floats, WP = OWr + KW - 1, OWr = OW rounded up to 8.
  */
-export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
+export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usize, scale: usize, bias: usize, y: usize, mode: i32, ws: usize, wsStride: i32): void {
   const n = load<i32>(d, C_N), c = load<i32>(d, C_C), h = load<i32>(d, C_H), w = load<i32>(d, C_W);
   const o = load<i32>(d, C_O), oh = load<i32>(d, C_OH), ow = load<i32>(d, C_OW);
   const kh = load<i32>(d, C_KH), kw = load<i32>(d, C_KW), ph = load<i32>(d, C_PH), pw = load<i32>(d, C_PW);
@@ -70,7 +70,7 @@ export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usi
     padRows(pad, planeBytes, wpad, xg, cg, h, w, ph, pw, oy0, rows + kh - 1);
     const ag = wp + <usize>(g * og * kg * 4);
     const yg = y + <usize>((img * o + g * og) * p * 4);
-    const bg = bias + <usize>(g * og * 4);
+    const sg = scale + <usize>(g * og * 4), bg = bias + <usize>(g * og * 4);
     for (let r = 0; r < rows; r++) {
       const oy = oy0 + r;
       for (let ox = 0; ox < ow; ox += NR) {
@@ -80,15 +80,14 @@ export function convForwardDirect(tid: i32, nt: i32, d: usize, x: usize, wp: usi
           const a0 = ag + <usize>(i * kg * 4), as = <usize>(kg * 4);
           const left = og - i;
           const a1 = left > 1 ? a0 + as : a0, a2 = left > 2 ? a0 + 2 * as : a0, a3 = left > 3 ? a0 + 3 * as : a0;
-          const bi = bg + <usize>(i * 4);
+          const si = sg + <usize>(i * 4), bi = bg + <usize>(i * 4);
           const cTile = yg + <usize>(i * p * 4) + <usize>((oy * ow + ox) * 4);
           if (left >= MR && cols == NR) {
-            kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, cTile, ldc, mode, bi);
+            kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, cTile, ldc, mode, si, bi);
             continue;
           }
-          const sb = scratch + 128;
-          if (mode & BIAS_ROW) memory.copy(sb, bi, <usize>(min(MR, left) * 4));
-          kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, scratch, 32, mode, sb);
+          copyEpilogue(scratch, mode, si, bi, min(MR, left), cols);
+          kernel4x8Direct(a0, a1, a2, a3, 4, base, table, kg, scratch, 32, mode, scratch + EPILOGUE_SCALE, scratch + EPILOGUE_BIAS);
           for (let q = 0; q < min(MR, left); q++) {
             for (let u = 0; u < cols; u++) store<f32>(cTile + <usize>q * ldc + (<usize>u << 2), load<f32>(scratch + <usize>(q * 32 + u * 4)));
           }
@@ -167,7 +166,7 @@ export function convGradWeightDirect(tid: i32, nt: i32, d: usize, x: usize, dy: 
             else if (q == 2) a2 = a;
             else a3 = a;
           }
-          kernel4x8(a0, a1, a2, a3, 4, panel, kc, acc + <usize>(i * 32), 32, ACC, 0);
+          kernel4x8(a0, a1, a2, a3, 4, panel, kc, acc + <usize>(i * 32), 32, ACC, 0, 0);
         }
       }
     }

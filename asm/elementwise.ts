@@ -1,5 +1,5 @@
 // Memory-bound kernels, split over threads by range or by plane: relu, reluGrad, add, sgdUpdate,
-// biasGrad, and scaleShift (batchNormInfer).
+// biasGrad, and scaleShift (batchNormInfer, and conv2dAffine over a whole input).
 import { SGD_FIRST, SGD_MOMENTUM, SGD_NESTEROV } from '../src/backends/wasm/abi';
 import { runStart } from './jobs';
 import { madd } from './simd';
@@ -112,10 +112,15 @@ export function biasGrad(tid: i32, nt: i32, dy: usize, db: usize, n: i32, c: i32
   }
 }
 
-/** y = x * scale[c] + shift[c] over (N, C, R), split by (image, channel) plane. */
-export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usize, y: usize, n: i32, c: i32, rest: i32): void {
+/**
+ * y = x * scale[c] + shift[c] over (N, C, R), split by (image, channel) plane; then ReLU'd when
+ * `relu` is nonzero (NaN and -0 kept, as in `relu`). A multiply then an add, never fused: the bits of
+ * convForward's SCALE_ROW epilogue.
+ */
+export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usize, y: usize, n: i32, c: i32, rest: i32, relu: i32): void {
   const planes = n * c;
   const first = (planes * tid) / nt, last = (planes * (tid + 1)) / nt;
+  const z = f32x4.splat(0);
   for (let plane = first; plane < last; plane++) {
     const ch = plane % c;
     const s = load<f32>(scale + (<usize>ch << 2)), t = load<f32>(shift + (<usize>ch << 2));
@@ -124,11 +129,13 @@ export function scaleShift(tid: i32, nt: i32, x: usize, scale: usize, shift: usi
     let j = 0;
     for (; j + 4 <= rest; j += 4) {
       const at = off + (<usize>j << 2);
-      v128.store(y + at, f32x4.add(f32x4.mul(v128.load(x + at), sv), tv));
+      const v = f32x4.add(f32x4.mul(v128.load(x + at), sv), tv);
+      v128.store(y + at, relu != 0 ? v128.andnot(v, f32x4.lt(v, z)) : v);
     }
     for (; j < rest; j++) {
       const at = off + (<usize>j << 2);
-      store<f32>(y + at, load<f32>(x + at) * s + t);
+      const v = load<f32>(x + at) * s + t;
+      store<f32>(y + at, relu != 0 && v < 0 ? 0 : v);
     }
   }
 }

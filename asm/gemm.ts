@@ -63,9 +63,10 @@ export function packB(dst: usize, src: usize, kc: i32, cols: i32, rs: i32, cs: i
 /**
  * C block (rows x cols, row stride ldc floats, column stride ccs) = A block (rows x kc; row r at
  * ap + (r/4)*panelStride + (r%4)*as, stepping ks per k: packed panels or A in place) . packed
- * B block (kc x cols). B panels outer: each stays in L1 while the A panels stream past it.
+ * B block (kc x cols), then `mode`'s epilogue (row r's scale at scale + 4r). B panels outer: each
+ * stays in L1 while the A panels stream past it.
  */
-export function computeBlock(ap: usize, as: usize, ks: usize, panelStride: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: usize, ldc: i32, ccs: i32, mode: i32, bias: usize, scratch: usize): void {
+export function computeBlock(ap: usize, as: usize, ks: usize, panelStride: usize, bp: usize, rows: i32, cols: i32, kc: i32, c: usize, ldc: i32, ccs: i32, mode: i32, scale: usize, bias: usize, scratch: usize): void {
   const ldcb = <usize>ldc << 2;
   for (let j = 0; j < cols; j += NR) {
     const b = bp + <usize>(j * kc * 4);
@@ -74,7 +75,7 @@ export function computeBlock(ap: usize, as: usize, ks: usize, panelStride: usize
       let bi = bias;
       if (mode & BIAS_ROW) bi += <usize>(i * 4);
       if (mode & BIAS_COL) bi += <usize>(j * 4);
-      tile(ap + <usize>(i / MR) * panelStride, as, ks, b, kc, c + <usize>i * ldcb + <usize>(j * ccs * 4), ldcb, <usize>ccs, min(MR, rows - i), nc, mode, bi, scratch);
+      tile(ap + <usize>(i / MR) * panelStride, as, ks, b, kc, c + <usize>i * ldcb + <usize>(j * ccs * 4), ldcb, <usize>ccs, min(MR, rows - i), nc, mode, scale + <usize>(i * 4), bi, scratch);
     }
   }
 }
@@ -111,10 +112,10 @@ export function gemm(tid: i32, nt: i32, d: usize, ws: usize, wsStride: i32): voi
       if (mode & BIAS_COL) bi += <usize>(j0 * 4);
       if (acs == 1) {
         // Rows of A are contiguous: read in place (weights are never packed).
-        computeBlock(aBlock, <usize>(ars * 4), 4, <usize>(ars * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, bi, scratch);
+        computeBlock(aBlock, <usize>(ars * 4), 4, <usize>(ars * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, 0, bi, scratch);
       } else {
         packA(wsA, aBlock, rows, kc, ars, acs);
-        computeBlock(wsA, 4, 16, <usize>(kc * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, bi, scratch);
+        computeBlock(wsA, 4, 16, <usize>(kc * 16), wsB, rows, cols, kc, cBlock, ldc, ccs, blockMode, 0, bi, scratch);
       }
     }
   }

@@ -16,7 +16,8 @@
  * Kernels by file, and the reference each must match (src/backends/reference/):
  * - gemm.ts         gemm: linear, linearGradInput, linearGradWeight (strided operands cover the
  *                   transposes); tile.ts holds the 4x8 micro-kernels every product ends in
- * - conv.ts         convForward: conv2d, with fused bias and optional ReLU; also conv2dGradInput for
+ * - conv.ts         convForward: conv2d, with fused bias and optional ReLU (conv2dRelu), or scale,
+ *                   shift and optional ReLU (conv2dAffine); also conv2dGradInput for
  *                   stride 1 (the transposed convolution is a convolution with flipped filters)
  *                   convGradWeight: conv2dGradWeight
  *                   convGradInput: conv2dGradInput by col2im, for strides > 1 and convolutions that
@@ -24,9 +25,11 @@
  * - conv_direct.ts  convForwardDirect, convGradWeightDirect: the same for stride 1 and small K, the
  *                   padded input rows read in place (no im2col)
  * - elementwise.ts  relu, reluGrad, add, biasGrad: the kernels of those names; scaleShift:
- *                   batchNormInfer (one scale and shift per channel); sgdUpdate: the Backend's
+ *                   batchNormInfer (one scale and shift per channel) and the end of conv2dAffine
+ *                   run as a linear layer; sgdUpdate: the Backend's
  *                   optional sgdUpdate (torch.optim.SGD, in place)
- * - pooling.ts      maxPool, maxPoolGrad, avgPool, avgPoolGrad: the kernels of those names
+ * - pooling.ts      maxPool (also maxPool2dValues: no argmax), maxPoolGrad, avgPool, avgPoolGrad:
+ *                   the kernels of those names
  * - batchnorm.ts    batchNormTrain, batchNormGrad: the kernels of those names
  */
 export { gemm } from './gemm';

@@ -4,7 +4,7 @@ import { P_H, P_INCLUDE_PAD, P_KH, P_KW, P_OH, P_OW, P_PH, P_PLANES, P_PW, P_SH,
 /**
  * Max pooling over N*C planes, split by plane. The window is clipped to the input (padding never
  * wins); the first maximum wins ties and NaN wins over everything, as in the reference. `argmax`
- * receives each maximum's flat index in its plane.
+ * receives each maximum's flat index in its plane; 0 for none (maxPool2dValues, in inference).
  */
 export function maxPool(tid: i32, nt: i32, d: usize, x: usize, y: usize, argmax: usize): void {
   const planes = load<i32>(d, P_PLANES), h = load<i32>(d, P_H), w = load<i32>(d, P_W);
@@ -34,7 +34,7 @@ export function maxPool(tid: i32, nt: i32, d: usize, x: usize, y: usize, argmax:
           }
         }
         store<f32>(y + (<usize>out << 2), best);
-        store<i32>(argmax + (<usize>out << 2), bestIndex);
+        if (argmax != 0) store<i32>(argmax + (<usize>out << 2), bestIndex);
         out++;
       }
     }
@@ -77,7 +77,7 @@ function maxPool2x2(x: usize, y: usize, argmax: usize, first: i32, last: i32, h:
         best = v128.bitselect(v, best, wins);
         pick = v128.bitselect(i32x4.add(right, down), pick, wins);
         v128.store(y + out, best);
-        v128.store(argmax + out, pick);
+        if (argmax != 0) v128.store(argmax + out, pick);
         out += 16;
       }
       for (; ox < ow; ox++) {
@@ -92,7 +92,7 @@ function maxPool2x2(x: usize, y: usize, argmax: usize, first: i32, last: i32, h:
         v = load<f32>(p1, 4);
         if (v > best || v != v) { best = v; index = i + w + 1; }
         store<f32>(y + out, best);
-        store<i32>(argmax + out, index);
+        if (argmax != 0) store<i32>(argmax + out, index);
         out += 4;
       }
     }

@@ -1,11 +1,13 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Backend } from '../../src/backends/backend.js';
-import { KERNEL_NAMES, hasReferenceFallback, placementOf } from '../../src/backends/fallback.js';
+import { KERNEL_NAMES, hasReferenceFallback, placementOf, scaleChannelsInPlace } from '../../src/backends/fallback.js';
 import { referenceBackend as ref } from '../../src/backends/reference/index.js';
 import { ops } from '../../src/ops/index.js';
+import type { PoolAttrs } from '../../src/ops/maxpool2d.js';
 import type { Op } from '../../src/ops/op.js';
 import { Rng } from '../../src/tensor/rng.js';
+import type { Shape } from '../../src/tensor/shape.js';
 import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/assert.js';
 import { testBackends } from '../helpers/backends.js';
@@ -164,6 +166,42 @@ function describeKernels(backend: Backend): void {
           const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
           const bias = random([c.out], rng);
           assertClose(fused.call(backend, x, w, bias, attrs), ref.relu(ref.conv2d(x, w, bias, attrs)), `conv2dRelu ${c.name}`, CLOSE);
+        }
+      });
+    }
+
+    const affine = backend.conv2dAffine;
+    if (affine !== undefined) {
+      it('conv2dAffine matches the reference conv2d then a scale and shift per filter (and relu)', () => {
+        const rng = new Rng(6);
+        for (const c of CONV_CASES) {
+          const attrs = convAttrs(c);
+          const x = random(c.x, rng);
+          const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
+          const scale = random([c.out], rng);
+          const shift = random([c.out], rng);
+          for (const relu of [false, true]) {
+            const expected = ref.conv2d(x, w, null, attrs);
+            scaleChannelsInPlace(expected, scale, shift, relu);
+            assertClose(affine.call(backend, x, w, scale, shift, attrs, relu), expected, `conv2dAffine ${c.name}, relu ${relu}`, CLOSE);
+          }
+        }
+      });
+    }
+
+    const values = backend.maxPool2dValues;
+    if (values !== undefined) {
+      it("maxPool2dValues gives the bits of the reference maxPool2d's values", () => {
+        const rng = new Rng(7);
+        const pools: [PoolAttrs, Shape][] = [
+          [{ kernel: [2, 2], stride: [2, 2], padding: [0, 0], rounding: 'floor' }, [2, 3, 10, 21]],
+          [{ kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'ceil' }, [2, 3, 9, 7]],
+          [{ kernel: [3, 3], stride: [2, 2], padding: [1, 1], rounding: 'floor' }, [1, 4, 56, 56]],
+          [{ kernel: [3, 2], stride: [1, 2], padding: [1, 0], rounding: 'floor' }, [3, 2, 8, 11]],
+        ];
+        for (const [attrs, shape] of pools) {
+          const x = random(shape, rng);
+          assertSameBits(values.call(backend, x, attrs), ref.maxPool2d(x, attrs).y, `maxPool2dValues ${attrs.kernel}/${attrs.stride} on ${shape}`);
         }
       });
     }

@@ -9,23 +9,45 @@ import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import type { SgdOptions } from '../../src/train/optimizers/index.js';
 import { assertClose } from '../helpers/assert.js';
-import { CLOSE, SGD_CASES, assertSameBits, batchNormTraining, runAll, sgdRun } from '../helpers/kernels.js';
+import { CLOSE, CONV_CASES, SGD_CASES, assertSameBits, batchNormTraining, convAttrs, random, runAll, sgdRun } from '../helpers/kernels.js';
+import type { Schedule } from '../../src/graph/schedule.js';
+import { Net } from '../../src/net/net.js';
+import { compile } from '../../src/notation/index.js';
+import { maxPool2dValues } from '../../src/ops/maxpool2d.js';
 
 // What only the wasm backend has: threads. The same thread count gives the same bits, and different
 // thread counts agree (by design bit for bit too: each value is computed whole by one thread, and
 // reductions are blocked by fixed sizes). Its kernels against the reference backend are in the
 // conformance suite (conformance.test.ts), which runs on every registered backend.
 
+/** conv * scale[o] + shift[o] in float32 (a multiply, then an add), ReLU'd when `relu` (NaN and -0 kept, as reference/relu.ts keeps them). */
+function scaledAndShifted(conv: Tensor, scale: Tensor, shift: Tensor, relu: boolean): Tensor {
+  const y = Tensor.zeros(conv.shape, 'float32');
+  const channels = conv.shape[1] as number;
+  const plane = conv.size / ((conv.shape[0] as number) * channels);
+  for (let i = 0; i < y.size; i++) {
+    const o = Math.floor(i / plane) % channels;
+    const v = Math.fround(Math.fround((conv.data[i] as number) * (scale.data[o] as number)) + (shift.data[o] as number));
+    y.data[i] = relu && v < 0 ? 0 : v;
+  }
+  return y;
+}
+
 describe('wasm backend', () => {
   const backends = new Map<number, WasmBackend>();
   const wasmOn = (threads: number): WasmBackend => backends.get(threads) as WasmBackend;
+  let plainSimd: WasmBackend;
+  /** Every thread count and both binaries: relaxed SIMD (where the host has it) and plain SIMD. */
+  const everyPath = (): [string, WasmBackend][] => [...[...backends].map(([threads, b]): [string, WasmBackend] => [`${threads} threads`, b]), ['plain SIMD, 3 threads', plainSimd]];
 
   before(async () => {
     // serialBelow 0: even these small cases run on every thread (by default they would run on one).
     for (const threads of [1, 2, 3]) backends.set(threads, await createWasmBackend({ threads, serialBelow: 0 }));
+    plainSimd = await createWasmBackend({ threads: 3, serialBelow: 0, noRelaxedSimd: true });
   });
   after(async () => {
     for (const b of backends.values()) await b.dispose();
+    await plainSimd.dispose();
   });
 
   it('gives the same bits on every run with the same thread count', () => {
@@ -106,6 +128,72 @@ describe('wasm backend', () => {
       for (const [name, t] of expected) assertSameBits(actual.get(name) as Tensor, t, `${name}, one worker stalled`);
     } finally {
       await wasm.dispose();
+    }
+  });
+
+  it('conv2dAffine gives the bits of its conv2d, scaled then shifted in float32, on every conv path, -0 and NaN kept by its ReLU', () => {
+    const rng = new Rng(8);
+    for (const c of CONV_CASES) {
+      const attrs = convAttrs(c);
+      const x = random(c.x, rng);
+      // Image 0 all zeros: its conv outputs are 0, -0 once scaled by filter 0's negative scale, and
+      // stay -0 with its shift of -0 (a ReLU by f32x4.max would make them 0). One NaN in the last image.
+      x.data.fill(0, 0, x.size / (c.x[0] as number));
+      x.data[x.size - 1] = Number.NaN;
+      const w = random([c.out, (c.x[1] as number) / c.groups, ...c.kernel], rng);
+      const scale = random([c.out], rng);
+      const shift = random([c.out], rng);
+      scale.data[0] = -0.75;
+      shift.data[0] = -0;
+      for (const [path, wasm] of everyPath()) {
+        const conv = wasm.conv2d(x, w, null, attrs);
+        for (const relu of [false, true]) {
+          assertSameBits(wasm.conv2dAffine(x, w, scale, shift, attrs, relu), scaledAndShifted(conv, scale, shift, relu), `conv2dAffine ${c.name}, relu ${relu}, ${path}`);
+        }
+      }
+    }
+  });
+
+  it("max-pools with the reference's argmax (and without it, to the same values): the first maximum of a window wins, a NaN wins (a later NaN over an earlier one)", () => {
+    const rng = new Rng(11);
+    // 3x3/2 and 3x3/1 on the scalar path, 2x2/2 on the vector path (and its scalar tail: 17 outputs a row).
+    for (const [kernel, stride, padding, shape] of [[3, 2, 1, [2, 3, 13, 37]], [2, 2, 0, [1, 4, 10, 34]], [3, 1, 1, [1, 2, 7, 20]]] as const) {
+      const x = random([...shape], rng);
+      // Ties between taps (the first must win), NaNs alone and two in one window, and -0 against 0.
+      for (let i = 0; i + 1 < x.size; i += 5) x.data[i + 1] = x.data[i] as number;
+      for (const i of [7, 40, 41, 300, 301, 302]) x.data[i] = Number.NaN;
+      x.data[100] = -0;
+      x.data[101] = 0;
+      const attrs = { kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], rounding: 'floor' } as const;
+      const expected = referenceBackend.maxPool2d(x, attrs);
+      for (const [path, wasm] of everyPath()) {
+        const actual = wasm.maxPool2d(x, attrs);
+        assertSameBits(actual.y, expected.y, `maxPool2d ${kernel}x${kernel}/${stride}, ${path}`);
+        assert.deepEqual([...actual.argmax], [...expected.argmax], `argmax ${kernel}x${kernel}/${stride}, ${path}`);
+        assertSameBits(wasm.maxPool2dValues(x, attrs), expected.y, `maxPool2dValues ${kernel}x${kernel}/${stride}, ${path}`);
+      }
+    }
+  });
+
+  it("runs a CONV with the BN after it (and that BN's RELU) as one kernel in inference, and a max POOL without its argmax, giving the unfused net's outputs", () => {
+    // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
+    const text = 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> POOL3(s=1, p=1) -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4';
+    const spec = compile(text).spec;
+    for (const dtype of ['float32', 'float64'] as const) {
+      const fused = new Net(spec, { backend: wasmOn(2), seed: 3, dtype });
+      const unfused = new Net(spec, { seed: 3, dtype });
+      const rng = new Rng(5);
+      for (const [name, p] of unfused.params) {
+        // BN statistics and affine values far from their defaults, so a wrong fold shows.
+        if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
+        else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
+        (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
+      }
+      const steps = (fused as unknown as { inference: Schedule }).inference.forward;
+      assert.deepEqual(steps.map((s) => s.op.type), ['conv+bn', 'maxpool', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc']);
+      assert.equal(steps[1]?.op, maxPool2dValues, 'the POOL runs as maxPool2dValues');
+      const x = random([2, 3, 9, 9], rng, dtype);
+      assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused`, dtype === 'float32' ? CLOSE : 1e-12);
     }
   });
 

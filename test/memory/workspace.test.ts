@@ -75,6 +75,17 @@ for (const subject of SUBJECTS) {
       });
     }
 
+    it('a CONV+BN+RELU at the peak (inference: conv2dAffine; float64: the reference conv2d, scaled in place), float32 and float64: inference peaks equal the tracker\'s', () => {
+      // Nothing after it: an FC's product would take more scratch than the conv's.
+      const spec = compile('INPUT[16x16x8] -> CONV3-32 -> BN -> RELU').spec;
+      for (const [threads, backend] of backends) {
+        for (const dtype of ['float32', 'float64'] as const) {
+          const estimate = estimateMemory(spec, { batch: 2, dtype, ...subject.model(threads) }).inference.total;
+          assert.equal(estimate, measureInferencePeak(spec, { batch: 2, dtype, backend }), `${threads} threads, ${dtype}`);
+        }
+      }
+    });
+
     it('counts the scratch in the measured peak: without it the estimate falls short', () => {
       const spec = compile(STRIDES).spec;
       const backend = backends.get(3) as Backend;

@@ -65,8 +65,9 @@ export const referenceWorkspace: WorkspaceModel = {
 
 /**
  * The scratch of a fast backend's float64 call, which the shared fallback hands to the reference
- * kernels; a float64 conv2dRelu is the reference conv2d with the ReLU applied in place.
+ * kernels; a float64 conv2dRelu or conv2dAffine is the reference conv2d with the rest applied in
+ * place (fallback.ts).
  */
 export function float64Workspace(kernel: KernelName, call: KernelCall): readonly WorkspaceBuffer[] {
-  return referenceWorkspace.workspace(kernel === 'conv2dRelu' ? 'conv2d' : kernel, call);
+  return referenceWorkspace.workspace(kernel === 'conv2dRelu' || kernel === 'conv2dAffine' ? 'conv2d' : kernel, call);
 }

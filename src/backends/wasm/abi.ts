@@ -22,8 +22,10 @@ export const ACC = 1;
 export const BIAS_ROW = 2;
 /** Add bias[column]. */
 export const BIAS_COL = 4;
-/** max(0, .) last. */
+/** Clamp at 0 last (NaN and -0 kept, as the reference ReLU keeps them). */
 export const RELU = 8;
+/** Multiply by scale[row] before the bias is added (a BN folded into the conv); never with BIAS_COL. */
+export const SCALE_ROW = 16;
 
 // Register tile: MR rows of A (broadcast) times NR = 8 columns of B (two vectors). With 8
 // accumulators plus 2 B vectors and 1 broadcast it fits V8's 15 usable xmm registers; taller or
@@ -34,7 +36,10 @@ export const MR = 4;
 export const NR = 8;
 /** Depth of one packed block: a B panel (KC x 8 floats, 8 KB) stays in L1 while A panels stream. */
 export const KC = 256;
-/** Floats of a thread's scratch tile (MR x NR) and its bias (NR): partial tiles are computed there. */
+/**
+ * Floats of a thread's scratch tile (MR x NR) and its epilogue values (NR: a bias per column, or MR
+ * biases and MR scales per row): partial tiles are computed there.
+ */
 export const TILE_SCRATCH = MR * NR + NR;
 
 // gemm: C (M x N, element (i, j) at C + 4*(i*LDC + j*CCS)) = A (M x K) . B (K x N) [+ C] [+ bias]
@@ -64,7 +69,7 @@ export const G_C = 36;
 export const G_LDC = 40;
 /** gemm: address of the bias (0: none). */
 export const G_BIAS = 44;
-/** gemm: mode flags (ACC, BIAS_ROW, BIAS_COL, RELU). */
+/** gemm: mode flags (ACC, BIAS_ROW, BIAS_COL, RELU; not SCALE_ROW). */
 export const G_MODE = 48;
 /** gemm: rows of C per job. */
 export const G_MB = 52;

@@ -1,11 +1,11 @@
 import type { Backend } from '../backend.js';
 import { withReferenceFallback, type PartialBackend, type WithFallback } from '../fallback.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv.js';
+import { conv2d, conv2dAffine, conv2dGradInput, conv2dGradWeight } from './conv.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import { batchNormGrad, batchNormTrain } from './batchnorm.js';
 import { add, batchNormInfer, biasGrad, relu, reluGrad, sgdUpdate } from './elementwise.js';
-import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pooling.js';
+import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad, maxPool2dValues } from './pooling.js';
 import { WasmRuntime, type WasmRuntimeOptions } from './runtime.js';
 import type { WasmAllocator } from './allocator.js';
 import type { WasmHost } from './host.js';
@@ -24,6 +24,10 @@ interface WasmKernels extends PartialBackend {
   readonly singleThreadReason: string | null;
   /** A conv followed by ReLU in one kernel: y = max(0, conv2d(x, weight, bias)). */
   conv2dRelu(...args: Parameters<Backend['conv2d']>): Tensor;
+  /** A conv and the BN after it in inference, as one kernel (see Backend.conv2dAffine). */
+  conv2dAffine(...args: Parameters<NonNullable<Backend['conv2dAffine']>>): Tensor;
+  /** Max pooling's values without the argmax (see Backend.maxPool2dValues). */
+  maxPool2dValues(...args: Parameters<NonNullable<Backend['maxPool2dValues']>>): Tensor;
   /** SGD in place in wasm (see Backend.sgdUpdate); float32 tensors only: callers keep float64 in TypeScript. */
   sgdUpdate(...args: Parameters<NonNullable<Backend['sgdUpdate']>>): void;
 }
@@ -52,10 +56,12 @@ export async function createWasmBackendOn(host: WasmHost, options: WasmBackendOp
     singleThreadReason: rt.singleThreadReason,
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
     conv2dRelu: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs, true),
+    conv2dAffine: (x, weight, scale, shift, attrs, relu) => conv2dAffine(rt, x, weight, scale, shift, attrs, relu),
     conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),
     maxPool2d: (x, attrs) => maxPool2d(rt, x, attrs),
+    maxPool2dValues: (x, attrs) => maxPool2dValues(rt, x, attrs),
     maxPool2dGrad: (dy, argmax, xShape) => maxPool2dGrad(rt, dy, argmax, xShape),
     avgPool2d: (x, attrs) => avgPool2d(rt, x, attrs),
     avgPool2dGrad: (dy, xShape, attrs) => avgPool2dGrad(rt, dy, xShape, attrs),

@@ -1,9 +1,10 @@
 import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { BIAS_ROW, KC, MR, NR, RELU, TILE_SCRATCH } from './abi.js';
+import { BIAS_ROW, KC, MR, NR, RELU, SCALE_ROW, TILE_SCRATCH } from './abi.js';
 import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
 import { writeConv } from './descriptors.js';
+import { scaleShiftInPlace } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -15,6 +16,8 @@ import type { WasmRuntime } from './runtime.js';
  *   packed B panels (`convForward`), bias and optionally ReLU fused into the micro-kernel's epilogue;
  *   for stride 1 and K <= DIRECT_MAX_K, no im2col: B read in place from padded input rows
  *   (`convForwardDirect`).
+ * - conv2dAffine (a conv and the BN after it, in inference): conv2d's kernels with a scale per
+ *   filter multiplied in before the shift is added as the bias, in the same epilogue.
  * - conv2dGradInput, stride 1 and an output as large as the input ("same" padding): the transposed
  *   convolution is the convolution of dy with the flipped, channel-swapped filters and padding
  *   K-1-P, so it runs on `convForward` with no scatter.
@@ -25,8 +28,9 @@ import type { WasmRuntime } from './runtime.js';
  *   transposes (`convGradWeight`); for stride 1 and K <= KC, dw^T = X . dy^T with the padded input
  *   rows read in place and only dy^T packed (`convGradWeightDirect`).
  * - A window that covers the whole unpadded input (LeNet's C5: 5x5 on 5x5) is a fully-connected
- *   layer: all three run as the linear kernels (linear.ts) on (N, C*H*W) views. The im2col path
- *   would pack one column per image and run every tile through the partial-tile path.
+ *   layer: all three run as the linear kernels (linear.ts) on (N, C*H*W) views, conv2dAffine then
+ *   scaled and shifted in place. The im2col path would pack one column per image and run every
+ *   tile through the partial-tile path.
  */
 
 /** The convolution of x (N, C, H, W) by weights (O, C/groups, KH, KW), checked. */
@@ -95,21 +99,53 @@ export function forwardTiling(g: ConvGeometry, threads: number): ForwardTiling {
   return { kernel: 'convForward', block: nb, workspaceBytes: (KC * nb + TILE_SCRATCH + nb + NR) * 4 };
 }
 
-/** y = conv(x, weight) + bias, ReLU applied when `relu`; all pointers into the runtime's memory. */
-function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, bias: number, y: number, relu: boolean): void {
-  const mode = (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
+/**
+ * What a conv's write-out applies per filter, in this order: a scale (0: none), a bias (0: none),
+ * ReLU. Addresses in the runtime's memory.
+ */
+interface Epilogue {
+  scale: number;
+  bias: number;
+  relu: boolean;
+}
+
+/** The conv alone: no scale, bias or ReLU. */
+const PLAIN: Epilogue = { scale: 0, bias: 0, relu: false };
+
+/** y = conv(x, weight), then the epilogue; all pointers into the runtime's memory. */
+function runConv(rt: WasmRuntime, g: ConvGeometry, x: number, weight: number, y: number, { scale, bias, relu }: Epilogue): void {
+  const mode = (scale !== 0 ? SCALE_ROW : 0) | (bias !== 0 ? BIAS_ROW : 0) | (relu ? RELU : 0);
   const tiling = forwardTiling(g, rt.threads);
   const [ws, stride] = rt.workspacePerThread(tiling.workspaceBytes);
-  rt.runSized(macs(g), tiling.kernel, describe(rt, g, tiling.block), x, weight, bias, y, mode, ws, stride);
+  rt.runSized(macs(g), tiling.kernel, describe(rt, g, tiling.block), x, weight, scale, bias, y, mode, ws, stride);
+}
+
+/** An empty y (N, O, OH, OW) for the forward kernels: they write every output once K (C/groups * KH * KW) is not empty. */
+function forwardOutput(rt: WasmRuntime, g: ConvGeometry): Tensor {
+  const shape = [g.n, g.o, g.oh, g.ow];
+  return g.c * g.kh * g.kw > 0 ? Tensor.empty(shape, 'float32', rt.allocator) : Tensor.zeros(shape, 'float32', rt.allocator);
 }
 
 /** y (N, O, OH, OW) = x (N, C, H, W) conv weight (O, C/groups, KH, KW) + bias (O), ReLU'd when `relu`. */
 export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor | null, attrs: Conv2dAttrs, relu = false): Tensor {
   const g = geometry(x.shape, weight.shape, attrs);
   if (fullyConnected(g)) return linear(rt, flat(x), flat(weight), bias, relu).reshape([g.n, g.o, 1, 1]);
-  // convForward writes every output once its K (C/groups * KH * KW) is not empty.
-  const y = g.c * g.kh * g.kw > 0 ? Tensor.empty([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator) : Tensor.zeros([g.n, g.o, g.oh, g.ow], 'float32', rt.allocator);
-  runConv(rt, g, rt.input(x), rt.input(weight), bias === null ? 0 : rt.input(bias), rt.output(y), relu);
+  const y = forwardOutput(rt, g);
+  runConv(rt, g, rt.input(x), rt.input(weight), rt.output(y), { scale: 0, bias: bias === null ? 0 : rt.input(bias), relu });
+  return y;
+}
+
+/** y = (x conv weight) * scale[o] + shift[o], ReLU'd when `relu`: a conv and the BN after it, in inference. */
+export function conv2dAffine(rt: WasmRuntime, x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor {
+  const g = geometry(x.shape, weight.shape, attrs);
+  if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
+  if (fullyConnected(g)) {
+    const y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
+    scaleShiftInPlace(rt, y, scale, shift, relu);
+    return y;
+  }
+  const y = forwardOutput(rt, g);
+  runConv(rt, g, rt.input(x), rt.input(weight), rt.output(y), { scale: rt.input(scale), bias: rt.input(shift), relu });
   return y;
 }
 
@@ -166,7 +202,7 @@ function gradInputFlipped(rt: WasmRuntime, g: ConvGeometry, dy: Tensor, weight: 
   }
   // convForward writes every dx value once the flipped convolution's K (O/groups * KH * KW) is not empty.
   const dx = g.o * kh * kw > 0 ? Tensor.empty(xShape, 'float32', rt.allocator) : Tensor.zeros(xShape, 'float32', rt.allocator);
-  runConv(rt, flippedGeometry(g), rt.input(dy), flippedPtr, 0, rt.output(dx), false);
+  runConv(rt, flippedGeometry(g), rt.input(dy), flippedPtr, rt.output(dx), PLAIN);
   return dx;
 }
 

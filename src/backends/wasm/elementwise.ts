@@ -7,8 +7,9 @@ import type { WasmRuntime } from './runtime.js';
  * Memory-bound kernels, split over threads by range or by plane (asm/elementwise.ts). Each matches the
  * reference kernel of the same name: relu and reluGrad (reference/relu.ts), add
  * (reference/elementwise.ts), biasGrad (reference/conv2d.ts), batchNormInfer
- * (reference/batchnorm.ts, as one scale and shift per channel); sgdUpdate (the Backend's optional
- * SGD update, matching src/train/optimizers/sgd.ts).
+ * (reference/batchnorm.ts, as one scale and shift per channel); scaleShiftInPlace (the end of
+ * conv2dAffine over a whole input, in float32 as conv.ts's epilogue); sgdUpdate (the Backend's
+ * optional SGD update, matching src/train/optimizers/sgd.ts).
  */
 
 /** y = max(0, x), NaN kept. */
@@ -56,8 +57,17 @@ export function batchNormInfer(rt: WasmRuntime, x: Tensor, gamma: Tensor, beta: 
     scale[ch] = s;
     shift[ch] = (beta.data[ch] as number) - (mean.data[ch] as number) * s;
   }
-  rt.runSized(x.size, 'scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest);
+  rt.runSized(x.size, 'scaleShift', rt.input(x), scalePtr, scalePtr + c * 4, rt.output(y), n, c, rest, 0);
   return y;
+}
+
+/** y (N, C, ...) = y * scale[c] + shift[c] in place, ReLU'd when `relu`: in float32, as convForward's epilogue. */
+export function scaleShiftInPlace(rt: WasmRuntime, y: Tensor, scale: Tensor, shift: Tensor, relu: boolean): void {
+  const n = y.shape[0] ?? 0;
+  const c = y.shape[1] ?? 0;
+  const rest = n * c === 0 ? 0 : y.size / (n * c);
+  const at = rt.output(y);
+  rt.runSized(y.size, 'scaleShift', at, rt.input(scale), rt.input(shift), at, n, c, rest, relu ? 1 : 0);
 }
 
 const f32Bits = new Float32Array(1);

@@ -9,8 +9,8 @@ import type { Kernel } from './threads.js';
  */
 export const KERNEL_ARGS = {
   gemm: ['descriptor', 'workspace', 'workspaceStride'],
-  convForward: ['descriptor', 'x', 'weight', 'bias', 'y', 'mode', 'workspace', 'workspaceStride'],
-  convForwardDirect: ['descriptor', 'x', 'weight', 'bias', 'y', 'mode', 'workspace', 'workspaceStride'],
+  convForward: ['descriptor', 'x', 'weight', 'scale', 'bias', 'y', 'mode', 'workspace', 'workspaceStride'],
+  convForwardDirect: ['descriptor', 'x', 'weight', 'scale', 'bias', 'y', 'mode', 'workspace', 'workspaceStride'],
   convGradInput: ['descriptor', 'dy', 'weight', 'dx', 'workspace', 'workspaceStride'],
   convGradWeight: ['descriptor', 'x', 'dy', 'dw', 'workspace', 'workspaceStride'],
   convGradWeightDirect: ['descriptor', 'x', 'dy', 'dw', 'workspace', 'workspaceStride', 'band'],
@@ -22,7 +22,7 @@ export const KERNEL_ARGS = {
   maxPoolGrad: ['dy', 'argmax', 'dx', 'planes', 'inPlane', 'outPlane'],
   avgPool: ['descriptor', 'x', 'y'],
   avgPoolGrad: ['descriptor', 'dy', 'dx'],
-  scaleShift: ['x', 'scale', 'shift', 'y', 'n', 'c', 'rest'],
+  scaleShift: ['x', 'scale', 'shift', 'y', 'n', 'c', 'rest', 'relu'],
   sgdUpdate: ['weight', 'grad', 'momentumBuffer', 'count', 'lrBits', 'weightDecayBits', 'momentumBits', 'keepBits', 'mode'],
   batchNormTrain: ['x', 'gamma', 'beta', 'y', 'mean', 'invStd', 'epsAddress', 'n', 'c', 'rest'],
   batchNormGrad: ['dy', 'x', 'gamma', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta', 'n', 'c', 'rest'],

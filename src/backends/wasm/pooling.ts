@@ -10,7 +10,8 @@ import type { WasmRuntime } from './runtime.js';
 /**
  * Pooling (`maxPool`, `maxPoolGrad`, `avgPool`, `avgPoolGrad` in asm/pooling.ts), matching
  * src/backends/reference/pool.ts: windows clipped to the input; for max, the first maximum wins and
- * NaN wins; for average, PyTorch's divisors. One variant each, split over threads by plane.
+ * NaN wins; for average, PyTorch's divisors. One variant each, split over threads by plane;
+ * maxPool2dValues is maxPool told to write no argmax.
  */
 
 function pooled(op: string, xShape: Shape, attrs: PoolAttrs): [number, number, number, number, number, number] {
@@ -40,6 +41,14 @@ export function maxPool2d(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): { y: Te
   const argmax = rt.i32(argmaxPtr, y.size).slice();
   rt.allocator.freeBytes(argmaxPtr, y.size * 4);
   return { y, argmax };
+}
+
+/** y (N, C, OH, OW) alone: max pooling in inference, where nothing reads the argmax. */
+export function maxPool2dValues(rt: WasmRuntime, x: Tensor, attrs: PoolAttrs): Tensor {
+  const [n, c, , , oh, ow] = pooled('maxpool', x.shape, attrs);
+  const y = Tensor.empty([n, c, oh, ow], 'float32', rt.allocator);
+  rt.runSized(x.size, 'maxPool', describe(rt, x.shape, attrs, false), rt.input(x), rt.output(y), 0);
+  return y;
 }
 
 /** dx (N, C, H, W): each dy value added to its window's maximum. */

@@ -12,7 +12,7 @@ import { workspaceStride } from './runtime.js';
  * The wasm backend's kernel scratch for the memory estimate, in the order its kernels allocate it:
  * each thread's tile area (`rt.workspacePerThread`, allocated per call and sized by the same tiling
  * functions the kernels call), the flipped filters of a stride-1 conv2dGradInput, the max-pool
- * indices, batch norm's f64 eps and per-channel scale and shift. Every buffer is freed when its
+ * indices (none for maxPool2dValues), batch norm's f64 eps and per-channel scale and shift. Every buffer is freed when its
  * kernel returns. Float64 calls run on the reference kernels, so they take the reference's scratch.
  * NOTE: the estimate assumes the kernels' inputs are in wasm memory (the net's tensors and a batch
  * made on the backend's allocator); a heap tensor would add a copy of itself for each call.
@@ -84,6 +84,8 @@ export function wasmWorkspace(threads: number): WorkspaceModel {
       switch (kernel) {
         case 'conv2d':
         case 'conv2dRelu':
+        case 'conv2dAffine':
+          // conv2dAffine over a whole input scales its linear output in place: no more scratch.
           return convForward(call, threads);
         case 'conv2dGradInput':
           return convGradInput(call, threads);
@@ -104,6 +106,9 @@ export function wasmWorkspace(threads: number): WorkspaceModel {
         case 'maxPool2d':
           // The indices, computed in wasm memory, then copied out to the op's Int32Array.
           return [scratch(sizeOf(call.output) * 4, 'afterOutput')];
+        case 'maxPool2dValues':
+          // No indices.
+          return [];
         case 'maxPool2dGrad':
           // The indices, copied in.
           return [scratch(sizeOf(call.output) * 4, 'afterOutput')];
@@ -123,4 +128,4 @@ export function wasmWorkspace(threads: number): WorkspaceModel {
 }
 
 /** The fused kernels the wasm backend has, for the schedule. */
-export const WASM_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: false, maxPool2dValues: false };
+export const WASM_FUSIONS: Fusions = { conv2dRelu: true, conv2dAffine: true, maxPool2dValues: true };
