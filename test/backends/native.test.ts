@@ -14,10 +14,8 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/assert.js';
 import { convstack } from '../helpers/cli.js';
 import { CLOSE, CONV_CASES, assertSameBits, random, runAll } from '../helpers/kernels.js';
+import { FUSED_NETS, assertFusedMatchesUnfused } from '../helpers/fusion.js';
 import { Rng } from '../../src/tensor/rng.js';
-import type { Schedule } from '../../src/graph/schedule.js';
-import { Net } from '../../src/net/net.js';
-import { compile } from '../../src/notation/index.js';
 
 // What only the native backend has: a micro-kernel picked at run time (and the slower paths, forced,
 // checked on this CPU too), threads, C memory shared with JavaScript, and an addon that may be
@@ -152,36 +150,7 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
   });
 
   it("runs a CONV with the BN after it (and that BN's RELU, or a RES join's ADD and RELU) as one kernel in inference, giving the unfused net's outputs", () => {
-    const nets = [
-      // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
-      {
-        text: 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4',
-        steps: ['conv+bn', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc'],
-      },
-      // ResNet's blocks: the identity shortcut added by the block's last conv (on the channel tile, K = 72, rows of
-      // 7 two at a time), the projection shortcut's conv adding the main branch (the GEMM, K = 8), then the RELU.
-      {
-        text: 'INPUT[7x7x3] -> CONV3-8 -> BN -> RELU -> RES[ CONV3-8 -> BN ] -> RELU -> RES[ CONV3-6(s=2, floor) -> BN -> RELU -> CONV3-6 -> BN | CONV1-6(s=2, floor) -> BN ] -> RELU -> FC-4',
-        steps: ['conv+bn', 'conv+bn', 'conv+bn', 'conv+bn', 'conv+bn', 'fc'],
-      },
-    ];
-    for (const { text, steps } of nets) {
-      const spec = compile(text).spec;
-      for (const dtype of ['float32', 'float64'] as const) {
-        const fused = new Net(spec, { backend: on('best 2'), seed: 3, dtype });
-        const unfused = new Net(spec, { seed: 3, dtype });
-        const rng = new Rng(5);
-        for (const [name, p] of unfused.params) {
-          // BN statistics and affine values far from their defaults, so a wrong fold shows.
-          if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
-          else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
-          (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
-        }
-        assert.deepEqual((fused as unknown as { inference: Schedule }).inference.forward.map((s) => s.op.type), steps, text);
-        const x = random([2, ...spec.input], rng, dtype);
-        assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused, ${text}`, dtype === 'float32' ? CLOSE : 1e-12);
-      }
-    }
+    for (const net of FUSED_NETS) assertFusedMatchesUnfused(on('best 2'), net);
   });
 
   it('measures the fp32 FMA peak of its threads with a short loop', () => {

@@ -10,10 +10,8 @@ import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import type { SgdOptions } from '../../src/train/optimizers/index.js';
 import { assertClose } from '../helpers/assert.js';
 import { CLOSE, CONV_CASES, SGD_CASES, assertSameBits, batchNormTraining, convAttrs, random, runAll, sgdRun } from '../helpers/kernels.js';
-import type { Schedule } from '../../src/graph/schedule.js';
-import { Net } from '../../src/net/net.js';
-import { compile } from '../../src/notation/index.js';
 import { maxPool2dValues } from '../../src/ops/maxpool2d.js';
+import { FUSED_NETS, assertFusedMatchesUnfused, type FusedNet } from '../helpers/fusion.js';
 
 // What only the wasm backend has: threads. The same thread count gives the same bits, and different
 // thread counts agree (by design bit for bit too: each value is computed whole by one thread, and
@@ -175,26 +173,10 @@ describe('wasm backend', () => {
     }
   });
 
-  it("runs a CONV with the BN after it (and that BN's RELU) as one kernel in inference, and a max POOL without its argmax, giving the unfused net's outputs", () => {
-    // conv1 has a bias, conv2 is dilated, the shortcut's BN has no RELU, conv4 covers its whole input (the linear path).
-    const text = 'INPUT[9x9x3] -> CONV3-8 -> BN -> RELU -> POOL3(s=1, p=1) -> RES[ CONV3-8(d=2, p=2, bias=no) -> BN -> RELU ] -> CONV1-6(s=2) -> BN -> CONV5-5 -> BN -> RELU -> FC-4';
-    const spec = compile(text).spec;
-    for (const dtype of ['float32', 'float64'] as const) {
-      const fused = new Net(spec, { backend: wasmOn(2), seed: 3, dtype });
-      const unfused = new Net(spec, { seed: 3, dtype });
-      const rng = new Rng(5);
-      for (const [name, p] of unfused.params) {
-        // BN statistics and affine values far from their defaults, so a wrong fold shows.
-        if (/running_var|\.weight$/.test(name) && p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = 0.5 + rng.next()));
-        else if (p.value.shape.length === 1) p.value.data.forEach((_, i) => (p.value.data[i] = rng.next() - 0.5));
-        (fused.params.get(name) as { value: Tensor }).value.data.set(p.value.data);
-      }
-      const steps = (fused as unknown as { inference: Schedule }).inference.forward;
-      assert.deepEqual(steps.map((s) => s.op.type), ['conv+bn', 'maxpool', 'conv+bn', 'add', 'conv+bn', 'conv+bn', 'fc']);
-      assert.equal(steps[1]?.op, maxPool2dValues, 'the POOL runs as maxPool2dValues');
-      const x = random([2, 3, 9, 9], rng, dtype);
-      assertClose(fused.forward(x), unfused.forward(x), `${dtype}: fused against the reference's unfused`, dtype === 'float32' ? CLOSE : 1e-12);
-    }
+  it("runs a CONV with the BN after it (and that BN's RELU, or a RES join's ADD and RELU) as one kernel in inference, and a max POOL without its argmax, giving the unfused net's outputs", () => {
+    const [pooled, ...rest] = FUSED_NETS as [FusedNet, ...FusedNet[]];
+    assert.equal(assertFusedMatchesUnfused(wasmOn(2), pooled).forward[1]?.op, maxPool2dValues, 'the POOL runs as maxPool2dValues');
+    for (const net of rest) assertFusedMatchesUnfused(wasmOn(2), net);
   });
 
   it('keeps tensors valid when the memory grows', () => {

@@ -56,7 +56,7 @@ export async function createWasmBackendOn(host: WasmHost, options: WasmBackendOp
     singleThreadReason: rt.singleThreadReason,
     conv2d: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs),
     conv2dRelu: (x, weight, bias, attrs) => conv2d(rt, x, weight, bias, attrs, true),
-    conv2dAffine: (x, weight, scale, shift, attrs, relu) => conv2dAffine(rt, x, weight, scale, shift, attrs, relu),
+    conv2dAffine: (x, weight, scale, shift, attrs, relu, residual = null) => conv2dAffine(rt, x, weight, scale, shift, attrs, relu, residual),
     conv2dGradInput: (dy, weight, xShape, attrs) => conv2dGradInput(rt, dy, weight, xShape, attrs),
     conv2dGradWeight: (dy, x, attrs) => conv2dGradWeight(rt, dy, x, attrs),
     biasGrad: (dy) => biasGrad(rt, dy),

@@ -4,7 +4,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { BIAS_ROW, KC, MR, NR, RELU, SCALE_ROW, TILE_SCRATCH } from './abi.js';
 import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
 import { writeConv } from './descriptors.js';
-import { scaleShiftInPlace } from './elementwise.js';
+import { addResidualInPlace, scaleShiftInPlace } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -135,17 +135,31 @@ export function conv2d(rt: WasmRuntime, x: Tensor, weight: Tensor, bias: Tensor 
   return y;
 }
 
-/** y = (x conv weight) * scale[o] + shift[o], ReLU'd when `relu`: a conv and the BN after it, in inference. */
-export function conv2dAffine(rt: WasmRuntime, x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, relu: boolean): Tensor {
+/** y = (x conv weight) * scale[o] + shift[o] (+ residual), ReLU'd when `relu`: a conv and the BN after it (and a block's shortcut), in inference. */
+export function conv2dAffine(
+  rt: WasmRuntime,
+  x: Tensor,
+  weight: Tensor,
+  scale: Tensor,
+  shift: Tensor,
+  attrs: Conv2dAttrs,
+  relu: boolean,
+  residual: Tensor | null,
+): Tensor {
   const g = geometry(x.shape, weight.shape, attrs);
   if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
+  if (residual !== null && residual.size !== g.n * g.o * g.oh * g.ow) throw new RangeError(`conv: the residual has ${residual.size} values, the output ${g.n * g.o * g.oh * g.ow}`);
+  // The shortcut goes in after the scale and shift and before the ReLU.
+  const epilogueRelu = relu && residual === null;
+  let y: Tensor;
   if (fullyConnected(g)) {
-    const y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
-    scaleShiftInPlace(rt, y, scale, shift, relu);
-    return y;
+    y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
+    scaleShiftInPlace(rt, y, scale, shift, epilogueRelu);
+  } else {
+    y = forwardOutput(rt, g);
+    runConv(rt, g, rt.input(x), rt.input(weight), rt.output(y), { scale: rt.input(scale), bias: rt.input(shift), relu: epilogueRelu });
   }
-  const y = forwardOutput(rt, g);
-  runConv(rt, g, rt.input(x), rt.input(weight), rt.output(y), { scale: rt.input(scale), bias: rt.input(shift), relu });
+  if (residual !== null) addResidualInPlace(rt, y, residual, relu);
   return y;
 }
 

@@ -70,6 +70,17 @@ export function scaleShiftInPlace(rt: WasmRuntime, y: Tensor, scale: Tensor, shi
   rt.runSized(y.size, 'scaleShift', at, rt.input(scale), rt.input(shift), at, n, c, rest, relu ? 1 : 0);
 }
 
+/**
+ * y += residual, then the ReLU when `relu`, in place: a fused conv2dAffine's shortcut (conv.ts), after
+ * its epilogue's scale and shift, in the order the unfused ADD and RELU would apply them. The add and
+ * relu kernels read each value before they write it, so they run in place; no buffer is allocated.
+ */
+export function addResidualInPlace(rt: WasmRuntime, y: Tensor, residual: Tensor, relu: boolean): void {
+  const at = rt.output(y);
+  rt.runSized(y.size, 'add', at, rt.input(residual), at, y.size);
+  if (relu) rt.runSized(y.size, 'relu', at, at, y.size);
+}
+
 const f32Bits = new Float32Array(1);
 const i32Bits = new Int32Array(f32Bits.buffer);
 
