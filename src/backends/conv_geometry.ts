@@ -2,6 +2,7 @@ import type { Conv2dAttrs } from '../ops/conv2d.js';
 import { ShapeError } from '../ops/errors.js';
 import { windowOutput } from '../ops/window.js';
 import type { Shape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /** A sliding window over (H, W) planes, giving (OH, OW) outputs: what convolution and pooling share. */
 export interface WindowGeometry {
@@ -58,4 +59,13 @@ export function convGeometry(xShape: Shape, weightShape: Shape, attrs: Conv2dAtt
   const oh = windowOutput('conv', 'height', h, kh, sh, ph, attrs.rounding);
   const ow = windowOutput('conv', 'width', w, kw, sw, pw, attrs.rounding);
   return { n, c, h, w, o, oh, ow, kh, kw, sh, sw, ph, pw, groups };
+}
+
+/** conv2dAffine's geometry: convGeometry's, with one scale and shift per filter and (where given) a residual of the output's size, else a RangeError. */
+export function affineGeometry(x: Tensor, weight: Tensor, scale: Tensor, shift: Tensor, attrs: Conv2dAttrs, residual: Tensor | null): ConvGeometry {
+  const g = convGeometry(x.shape, weight.shape, attrs);
+  if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
+  const outputs = g.n * g.o * g.oh * g.ow;
+  if (residual !== null && residual.size !== outputs) throw new RangeError(`conv: the residual has ${residual.size} values, the output ${outputs}`);
+  return g;
 }

@@ -13,7 +13,7 @@ import { formatNpy } from '../../src/io/npy.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { assertClose } from '../helpers/assert.js';
 import { convstack } from '../helpers/cli.js';
-import { CLOSE, CONV_CASES, assertSameBits, random, runAll } from '../helpers/kernels.js';
+import { CLOSE, CONV_CASES, assertSameBits, maxPoolEdgeCases, random, runAll } from '../helpers/kernels.js';
 import { FUSED_NETS, assertFusedMatchesUnfused } from '../helpers/fusion.js';
 import { Rng } from '../../src/tensor/rng.js';
 
@@ -71,21 +71,13 @@ describe('native backend', { skip: !NATIVE && `the native addon is not available
   });
 
   it("max-pools with the reference's argmax (and without it, to the same values): the first maximum of a window wins, a NaN wins (a later NaN over an earlier one)", () => {
-    const rng = new Rng(11);
-    for (const [kernel, stride, padding, shape] of [[3, 2, 1, [2, 3, 13, 37]], [2, 2, 0, [1, 4, 10, 34]], [3, 1, 1, [1, 2, 7, 20]]] as const) {
-      const x = random([...shape], rng);
-      // Ties between taps (the first must win), NaNs alone and two in one window, and -0 against 0.
-      for (let i = 0; i + 1 < x.size; i += 5) x.data[i + 1] = x.data[i] as number;
-      for (const i of [7, 40, 41, 300, 301, 302]) x.data[i] = Number.NaN;
-      x.data[100] = -0;
-      x.data[101] = 0;
-      const attrs = { kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], rounding: 'floor' } as const;
+    for (const { name, x, attrs } of maxPoolEdgeCases(new Rng(11))) {
       const expected = referenceBackend.maxPool2d(x, attrs);
       for (const key of ['best 1', 'best 3', 'avx2', 'scalar']) {
         const actual = on(key).maxPool2d(x, attrs);
-        assertSameBits(actual.y, expected.y, `maxPool2d ${kernel}x${kernel}/${stride} ${key}`);
-        assert.deepEqual([...actual.argmax], [...expected.argmax], `argmax ${kernel}x${kernel}/${stride} ${key}`);
-        assertSameBits(on(key).maxPool2dValues(x, attrs), expected.y, `maxPool2dValues ${kernel}x${kernel}/${stride} ${key}`);
+        assertSameBits(actual.y, expected.y, `maxPool2d ${name} ${key}`);
+        assert.deepEqual([...actual.argmax], [...expected.argmax], `argmax ${name} ${key}`);
+        assertSameBits(on(key).maxPool2dValues(x, attrs), expected.y, `maxPool2dValues ${name} ${key}`);
       }
     }
   });

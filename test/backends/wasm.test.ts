@@ -9,7 +9,7 @@ import { Rng } from '../../src/tensor/rng.js';
 import { Tensor, heapAllocator } from '../../src/tensor/tensor.js';
 import type { SgdOptions } from '../../src/train/optimizers/index.js';
 import { assertClose } from '../helpers/assert.js';
-import { CLOSE, CONV_CASES, SGD_CASES, assertSameBits, batchNormTraining, convAttrs, random, runAll, sgdRun } from '../helpers/kernels.js';
+import { CLOSE, CONV_CASES, SGD_CASES, assertSameBits, batchNormTraining, convAttrs, maxPoolEdgeCases, random, runAll, sgdRun } from '../helpers/kernels.js';
 import { maxPool2dValues } from '../../src/ops/maxpool2d.js';
 import { FUSED_NETS, assertFusedMatchesUnfused, type FusedNet } from '../helpers/fusion.js';
 
@@ -153,22 +153,14 @@ describe('wasm backend', () => {
   });
 
   it("max-pools with the reference's argmax (and without it, to the same values): the first maximum of a window wins, a NaN wins (a later NaN over an earlier one)", () => {
-    const rng = new Rng(11);
-    // 3x3/2 and 3x3/1 on the scalar path, 2x2/2 on the vector path (and its scalar tail: 17 outputs a row).
-    for (const [kernel, stride, padding, shape] of [[3, 2, 1, [2, 3, 13, 37]], [2, 2, 0, [1, 4, 10, 34]], [3, 1, 1, [1, 2, 7, 20]]] as const) {
-      const x = random([...shape], rng);
-      // Ties between taps (the first must win), NaNs alone and two in one window, and -0 against 0.
-      for (let i = 0; i + 1 < x.size; i += 5) x.data[i + 1] = x.data[i] as number;
-      for (const i of [7, 40, 41, 300, 301, 302]) x.data[i] = Number.NaN;
-      x.data[100] = -0;
-      x.data[101] = 0;
-      const attrs = { kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], rounding: 'floor' } as const;
+    // wasm's 3x3/2 and 3x3/1 run on its scalar path, 2x2/2 on its vector path (and its scalar tail: 17 outputs a row).
+    for (const { name, x, attrs } of maxPoolEdgeCases(new Rng(11))) {
       const expected = referenceBackend.maxPool2d(x, attrs);
       for (const [path, wasm] of everyPath()) {
         const actual = wasm.maxPool2d(x, attrs);
-        assertSameBits(actual.y, expected.y, `maxPool2d ${kernel}x${kernel}/${stride}, ${path}`);
-        assert.deepEqual([...actual.argmax], [...expected.argmax], `argmax ${kernel}x${kernel}/${stride}, ${path}`);
-        assertSameBits(wasm.maxPool2dValues(x, attrs), expected.y, `maxPool2dValues ${kernel}x${kernel}/${stride}, ${path}`);
+        assertSameBits(actual.y, expected.y, `maxPool2d ${name}, ${path}`);
+        assert.deepEqual([...actual.argmax], [...expected.argmax], `argmax ${name}, ${path}`);
+        assertSameBits(wasm.maxPool2dValues(x, attrs), expected.y, `maxPool2dValues ${name}, ${path}`);
       }
     }
   });

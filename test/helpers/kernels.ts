@@ -206,3 +206,29 @@ export function sgdRun(options: SgdOptions, backend: Backend | undefined, alloca
   }
   return out;
 }
+
+/** A max-pool case: its input, window and name. */
+export interface MaxPoolCase {
+  name: string;
+  x: Tensor;
+  attrs: PoolAttrs;
+}
+
+/**
+ * Max-pool inputs for the reference's rules (the first maximum of a window wins, a NaN wins, a later
+ * NaN over an earlier one): 3x3/2 padded (ResNet's, a vector path where windows are inside), 2x2/2
+ * (a vector path) and 3x3/1 (the general path), with ties between taps, NaNs alone and two in one
+ * window, and -0 against 0.
+ */
+export function maxPoolEdgeCases(rng: Rng): MaxPoolCase[] {
+  const cases = [[3, 2, 1, [2, 3, 13, 37]], [2, 2, 0, [1, 4, 10, 34]], [3, 1, 1, [1, 2, 7, 20]]] as const;
+  return cases.map(([kernel, stride, padding, shape]) => {
+    const x = random([...shape], rng);
+    for (let i = 0; i + 1 < x.size; i += 5) x.data[i + 1] = x.data[i] as number;
+    for (const i of [7, 40, 41, 300, 301, 302]) x.data[i] = Number.NaN;
+    x.data[100] = -0;
+    x.data[101] = 0;
+    const attrs: PoolAttrs = { kernel: [kernel, kernel], stride: [stride, stride], padding: [padding, padding], rounding: 'floor' };
+    return { name: `${kernel}x${kernel}/${stride}`, x, attrs };
+  });
+}

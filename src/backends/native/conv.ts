@@ -1,7 +1,7 @@
 import type { Conv2dAttrs } from '../../ops/attrs.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
+import { affineGeometry, convGeometry, type ConvGeometry } from '../conv_geometry.js';
 import { scaleChannelsInPlace } from '../fallback.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
 import type { NativeRuntime } from './runtime.js';
@@ -49,9 +49,7 @@ export function conv2dAffine(
   relu: boolean,
   residual: Tensor | null,
 ): Tensor {
-  const g = convGeometry(x.shape, weight.shape, attrs);
-  if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
-  if (residual !== null && residual.size !== g.n * g.o * g.oh * g.ow) throw new RangeError(`conv: the residual has ${residual.size} values, the output ${g.n * g.o * g.oh * g.ow}`);
+  const g = affineGeometry(x, weight, scale, shift, attrs, residual);
   if (!fullyConnected(g)) return convKernel(rt, g, x, weight, scale, shift, residual, relu);
   const y = linear(rt, flat(x), flat(weight), null).reshape([g.n, g.o, 1, 1]);
   scaleChannelsInPlace(y, scale, shift, relu, residual);

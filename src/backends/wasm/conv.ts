@@ -2,7 +2,7 @@ import type { Conv2dAttrs } from '../../ops/conv2d.js';
 import type { Shape } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { BIAS_ROW, KC, MR, NR, RELU, SCALE_ROW, TILE_SCRATCH } from './abi.js';
-import { convGeometry, type ConvGeometry } from '../conv_geometry.js';
+import { affineGeometry, convGeometry, type ConvGeometry } from '../conv_geometry.js';
 import { writeConv } from './descriptors.js';
 import { addResidualInPlace, scaleShiftInPlace } from './elementwise.js';
 import { linear, linearGradInput, linearGradWeight } from './linear.js';
@@ -146,9 +146,7 @@ export function conv2dAffine(
   relu: boolean,
   residual: Tensor | null,
 ): Tensor {
-  const g = geometry(x.shape, weight.shape, attrs);
-  if (scale.size !== g.o || shift.size !== g.o) throw new RangeError(`conv: ${scale.size} scales and ${shift.size} shifts for ${g.o} filters`);
-  if (residual !== null && residual.size !== g.n * g.o * g.oh * g.ow) throw new RangeError(`conv: the residual has ${residual.size} values, the output ${g.n * g.o * g.oh * g.ow}`);
+  const g = affineGeometry(x, weight, scale, shift, attrs, residual);
   // The shortcut goes in after the scale and shift and before the ReLU.
   const epilogueRelu = relu && residual === null;
   let y: Tensor;
