@@ -162,8 +162,8 @@ void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float
   long *offsets = (long *)ws;
   tap_offsets(g, &d.l.p, offsets);
   d.offsets = offsets;
+  /* A tile reads only its own positions' windows, never the copies' tails (conv_direct.c's panels do). */
   d.xpad = (float *)((char *)ws + round_up((size_t)kg * sizeof(long)));
-  zero_image_tails(g, &d.l.p, d.xpad, g->n);
   const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
   parallel_jobs(threads, g->n * g->c, pad_job, &d, NULL, 0);
   parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes(g));
