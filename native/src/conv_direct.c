@@ -84,14 +84,14 @@ static direct_layout_t layout(const conv_geometry_t *g, int threads) {
 }
 
 /* Bytes of the packed weights. */
-static size_t packed_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
+static size_t packed_bytes(const conv_geometry_t *g) {
   const long og = g->o / g->groups, kg = g->c / g->groups * g->kh * g->kw;
   return floats_bytes((size_t)g->groups * packed_a_floats(og, kg));
 }
 
 static size_t shared_bytes(const conv_geometry_t *g, const direct_layout_t *l) {
   const long kg = g->c / g->groups * g->kh * g->kw;
-  return packed_bytes(g, l) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(l->images * l->p.image_floats));
+  return packed_bytes(g) + round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(l->images * l->p.image_floats));
 }
 
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads) {
@@ -163,7 +163,8 @@ void pad_channel(const conv_geometry_t *g, const padded_t *p, const float *src, 
   memset(dst, 0, (size_t)(g->ph * p->wp) * sizeof(float));
 }
 
-void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count) {
+/* Zeros the values past the last channel of `count` padded images: the last position panels read into them. */
+static void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count) {
   for (long i = 0; i < count; i++) memset(images + i * p->image_floats + g->c * p->plane, 0, (size_t)(p->image_floats - g->c * p->plane) * sizeof(float));
 }
 
@@ -243,7 +244,7 @@ void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *
   direct_t d;
   d.g = g;
   d.l = layout(g, ctx->threads);
-  long *offsets = (long *)((char *)ws + packed_bytes(g, &d.l));
+  long *offsets = (long *)((char *)ws + packed_bytes(g));
   tap_offsets(g, &d.l.p, offsets);
   d.xpad = (float *)((char *)offsets + round_up((size_t)kg * sizeof(long)));
   zero_image_tails(g, &d.l.p, d.xpad, d.l.images);

@@ -247,8 +247,6 @@ padded_t padded_layout(const conv_geometry_t *g);
 void tap_offsets(const conv_geometry_t *g, const padded_t *p, long *offsets);
 /* The padded copy of one channel plane src (h x w) at dst. */
 void pad_channel(const conv_geometry_t *g, const padded_t *p, const float *src, float *dst);
-/* Zeros the values past the last channel of `count` padded images (the last tiles read into them). */
-void zero_image_tails(const conv_geometry_t *g, const padded_t *p, float *images, long count);
 size_t conv_direct_workspace(const conv_geometry_t *g, int threads);
 void conv_direct_forward(context_t *ctx, const conv_geometry_t *g, const float *x, const float *w, const conv_epilogue_t *e, float *y, float *ws);
 /* Whether the forward runs on the channel tile (conv_channels.c), not conv_direct.c's position panels. */

@@ -134,11 +134,11 @@ export interface Schedule {
  * on, in inference, a CONV whose only reader is the BN right after it (and, when the BN's only reader
  * is the RES join's ADD after it, that ADD, its other input read as the step's second; and the RELU
  * that is the last one's only reader) becomes one `conv2dBn` step (ResNet's CONV-BN-RELU and
- * CONV-BN-ADD-RELU: one pass over the output instead of three or four). The spec and the parameter names are unchanged. In training, backward stops
- * where gradients stop being needed: a step none of whose inputs needs a gradient and which trains
- * no parameter has no backward step (a frozen prefix), one that trains parameters but whose inputs
- * need none asks its op for the parameters' gradients only, and forward keeps only what the
- * remaining backward steps read.
+ * CONV-BN-ADD-RELU: one pass over the output instead of three or four). The spec and the parameter
+ * names are unchanged. In training, backward stops where gradients stop being needed: a step none
+ * of whose inputs needs a gradient and which trains no parameter has no backward step (a frozen
+ * prefix), one that trains parameters but whose inputs need none asks its op for the parameters'
+ * gradients only, and forward keeps only what the remaining backward steps read.
  */
 export function buildSchedule(graph: Graph, options: ScheduleOptions): Schedule {
   const forward = forwardSteps(graph, options);
