@@ -4,9 +4,12 @@
  * positions of one output row, or of two where a row is short (ResNet's 7 x 7 outputs: 14 positions
  * a tile): no padding columns are computed and dropped (conv_direct.c's position panels compute 9
  * columns for every 7 of a 7 x 7 output, in 64-column panels), and each weight is read from memory
- * once. Each job packs its block of filters k-major into its own workspace (K x channels: 590 KB
- * for 32 of ResNet's 512 x 4608 filters, in L2), then sweeps its output rows; a tile sums all of K
- * in registers, and goes to y transposed, with the scale, bias and ReLU.
+ * once. A job (a block of filters, a run of output rows) takes its tiles in bands; for each band
+ * it packs its filters k-major one chunk of the reduction at a time (CHANNEL_CHUNK steps: 32 KB, in
+ * L1), and each tile of the band sums that chunk in registers, continuing its earlier chunks' sums,
+ * while it asks for its share of the next chunk's weights. A band's tiles then go to y transposed,
+ * with the scale, bias, residual and ReLU. Packing all of K first (590 KB for 32 of ResNet's
+ * 512 x 4608 filters), the cores waited on memory for the weights: W2's pass was 4-5% slower.
  * It runs every convolution with a reduction of 64 and more whose images' padded copies fit in
  * CHANNEL_MAX_COPY: it ran VGG's and ResNet's large layers at batch 1 and W1's and W5's layers
  * 1.03-1.3x faster than the position panels, all measured in one process, alternating (AMD EPYC).
@@ -24,8 +27,11 @@
  * pass 13.6 -> 12.9 ms); each extra row job packs its filters again, which costs little beside them.
  */
 #define JOBS_PER_THREAD 4
-/* Reduction steps packed at a time: the packed rows being written stay in L1 while the filters' rows are read. */
-#define PACK_STEPS 128
+/*
+ * Tiles summed together, chunk by chunk of the reduction, before they go to y: each chunk of the
+ * weights is packed once for all of them. Their partial sums (1.8 KB a tile) stay in L1/L2.
+ */
+#define BAND_TILES 16
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
@@ -64,14 +70,13 @@ static size_t shared_bytes(const conv_geometry_t *g, const channel_layout_t *l) 
   return round_up((size_t)kg * sizeof(long)) + floats_bytes((size_t)(g->n * l->p.image_floats));
 }
 
-static size_t thread_bytes(const conv_geometry_t *g) {
-  const long kg = g->c / g->groups * g->kh * g->kw;
-  return floats_bytes((size_t)(kg * kernel->channels)) + floats_bytes((size_t)(kernel->channel_positions * kernel->channels));
-}
+static size_t tile_floats(void) { return (size_t)(kernel->channel_positions * kernel->channels); }
+
+static size_t thread_bytes(void) { return floats_bytes((size_t)(CHANNEL_CHUNK * kernel->channels)) + floats_bytes(BAND_TILES * tile_floats()); }
 
 size_t conv_channels_workspace(const conv_geometry_t *g, int threads) {
   const channel_layout_t l = layout(g, threads);
-  return shared_bytes(g, &l) + (size_t)threads * thread_bytes(g);
+  return shared_bytes(g, &l) + (size_t)threads * thread_bytes();
 }
 
 typedef struct {
@@ -83,20 +88,15 @@ typedef struct {
   float *xpad, *y;
 } channels_t;
 
-/* Filters [o0, o0 + on) of w (rows of kg), k-major and zero-padded to the tile's channels: packed[k * channels + o]. */
-static void pack_filters(const float *w, long kg, long on, float *packed) {
+/* Steps [0, k) of filters [0, on) of w (rows row_stride apart), k-major and zero-padded to the tile's channels: packed[j * channels + o]. */
+static void pack_filters(const float *w, long row_stride, long k, long on, float *packed) {
   const int channels = kernel->channels;
   if (kernel->channel_pack != NULL) {
-    kernel->channel_pack(w, kg, on, packed);
+    kernel->channel_pack(w, row_stride, k, on, packed);
     return;
   }
-  for (long k0 = 0; k0 < kg; k0 += PACK_STEPS) {
-    const long kn = min_l(PACK_STEPS, kg - k0);
-    for (long o = 0; o < channels; o++) {
-      const float *row = w + o * kg + k0;
-      float *dst = packed + k0 * channels + o;
-      for (long k = 0; k < kn; k++) dst[k * channels] = o < on ? row[k] : 0.0f;
-    }
+  for (long o = 0; o < channels; o++) {
+    for (long j = 0; j < k; j++) packed[j * channels + o] = o < on ? w[o * row_stride + j] : 0.0f;
   }
 }
 
@@ -117,33 +117,65 @@ static void store_tile(const float *tile, int rows, int cols, long filters, cons
   }
 }
 
+/* Where a tile of a job lies: its first output row and column, and its rows and columns. */
+typedef struct {
+  long oy, ox;
+  int rows, cols;
+} tile_at_t;
+
+/* The tiles of output rows [*oy, oy1) from column *ox on, BAND_TILES at most, to `band`; *oy and *ox move past them. */
+static int next_band(const conv_geometry_t *g, long *oy, long *ox, long oy1, tile_at_t *band) {
+  const long most = kernel->channel_positions;
+  int count = 0;
+  while (count < BAND_TILES && *oy < oy1) {
+    /* Rows narrower than half a tile go two at a time (ResNet's 7 x 7: 14 positions a tile, not 7). */
+    const int rows = 2 * g->ow <= most && *oy + 1 < oy1 ? 2 : 1;
+    band[count++] = (tile_at_t){*oy, *ox, rows, (int)min_l(most, g->ow - *ox)};
+    *ox += most;
+    if (*ox >= g->ow) {
+      *ox = 0;
+      *oy += rows;
+    }
+  }
+  return count;
+}
+
 static void compute_job(void *arg, int tid, long job, float *ws) {
   const channels_t *d = arg;
   const conv_geometry_t *g = d->g;
-  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw, most = kernel->channel_positions;
+  const long og = g->o / g->groups, cg = g->c / g->groups, kg = cg * g->kh * g->kw;
   const long rowj = job % d->l.row_jobs, problem = job / d->l.row_jobs;
   const long block = problem % d->l.blocks, group = problem / d->l.blocks % g->groups, n = problem / d->l.blocks / g->groups;
   const long o0 = block * kernel->channels, on = min_l(kernel->channels, og - o0);
-  const long oy0 = rowj * d->l.row_chunk, oy1 = min_l(g->oh, oy0 + d->l.row_chunk);
-  float *packed = ws, *tile = ws + floats_bytes((size_t)(kg * kernel->channels)) / sizeof(float);
+  const long oy1 = min_l(g->oh, (rowj + 1) * d->l.row_chunk);
+  float *packed = ws, *sums = ws + floats_bytes((size_t)(CHANNEL_CHUNK * kernel->channels)) / sizeof(float);
   const float *image = d->xpad + n * d->l.p.image_floats + group * cg * d->l.p.plane;
   (void)tid;
   const long first = group * og + o0;
   const conv_epilogue_t *e = d->e;
   channel_out_t out = {NULL, g->oh * g->ow, g->ow, e->scale == NULL ? NULL : e->scale + first, e->bias == NULL ? NULL : e->bias + first, NULL, e->relu};
-  pack_filters(d->w + first * kg, kg, on, packed);
-  /* Rows narrower than half a tile go two at a time (ResNet's 7 x 7: 14 positions a tile, not 7). */
-  for (long oy = oy0; oy < oy1;) {
-    const int rows = 2 * g->ow <= most && oy + 1 < oy1 ? 2 : 1;
-    for (long ox = 0; ox < g->ow; ox += most) {
-      const int cols = (int)min_l(most, g->ow - ox);
-      kernel->channel_tile(rows, cols, kg, packed, image + oy * d->l.p.wq + ox, d->l.p.wq, d->offsets, tile);
-      const long at = ((n * g->o + first) * g->oh + oy) * g->ow + ox;
+  tile_at_t band[BAND_TILES];
+  long oy = rowj * d->l.row_chunk, ox = 0;
+  const float *filters = d->w + first * kg;
+  for (int tiles; (tiles = next_band(g, &oy, &ox, oy1, band)) > 0;) {
+    for (long k0 = 0; k0 < kg; k0 += CHANNEL_CHUNK) {
+      const long kn = min_l(CHANNEL_CHUNK, kg - k0), next = k0 + CHANNEL_CHUNK;
+      pack_filters(filters + k0, kg, kn, on, packed);
+      for (int t = 0; t < tiles; t++) {
+        /* Each tile asks for its share of the filters' next chunk. */
+        const long r0 = t * on / tiles, r1 = (t + 1) * on / tiles, lines = next < kg ? (r1 - r0) * CHUNK_LINES : 0;
+        const tile_prefetch_t prefetch = {(const char *)(filters + r0 * kg + next), kg * (long)sizeof(float), lines, lines == 0 ? 1 : (kn + lines - 1) / lines};
+        const tile_at_t *at = &band[t];
+        kernel->channel_tile(at->rows, at->cols, kn, packed, image + at->oy * d->l.p.wq + at->ox, d->l.p.wq, d->offsets + k0, k0 > 0, &prefetch,
+                             sums + t * tile_floats());
+      }
+    }
+    for (int t = 0; t < tiles; t++) {
+      const long at = ((n * g->o + first) * g->oh + band[t].oy) * g->ow + band[t].ox;
       out.y = d->y + at;
       out.residual = e->residual == NULL ? NULL : e->residual + at;
-      (kernel->channel_store != NULL ? kernel->channel_store : store_tile)(tile, rows, cols, on, &out);
+      (kernel->channel_store != NULL ? kernel->channel_store : store_tile)(sums + t * tile_floats(), band[t].rows, band[t].cols, on, &out);
     }
-    oy += rows;
   }
 }
 
@@ -166,5 +198,5 @@ void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float
   d.xpad = (float *)((char *)ws + round_up((size_t)kg * sizeof(long)));
   const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
   parallel_jobs(threads, g->n * g->c, pad_job, &d, NULL, 0);
-  parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes(g));
+  parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes());
 }

@@ -93,11 +93,20 @@ __attribute__((target("avx2,fma"))) static void dot(long len, const float *const
 #define CHANNEL_POSITIONS 6
 
 __attribute__((always_inline, target("avx2,fma"))) static inline void channel_tile_of(const int rows, const int cols, long k, const float *w, const float *x,
-                                                                                      long row_stride, const long *offsets, float *out) {
+                                                                                      long row_stride, const long *offsets, int accumulate,
+                                                                                      const tile_prefetch_t *prefetch, float *out) {
   __m256 lo[CHANNEL_POSITIONS], hi[CHANNEL_POSITIONS];
 #pragma GCC unroll 6
-  for (int i = 0; i < rows * cols; i++) lo[i] = hi[i] = _mm256_setzero_ps();
+  for (int i = 0; i < rows * cols; i++) {
+    lo[i] = accumulate ? _mm256_loadu_ps(out + i * CHANNELS) : _mm256_setzero_ps();
+    hi[i] = accumulate ? _mm256_loadu_ps(out + i * CHANNELS + 8) : _mm256_setzero_ps();
+  }
+  long next_line = 0;
   for (long j = 0; j < k; j++, w += CHANNELS) {
+    if (j == next_line * prefetch->spacing && next_line < prefetch->lines) {
+      _mm_prefetch(prefetch->base + next_line / CHUNK_LINES * prefetch->row_bytes + next_line % CHUNK_LINES * 64, _MM_HINT_T0);
+      next_line++;
+    }
     const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
     const float *xj = x + offsets[j];
 #pragma GCC unroll 2
@@ -118,9 +127,10 @@ __attribute__((always_inline, target("avx2,fma"))) static inline void channel_ti
 }
 
 #define CHANNEL_CASE(r, c) \
-  case r * 16 + c: channel_tile_of(r, c, k, w, x, row_stride, offsets, out); return;
+  case r * 16 + c: channel_tile_of(r, c, k, w, x, row_stride, offsets, accumulate, prefetch, out); return;
 
-__attribute__((target("avx2,fma"))) static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out) {
+__attribute__((target("avx2,fma"))) static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, int accumulate,
+                                                             const tile_prefetch_t *prefetch, float *out) {
   switch (rows * 16 + cols) {
     CHANNEL_CASE(1, 1) CHANNEL_CASE(1, 2) CHANNEL_CASE(1, 3) CHANNEL_CASE(1, 4) CHANNEL_CASE(1, 5) CHANNEL_CASE(1, 6)
     CHANNEL_CASE(2, 1) CHANNEL_CASE(2, 2) CHANNEL_CASE(2, 3)

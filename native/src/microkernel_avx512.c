@@ -97,11 +97,20 @@ __attribute__((target("avx512f,fma"))) static void dot(long len, const float *co
 #define CHANNEL_POSITIONS 14
 
 __attribute__((always_inline, target("avx512f,fma"))) static inline void channel_tile_of(const int rows, const int cols, long k, const float *w, const float *x,
-                                                                                      long row_stride, const long *offsets, float *out) {
+                                                                                      long row_stride, const long *offsets, int accumulate,
+                                                                                      const tile_prefetch_t *prefetch, float *out) {
   __m512 lo[CHANNEL_POSITIONS], hi[CHANNEL_POSITIONS];
 #pragma GCC unroll 14
-  for (int i = 0; i < rows * cols; i++) lo[i] = hi[i] = _mm512_setzero_ps();
+  for (int i = 0; i < rows * cols; i++) {
+    lo[i] = accumulate ? _mm512_loadu_ps(out + i * CHANNELS) : _mm512_setzero_ps();
+    hi[i] = accumulate ? _mm512_loadu_ps(out + i * CHANNELS + 16) : _mm512_setzero_ps();
+  }
+  long next_line = 0;
   for (long j = 0; j < k; j++, w += CHANNELS) {
+    if (j == next_line * prefetch->spacing && next_line < prefetch->lines) {
+      _mm_prefetch(prefetch->base + next_line / CHUNK_LINES * prefetch->row_bytes + next_line % CHUNK_LINES * 64, _MM_HINT_T0);
+      next_line++;
+    }
     const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
     const float *xj = x + offsets[j];
 #pragma GCC unroll 2
@@ -122,9 +131,10 @@ __attribute__((always_inline, target("avx512f,fma"))) static inline void channel
 }
 
 #define CHANNEL_CASE(r, c) \
-  case r * 16 + c: channel_tile_of(r, c, k, w, x, row_stride, offsets, out); return;
+  case r * 16 + c: channel_tile_of(r, c, k, w, x, row_stride, offsets, accumulate, prefetch, out); return;
 
-__attribute__((target("avx512f,fma"))) static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out) {
+__attribute__((target("avx512f,fma"))) static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, int accumulate,
+                                                               const tile_prefetch_t *prefetch, float *out) {
   switch (rows * 16 + cols) {
     CHANNEL_CASE(1, 1) CHANNEL_CASE(1, 2) CHANNEL_CASE(1, 3) CHANNEL_CASE(1, 4) CHANNEL_CASE(1, 5) CHANNEL_CASE(1, 6) CHANNEL_CASE(1, 7)
     CHANNEL_CASE(1, 8) CHANNEL_CASE(1, 9) CHANNEL_CASE(1, 10) CHANNEL_CASE(1, 11) CHANNEL_CASE(1, 12) CHANNEL_CASE(1, 13) CHANNEL_CASE(1, 14)
@@ -157,25 +167,20 @@ __attribute__((always_inline, target("avx512f"))) static inline void transpose16
   }
 }
 
-/* How far ahead along each filter row the packing asks for the weights: 1 KB, about the memory's latency at this pace. */
-#define PACK_PREFETCH 256
-
 /*
  * The channel tile's weights: 16 x 16 blocks of filter rows transposed in registers (a scalar copy is
- * one store per value). At batch 1 they come from memory (ResNet-18's 46 MB overflow L3), in 32
- * interleaved row streams, too many for the hardware prefetcher: each row asks for its own (5-8% of
- * the W2 pass).
+ * one store per value). The tiles of the chunk before asked for these rows (tile_prefetch_t): at
+ * batch 1 they come from memory, in 32 interleaved row streams, too many for the hardware prefetcher.
  */
-__attribute__((target("avx512f"))) static void channel_pack(const float *w, long k, long filters, float *packed) {
+__attribute__((target("avx512f"))) static void channel_pack(const float *w, long row_stride, long k, long filters, float *packed) {
   for (long k0 = 0; k0 < k; k0 += 16) {
-    for (long o = 0; o < filters; o++) _mm_prefetch((const char *)(w + o * k + k0 + PACK_PREFETCH), _MM_HINT_T0);
     const long steps = k - k0 < 16 ? k - k0 : 16;
     const __mmask16 mask = (__mmask16)((1u << steps) - 1);
     for (int half = 0; half < CHANNELS / 16; half++) {
       __m512 r[16];
       for (int i = 0; i < 16; i++) {
         const long o = half * 16 + i;
-        r[i] = o < filters ? _mm512_maskz_loadu_ps(mask, w + o * k + k0) : _mm512_setzero_ps();
+        r[i] = o < filters ? _mm512_maskz_loadu_ps(mask, w + o * row_stride + k0) : _mm512_setzero_ps();
       }
       transpose16(r);
       for (long j = 0; j < steps; j++) _mm512_storeu_ps(packed + (k0 + j) * CHANNELS + half * 16, r[j]);

@@ -3,6 +3,7 @@
  * (or other architectures); the compiler vectorises what its baseline allows. Its sums are
  * rounded after each multiply (no FMA), so its last bits differ from the FMA kernels'.
  */
+#include <string.h>
 #include "convstack.h"
 
 #define MR 4
@@ -53,8 +54,12 @@ static void dot(long len, const float *const *rows, const float *x, const long *
 #define CHANNELS 8
 #define CHANNEL_POSITIONS 4
 
-static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, float *out) {
+/* The portable tile leaves the prefetching to the hardware. */
+static void channel_tile(int rows, int cols, long k, const float *w, const float *x, long row_stride, const long *offsets, int accumulate,
+                         const tile_prefetch_t *prefetch, float *out) {
   float acc[CHANNEL_POSITIONS][CHANNELS] = {{0}};
+  (void)prefetch;
+  if (accumulate) memcpy(acc, out, (size_t)(rows * cols * CHANNELS) * sizeof(float));
   for (long j = 0; j < k; j++, w += CHANNELS) {
     const float *xj = x + offsets[j];
     for (int i = 0; i < rows * cols; i++) {
