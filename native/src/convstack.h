@@ -84,6 +84,15 @@ typedef struct {
 /* Writes filters [0, filters) of a tile (rows x cols positions, channels per position, as channel_tile wrote it) to `out`. */
 typedef void (*channel_store_fn)(const float *tile, int rows, int cols, long filters, const channel_out_t *out);
 
+/*
+ * Max pooling's values for one output row of 3 x 3 (`three`) or 2 x 2 windows at stride 2, all `ow`
+ * of them: x is the first image row the windows read, at column -pw (window ox starts at column
+ * 2 * ox - pw), `rows` image rows of `w` values from there (the windows' rows clipped to the image).
+ * Columns outside the image are skipped, as the reference clips its windows. The first maximum of
+ * each window, its taps in the reference's order, NaN winning.
+ */
+typedef void (*max_row_fn)(int rows, int three, const float *x, long w, long pw, long ow, float *y);
+
 typedef struct {
   const char *name;
   int mr;
@@ -99,6 +108,8 @@ typedef struct {
   /* Packs the channel tile's weights, and writes a tile out transposed; NULL where the portable loops in conv_channels.c serve. */
   channel_pack_fn channel_pack;
   channel_store_fn channel_store;
+  /* Max pooling's rows of 3 x 3 and 2 x 2 windows at stride 2, values only (pool.c); NULL where pool.c's loops serve. */
+  max_row_fn max_row;
 } microkernel_t;
 
 extern const microkernel_t microkernel_avx512;
