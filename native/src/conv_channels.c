@@ -4,12 +4,12 @@
  * positions of one output row, or of two where a row is short (ResNet's 7 x 7 outputs: 14 positions
  * a tile): no padding columns are computed and dropped (conv_direct.c's position panels compute 9
  * columns for every 7 of a 7 x 7 output, in 64-column panels), and each weight is read from memory
- * once. A job (a block of filters, a run of output rows) takes its tiles in bands; for each band
- * it packs its filters k-major one chunk of the reduction at a time (CHANNEL_CHUNK steps: 32 KB, in
- * L1), and each tile of the band sums that chunk in registers, continuing its earlier chunks' sums,
- * while it asks for its share of the next chunk's weights. A band's tiles then go to y transposed,
- * with the scale, bias, residual and ReLU. Packing all of K first (590 KB for 32 of ResNet's
- * 512 x 4608 filters), the cores waited on memory for the weights: W2's pass was 4-5% slower.
+ * once. A job (a block of filters, a run of output rows) packs its filters k-major: whole where the
+ * reduction is short; else, for each band of its tiles, one chunk of the reduction at a time
+ * (CHANNEL_CHUNK steps: 32 KB, in L1), each tile of the band summing that chunk in registers on from
+ * its earlier chunks' sums while it asks for its share of the next chunk's weights. A band's tiles
+ * then go to y transposed, with the scale, bias, residual and ReLU. Packing all of K first (590 KB
+ * for 32 of ResNet's 512 x 4608 filters), the cores waited on memory: W2's pass was 9-12% slower.
  * It runs every convolution with a reduction of 64 and more whose images' padded copies fit in
  * CHANNEL_MAX_COPY: it ran VGG's and ResNet's large layers at batch 1 and W1's and W5's layers
  * 1.03-1.3x faster than the position panels, all measured in one process, alternating (AMD EPYC).
@@ -29,9 +29,12 @@
 #define JOBS_PER_THREAD 4
 /*
  * Tiles summed together, chunk by chunk of the reduction, before they go to y: each chunk of the
- * weights is packed once for all of them. Their partial sums (1.8 KB a tile) stay in L1/L2.
+ * weights is packed once for all of them (with 16, VGG-16's deep layers spent 5% repacking). Their
+ * partial sums (1.8 KB a tile) stay in L2.
  */
-#define BAND_TILES 16
+#define BAND_TILES 64
+/* Reductions up to this are packed whole, once a job (128 KB at most, in L2), not chunk by chunk for every band: W1 ran 2% faster. */
+#define WHOLE_STEPS 1024
 
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long ceil_div(long a, long b) { return (a + b - 1) / b; }
@@ -72,11 +75,17 @@ static size_t shared_bytes(const conv_geometry_t *g, const channel_layout_t *l) 
 
 static size_t tile_floats(void) { return (size_t)(kernel->channel_positions * kernel->channels); }
 
-static size_t thread_bytes(void) { return floats_bytes((size_t)(CHANNEL_CHUNK * kernel->channels)) + floats_bytes(BAND_TILES * tile_floats()); }
+/* Reduction steps packed at a time. */
+static long chunk_steps(long kg) { return kg <= WHOLE_STEPS ? kg : CHANNEL_CHUNK; }
+
+static size_t thread_bytes(const conv_geometry_t *g) {
+  const long kg = g->c / g->groups * g->kh * g->kw;
+  return floats_bytes((size_t)(chunk_steps(kg) * kernel->channels)) + floats_bytes(BAND_TILES * tile_floats());
+}
 
 size_t conv_channels_workspace(const conv_geometry_t *g, int threads) {
   const channel_layout_t l = layout(g, threads);
-  return shared_bytes(g, &l) + (size_t)threads * thread_bytes();
+  return shared_bytes(g, &l) + (size_t)threads * thread_bytes(g);
 }
 
 typedef struct {
@@ -140,6 +149,20 @@ static int next_band(const conv_geometry_t *g, long *oy, long *ox, long oy1, til
   return count;
 }
 
+/* Tile t of a band's share of the filters' next chunk (at `next`, rows kg apart): one line every few of the chunk's kn steps. */
+static tile_prefetch_t next_weights(const float *next, long kg, long on, int t, int tiles, long kn) {
+  const long r0 = t * on / tiles, r1 = (t + 1) * on / tiles, lines = (r1 - r0) << CHUNK_LINES_LOG2;
+  return (tile_prefetch_t){(const char *)(next + r0 * kg), kg * (long)sizeof(float), lines, lines == 0 ? 1 : (kn + lines - 1) / lines, CHUNK_LINES_LOG2};
+}
+
+/* The tile's own rows of y, which its band writes after this chunk: 2 lines a filter (its positions span at most 56 bytes, at any alignment). */
+static tile_prefetch_t own_outputs(const channels_t *d, long n, long first, const tile_at_t *at, long on, long kn) {
+  const conv_geometry_t *g = d->g;
+  const float *y = d->y + ((n * g->o + first) * g->oh + at->oy) * g->ow + at->ox;
+  const long lines = 2 * on;
+  return (tile_prefetch_t){(const char *)((uintptr_t)y & ~(uintptr_t)63), g->oh * g->ow * (long)sizeof(float), lines, (kn + lines - 1) / lines, 1};
+}
+
 static void compute_job(void *arg, int tid, long job, float *ws) {
   const channels_t *d = arg;
   const conv_geometry_t *g = d->g;
@@ -148,7 +171,8 @@ static void compute_job(void *arg, int tid, long job, float *ws) {
   const long block = problem % d->l.blocks, group = problem / d->l.blocks % g->groups, n = problem / d->l.blocks / g->groups;
   const long o0 = block * kernel->channels, on = min_l(kernel->channels, og - o0);
   const long oy1 = min_l(g->oh, (rowj + 1) * d->l.row_chunk);
-  float *packed = ws, *sums = ws + floats_bytes((size_t)(CHANNEL_CHUNK * kernel->channels)) / sizeof(float);
+  const long chunk = chunk_steps(kg);
+  float *packed = ws, *sums = ws + floats_bytes((size_t)(chunk * kernel->channels)) / sizeof(float);
   const float *image = d->xpad + n * d->l.p.image_floats + group * cg * d->l.p.plane;
   (void)tid;
   const long first = group * og + o0;
@@ -157,15 +181,14 @@ static void compute_job(void *arg, int tid, long job, float *ws) {
   tile_at_t band[BAND_TILES];
   long oy = rowj * d->l.row_chunk, ox = 0;
   const float *filters = d->w + first * kg;
+  if (chunk == kg) pack_filters(filters, kg, kg, on, packed);
   for (int tiles; (tiles = next_band(g, &oy, &ox, oy1, band)) > 0;) {
-    for (long k0 = 0; k0 < kg; k0 += CHANNEL_CHUNK) {
-      const long kn = min_l(CHANNEL_CHUNK, kg - k0), next = k0 + CHANNEL_CHUNK;
-      pack_filters(filters + k0, kg, kn, on, packed);
+    for (long k0 = 0; k0 < kg; k0 += chunk) {
+      const long kn = min_l(chunk, kg - k0), next = k0 + chunk;
+      if (chunk < kg) pack_filters(filters + k0, kg, kn, on, packed);
       for (int t = 0; t < tiles; t++) {
-        /* Each tile asks for its share of the filters' next chunk. */
-        const long r0 = t * on / tiles, r1 = (t + 1) * on / tiles, lines = next < kg ? (r1 - r0) * CHUNK_LINES : 0;
-        const tile_prefetch_t prefetch = {(const char *)(filters + r0 * kg + next), kg * (long)sizeof(float), lines, lines == 0 ? 1 : (kn + lines - 1) / lines};
         const tile_at_t *at = &band[t];
+        const tile_prefetch_t prefetch = next < kg ? next_weights(filters + next, kg, on, t, tiles, kn) : own_outputs(d, n, first, at, on, kn);
         kernel->channel_tile(at->rows, at->cols, kn, packed, image + at->oy * d->l.p.wq + at->ox, d->l.p.wq, d->offsets + k0, k0 > 0, &prefetch,
                              sums + t * tile_floats());
       }
@@ -198,5 +221,5 @@ void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float
   d.xpad = (float *)((char *)ws + round_up((size_t)kg * sizeof(long)));
   const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
   parallel_jobs(threads, g->n * g->c, pad_job, &d, NULL, 0);
-  parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes());
+  parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes(g));
 }

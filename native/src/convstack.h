@@ -46,15 +46,18 @@ typedef void (*dot_tile_fn)(long len, const float *const *rows, const float *x, 
  * weights before any sum left the cores waiting on memory (2 of ResNet-18's 11 ms).
  */
 #define CHANNEL_CHUNK 256
-/* Cache lines of one filter row's chunk. */
-#define CHUNK_LINES (CHANNEL_CHUNK * 4 / 64)
+/* Cache lines of one filter row's chunk, as a power of two. */
+#define CHUNK_LINES_LOG2 4
 /*
- * Lines a channel tile asks for while it sums, one every `spacing` steps: line i of [0, lines) is
- * base + (i / CHUNK_LINES) * row_bytes + (i % CHUNK_LINES) * 64 (whole chunks of filter rows).
+ * Lines a channel tile asks for while it sums, one every `spacing` steps: rows of 2^row_lines_log2
+ * lines, row_bytes apart. Line i of [0, lines) is base + (i >> row_lines_log2) * row_bytes +
+ * (i % 2^row_lines_log2) * 64: the next chunk of the tile's share of the filters, or in the last
+ * chunk the tile's own rows of y, which at batch 1 are not in cache (ResNet's stem writes 3.2 MB).
  */
 typedef struct {
   const char *base;
   long row_bytes, lines, spacing;
+  int row_lines_log2;
 } tile_prefetch_t;
 /*
  * A channel tile (conv_channels.c): filters along the vectors, positions broadcast. For `rows` rows (1, or 2 where
@@ -85,13 +88,13 @@ typedef struct {
 typedef void (*channel_store_fn)(const float *tile, int rows, int cols, long filters, const channel_out_t *out);
 
 /*
- * Max pooling's values for one output row of 3 x 3 (`three`) or 2 x 2 windows at stride 2, all `ow`
- * of them: x is the first image row the windows read, at column -pw (window ox starts at column
- * 2 * ox - pw), `rows` image rows of `w` values from there (the windows' rows clipped to the image).
- * Columns outside the image are skipped, as the reference clips its windows. The first maximum of
- * each window, its taps in the reference's order, NaN winning.
+ * Max pooling's values for one output row of 3 x 3 windows at stride 2 (ResNet's), all `ow` of them:
+ * x is the first image row the windows read, at column -pw (window ox starts at column 2 * ox - pw),
+ * `rows` image rows of `w` values from there (the windows' rows clipped to the image). Columns
+ * outside the image are skipped, as the reference clips its windows. The first maximum of each
+ * window, its taps in the reference's order, NaN winning.
  */
-typedef void (*max_row_fn)(int rows, int three, const float *x, long w, long pw, long ow, float *y);
+typedef void (*max_row_fn)(int rows, const float *x, long w, long pw, long ow, float *y);
 
 typedef struct {
   const char *name;
@@ -108,7 +111,7 @@ typedef struct {
   /* Packs the channel tile's weights, and writes a tile out transposed; NULL where the portable loops in conv_channels.c serve. */
   channel_pack_fn channel_pack;
   channel_store_fn channel_store;
-  /* Max pooling's rows of 3 x 3 and 2 x 2 windows at stride 2, values only (pool.c); NULL where pool.c's loops serve. */
+  /* Max pooling's rows of 3 x 3 windows at stride 2, values only (pool.c); NULL where pool.c's loops serve. */
   max_row_fn max_row;
 } microkernel_t;
 

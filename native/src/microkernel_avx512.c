@@ -108,7 +108,8 @@ __attribute__((always_inline, target("avx512f,fma"))) static inline void channel
   long next_line = 0;
   for (long j = 0; j < k; j++, w += CHANNELS) {
     if (j == next_line * prefetch->spacing && next_line < prefetch->lines) {
-      _mm_prefetch(prefetch->base + next_line / CHUNK_LINES * prefetch->row_bytes + next_line % CHUNK_LINES * 64, _MM_HINT_T0);
+      _mm_prefetch(prefetch->base + (next_line >> prefetch->row_lines_log2) * prefetch->row_bytes + (next_line & ((1L << prefetch->row_lines_log2) - 1)) * 64,
+                   _MM_HINT_T0);
       next_line++;
     }
     const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
@@ -235,18 +236,19 @@ static __mmask16 lanes(long from, long to) {
 /*
  * 16 windows a step, the last step masked: no scalar remainder or edge windows, whose compares
  * branched on the data (ReLU's zeros made ResNet's pool 1.5x slower on the stem's output than on
- * random values). Each window row is loaded as the 32 (or 33) values its 16 windows span, columns
- * outside the image as -inf (never taken, as the reference skips them), and split into the taps at
- * even and odd columns by permutes.
+ * random values). Each window row is loaded as the 33 values its 16 windows span, columns outside
+ * the image as -inf (never taken, as the reference skips them), and split into the taps at even
+ * and odd columns by permutes. (For 2 x 2 windows, which the image never clips at stride 2 without
+ * padding, gcc's vectorised loop in pool.c ran faster.)
  */
-__attribute__((target("avx512f"))) static void max_row(int rows, int three, const float *x, long w, long pw, long ow, float *y) {
+__attribute__((target("avx512f"))) static void max_row(int rows, const float *x, long w, long pw, long ow, float *y) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512i next_even = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
   const __m512 none = _mm512_set1_ps(-__builtin_inff());
   for (long ox = 0; ox < ow; ox += 16) {
-    /* Columns [first, end) of the values the 16 windows span that lie in the image, relative to the span's start. */
-    const long start = 2 * ox, windows = ow - ox < 16 ? ow - ox : 16, span = 2 * (windows - 1) + (three ? 3 : 2);
+    /* Columns [first, end) of the values the windows span that lie in the image, from the span's start. */
+    const long start = 2 * ox, windows = ow - ox < 16 ? ow - ox : 16, span = 2 * windows + 1;
     const long first = pw - start, end = pw + w - start < span ? pw + w - start : span;
     const __mmask16 in_a = lanes(first, end), in_b = lanes(first - 16, end - 16), in_c = lanes(first - 32, end - 32);
     __m512 best = none;
@@ -255,7 +257,7 @@ __attribute__((target("avx512f"))) static void max_row(int rows, int three, cons
       const __m512 a = _mm512_mask_loadu_ps(none, in_a, row), b = _mm512_mask_loadu_ps(none, in_b, row + 16);
       const __m512 at_even = _mm512_permutex2var_ps(a, even, b);
       best = take_max(take_max(best, at_even), _mm512_permutex2var_ps(a, odd, b));
-      if (three) best = take_max(best, _mm512_permutex2var_ps(at_even, next_even, _mm512_mask_loadu_ps(none, in_c, row + 32)));
+      best = take_max(best, _mm512_permutex2var_ps(at_even, next_even, _mm512_mask_loadu_ps(none, in_c, row + 32)));
     }
     _mm512_mask_storeu_ps(y + ox, lanes(0, windows), best);
   }

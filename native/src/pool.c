@@ -101,18 +101,18 @@ VECTOR_CLONES static void max_plane(const pool_geometry_t *g, const float *x, fl
   }
 }
 
-/* The micro-kernel's rows of windows (kernel->max_row): each output row's window rows clipped to the image, its columns clipped by the kernel. */
+/* ResNet's 3 x 3 / 2 windows by the micro-kernel's rows (kernel->max_row): each output row's window rows clipped to the image, its columns clipped by the kernel. */
 static void max_plane_rows(const pool_geometry_t *g, const float *x, float *y) {
   for (long oy = 0; oy < g->oh; oy++) {
     const long top = oy * g->sh - g->ph, y0 = max_l(top, 0), y1 = min_l(top + g->kh, g->h);
-    kernel->max_row((int)(y1 - y0), g->kh == 3, x + y0 * g->w - g->pw, g->w, g->pw, g->ow, y + oy * g->ow);
+    kernel->max_row((int)(y1 - y0), x + y0 * g->w - g->pw, g->w, g->pw, g->ow, y + oy * g->ow);
   }
 }
 
 static void max_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
-  const int rows_kernel = kernel->max_row != NULL && p->argmax == NULL && g->kh == g->kw && (g->kh == 3 || g->kh == 2) && g->sh == 2 && g->sw == 2;
+  const int rows_kernel = kernel->max_row != NULL && p->argmax == NULL && g->kh == 3 && g->kw == 3 && g->sh == 2 && g->sw == 2;
   (void)tid;
   (void)ws;
   if (rows_kernel) {

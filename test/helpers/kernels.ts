@@ -74,8 +74,10 @@ export const CONV_CASES: ConvCase[] = [
   { name: '3x3 stride 2, many positions', x: [2, 5, 67, 70], out: 6, kernel: [3, 3], stride: [2, 2], padding: [1, 1], groups: 1 },
   { name: '1x1 stride 2, many positions', x: [1, 8, 80, 77], out: 9, kernel: [1, 1], stride: [2, 2], padding: [0, 0], groups: 1 },
   { name: '3x3 2 groups, many positions', x: [1, 8, 41, 40], out: 10, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 2 },
-  // The channel tile's bands and chunks: two bands of tiles per job, K = 288 summed in a chunk of 256 and one of 32.
-  { name: 'channel tile, bands of tiles, K = 288 in two chunks', x: [1, 32, 50, 30], out: 20, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
+  // The channel tile's chunks and bands: K = 1152 summed in chunks of 256 (the last 128); 8 groups of 16 filters,
+  // so that each job sweeps every row, 66 tiles on AVX-512 (2 bands of up to 64), 165 on AVX2.
+  { name: 'channel tile, K = 1152 in five chunks', x: [1, 128, 5, 6], out: 16, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 1 },
+  { name: 'channel tile, tiles in two bands', x: [1, 64, 33, 28], out: 128, kernel: [3, 3], stride: [1, 1], padding: [1, 1], groups: 8 },
 ];
 
 /** The case's Conv2dAttrs, with a bias. */
