@@ -95,7 +95,8 @@ typedef struct {
   const conv_epilogue_t *e;
   const long *offsets;
   float *xpad, *y;
-  int threads;
+  /* Channels per padding job. */
+  long pad_run;
 } channels_t;
 
 /* Steps [0, k) of filters [0, on) of w (rows row_stride apart), k-major and zero-padded to the tile's channels: packed[j * channels + o]. */
@@ -213,7 +214,7 @@ static long pad_run(const conv_geometry_t *g, int threads) { return ceil_div(g->
 static void pad_job(void *arg, int tid, long job, float *ws) {
   const channels_t *d = arg;
   const conv_geometry_t *g = d->g;
-  const long run = pad_run(g, d->threads), end = min_l(g->n * g->c, (job + 1) * run);
+  const long run = d->pad_run, end = min_l(g->n * g->c, (job + 1) * run);
   (void)tid;
   (void)ws;
   for (long j = job * run; j < end; j++) pad_channel(g, &d->l.p, d->x + j * g->h * g->w, d->xpad + j / g->c * d->l.p.image_floats + j % g->c * d->l.p.plane);
@@ -228,7 +229,7 @@ void conv_channels_forward(context_t *ctx, const conv_geometry_t *g, const float
   /* A tile reads only its own positions' windows, never the copies' tails (conv_direct.c's panels do). */
   d.xpad = (float *)((char *)ws + round_up((size_t)kg * sizeof(long)));
   const int threads = threads_for(ctx, (double)g->n * g->o * g->oh * g->ow * kg);
-  d.threads = threads;
-  parallel_jobs(threads, ceil_div(g->n * g->c, pad_run(g, threads)), pad_job, &d, NULL, 0);
+  d.pad_run = pad_run(g, threads);
+  parallel_jobs(threads, ceil_div(g->n * g->c, d.pad_run), pad_job, &d, NULL, 0);
   parallel_jobs(threads, g->n * g->groups * d.l.blocks * d.l.row_jobs, compute_job, &d, (float *)((char *)ws + shared_bytes(g, &d.l)), thread_bytes(g));
 }

@@ -59,6 +59,13 @@ typedef struct {
   long row_bytes, lines, spacing;
   int row_lines_log2;
 } tile_prefetch_t;
+
+/* At step j of a channel tile's sums, asks for the prefetch's next line when one falls due. */
+static inline void tile_prefetch_step(const tile_prefetch_t *p, long j, long *next_line) {
+  if (j != *next_line * p->spacing || *next_line >= p->lines) return;
+  const long i = (*next_line)++;
+  __builtin_prefetch(p->base + (i >> p->row_lines_log2) * p->row_bytes + (i & ((1L << p->row_lines_log2) - 1)) * 64, 0, 3);
+}
 /*
  * A channel tile (conv_channels.c): filters along the vectors, positions broadcast. For `rows` rows (1, or 2 where
  * 2 x cols fit) of `cols` positions, out[(r * cols + c) * channels + o] = sum over j < k of

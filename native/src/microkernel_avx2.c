@@ -103,11 +103,7 @@ __attribute__((always_inline, target("avx2,fma"))) static inline void channel_ti
   }
   long next_line = 0;
   for (long j = 0; j < k; j++, w += CHANNELS) {
-    if (j == next_line * prefetch->spacing && next_line < prefetch->lines) {
-      _mm_prefetch(prefetch->base + (next_line >> prefetch->row_lines_log2) * prefetch->row_bytes + (next_line & ((1L << prefetch->row_lines_log2) - 1)) * 64,
-                   _MM_HINT_T0);
-      next_line++;
-    }
+    tile_prefetch_step(prefetch, j, &next_line);
     const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
     const float *xj = x + offsets[j];
 #pragma GCC unroll 2

@@ -101,8 +101,14 @@ VECTOR_CLONES static void max_plane(const pool_geometry_t *g, const float *x, fl
   }
 }
 
-/* ResNet's 3 x 3 / 2 windows by the micro-kernel's rows (kernel->max_row): each output row's window rows clipped to the image, its columns clipped by the kernel. */
-static void max_plane_rows(const pool_geometry_t *g, const float *x, float *y) {
+/* ResNet's 3 x 3 / 2 windows by the micro-kernel's rows (kernel->max_row), values only: each output row's window rows clipped to the image, its columns clipped by the kernel. */
+static void max_rows_job(void *arg, int tid, long plane, float *ws) {
+  const pool_t *p = arg;
+  const pool_geometry_t *g = p->g;
+  const float *x = p->x + plane * g->h * g->w;
+  float *y = p->y + plane * g->oh * g->ow;
+  (void)tid;
+  (void)ws;
   for (long oy = 0; oy < g->oh; oy++) {
     const long top = oy * g->sh - g->ph, y0 = max_l(top, 0), y1 = min_l(top + g->kh, g->h);
     kernel->max_row((int)(y1 - y0), x + y0 * g->w - g->pw, g->w, g->pw, g->ow, y + oy * g->ow);
@@ -112,20 +118,16 @@ static void max_plane_rows(const pool_geometry_t *g, const float *x, float *y) {
 static void max_pool_job(void *arg, int tid, long plane, float *ws) {
   const pool_t *p = arg;
   const pool_geometry_t *g = p->g;
-  const int rows_kernel = kernel->max_row != NULL && p->argmax == NULL && g->kh == 3 && g->kw == 3 && g->sh == 2 && g->sw == 2;
   (void)tid;
   (void)ws;
-  if (rows_kernel) {
-    max_plane_rows(g, p->x + plane * g->h * g->w, p->y + plane * g->oh * g->ow);
-    return;
-  }
   max_plane(g, p->x + plane * g->h * g->w, p->y + plane * g->oh * g->ow, p->argmax == NULL ? NULL : p->argmax + plane * g->oh * g->ow);
 }
 
 void max_pool(context_t *ctx, const pool_geometry_t *g, const float *x, float *y, int32_t *argmax) {
   pool_t p = {g, x, y, argmax, NULL, 0, 0};
+  const int by_rows = kernel->max_row != NULL && argmax == NULL && g->kh == 3 && g->kw == 3 && g->sh == 2 && g->sw == 2;
   /* The work is a compare per tap of every window (ResNet's pool: 1.8 million, two threads), not a value per input. */
-  parallel_jobs(threads_for(ctx, (double)g->planes * g->oh * g->ow * g->kh * g->kw), g->planes, max_pool_job, &p, NULL, 0);
+  parallel_jobs(threads_for(ctx, (double)g->planes * g->oh * g->ow * g->kh * g->kw), g->planes, by_rows ? max_rows_job : max_pool_job, &p, NULL, 0);
 }
 
 static void max_pool_grad_job(void *arg, int tid, long plane, float *ws) {
